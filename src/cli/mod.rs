@@ -1,0 +1,182 @@
+//! The command line: flags, reading scenario files, writing outputs, progress
+//! bars. The only module that touches the disk or the terminal.
+
+mod output;
+mod progress;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::time::as_secs;
+use crate::metrics::summarize;
+use crate::report::{json, table};
+use crate::scenario::{self, Override, Scenario};
+
+/// Exit codes (SPEC §2).
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_SLO_MISSED: u8 = 1;
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "meshsim", version, about = "Deterministic discrete-event simulator of microservice communication")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario and write summary.json and run.json.
+    Run(RunArgs),
+    /// Parse and validate a scenario without simulating it.
+    Check {
+        scenario: PathBuf,
+        /// Override a value by dotted path: services.orders.replicas=8
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print the JSON Schema (draft-07) of the scenario format.
+    Schema,
+    /// Run built-in models and compare them with queueing theory.
+    Validate {
+        /// Shorter runs (looser agreement), for a quick look.
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    scenario: PathBuf,
+    /// Seed of every random stream (default: the scenario's `seed`, else 1).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override a value by dotted path: services.orders.replicas=8
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Output folder (default: reports/<scenario name>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print summary.json to standard output instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Exit with 1 when a target is missed.
+    #[arg(long)]
+    fail_on_slo: bool,
+    /// Independent replications (arrives with sweeps and confidence intervals).
+    #[arg(long)]
+    replications: Option<u32>,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK });
+        }
+    };
+    let code = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Check { scenario, set } => check(&scenario, &set),
+        Command::Schema => {
+            print!("{}", schema());
+            Ok(EXIT_OK)
+        }
+        Command::Validate { quick } => Ok(validate(quick)),
+    };
+    match code {
+        Ok(c) => ExitCode::from(c),
+        Err(message) => {
+            eprint!("{message}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// Reads and validates a scenario; the error is the message to print.
+pub fn load(path: &Path, set: &[String]) -> Result<Scenario, String> {
+    let overrides = set
+        .iter()
+        .map(|s| Override::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("error: {e}\n"))?;
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("error: cannot read {source}: {e}\n"))?;
+    scenario::load_bytes(&bytes, &source, &overrides).map_err(|e| e.render())
+}
+
+fn check(path: &Path, set: &[String]) -> Result<u8, String> {
+    let s = load(path, set)?;
+    let replicas: u32 = s.services.iter().map(|svc| svc.replicas()).sum();
+    println!(
+        "{}: ok ({} services, {} endpoints, {} workloads, {} replicas)",
+        path.display(),
+        s.services.len(),
+        s.endpoints.len(),
+        s.workloads.len(),
+        replicas
+    );
+    Ok(EXIT_OK)
+}
+
+fn run(args: &RunArgs) -> Result<u8, String> {
+    if args.replications.is_some() {
+        return Err("error: --replications is not available in this version (it arrives with sweeps and confidence intervals)\n".into());
+    }
+    let s = load(&args.scenario, &args.set)?;
+    let seed = args.seed.unwrap_or(s.seed);
+    eprintln!("meshsim: scenario {} seed {seed}", s.name);
+    let out_dir = args.out.clone().unwrap_or_else(|| output::default_dir(&s.name));
+    let started = Instant::now();
+    let mut bar = progress::Bar::new(std::io::stderr().is_terminal(), s.end());
+    let result = crate::model::run(&s, seed, &mut |t, events| bar.update(t, events));
+    bar.finish();
+    let wall = started.elapsed().as_secs_f64();
+    let summary = summarize(&s, seed, &result.collector);
+    let events = result.collector.events_processed;
+    let info = json::RunInfo {
+        scenario: s.name.clone(),
+        seed,
+        meshsim_version: env!("CARGO_PKG_VERSION"),
+        wall_time_s: wall,
+        events_processed: events,
+        events_per_second: events as f64 / wall.max(1e-9),
+        simulated_s: as_secs(s.end()),
+        speedup: as_secs(s.end()) / wall.max(1e-9),
+    };
+    output::write_all(&out_dir, &[("summary.json", json::summary_json(&summary)), ("run.json", json::run_json(&info))])
+        .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
+    if args.json {
+        print!("{}", String::from_utf8_lossy(&json::summary_json(&summary)));
+    } else {
+        print!("{}", table::render(&summary));
+    }
+    eprintln!(
+        "meshsim: {events} events in {wall:.3} s wall ({:.2} M events/s, {:.0}x real time); wrote {}",
+        info.events_per_second / 1e6,
+        info.speedup,
+        out_dir.display()
+    );
+    let slo = &summary.slo;
+    let all_pass = slo.sync_p99.pass && slo.event_p99.pass && slo.availability.pass;
+    Ok(if args.fail_on_slo && !all_pass { EXIT_SLO_MISSED } else { EXIT_OK })
+}
+
+/// The JSON Schema (draft-07) of the scenario format.
+pub fn schema() -> String {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let schema = generator.into_root_schema_for::<crate::scenario::raw::RawScenario>();
+    serde_json::to_string_pretty(&schema).expect("a schema always serialises") + "\n"
+}
+
+fn validate(quick: bool) -> u8 {
+    let results = crate::validate::run_all(if quick { 0.1 } else { 1.0 });
+    print!("{}", crate::validate::render(&results));
+    if results.iter().all(|r| r.pass()) { EXIT_OK } else { EXIT_SLO_MISSED }
+}

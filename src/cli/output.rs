@@ -1,0 +1,31 @@
+//! Writing outputs: every file goes to a temporary name in the output folder
+//! and is renamed into place, so an interrupted run never leaves half a file.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `reports/<name>/`, with the name reduced to characters safe in a path.
+pub fn default_dir(name: &str) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    Path::new("reports").join(if safe.is_empty() { "scenario" } else { safe })
+}
+
+/// Writes each (file name, bytes) into `dir`, creating it, atomically per file.
+pub fn write_all(dir: &Path, files: &[(&str, Vec<u8>)]) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    for (name, bytes) in files {
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, dir.join(name))?;
+    }
+    Ok(())
+}

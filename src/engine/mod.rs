@@ -1,0 +1,17 @@
+//! The discrete-event core: a clock, an event queue, arenas and random streams.
+//!
+//! Nothing here knows what is being simulated. Time is an integer count of
+//! nanoseconds, events are whatever closed enum the model defines, and every
+//! random draw comes from a stream named by the model and derived from the seed.
+
+pub mod arena;
+pub mod dist;
+pub mod queue;
+pub mod rng;
+pub mod time;
+
+pub use arena::{Arena, Id};
+pub use dist::Dist;
+pub use queue::EventQueue;
+pub use rng::{Stream, stream};
+pub use time::Time;

@@ -1,0 +1,23 @@
+//! meshsim: a deterministic discrete-event simulator of microservice communication.
+//!
+//! The crate is layered so that each layer knows only the one below it:
+//!
+//! - [`engine`]: clock, event queue, arenas, named random streams, distributions.
+//!   No serde, no YAML, no microservice words.
+//! - [`scenario`]: the YAML format. `raw` mirrors the file, `resolve` turns names
+//!   into ids and reports every problem with its YAML path and line, `overrides`
+//!   applies `--set`.
+//! - [`model`]: the simulated world built from a resolved scenario; runs on the engine.
+//! - [`metrics`]: histograms and counters collected by the model, turned into a
+//!   [`metrics::Summary`] with SLO verdicts.
+//! - [`report`]: a summary to bytes (JSON, terminal table).
+//! - [`validate`]: built-in models checked against queueing theory.
+//! - [`cli`]: flags, files, progress bars; the only module that touches the disk.
+
+pub mod cli;
+pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod scenario;
+pub mod validate;

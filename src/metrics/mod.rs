@@ -1,0 +1,64 @@
+//! What a run measured: latency histograms and counters, collected by the model
+//! in bounded memory, and turned into a [`Summary`] with SLO verdicts.
+
+pub mod latency;
+pub mod summary;
+
+pub use latency::Latency;
+pub use summary::{Summary, summarize};
+
+use crate::engine::Time;
+
+/// Counters and histograms of one workload (requests sent after warmup).
+#[derive(Clone, Debug, Default)]
+pub struct WorkloadStats {
+    pub sent: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub rejected: u64,
+    /// Still unanswered at the end of the run (filled in at the end).
+    pub in_flight: u64,
+    pub latency: Latency,
+}
+
+/// One endpoint's executions that started after warmup.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointStats {
+    pub ok: u64,
+    pub failed: u64,
+    pub latency: Latency,
+}
+
+/// One service, over the measured window.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceStats {
+    pub rejected: u64,
+    /// Integral of busy workers over measured time, in worker-nanoseconds.
+    pub busy_worker_ns: u128,
+    /// Workers available (replicas × concurrency), constant in this version.
+    pub workers: u64,
+}
+
+/// One call site (caller -> callee endpoint), calls sent after warmup.
+#[derive(Clone, Debug, Default)]
+pub struct CallStats {
+    pub attempts: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub timeouts: u64,
+    pub latency: Latency,
+}
+
+/// Everything a run collects.
+#[derive(Clone, Debug, Default)]
+pub struct Collector {
+    pub workloads: Vec<WorkloadStats>,
+    pub endpoints: Vec<EndpointStats>,
+    pub services: Vec<ServiceStats>,
+    pub calls: Vec<CallStats>,
+    pub events_processed: u64,
+    /// Simulated time actually run.
+    pub end: Time,
+}

@@ -1,0 +1,203 @@
+//! The summary of a run: the figures of summary.json (SPEC §4) and the SLO verdicts.
+//!
+//! Deterministic: built only from simulated quantities, in scenario order, with
+//! floats rounded, so the same scenario and seed give the same bytes.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::latency::{Latency, LatencyMs, round3, round6};
+use super::Collector;
+use crate::engine::time::{as_millis, as_secs};
+use crate::scenario::Scenario;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub events_processed: u64,
+    pub workload: IndexMap<String, WorkloadSummary>,
+    pub services: IndexMap<String, ServiceSummary>,
+    pub calls: IndexMap<String, CallSummary>,
+    pub topics: IndexMap<String, serde_json::Value>,
+    pub slo: SloSummary,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadSummary {
+    pub sent: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub rejected: u64,
+    pub in_flight: u64,
+    /// ok / sent.
+    pub availability: Option<f64>,
+    /// Of successful requests, client send to client receive.
+    pub latency_ms: LatencyMs,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceSummary {
+    pub replicas: u32,
+    pub utilization: f64,
+    pub rejected: u64,
+    pub endpoints: IndexMap<String, EndpointSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointSummary {
+    pub count: u64,
+    pub ok: u64,
+    pub failed: u64,
+    /// From arrival at the replica (queueing included) to the end of the last step.
+    pub latency_ms: LatencyMs,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallSummary {
+    pub attempts: u64,
+    pub retries: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub timeouts: u64,
+    pub short_circuited: u64,
+    pub breaker_opened: u64,
+    /// Of successful calls, send to answer at the caller.
+    pub latency_ms: LatencyMs,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SloSummary {
+    pub sync_p99: LatencyVerdict,
+    pub event_p99: LatencyVerdict,
+    pub availability: AvailabilityVerdict,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LatencyVerdict {
+    pub target_ms: f64,
+    /// None when there was nothing to measure (no events, no successful request).
+    pub actual_ms: Option<f64>,
+    pub pass: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AvailabilityVerdict {
+    pub target: f64,
+    pub actual: Option<f64>,
+    pub pass: bool,
+}
+
+/// Builds the summary of a finished run.
+pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
+    let workload = s
+        .workloads
+        .iter()
+        .zip(&c.workloads)
+        .map(|(w, st)| {
+            let availability = (st.sent > 0).then(|| round6(st.ok as f64 / st.sent as f64));
+            let ws = WorkloadSummary {
+                sent: st.sent,
+                ok: st.ok,
+                failed: st.failed,
+                timed_out: st.timed_out,
+                rejected: st.rejected,
+                in_flight: st.in_flight,
+                availability,
+                latency_ms: st.latency.summary(),
+            };
+            (w.name.clone(), ws)
+        })
+        .collect();
+    let services = s
+        .services
+        .iter()
+        .zip(&c.services)
+        .map(|(svc, st)| {
+            let window = (c.end.saturating_sub(s.warmup)) as u128 * st.workers as u128;
+            let utilization = if window == 0 { 0.0 } else { round6(st.busy_worker_ns as f64 / window as f64) };
+            let endpoints = svc
+                .endpoints
+                .iter()
+                .map(|&e| {
+                    let es = &c.endpoints[e];
+                    let summary = EndpointSummary {
+                        count: es.ok + es.failed,
+                        ok: es.ok,
+                        failed: es.failed,
+                        latency_ms: es.latency.summary(),
+                    };
+                    (s.endpoints[e].name.clone(), summary)
+                })
+                .collect();
+            let ss = ServiceSummary { replicas: svc.replicas(), utilization, rejected: st.rejected, endpoints };
+            (svc.name.clone(), ss)
+        })
+        .collect();
+    let calls = s
+        .call_sites
+        .iter()
+        .zip(&c.calls)
+        .map(|(site, st)| {
+            let cs = CallSummary {
+                attempts: st.attempts,
+                retries: 0,
+                ok: st.ok,
+                failed: st.failed,
+                rejected: st.rejected,
+                timeouts: st.timeouts,
+                short_circuited: 0,
+                breaker_opened: 0,
+                latency_ms: st.latency.summary(),
+            };
+            (site.key.clone(), cs)
+        })
+        .collect();
+    Summary {
+        scenario: s.name.clone(),
+        seed,
+        duration_s: as_secs(s.duration),
+        warmup_s: as_secs(s.warmup),
+        events_processed: c.events_processed,
+        workload,
+        services,
+        calls,
+        topics: IndexMap::new(),
+        slo: slo(s, c),
+    }
+}
+
+fn slo(s: &Scenario, c: &Collector) -> SloSummary {
+    let mut all = Latency::default();
+    let (mut ok, mut sent) = (0u64, 0u64);
+    for w in &c.workloads {
+        all.merge(&w.latency);
+        ok += w.ok;
+        sent += w.sent;
+    }
+    let sync_actual = (all.count() > 0).then(|| round3(as_millis(all.quantile_ns(0.99))));
+    let sync_target = as_millis(s.slo.sync_p99);
+    let availability = (sent > 0).then(|| round6(ok as f64 / sent as f64));
+    SloSummary {
+        sync_p99: LatencyVerdict {
+            target_ms: sync_target,
+            actual_ms: sync_actual,
+            pass: sync_actual.is_some_and(|a| a <= sync_target),
+        },
+        event_p99: LatencyVerdict {
+            target_ms: as_millis(s.slo.event_p99),
+            actual_ms: None,
+            // No events in this scenario: nothing can miss the target.
+            pass: true,
+        },
+        availability: AvailabilityVerdict {
+            target: s.slo.availability,
+            actual: availability,
+            pass: availability.is_some_and(|a| a >= s.slo.availability),
+        },
+    }
+}

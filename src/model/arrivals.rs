@@ -1,0 +1,87 @@
+//! Open-loop arrivals: the time of the next request of a workload.
+//!
+//! Poisson arrivals at a fixed rate draw exponential gaps; a time-varying rate
+//! (ramp, bursts, schedule) is sampled by thinning (Lewis and Shedler): candidates
+//! at the peak rate, each kept with probability rate(t) / peak. Constant
+//! arrivals are equally spaced, accumulated in floating point so they do not drift.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1};
+
+use crate::engine::time::SECOND;
+use crate::engine::{Stream, Time};
+use crate::scenario::spec::{Arrival, RateProfile};
+
+/// The arrival process of one workload.
+pub struct Arrivals {
+    arrival: Arrival,
+    rng: Stream,
+    /// Next constant-rate arrival, in nanoseconds (fractional).
+    next_constant: f64,
+}
+
+impl Arrivals {
+    pub fn new(arrival: Arrival, rng: Stream) -> Arrivals {
+        Arrivals { arrival, rng, next_constant: 0.0 }
+    }
+
+    /// The first arrival after `now`, or None if there is none before `end`.
+    pub fn next_after(&mut self, now: Time, end: Time) -> Option<Time> {
+        let peak = self.arrival.profile.max_rate();
+        if !self.arrival.poisson {
+            self.next_constant += SECOND as f64 / peak;
+            let t = self.next_constant.round() as Time;
+            return (t <= end).then_some(t.max(now));
+        }
+        let mean_gap = SECOND as f64 / peak;
+        let mut t = now as f64;
+        loop {
+            let gap: f64 = Exp1.sample(&mut self.rng);
+            t += gap * mean_gap;
+            if t > end as f64 {
+                return None;
+            }
+            let at = t.round() as Time;
+            match &self.arrival.profile {
+                RateProfile::Fixed(_) => return Some(at),
+                profile => {
+                    let u: f64 = self.rng.random();
+                    if u * peak <= profile.rate_at(at) {
+                        return Some(at);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::stream;
+
+    fn count(arrival: Arrival, end: Time) -> u64 {
+        let mut a = Arrivals::new(arrival, stream(3, "arrivals-test"));
+        let (mut t, mut n) = (0, 0);
+        while let Some(next) = a.next_after(t, end) {
+            t = next;
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn rates_are_met() {
+        let end = 1000 * SECOND;
+        let poisson = count(Arrival { poisson: true, profile: RateProfile::Fixed(100.0) }, end);
+        assert!((poisson as f64 / 100_000.0 - 1.0).abs() < 0.01, "{poisson}");
+        let constant = count(Arrival { poisson: false, profile: RateProfile::Fixed(100.0) }, end);
+        assert_eq!(constant, 100_000);
+        let ramp = RateProfile::Ramp { from: 0.0, to: 200.0, start: 0, over: end };
+        let ramped = count(Arrival { poisson: true, profile: ramp }, end);
+        assert!((ramped as f64 / 100_000.0 - 1.0).abs() < 0.01, "{ramped}");
+        let bursty = RateProfile::Bursty { base: 50.0, burst: 250.0, on: SECOND, off: 4 * SECOND };
+        let bursts = count(Arrival { poisson: true, profile: bursty }, end);
+        assert!((bursts as f64 / 90_000.0 - 1.0).abs() < 0.015, "{bursts}");
+    }
+}

@@ -1,0 +1,131 @@
+//! The scenario format: YAML text in, a validated [`Scenario`] or a list of
+//! located problems out.
+//!
+//! The pipeline is `node::parse` (the one place YAML is parsed) -> `--set`
+//! overrides on the tree -> typed [`raw`] structs -> [`resolve`]. Each stage
+//! reports problems with the file, line, column and YAML path.
+
+pub mod dist;
+pub mod error;
+pub mod node;
+pub mod overrides;
+pub mod raw;
+pub mod resolve;
+pub mod spec;
+pub mod units;
+
+pub use error::{Location, Problem};
+pub use overrides::Override;
+pub use spec::Scenario;
+
+use node::{Item, Node, Seg, YamlPath};
+use raw::RawScenario;
+
+/// Why a scenario could not be loaded: every problem found, and the text to quote.
+#[derive(Debug)]
+pub struct LoadError {
+    pub problems: Vec<Problem>,
+    pub text: Option<String>,
+}
+
+impl LoadError {
+    pub fn render(&self) -> String {
+        error::render_all(&self.problems, self.text.as_deref())
+    }
+    fn one(problem: Problem, text: &str) -> LoadError {
+        LoadError { problems: vec![problem], text: Some(text.to_string()) }
+    }
+}
+
+/// Loads a scenario from bytes (a file's content); `source` names it in messages.
+pub fn load_bytes(bytes: &[u8], source: &str, overrides: &[Override]) -> Result<Scenario, LoadError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| LoadError {
+        problems: vec![Problem::new(YamlPath::root(), format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))
+            .at(Location::file(source))
+            .expected("a YAML text file")],
+        text: None,
+    })?;
+    load_str(text, source, overrides)
+}
+
+/// Loads a scenario from YAML text.
+pub fn load_str(text: &str, source: &str, overrides: &[Override]) -> Result<Scenario, LoadError> {
+    let raw = load_raw(text, source, overrides)?;
+    let (raw, tree) = raw;
+    resolve::resolve(&raw).map_err(|mut problems| {
+        for p in &mut problems {
+            if p.location.source.is_empty() {
+                p.location = tree.locate(&p.path.0);
+            }
+        }
+        LoadError { problems, text: Some(text.to_string()) }
+    })
+}
+
+/// Parses, applies overrides and deserialises into raw structs.
+pub fn load_raw(text: &str, source: &str, overrides: &[Override]) -> Result<(RawScenario, Item), LoadError> {
+    let mut tree = node::parse(text, source).map_err(|p| LoadError::one(p, text))?;
+    match &tree.node {
+        Node::Map(_) => {}
+        Node::Null => {
+            return Err(LoadError::one(
+                Problem::new(YamlPath::root(), "the scenario is empty")
+                    .at(Location::file(source))
+                    .expected("a mapping with at least name, duration, services and workload")
+                    .help("start from one of the files in scenarios/"),
+                text,
+            ));
+        }
+        _ => {
+            return Err(LoadError::one(
+                Problem::new(YamlPath::root(), "the scenario is not a mapping")
+                    .at(tree.location.clone())
+                    .expected("a mapping with at least name, duration, services and workload"),
+                text,
+            ));
+        }
+    }
+    overrides::apply(&mut tree, overrides).map_err(|p| LoadError::one(p, text))?;
+    let json = tree.to_json();
+    match serde_path_to_error::deserialize::<_, RawScenario>(json) {
+        Ok(raw) => Ok((raw, tree)),
+        Err(e) => Err(LoadError::one(typed_problem(&e, &tree), text)),
+    }
+}
+
+/// Turns a serde error into a problem with a path, a location and a suggestion.
+fn typed_problem(e: &serde_path_to_error::Error<serde_json::Error>, tree: &Item) -> Problem {
+    let path = YamlPath(
+        e.path()
+            .iter()
+            .filter_map(|s| match s {
+                serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => Some(Seg::Key(key.clone())),
+                serde_path_to_error::Segment::Enum { variant } => Some(Seg::Key(variant.clone())),
+                serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect(),
+    );
+    let inner = e.inner().to_string();
+    let message = inner.replace('`', "'");
+    let (message, candidates) = split_expected(&message);
+    let wrong = message.split('\'').nth(1).unwrap_or("").to_string();
+    let is_unknown_key = message.starts_with("unknown field");
+    let location = if is_unknown_key { tree.locate_key(&path.0) } else { tree.locate(&path.0) };
+    let message = if is_unknown_key { message.replace("unknown field", "unknown key") } else { message };
+    let mut p = Problem::new(path, message).at(location);
+    if let Some(c) = &candidates {
+        p = p.expected(c.clone());
+        let names: Vec<&str> = c.trim_start_matches("one of ").split(", ").map(|s| s.trim_matches('\'')).collect();
+        p = p.suggest(&wrong, names);
+    }
+    p
+}
+
+/// "unknown field 'x', expected one of 'a', 'b'" -> ("unknown field 'x'", Some("one of a, b")).
+fn split_expected(msg: &str) -> (String, Option<String>) {
+    match msg.split_once(", expected ") {
+        Some((head, tail)) => (head.to_string(), Some(tail.replace('\'', ""))),
+        None => (msg.to_string(), None),
+    }
+}

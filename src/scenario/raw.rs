@@ -1,0 +1,269 @@
+//! The scenario file exactly as written: one struct per YAML block.
+//!
+//! Field names are the YAML keys. Unknown keys are errors. Values with units
+//! (durations, rates, fractions, distributions) are kept as written and checked
+//! in [`super::resolve`], which knows their YAML path and can say what is wrong.
+//! Keys the format reserves for later capabilities are accepted here and
+//! reported by resolution as not yet available, never silently ignored.
+
+use std::borrow::Cow;
+
+use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde_json::Value;
+
+macro_rules! text_value {
+    ($name:ident, $schema:tt) => {
+        #[derive(Clone, Debug, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Value);
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!($schema)
+            }
+        }
+    };
+}
+
+text_value!(Duration, {
+    "type": "string",
+    "pattern": "^\\s*[0-9]*\\.?[0-9]+\\s*(ns|us|µs|ms|s|m|min|h)\\s*$",
+    "description": "A duration with a unit: 250us, 5ms, 1.5s, 2m, 1h. A bare number is an error."
+});
+text_value!(Rate, {
+    "type": "string",
+    "pattern": "^\\s*[0-9]*\\.?[0-9]+\\s*/\\s*[0-9]*\\.?[0-9]*\\s*(ns|us|ms|s|m|min|h)\\s*$",
+    "description": "A rate: 10000/s, 600/m."
+});
+text_value!(Fraction, {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": 1},
+        {"type": "string", "pattern": "^\\s*[0-9]*\\.?[0-9]+\\s*%\\s*$"}
+    ],
+    "description": "A fraction: 99.9% or 0.999."
+});
+text_value!(Distribution, {
+    "description": "A distribution of durations: a bare duration (constant), {constant}, {exponential: {mean}}, {uniform: {min, max}}, {normal: {mean, stddev}}, {lognormal: {median, p99}} or {lognormal: {mu, sigma}}, {gamma: {shape, mean}}, {pareto: {scale, shape}}, {weibull: {scale, shape}}, {mixture: [{weight, dist}]}, {empirical: [samples]} or {empirical: {p50: .., p99: ..}}.",
+    "anyOf": [
+        {"type": "string"},
+        {"type": "object", "minProperties": 1, "maxProperties": 1}
+    ]
+});
+text_value!(Replicas, {
+    "description": "A replica count (all in the first data center) or a count per data center.",
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+    ]
+});
+text_value!(NotYet, {
+    "description": "Part of the scenario format whose simulation is not available in this version; using it is reported as an error."
+});
+
+/// The whole scenario file.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Names the run and the default output folder `reports/<name>/`.
+    pub name: String,
+    pub description: Option<String>,
+    /// Seed of every random stream (default 1); `--seed` overrides it.
+    pub seed: Option<u64>,
+    /// Measured simulated time.
+    pub duration: Duration,
+    /// Simulated first and excluded from all metrics (default 0s).
+    pub warmup: Option<Duration>,
+    pub slo: Option<RawSlo>,
+    /// Data center names; default is one, named dc1.
+    pub datacenters: Option<Vec<String>>,
+    pub network: Option<RawNetwork>,
+    pub gateway: Option<RawGateway>,
+    pub defaults: Option<RawDefaults>,
+    pub services: IndexMap<String, RawService>,
+    pub broker: Option<NotYet>,
+    pub discovery: Option<NotYet>,
+    pub workload: Vec<RawWorkload>,
+    pub failures: Option<NotYet>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    /// p99 of synchronous request latency (default 200ms).
+    pub sync_p99: Option<Duration>,
+    /// p99 of event latency (default 1s).
+    pub event_p99: Option<Duration>,
+    /// Successful requests / requests sent (default 99.9%).
+    pub availability: Option<Fraction>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    /// One hop inside a data center (a distribution).
+    pub within_dc: Option<Distribution>,
+    pub links: Option<NotYet>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadBalancer {
+    RoundRobin,
+    Random,
+    /// Power of two choices: the less busy of two random replicas.
+    LeastRequest,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Threading {
+    /// A worker is held while the request waits on its calls.
+    Blocking,
+    /// A worker is needed only for `work` steps.
+    Async,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGateway {
+    pub replicas: Option<Replicas>,
+    /// How the gateway spreads requests over its replicas and the target's replicas.
+    pub load_balancer: Option<LoadBalancer>,
+    /// Time the gateway spends on each request (a distribution).
+    pub overhead: Option<Distribution>,
+    /// Requests in progress per gateway replica (default 1024).
+    pub concurrency: Option<u32>,
+    /// Waiting requests per gateway replica (default 1000).
+    pub queue: Option<u32>,
+    /// The gateway's deadline for the upstream call (504 after it).
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    pub call: Option<RawCallPolicy>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCallPolicy {
+    pub timeout: Option<Duration>,
+    pub retry: Option<NotYet>,
+    pub circuit_breaker: Option<NotYet>,
+    pub propagate_deadline: Option<NotYet>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    /// Default 1.
+    pub replicas: Option<Replicas>,
+    /// Workers per replica (default 1).
+    pub concurrency: Option<u32>,
+    /// Waiting requests per replica (default 1000); full means rejected at once.
+    pub queue: Option<u32>,
+    /// Default blocking.
+    pub threading: Option<Threading>,
+    /// How callers pick one of this service's replicas (default round_robin).
+    pub load_balancer: Option<LoadBalancer>,
+    pub endpoints: Option<IndexMap<String, RawEndpoint>>,
+    pub autoscale: Option<NotYet>,
+    pub outlier_detection: Option<NotYet>,
+    pub consumes: Option<NotYet>,
+    pub locality: Option<NotYet>,
+    pub max_queue_time: Option<NotYet>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    pub steps: Vec<RawStep>,
+}
+
+/// One step: exactly one of `work`, `call`, `parallel`, `publish`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// Time a worker spends (a distribution).
+    pub work: Option<Distribution>,
+    /// `service.endpoint` to call synchronously.
+    pub call: Option<String>,
+    /// Calls made at once; the step ends when all have answered.
+    pub parallel: Option<Vec<RawStep>>,
+    pub publish: Option<NotYet>,
+    /// The call's timeout (default: `defaults.call.timeout`, else none).
+    pub timeout: Option<Duration>,
+    /// Parallel copies of the call, each to a replica (default 1).
+    pub fanout: Option<u32>,
+    pub hedge: Option<NotYet>,
+    pub retry: Option<NotYet>,
+    pub circuit_breaker: Option<NotYet>,
+    pub propagate_deadline: Option<NotYet>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrivalKind {
+    /// Exponential gaps at `rate`.
+    Poisson,
+    /// Equal gaps at `rate`.
+    Constant,
+    /// Poisson, alternating `rate` and `bursty.rate`.
+    Bursty,
+    /// Poisson, rate moving linearly from `rate` to `ramp.to`.
+    Ramp,
+    /// Poisson, rate set by the `schedule` list.
+    Schedule,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub name: String,
+    /// `service.endpoint` the clients call.
+    pub target: String,
+    /// Requests per unit of time.
+    pub rate: Rate,
+    /// Default poisson.
+    pub arrival: Option<ArrivalKind>,
+    /// Data center of the clients (default: the first).
+    pub from: Option<String>,
+    /// The client gives up after this (counted as timed_out); default: never.
+    pub timeout: Option<Duration>,
+    pub keys: Option<NotYet>,
+    pub ramp: Option<RawRamp>,
+    pub bursty: Option<RawBursty>,
+    pub schedule: Option<Vec<RawPhase>>,
+}
+
+/// Rate moves linearly from the workload's `rate` to `to` between `start` and `start + over`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRamp {
+    pub to: Rate,
+    pub over: Duration,
+    /// Default 0s (simulated time, warmup included).
+    pub start: Option<Duration>,
+}
+
+/// Cycles of `on` at `rate` (the burst), then `off` at the workload's `rate`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBursty {
+    pub rate: Rate,
+    pub on: Duration,
+    pub off: Duration,
+}
+
+/// From `at` (simulated time, warmup included) on, requests arrive at `rate`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhase {
+    pub at: Duration,
+    pub rate: Rate,
+}

@@ -1,0 +1,165 @@
+//! The validated scenario: names turned into indices, units into engine units.
+//!
+//! Everything the model needs and nothing it must check again. Built only by
+//! [`super::resolve`]; every index is in range and the call graph is acyclic.
+
+use crate::engine::{Dist, Time};
+
+pub use super::raw::{LoadBalancer, Threading};
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    /// Measured simulated time (after warmup).
+    pub duration: Time,
+    pub warmup: Time,
+    pub slo: Slo,
+    pub datacenters: Vec<String>,
+    /// One network hop inside a data center; `None` means hops take no time.
+    pub within_dc: Option<Dist>,
+    /// Services, the gateway (if any) last.
+    pub services: Vec<Service>,
+    pub endpoints: Vec<Endpoint>,
+    /// Distinct (caller, callee endpoint) pairs, for per-call metrics.
+    pub call_sites: Vec<CallSite>,
+    pub workloads: Vec<Workload>,
+    /// Index of the gateway in `services`.
+    pub gateway: Option<usize>,
+}
+
+impl Scenario {
+    /// The end of the run: warmup plus measured duration.
+    pub fn end(&self) -> Time {
+        self.warmup + self.duration
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Slo {
+    pub sync_p99: Time,
+    pub event_p99: Time,
+    pub availability: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub name: String,
+    /// Replicas per data center (index into `datacenters`), in placement order.
+    pub placement: Vec<(usize, u32)>,
+    pub concurrency: u32,
+    pub queue: u32,
+    pub threading: Threading,
+    pub load_balancer: LoadBalancer,
+    pub endpoints: Vec<usize>,
+}
+
+impl Service {
+    pub fn replicas(&self) -> u32 {
+        self.placement.iter().map(|(_, n)| n).sum()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub service: usize,
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// A worker is busy for a sampled time.
+    Work(Dist),
+    /// Calls sent at once; the step ends when all have answered, and fails if any failed.
+    Calls(Vec<CallSpec>),
+}
+
+#[derive(Clone, Debug)]
+pub struct CallSpec {
+    /// Index into `call_sites`.
+    pub site: usize,
+    /// Callee endpoint.
+    pub target: usize,
+    pub timeout: Option<Time>,
+    /// Parallel copies, each to a replica chosen by the site's load balancer.
+    pub fanout: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct CallSite {
+    pub caller: usize,
+    pub target: usize,
+    /// `caller->service.endpoint`, the key in summary.json.
+    pub key: String,
+    /// How the caller picks a replica of the callee: the callee's policy, or the gateway's.
+    pub load_balancer: LoadBalancer,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub name: String,
+    /// The endpoint the clients send to: the gateway's route when there is a gateway.
+    pub entry: usize,
+    /// The endpoint the workload targets.
+    pub target: usize,
+    pub arrival: Arrival,
+    pub from: usize,
+    pub timeout: Option<Time>,
+}
+
+/// An open-loop arrival process: gaps are exponential (Poisson) or equal, at a
+/// rate that may change with time.
+#[derive(Clone, Debug)]
+pub struct Arrival {
+    pub poisson: bool,
+    pub profile: RateProfile,
+}
+
+/// Requests per second as a function of simulated time.
+#[derive(Clone, Debug)]
+pub enum RateProfile {
+    Fixed(f64),
+    Ramp { from: f64, to: f64, start: Time, over: Time },
+    Bursty { base: f64, burst: f64, on: Time, off: Time },
+    /// (from time, rate), sorted; before the first entry, the first rate field.
+    Schedule { initial: f64, phases: Vec<(Time, f64)> },
+}
+
+impl RateProfile {
+    /// The rate at time `t`.
+    pub fn rate_at(&self, t: Time) -> f64 {
+        match self {
+            RateProfile::Fixed(r) => *r,
+            RateProfile::Ramp { from, to, start, over } => {
+                if t <= *start {
+                    *from
+                } else if t >= start + over || *over == 0 {
+                    *to
+                } else {
+                    from + (to - from) * ((t - start) as f64 / *over as f64)
+                }
+            }
+            RateProfile::Bursty { base, burst, on, off } => {
+                if (t % (on + off)) < *on { *burst } else { *base }
+            }
+            RateProfile::Schedule { initial, phases } => {
+                let i = phases.partition_point(|(at, _)| *at <= t);
+                if i == 0 { *initial } else { phases[i - 1].1 }
+            }
+        }
+    }
+
+    /// An upper bound of the rate over all time (for thinning).
+    pub fn max_rate(&self) -> f64 {
+        match self {
+            RateProfile::Fixed(r) => *r,
+            RateProfile::Ramp { from, to, .. } => from.max(*to),
+            RateProfile::Bursty { base, burst, .. } => base.max(*burst),
+            RateProfile::Schedule { initial, phases } => {
+                phases.iter().map(|(_, r)| *r).fold(*initial, f64::max)
+            }
+        }
+    }
+}
