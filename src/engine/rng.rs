@@ -54,5 +54,5 @@ mod tests {
         assert_eq!(a1, PINNED_FIRST_DRAW);
     }
 
-    const PINNED_FIRST_DRAW: u64 = 0;
+    const PINNED_FIRST_DRAW: u64 = 3_939_037_588_441_028_818;
 }

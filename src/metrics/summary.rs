@@ -33,7 +33,8 @@ pub struct WorkloadSummary {
     pub timed_out: u64,
     pub rejected: u64,
     pub in_flight: u64,
-    /// ok / sent.
+    /// ok / (sent − in_flight): requests still unanswered at the end are not
+    /// counted for or against.
     pub availability: Option<f64>,
     /// Of successful requests, client send to client receive.
     pub latency_ms: LatencyMs,
@@ -99,7 +100,8 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
         .iter()
         .zip(&c.workloads)
         .map(|(w, st)| {
-            let availability = (st.sent > 0).then(|| round6(st.ok as f64 / st.sent as f64));
+            let decided = st.sent - st.in_flight;
+            let availability = (decided > 0).then(|| round6(st.ok as f64 / decided as f64));
             let ws = WorkloadSummary {
                 sent: st.sent,
                 ok: st.ok,
@@ -177,7 +179,7 @@ fn slo(s: &Scenario, c: &Collector) -> SloSummary {
     for w in &c.workloads {
         all.merge(&w.latency);
         ok += w.ok;
-        sent += w.sent;
+        sent += w.sent - w.in_flight;
     }
     let sync_actual = (all.count() > 0).then(|| round3(as_millis(all.quantile_ns(0.99))));
     let sync_target = as_millis(s.slo.sync_p99);

@@ -249,6 +249,7 @@ impl<'s> World<'s> {
         let endpoint = c.target as usize;
         let svc = self.s.endpoints[endpoint].service;
         let policy = self.balancer_for(c);
+        let measured = c.measured;
         let now = self.now();
         let st = &mut self.services[svc];
         let first = st.first_replica as usize;
@@ -257,7 +258,7 @@ impl<'s> World<'s> {
         let r = st.first_replica + i;
         let replica = &self.replicas[r as usize];
         if replica.busy >= st.concurrency && replica.queue.len() >= st.queue_cap as usize {
-            if now >= self.warmup {
+            if measured {
                 self.m.services[svc].rejected += 1;
             }
             self.answer(call, Outcome::Rejected);

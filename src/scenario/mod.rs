@@ -112,7 +112,7 @@ fn typed_problem(e: &serde_path_to_error::Error<serde_json::Error>, tree: &Item)
     let wrong = message.split('\'').nth(1).unwrap_or("").to_string();
     let is_unknown_key = message.starts_with("unknown field");
     let location = if is_unknown_key { tree.locate_key(&path.0) } else { tree.locate(&path.0) };
-    let message = if is_unknown_key { message.replace("unknown field", "unknown key") } else { message };
+    let message = message.replace("unknown field", "unknown key").replace("missing field", "missing key");
     let mut p = Problem::new(path, message).at(location);
     if let Some(c) = &candidates {
         p = p.expected(c.clone());

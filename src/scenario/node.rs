@@ -145,30 +145,41 @@ fn clean_parser_message(msg: &str) -> String {
     msg.replace(", set DuplicateKeyPolicy in Options if acceptable", "")
 }
 
-/// Best-effort YAML path of the block-style key on or above `line`, from
+/// Best-effort YAML path of the block-style entry on or above `line`, from
 /// indentation alone (used when the document does not parse).
 fn path_near_line(text: &str, line: usize) -> YamlPath {
-    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut stack: Vec<(usize, Seg)> = Vec::new();
     for raw in text.lines().take(line.max(1)) {
         let trimmed = raw.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let indent = raw.len() - trimmed.len();
-        let body = trimmed.trim_start_matches("- ");
+        let mut indent = raw.len() - trimmed.len();
+        let mut body = trimmed;
+        if let Some(rest) = trimmed.strip_prefix("- ") {
+            while stack.last().is_some_and(|(i, _)| *i > indent) {
+                stack.pop();
+            }
+            match stack.last_mut() {
+                Some((i, Seg::Index(n))) if *i == indent => *n += 1,
+                _ => stack.push((indent, Seg::Index(0))),
+            }
+            indent += 2;
+            body = rest.trim_start();
+        }
         let Some((key, _)) = body.split_once(':') else {
             continue;
         };
         let key = key.trim();
-        if key.is_empty() || key.contains(' ') || key.contains('{') || key.contains('[') {
+        if key.is_empty() || key.contains([' ', '{', '[', '"', '\'']) {
             continue;
         }
         while stack.last().is_some_and(|(i, _)| *i >= indent) {
             stack.pop();
         }
-        stack.push((indent, key.to_string()));
+        stack.push((indent, Seg::Key(key.to_string())));
     }
-    YamlPath(stack.into_iter().map(|(_, k)| Seg::Key(k)).collect())
+    YamlPath(stack.into_iter().map(|(_, s)| s).collect())
 }
 
 impl Item {

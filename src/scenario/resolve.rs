@@ -203,12 +203,16 @@ fn placement(r: &mut Resolver, v: Option<&raw::Replicas>, dcs: &[String], path: 
             None
         }
     };
+    let mut valid = true;
     let placed = match &v.0 {
         Value::Object(per_dc) => per_dc
             .iter()
             .filter_map(|(dc, n)| {
                 let p = path.key(dc);
-                let n = count(r, n, &p)?;
+                let Some(n) = count(r, n, &p) else {
+                    valid = false;
+                    return None;
+                };
                 match dcs.iter().position(|d| d == dc) {
                     Some(i) => Some((i, n)),
                     None => {
@@ -218,9 +222,15 @@ fn placement(r: &mut Resolver, v: Option<&raw::Replicas>, dcs: &[String], path: 
                 }
             })
             .collect(),
-        other => count(r, other, path).map(|n| vec![(0, n)]).unwrap_or_default(),
+        other => count(r, other, path).map(|n| vec![(0, n)]).unwrap_or_else(|| {
+            valid = false;
+            Vec::new()
+        }),
     };
     if placed.iter().map(|(_, n)| n).sum::<u32>() == 0 {
+        if !valid {
+            return vec![(0, 1)];
+        }
         r.push(Problem::new(path.clone(), "no replica at all").expected("at least one replica"));
         return vec![(0, 1)];
     }

@@ -137,7 +137,8 @@ pub fn fraction(v: &Value) -> Result<f64, Bad> {
     let f = match v {
         Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
         Value::String(s) => match s.trim().strip_suffix('%') {
-            Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0).unwrap_or(f64::NAN),
+            // "99.9e-2" parses to the nearest double of 0.999, unlike 99.9 / 100.
+            Some(p) => format!("{}e-2", p.trim()).parse::<f64>().unwrap_or(f64::NAN),
             None => s.trim().parse::<f64>().unwrap_or(f64::NAN),
         },
         other => return Err(bad(format!("{} is not a fraction", shown(other)), FRACTION_EXPECTED)),

@@ -1,0 +1,240 @@
+//! Bad input is a product feature: exit 2, one clear message with file, line
+//! and YAML path, no panic, no output folder. Messages are snapshot-tested.
+
+use assert_cmd::Command;
+
+const GOOD: &str = "name: t
+duration: 10s
+services:
+  inventory:
+    endpoints:
+      reserve:
+        steps:
+          - work: 1ms
+  orders:
+    endpoints:
+      place:
+        steps:
+          - work: 2ms
+          - call: inventory.reserve
+workload:
+  - name: checkout
+    target: orders.place
+    rate: 100/s
+";
+
+/// Runs `meshsim run bad.yaml` on `content` in a fresh folder; returns stderr.
+fn run_bad(content: &[u8], extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), content).unwrap();
+    let out = Command::cargo_bin("meshsim")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["run", "bad.yaml"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "exit code for:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    assert!(!dir.path().join("reports").exists(), "an output folder was written");
+    stderr
+}
+
+/// Same, for a variation of the good scenario.
+fn bad(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "{from}");
+    run_bad(GOOD.replacen(from, to, 1).as_bytes(), &[])
+}
+
+fn names_line_and_path(stderr: &str, line: usize, path: &str) {
+    assert!(stderr.contains(&format!("bad.yaml:{line}:")), "line {line} in:\n{stderr}");
+    assert!(stderr.contains(path), "path {path} in:\n{stderr}");
+}
+
+#[test]
+fn the_good_scenario_is_good() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("good.yaml"), GOOD).unwrap();
+    Command::cargo_bin("meshsim").unwrap().current_dir(dir.path()).args(["check", "good.yaml"]).assert().success();
+}
+
+#[test]
+fn syntax_error() {
+    let e = bad("          - work: 2ms", "          - work: [2ms");
+    names_line_and_path(&e, 14, "services.orders.endpoints.place.steps[1].call");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn unknown_key_with_suggestion() {
+    let e = bad("          - work: 2ms", "          - wrok: 2ms");
+    names_line_and_path(&e, 13, "services.orders.endpoints.place.steps[0].wrok");
+    assert!(e.contains("did you mean 'work'?"));
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn misspelt_service() {
+    let e = bad("call: inventory.reserve", "call: inventry.reserve");
+    names_line_and_path(&e, 14, "services.orders.endpoints.place.steps[1].call");
+    assert!(e.contains("unknown service 'inventry', did you mean") || e.contains("did you mean 'inventory'?"));
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn misspelt_endpoint() {
+    let e = bad("call: inventory.reserve", "call: inventory.reserv");
+    names_line_and_path(&e, 14, "services.orders.endpoints.place.steps[1].call");
+    assert!(e.contains("did you mean 'reserve'?"));
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn negative_rate() {
+    let e = bad("rate: 100/s", "rate: -100/s");
+    names_line_and_path(&e, 18, "workload[0].rate");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn bare_number_duration() {
+    let e = bad("duration: 10s", "duration: 10");
+    names_line_and_path(&e, 2, "duration");
+    assert!(e.contains("bare number"));
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn empty_file() {
+    let e = run_bad(b"", &[]);
+    assert!(e.contains("bad.yaml") && e.contains("empty"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn binary_garbage() {
+    let e = run_bad(&[0xff, 0xfe, 0x00, 0x12, 0x80, 0x81, 0x00, 0x9f], &[]);
+    assert!(e.contains("bad.yaml") && e.contains("UTF-8"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn alias_bomb() {
+    let mut y = String::from("name: t\nduration: 1s\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        let prev = format!("*a{}", i - 1);
+        y += &format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", "));
+    }
+    let e = run_bad(y.as_bytes(), &[]);
+    assert!(e.contains("bad.yaml:") && e.contains("alias bomb"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn duplicate_keys() {
+    let e = bad("duration: 10s\n", "duration: 10s\nduration: 20s\n");
+    names_line_and_path(&e, 3, "duration");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn call_cycle() {
+    let e = bad("          - work: 1ms\n  orders", "          - call: orders.place\n  orders");
+    names_line_and_path(&e, 14, "services.orders.endpoints.place.steps[1].call");
+    assert!(e.contains("orders.place -> inventory.reserve -> orders.place") || e.contains("inventory.reserve -> orders.place -> inventory.reserve"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn warmup_not_shorter_than_duration() {
+    let e = bad("duration: 10s\n", "duration: 10s\nwarmup: 10s\n");
+    names_line_and_path(&e, 3, "warmup");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn fraction_out_of_range() {
+    let e = bad("duration: 10s\n", "duration: 10s\nslo: {availability: 120%}\n");
+    names_line_and_path(&e, 3, "slo.availability");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn absurd_size() {
+    let e = bad("  orders:\n", "  orders:\n    replicas: 90000\n    concurrency: 90000\n");
+    names_line_and_path(&e, 4, "services");
+    assert!(e.contains("exhaust memory"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn negative_replicas() {
+    let e = bad("  orders:\n", "  orders:\n    replicas: -2\n");
+    names_line_and_path(&e, 10, "services.orders.replicas");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn unknown_distribution_with_suggestion() {
+    let e = bad("work: 2ms", "work: {exponental: {mean: 2ms}}");
+    names_line_and_path(&e, 13, "services.orders.endpoints.place.steps[0].work.exponental");
+    assert!(e.contains("did you mean 'exponential'?"));
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn unknown_load_balancer_variant() {
+    let e = bad("  orders:\n", "  orders:\n    load_balancer: least_requests\n");
+    names_line_and_path(&e, 10, "services.orders.load_balancer");
+    assert!(e.contains("did you mean 'least_request'?"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn missing_required_key() {
+    let e = run_bad(GOOD.replace("duration: 10s\n", "").as_bytes(), &[]);
+    assert!(e.contains("missing key 'duration'"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn several_problems_reported_at_once() {
+    let y = GOOD.replace("rate: 100/s", "rate: 0/s").replace("call: inventory.reserve", "call: nowhere.reserve").replace("work: 1ms", "work: 5");
+    let e = run_bad(y.as_bytes(), &[]);
+    assert!(e.contains("3 problems found"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn set_path_that_does_not_exist() {
+    let e = run_bad(GOOD.as_bytes(), &["--set", "services.orders.replicaz=3"]);
+    assert!(e.contains("--set services.orders.replicaz=3") && e.contains("did you mean 'replicas'?"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn set_unknown_workload_name() {
+    let e = run_bad(GOOD.as_bytes(), &["--set", "workload.checkot.rate=5/s"]);
+    assert!(e.contains("did you mean 'checkout'?"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn unreadable_file_and_bad_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [vec!["run", "missing.yaml"], vec!["run", "x.yaml", "--seed", "minus-one"], vec!["frobnicate"]] {
+        let out = Command::cargo_bin("meshsim").unwrap().current_dir(dir.path()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    }
+    assert!(!dir.path().join("reports").exists());
+}
+
+#[test]
+fn not_yet_simulated_features_are_refused_not_ignored() {
+    let e = bad("          - call: inventory.reserve", "          - call: inventory.reserve\n            retry: {max_attempts: 3}");
+    names_line_and_path(&e, 15, "services.orders.endpoints.place.steps[1].retry");
+    assert!(e.contains("not simulated by this version"), "{e}");
+}

@@ -1,0 +1,8 @@
+//! meshsim's integration tests: one binary, a module per concern.
+
+mod common;
+mod conservation;
+mod determinism;
+mod errors;
+mod scenarios;
+mod theory;

@@ -1,0 +1,60 @@
+//! Every example in scenarios/ loads, runs and gives the numbers its header promises.
+
+use crate::common::{assert_close, load_file, run};
+
+#[test]
+fn every_example_scenario_runs_and_conserves() {
+    let dir = format!("{}/scenarios", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3, "{names:?}");
+    for name in names {
+        let s = load_file(&name, &["duration=4s", "warmup=1s"]);
+        let (summary, _) = run(&s);
+        let sent: u64 = summary.workload.values().map(|w| w.sent).sum();
+        assert!(sent > 0, "{name} sent nothing");
+    }
+}
+
+#[test]
+fn mm1_example_matches_its_header() {
+    let (s, _) = run(&load_file("mm1.yaml", &[]));
+    let w = &s.workload["requests"];
+    assert_close("mean", w.latency_ms.mean, 5.0, 0.04);
+    assert_close("p99", w.latency_ms.p99, 23.03, 0.08);
+}
+
+#[test]
+fn mmc_example_matches_erlang_c() {
+    let (s, _) = run(&load_file("mmc.yaml", &[]));
+    let theory = 1e3 * meshsim::validate::mmc_mean(4, 3600.0, 1000.0);
+    assert_close("mean", s.workload["requests"].latency_ms.mean, theory, 0.04);
+}
+
+#[test]
+fn reference_sync_meets_targets_with_expected_utilisation() {
+    let (s, _) = run(&load_file("reference-sync.yaml", &["duration=20s"]));
+    // Service B: λ·E[S]/workers with E[S] = median·e^{σ²/2}, σ = ln(20/3)/z99.
+    let sigma = (20.0f64 / 3.0).ln() / 2.326_347_874;
+    let mean_b = 0.003 * (sigma * sigma / 2.0).exp();
+    assert_close("utilisation of B", s.services["service-b"].utilization, 10_000.0 * mean_b / 64.0, 0.03);
+    let w = &s.workload["client"];
+    assert_close("throughput", w.sent as f64 / 20.0, 10_000.0, 0.02);
+    assert!(s.slo.sync_p99.pass && s.slo.availability.pass, "{:?}", s.slo);
+    // Five hops of at least 0.3 ms median, 2.5 ms of A's work and ~4.2 ms of B's.
+    assert!(w.latency_ms.mean > 7.0 && w.latency_ms.mean < 15.0, "{:?}", w.latency_ms);
+}
+
+#[test]
+fn set_overrides_change_the_run() {
+    let (base, _) = run(&load_file("mm1.yaml", &["duration=200s"]));
+    let (faster, _) = run(&load_file("mm1.yaml", &["duration=200s", "workload.requests.rate=500/s"]));
+    let (b, f) = (&base.workload["requests"], &faster.workload["requests"]);
+    assert_close("sent at 500/s", f.sent as f64 / 200.0, 500.0, 0.03);
+    assert_close("M/M/1 mean at ρ=0.5", f.latency_ms.mean, 2.0, 0.05);
+    assert!(b.latency_ms.mean > 2.0 * f.latency_ms.mean);
+}
