@@ -107,26 +107,86 @@ fn full_models(scale: f64) -> Vec<Model> {
     let mu = 1000.0;
     let len = |customers: f64, lambda: f64| (customers * scale / lambda).max(30.0);
     let mut v = Vec::new();
-    for (name, rho, n) in [("M/M/1 ρ=0.5", 0.5, 1.0e6), ("M/M/1 ρ=0.8", 0.8, 3.0e6), ("M/M/1 ρ=0.9", 0.9, 8.0e6)] {
+    for (name, rho, n) in [
+        ("M/M/1 ρ=0.5", 0.5, 1.0e6),
+        ("M/M/1 ρ=0.8", 0.8, 3.0e6),
+        ("M/M/1 ρ=0.9", 0.9, 8.0e6),
+    ] {
         let lambda = rho * mu;
-        let yaml = single("mm1", len(n, lambda), lambda, 1, 1_000_000, "{exponential: {mean: 1ms}}");
-        v.push(Model { name, what: "mean ms", yaml: yaml.clone(), theory: 1e3 / (mu - lambda), measure: mean_ms, tolerance: 0.02 });
-        v.push(Model { name, what: "p99 ms", yaml, theory: 1e3 * 100f64.ln() / (mu - lambda), measure: p99_ms, tolerance: 0.05 });
+        let yaml = single(
+            "mm1",
+            len(n, lambda),
+            lambda,
+            1,
+            1_000_000,
+            "{exponential: {mean: 1ms}}",
+        );
+        v.push(Model {
+            name,
+            what: "mean ms",
+            yaml: yaml.clone(),
+            theory: 1e3 / (mu - lambda),
+            measure: mean_ms,
+            tolerance: 0.02,
+        });
+        v.push(Model {
+            name,
+            what: "p99 ms",
+            yaml,
+            theory: 1e3 * 100f64.ln() / (mu - lambda),
+            measure: p99_ms,
+            tolerance: 0.05,
+        });
     }
     for (name, rho, n) in [("M/M/4 ρ=0.5", 0.5, 2.0e6), ("M/M/4 ρ=0.9", 0.9, 8.0e6)] {
         let lambda = rho * 4.0 * mu;
-        let yaml = single("mmc", len(n, lambda), lambda, 4, 1_000_000, "{exponential: {mean: 1ms}}");
-        v.push(Model { name, what: "mean ms (Erlang C)", yaml, theory: 1e3 * mmc_mean(4, lambda, mu), measure: mean_ms, tolerance: 0.02 });
+        let yaml = single(
+            "mmc",
+            len(n, lambda),
+            lambda,
+            4,
+            1_000_000,
+            "{exponential: {mean: 1ms}}",
+        );
+        v.push(Model {
+            name,
+            what: "mean ms (Erlang C)",
+            yaml,
+            theory: 1e3 * mmc_mean(4, lambda, mu),
+            measure: mean_ms,
+            tolerance: 0.02,
+        });
     }
     for (name, rho, n) in [("M/D/1 ρ=0.5", 0.5, 1.0e6), ("M/D/1 ρ=0.9", 0.9, 6.0e6)] {
         let lambda = rho * mu;
         let yaml = single("md1", len(n, lambda), lambda, 1, 1_000_000, "1ms");
-        v.push(Model { name, what: "mean ms (P-K)", yaml, theory: 1e3 * md1_mean(lambda, mu), measure: mean_ms, tolerance: 0.02 });
+        v.push(Model {
+            name,
+            what: "mean ms (P-K)",
+            yaml,
+            theory: 1e3 * md1_mean(lambda, mu),
+            measure: mean_ms,
+            tolerance: 0.02,
+        });
     }
     for (name, rho) in [("M/M/2/5 ρ=0.9", 0.9), ("M/M/2/5 ρ=1.5", 1.5)] {
         let lambda = rho * 2.0 * mu;
-        let yaml = single("mmck", len(2.0e6, lambda), lambda, 2, 3, "{exponential: {mean: 1ms}}");
-        v.push(Model { name, what: "blocking probability", yaml, theory: mmck_blocking(2, 5, lambda, mu), measure: rejected_share, tolerance: 0.05 });
+        let yaml = single(
+            "mmck",
+            len(2.0e6, lambda),
+            lambda,
+            2,
+            3,
+            "{exponential: {mean: 1ms}}",
+        );
+        v.push(Model {
+            name,
+            what: "blocking probability",
+            yaml,
+            theory: mmck_blocking(2, 5, lambda, mu),
+            measure: rejected_share,
+            tolerance: 0.05,
+        });
     }
     let tandem = |lambda: f64| {
         format!(
@@ -134,9 +194,19 @@ fn full_models(scale: f64) -> Vec<Model> {
             len(3.0e6, lambda)
         )
     };
-    for (name, lambda) in [("Jackson tandem ρ=0.5/0.4", 500.0), ("Jackson tandem ρ=0.9/0.72", 900.0)] {
+    for (name, lambda) in [
+        ("Jackson tandem ρ=0.5/0.4", 500.0),
+        ("Jackson tandem ρ=0.9/0.72", 900.0),
+    ] {
         let theory = 1e3 / (mu - lambda) + 1e3 / (1250.0 - lambda);
-        v.push(Model { name, what: "mean ms", yaml: tandem(lambda), theory, measure: mean_ms, tolerance: 0.02 });
+        v.push(Model {
+            name,
+            what: "mean ms",
+            yaml: tandem(lambda),
+            theory,
+            measure: mean_ms,
+            tolerance: 0.02,
+        });
     }
     let fanout = format!(
         "name: fanout\nseed: 7\nduration: {:.0}s\nwarmup: 1s\nservices:\n  root:\n    threading: async\n    concurrency: 1000\n    endpoints:\n      x:\n        steps: [{{call: leaf.y, fanout: 100}}]\n  leaf:\n    concurrency: 100000\n    endpoints:\n      y:\n        steps: [{{work: {{mixture: [{{weight: 0.99, dist: 1ms}}, {{weight: 0.01, dist: 100ms}}]}}}}]\nworkload:\n  - {{name: w, target: root.x, rate: 100/s}}\n",
@@ -155,25 +225,42 @@ fn full_models(scale: f64) -> Vec<Model> {
 
 /// Runs one model.
 pub fn run_model(m: &Model) -> Outcome {
-    let s = scenario::load_str(&m.yaml, m.name, &[]).unwrap_or_else(|e| panic!("built-in model {} is invalid:\n{}", m.name, e.render()));
+    let s = scenario::load_str(&m.yaml, m.name, &[])
+        .unwrap_or_else(|e| panic!("built-in model {} is invalid:\n{}", m.name, e.render()));
     let out = crate::model::run(&s, s.seed, &mut |_, _| {});
     let summary = summarize(&s, s.seed, &out.collector);
-    Outcome { name: m.name, what: m.what, sim: (m.measure)(&summary, &out.collector), theory: m.theory, tolerance: m.tolerance }
+    Outcome {
+        name: m.name,
+        what: m.what,
+        sim: (m.measure)(&summary, &out.collector),
+        theory: m.theory,
+        tolerance: m.tolerance,
+    }
 }
 
 /// Runs every model, in parallel threads, results in table order.
 pub fn run_all(scale: f64) -> Vec<Outcome> {
     let models = models(scale);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = models.iter().map(|m| scope.spawn(move || run_model(m))).collect();
-        handles.into_iter().map(|h| h.join().expect("model run")).collect()
+        let handles: Vec<_> = models
+            .iter()
+            .map(|m| scope.spawn(move || run_model(m)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("model run"))
+            .collect()
     })
 }
 
 /// The table printed by `meshsim validate`.
 pub fn render(results: &[Outcome]) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "{:<28} {:<24} {:>12} {:>12} {:>9} {:>9}  verdict", "model", "figure", "simulated", "theory", "error", "tolerance");
+    let _ = writeln!(
+        o,
+        "{:<28} {:<24} {:>12} {:>12} {:>9} {:>9}  verdict",
+        "model", "figure", "simulated", "theory", "error", "tolerance"
+    );
     for r in results {
         let _ = writeln!(
             o,

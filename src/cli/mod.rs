@@ -22,7 +22,11 @@ pub const EXIT_SLO_MISSED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "meshsim", version, about = "Deterministic discrete-event simulator of microservice communication")]
+#[command(
+    name = "meshsim",
+    version,
+    about = "Deterministic discrete-event simulator of microservice communication"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -78,7 +82,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK });
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            });
         }
     };
     let code = match cli.command {
@@ -132,7 +140,10 @@ fn run(args: &RunArgs) -> Result<u8, String> {
     let s = load(&args.scenario, &args.set)?;
     let seed = args.seed.unwrap_or(s.seed);
     eprintln!("meshsim: scenario {} seed {seed}", s.name);
-    let out_dir = args.out.clone().unwrap_or_else(|| output::default_dir(&s.name));
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| output::default_dir(&s.name));
     let started = Instant::now();
     let mut bar = progress::Bar::new(std::io::stderr().is_terminal(), s.end());
     let result = crate::model::run(&s, seed, &mut |t, events| bar.update(t, events));
@@ -150,8 +161,14 @@ fn run(args: &RunArgs) -> Result<u8, String> {
         simulated_s: as_secs(s.end()),
         speedup: as_secs(s.end()) / wall.max(1e-9),
     };
-    output::write_all(&out_dir, &[("summary.json", json::summary_json(&summary)), ("run.json", json::run_json(&info))])
-        .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
+    output::write_all(
+        &out_dir,
+        &[
+            ("summary.json", json::summary_json(&summary)),
+            ("run.json", json::run_json(&info)),
+        ],
+    )
+    .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
     if args.json {
         print!("{}", String::from_utf8_lossy(&json::summary_json(&summary)));
     } else {
@@ -165,7 +182,11 @@ fn run(args: &RunArgs) -> Result<u8, String> {
     );
     let slo = &summary.slo;
     let all_pass = slo.sync_p99.pass && slo.event_p99.pass && slo.availability.pass;
-    Ok(if args.fail_on_slo && !all_pass { EXIT_SLO_MISSED } else { EXIT_OK })
+    Ok(if args.fail_on_slo && !all_pass {
+        EXIT_SLO_MISSED
+    } else {
+        EXIT_OK
+    })
 }
 
 /// The JSON Schema (draft-07) of the scenario format.
@@ -178,5 +199,9 @@ pub fn schema() -> String {
 fn validate(quick: bool) -> u8 {
     let results = crate::validate::run_all(if quick { 0.1 } else { 1.0 });
     print!("{}", crate::validate::render(&results));
-    if results.iter().all(|r| r.pass()) { EXIT_OK } else { EXIT_SLO_MISSED }
+    if results.iter().all(|r| r.pass()) {
+        EXIT_OK
+    } else {
+        EXIT_SLO_MISSED
+    }
 }

@@ -14,21 +14,31 @@ impl Bar {
     /// A bar over `end` of simulated time; hidden unless `visible`.
     pub fn new(visible: bool, end: Time) -> Bar {
         let bar = visible.then(|| {
-            let b = ProgressBar::with_draw_target(Some(end / MILLISECOND), ProgressDrawTarget::stderr());
+            let b = ProgressBar::with_draw_target(
+                Some(end / MILLISECOND),
+                ProgressDrawTarget::stderr(),
+            );
             b.set_style(
                 ProgressStyle::with_template("{bar:40} {msg} simulated, ETA {eta}")
                     .expect("valid template"),
             );
             b
         });
-        Bar { bar, started: std::time::Instant::now() }
+        Bar {
+            bar,
+            started: std::time::Instant::now(),
+        }
     }
 
     pub fn update(&mut self, t: Time, events: u64) {
         if let Some(b) = &self.bar {
             b.set_position(t / MILLISECOND);
             let rate = events as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-            b.set_message(format!("{:.1}s, {:.1}M events/s,", t as f64 / 1e9, rate / 1e6));
+            b.set_message(format!(
+                "{:.1}s, {:.1}M events/s,",
+                t as f64 / 1e9,
+                rate / 1e6
+            ));
         }
     }
 

@@ -18,15 +18,32 @@ pub const Z99: f64 = 2.326_347_874_040_840_8;
 #[derive(Clone, Debug)]
 pub enum Dist {
     Constant(f64),
-    Exponential { mean: f64 },
-    Uniform { min: f64, max: f64 },
+    Exponential {
+        mean: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
     /// Normal truncated at zero (resampled).
-    Normal { mean: f64, stddev: f64 },
+    Normal {
+        mean: f64,
+        stddev: f64,
+    },
     /// ln X ~ N(mu, sigma²), X in nanoseconds.
-    LogNormal { mu: f64, sigma: f64 },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
     Gamma(Gamma<f64>, f64),
-    Pareto { scale: f64, shape: f64 },
-    Weibull { scale: f64, shape: f64 },
+    Pareto {
+        scale: f64,
+        shape: f64,
+    },
+    Weibull {
+        scale: f64,
+        shape: f64,
+    },
     /// Cumulative weights (normalised to end at 1) and components.
     Mixture(Vec<(f64, Dist)>),
     /// Resampling of observed values.
@@ -133,7 +150,9 @@ fn sample_truncated_normal(mean: f64, stddev: f64, rng: &mut Stream) -> f64 {
 }
 
 fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
-    let i = points.partition_point(|(p, _)| *p <= u).clamp(1, points.len() - 1);
+    let i = points
+        .partition_point(|(p, _)| *p <= u)
+        .clamp(1, points.len() - 1);
     let (p0, v0) = points[i - 1];
     let (p1, v1) = points[i];
     if p1 <= p0 {
@@ -208,13 +227,28 @@ mod tests {
         let cases = [
             Dist::Constant(5.0e6),
             Dist::Exponential { mean: 4.0e6 },
-            Dist::Uniform { min: 1.0e6, max: 3.0e6 },
-            Dist::Normal { mean: 1.0e6, stddev: 1.0e6 },
+            Dist::Uniform {
+                min: 1.0e6,
+                max: 3.0e6,
+            },
+            Dist::Normal {
+                mean: 1.0e6,
+                stddev: 1.0e6,
+            },
             Dist::lognormal_from_median_p99(3.0e6, 20.0e6),
             Dist::gamma(2.0, 5.0e6).unwrap(),
-            Dist::Pareto { scale: 1.0e6, shape: 3.0 },
-            Dist::Weibull { scale: 2.0e6, shape: 1.5 },
-            Dist::Mixture(vec![(0.99, Dist::Constant(10.0e6)), (1.0, Dist::Constant(1.0e9))]),
+            Dist::Pareto {
+                scale: 1.0e6,
+                shape: 3.0,
+            },
+            Dist::Weibull {
+                scale: 2.0e6,
+                shape: 1.5,
+            },
+            Dist::Mixture(vec![
+                (0.99, Dist::Constant(10.0e6)),
+                (1.0, Dist::Constant(1.0e9)),
+            ]),
             Dist::Samples(vec![1.0e6, 2.0e6, 6.0e6]),
             Dist::Percentiles(vec![(0.0, 0.0), (0.5, 5.0e6), (1.0, 10.0e6)]),
         ];

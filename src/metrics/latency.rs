@@ -18,9 +18,14 @@ pub struct Latency {
 impl Default for Latency {
     fn default() -> Self {
         // 100 ns resolution, growing as needed; 3 significant digits.
-        let mut hist = Histogram::new_with_bounds(100, 1_000_000, 3).expect("valid histogram bounds");
+        let mut hist =
+            Histogram::new_with_bounds(100, 1_000_000, 3).expect("valid histogram bounds");
         hist.auto(true);
-        Latency { hist, sum_ns: 0, max_ns: 0 }
+        Latency {
+            hist,
+            sum_ns: 0,
+            max_ns: 0,
+        }
     }
 }
 
@@ -60,7 +65,9 @@ impl Latency {
 
     /// Adds another record (for SLOs over several workloads).
     pub fn merge(&mut self, other: &Latency) {
-        self.hist.add(&other.hist).expect("auto-resizing histograms always merge");
+        self.hist
+            .add(&other.hist)
+            .expect("auto-resizing histograms always merge");
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);
     }

@@ -6,8 +6,8 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::latency::{Latency, LatencyMs, round3, round6};
 use super::Collector;
+use super::latency::{Latency, LatencyMs, round3, round6};
 use crate::engine::time::{as_millis, as_secs};
 use crate::scenario::Scenario;
 
@@ -121,7 +121,11 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
         .zip(&c.services)
         .map(|(svc, st)| {
             let window = (c.end.saturating_sub(s.warmup)) as u128 * st.workers as u128;
-            let utilization = if window == 0 { 0.0 } else { round6(st.busy_worker_ns as f64 / window as f64) };
+            let utilization = if window == 0 {
+                0.0
+            } else {
+                round6(st.busy_worker_ns as f64 / window as f64)
+            };
             let endpoints = svc
                 .endpoints
                 .iter()
@@ -136,7 +140,12 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                     (s.endpoints[e].name.clone(), summary)
                 })
                 .collect();
-            let ss = ServiceSummary { replicas: svc.replicas(), utilization, rejected: st.rejected, endpoints };
+            let ss = ServiceSummary {
+                replicas: svc.replicas(),
+                utilization,
+                rejected: st.rejected,
+                endpoints,
+            };
             (svc.name.clone(), ss)
         })
         .collect();

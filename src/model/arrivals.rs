@@ -22,7 +22,11 @@ pub struct Arrivals {
 
 impl Arrivals {
     pub fn new(arrival: Arrival, rng: Stream) -> Arrivals {
-        Arrivals { arrival, rng, next_constant: 0.0 }
+        Arrivals {
+            arrival,
+            rng,
+            next_constant: 0.0,
+        }
     }
 
     /// The first arrival after `now`, or None if there is none before `end`.
@@ -73,15 +77,49 @@ mod tests {
     #[test]
     fn rates_are_met() {
         let end = 1000 * SECOND;
-        let poisson = count(Arrival { poisson: true, profile: RateProfile::Fixed(100.0) }, end);
+        let poisson = count(
+            Arrival {
+                poisson: true,
+                profile: RateProfile::Fixed(100.0),
+            },
+            end,
+        );
         assert!((poisson as f64 / 100_000.0 - 1.0).abs() < 0.01, "{poisson}");
-        let constant = count(Arrival { poisson: false, profile: RateProfile::Fixed(100.0) }, end);
+        let constant = count(
+            Arrival {
+                poisson: false,
+                profile: RateProfile::Fixed(100.0),
+            },
+            end,
+        );
         assert_eq!(constant, 100_000);
-        let ramp = RateProfile::Ramp { from: 0.0, to: 200.0, start: 0, over: end };
-        let ramped = count(Arrival { poisson: true, profile: ramp }, end);
+        let ramp = RateProfile::Ramp {
+            from: 0.0,
+            to: 200.0,
+            start: 0,
+            over: end,
+        };
+        let ramped = count(
+            Arrival {
+                poisson: true,
+                profile: ramp,
+            },
+            end,
+        );
         assert!((ramped as f64 / 100_000.0 - 1.0).abs() < 0.01, "{ramped}");
-        let bursty = RateProfile::Bursty { base: 50.0, burst: 250.0, on: SECOND, off: 4 * SECOND };
-        let bursts = count(Arrival { poisson: true, profile: bursty }, end);
+        let bursty = RateProfile::Bursty {
+            base: 50.0,
+            burst: 250.0,
+            on: SECOND,
+            off: 4 * SECOND,
+        };
+        let bursts = count(
+            Arrival {
+                poisson: true,
+                profile: bursty,
+            },
+            end,
+        );
         assert!((bursts as f64 / 90_000.0 - 1.0).abs() < 0.015, "{bursts}");
     }
 }

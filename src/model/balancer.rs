@@ -8,7 +8,13 @@ use crate::engine::Stream;
 use crate::scenario::spec::LoadBalancer;
 
 /// Chooses among `n` replicas; `load(i)` is replica i's outstanding requests.
-pub fn pick(policy: LoadBalancer, n: u32, cursor: &mut u32, rng: &mut Stream, load: impl Fn(u32) -> u32) -> u32 {
+pub fn pick(
+    policy: LoadBalancer,
+    n: u32,
+    cursor: &mut u32,
+    rng: &mut Stream,
+    load: impl Fn(u32) -> u32,
+) -> u32 {
     if n <= 1 {
         return 0;
     }

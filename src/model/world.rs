@@ -146,17 +146,35 @@ impl<'s> World<'s> {
                 busy: 0,
                 busy_since: 0,
             });
-            replicas.extend((0..n).map(|_| Replica { service: i as u32, busy: 0, outstanding: 0, queue: VecDeque::new() }));
+            replicas.extend((0..n).map(|_| Replica {
+                service: i as u32,
+                busy: 0,
+                outstanding: 0,
+                queue: VecDeque::new(),
+            }));
         }
         let work_rng = s
             .endpoints
             .iter()
-            .map(|e| stream(seed, &format!("service/{}/endpoint/{}/work", s.services[e.service].name, e.name)))
+            .map(|e| {
+                stream(
+                    seed,
+                    &format!(
+                        "service/{}/endpoint/{}/work",
+                        s.services[e.service].name, e.name
+                    ),
+                )
+            })
             .collect();
         let arrivals = s
             .workloads
             .iter()
-            .map(|w| Arrivals::new(w.arrival.clone(), stream(seed, &format!("workload/{}/arrivals", w.name))))
+            .map(|w| {
+                Arrivals::new(
+                    w.arrival.clone(),
+                    stream(seed, &format!("workload/{}/arrivals", w.name)),
+                )
+            })
             .collect();
         let m = Collector {
             workloads: vec![WorkloadStats::default(); s.workloads.len()],
@@ -164,7 +182,10 @@ impl<'s> World<'s> {
             services: s
                 .services
                 .iter()
-                .map(|svc| ServiceStats { workers: u64::from(svc.replicas()) * u64::from(svc.concurrency), ..Default::default() })
+                .map(|svc| ServiceStats {
+                    workers: u64::from(svc.replicas()) * u64::from(svc.concurrency),
+                    ..Default::default()
+                })
                 .collect(),
             calls: vec![CallStats::default(); s.call_sites.len()],
             ..Default::default()
@@ -221,16 +242,36 @@ impl<'s> World<'s> {
             self.m.workloads[workload as usize].sent += 1;
         }
         let (entry, timeout) = (wl.entry as u32, wl.timeout);
-        self.send(Caller::Client { workload }, entry, NO_SITE, timeout, measured);
+        self.send(
+            Caller::Client { workload },
+            entry,
+            NO_SITE,
+            timeout,
+            measured,
+        );
         if let Some(t) = self.arrivals[workload as usize].next_after(now, self.end) {
             self.q.schedule_at(t, Event::Arrival { workload });
         }
     }
 
     /// Sends a request to `target`: records it, arms its timeout, starts the hop.
-    fn send(&mut self, caller: Caller, target: u32, site: u32, timeout: Option<Time>, measured: bool) {
+    fn send(
+        &mut self,
+        caller: Caller,
+        target: u32,
+        site: u32,
+        timeout: Option<Time>,
+        measured: bool,
+    ) {
         let now = self.now();
-        let call = self.calls.insert(Call { caller, target, site, sent: now, measured, abandoned: false });
+        let call = self.calls.insert(Call {
+            caller,
+            target,
+            site,
+            sent: now,
+            measured,
+            abandoned: false,
+        });
         if site != NO_SITE && measured {
             self.m.calls[site as usize].attempts += 1;
         }
@@ -245,7 +286,9 @@ impl<'s> World<'s> {
 
     /// A request arrives at the callee: pick a replica, then start, queue or reject it.
     fn deliver(&mut self, call: Id) {
-        let Some(c) = self.calls.get(call) else { return };
+        let Some(c) = self.calls.get(call) else {
+            return;
+        };
         let endpoint = c.target as usize;
         let svc = self.s.endpoints[endpoint].service;
         let policy = self.balancer_for(c);
@@ -254,7 +297,13 @@ impl<'s> World<'s> {
         let st = &mut self.services[svc];
         let first = st.first_replica as usize;
         let replicas = &self.replicas;
-        let i = balancer::pick(policy, st.replicas, &mut st.cursor, &mut st.balancer_rng, |i| replicas[first + i as usize].outstanding);
+        let i = balancer::pick(
+            policy,
+            st.replicas,
+            &mut st.cursor,
+            &mut st.balancer_rng,
+            |i| replicas[first + i as usize].outstanding,
+        );
         let r = st.first_replica + i;
         let replica = &self.replicas[r as usize];
         if replica.busy >= st.concurrency && replica.queue.len() >= st.queue_cap as usize {
@@ -264,7 +313,16 @@ impl<'s> World<'s> {
             self.answer(call, Outcome::Rejected);
             return;
         }
-        let job = self.jobs.insert(Job { endpoint: endpoint as u32, replica: r, step: 0, pending: 0, failed: false, has_worker: false, arrived: now, call });
+        let job = self.jobs.insert(Job {
+            endpoint: endpoint as u32,
+            replica: r,
+            step: 0,
+            pending: 0,
+            failed: false,
+            has_worker: false,
+            arrived: now,
+            call,
+        });
         self.replicas[r as usize].outstanding += 1;
         if self.replicas[r as usize].busy < self.services[svc].concurrency {
             self.take_worker(r);
@@ -321,7 +379,13 @@ impl<'s> World<'s> {
                 self.job_mut(id).pending = total;
                 for spec in specs {
                     for _ in 0..spec.fanout {
-                        self.send(Caller::Job(id), spec.target as u32, spec.site as u32, spec.timeout, measured);
+                        self.send(
+                            Caller::Job(id),
+                            spec.target as u32,
+                            spec.site as u32,
+                            spec.timeout,
+                            measured,
+                        );
                     }
                 }
                 let svc = self.replicas[r as usize].service as usize;
@@ -362,7 +426,10 @@ impl<'s> World<'s> {
     /// Sends an answer back over one hop. Answers to jobs are always events;
     /// an answer to a client that takes no time is recorded at once.
     fn answer(&mut self, call: Id, outcome: Outcome) {
-        let to_client = matches!(self.calls.get(call).map(|c| c.caller), Some(Caller::Client { .. }));
+        let to_client = matches!(
+            self.calls.get(call).map(|c| c.caller),
+            Some(Caller::Client { .. })
+        );
         match self.hop() {
             0 if to_client => self.on_answer(call, outcome),
             d => self.q.schedule_in(d, Event::Answer { call, outcome }),
@@ -370,20 +437,37 @@ impl<'s> World<'s> {
     }
 
     fn on_answer(&mut self, id: Id, outcome: Outcome) {
-        let Some(call) = self.calls.remove(id) else { return };
+        let Some(call) = self.calls.remove(id) else {
+            return;
+        };
         if !call.abandoned {
             self.complete(&call, outcome);
         }
     }
 
     fn on_timeout(&mut self, id: Id) {
-        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
         if call.abandoned {
             return;
         }
         call.abandoned = true;
-        let (caller, site, sent, measured, target) = (call.caller, call.site, call.sent, call.measured, call.target);
-        let snapshot = Call { caller, target, site, sent, measured, abandoned: true };
+        let (caller, site, sent, measured, target) = (
+            call.caller,
+            call.site,
+            call.sent,
+            call.measured,
+            call.target,
+        );
+        let snapshot = Call {
+            caller,
+            target,
+            site,
+            sent,
+            measured,
+            abandoned: true,
+        };
         self.complete(&snapshot, Outcome::TimedOut);
     }
 
@@ -460,7 +544,10 @@ impl<'s> World<'s> {
             self.m.services[svc].busy_worker_ns += u128::from(st.busy) * u128::from(now - from);
         }
         st.busy_since = now;
-        st.busy = st.busy.checked_add_signed(delta).expect("busy workers never negative");
+        st.busy = st
+            .busy
+            .checked_add_signed(delta)
+            .expect("busy workers never negative");
     }
 
     fn finish_run(&mut self) {
@@ -468,7 +555,9 @@ impl<'s> World<'s> {
             self.account_busy(svc, 0);
         }
         for call in self.calls.iter() {
-            if let (Caller::Client { workload }, true, false) = (call.caller, call.measured, call.abandoned) {
+            if let (Caller::Client { workload }, true, false) =
+                (call.caller, call.measured, call.abandoned)
+            {
                 self.m.workloads[workload as usize].in_flight += 1;
             }
         }

@@ -12,41 +12,128 @@ fn pct(x: Option<f64>) -> String {
 /// Renders the summary as aligned text.
 pub fn render(s: &Summary) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "scenario {}  seed {}  measured {}s after {}s warmup  {} events", s.scenario, s.seed, s.duration_s, s.warmup_s, s.events_processed);
-    let _ = writeln!(o, "\n{:<20} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10} {:>10} {:>10} {:>10}", "workload", "sent", "ok", "failed", "timed_out", "rejected", "in_flight", "mean ms", "p50 ms", "p99 ms", "p999 ms");
+    let _ = writeln!(
+        o,
+        "scenario {}  seed {}  measured {}s after {}s warmup  {} events",
+        s.scenario, s.seed, s.duration_s, s.warmup_s, s.events_processed
+    );
+    let _ = writeln!(
+        o,
+        "\n{:<20} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10} {:>10} {:>10} {:>10}",
+        "workload",
+        "sent",
+        "ok",
+        "failed",
+        "timed_out",
+        "rejected",
+        "in_flight",
+        "mean ms",
+        "p50 ms",
+        "p99 ms",
+        "p999 ms"
+    );
     for (name, w) in &s.workload {
         let l = &w.latency_ms;
-        let _ = writeln!(o, "{:<20} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3}", name, w.sent, w.ok, w.failed, w.timed_out, w.rejected, w.in_flight, l.mean, l.p50, l.p99, l.p999);
+        let _ = writeln!(
+            o,
+            "{:<20} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3}",
+            name,
+            w.sent,
+            w.ok,
+            w.failed,
+            w.timed_out,
+            w.rejected,
+            w.in_flight,
+            l.mean,
+            l.p50,
+            l.p99,
+            l.p999
+        );
     }
-    let _ = writeln!(o, "\n{:<20} {:>8} {:>11} {:>9}   {:<24} {:>10} {:>10} {:>10}", "service", "replicas", "utilization", "rejected", "endpoint", "count", "mean ms", "p99 ms");
+    let _ = writeln!(
+        o,
+        "\n{:<20} {:>8} {:>11} {:>9}   {:<24} {:>10} {:>10} {:>10}",
+        "service", "replicas", "utilization", "rejected", "endpoint", "count", "mean ms", "p99 ms"
+    );
     for (name, svc) in &s.services {
         let mut first = true;
         for (ep, e) in &svc.endpoints {
             let (n, r, u, rej) = if first {
-                (name.as_str(), svc.replicas.to_string(), format!("{:.1}%", svc.utilization * 100.0), svc.rejected.to_string())
+                (
+                    name.as_str(),
+                    svc.replicas.to_string(),
+                    format!("{:.1}%", svc.utilization * 100.0),
+                    svc.rejected.to_string(),
+                )
             } else {
                 ("", String::new(), String::new(), String::new())
             };
             first = false;
-            let _ = writeln!(o, "{:<20} {:>8} {:>11} {:>9}   {:<24} {:>10} {:>10.3} {:>10.3}", n, r, u, rej, ep, e.count, e.latency_ms.mean, e.latency_ms.p99);
+            let _ = writeln!(
+                o,
+                "{:<20} {:>8} {:>11} {:>9}   {:<24} {:>10} {:>10.3} {:>10.3}",
+                n, r, u, rej, ep, e.count, e.latency_ms.mean, e.latency_ms.p99
+            );
         }
         if first {
-            let _ = writeln!(o, "{:<20} {:>8} {:>11} {:>9}", name, svc.replicas, format!("{:.1}%", svc.utilization * 100.0), svc.rejected);
+            let _ = writeln!(
+                o,
+                "{:<20} {:>8} {:>11} {:>9}",
+                name,
+                svc.replicas,
+                format!("{:.1}%", svc.utilization * 100.0),
+                svc.rejected
+            );
         }
     }
     if !s.calls.is_empty() {
-        let _ = writeln!(o, "\n{:<40} {:>10} {:>8} {:>8} {:>9} {:>10}", "call", "attempts", "failed", "rejected", "timeouts", "p99 ms");
+        let _ = writeln!(
+            o,
+            "\n{:<40} {:>10} {:>8} {:>8} {:>9} {:>10}",
+            "call", "attempts", "failed", "rejected", "timeouts", "p99 ms"
+        );
         for (key, c) in &s.calls {
-            let _ = writeln!(o, "{:<40} {:>10} {:>8} {:>8} {:>9} {:>10.3}", key, c.attempts, c.failed, c.rejected, c.timeouts, c.latency_ms.p99);
+            let _ = writeln!(
+                o,
+                "{:<40} {:>10} {:>8} {:>8} {:>9} {:>10.3}",
+                key, c.attempts, c.failed, c.rejected, c.timeouts, c.latency_ms.p99
+            );
         }
     }
     let verdict = |pass: bool| if pass { "PASS" } else { "FAIL" };
     let slo = &s.slo;
     let _ = writeln!(o, "\nSLO");
-    let sync = slo.sync_p99.actual_ms.map_or("-".into(), |a| format!("{a:.3} ms"));
-    let _ = writeln!(o, "  {:<14} {:>14}   target <= {} ms   {}", "sync p99", sync, slo.sync_p99.target_ms, verdict(slo.sync_p99.pass));
-    let event = slo.event_p99.actual_ms.map_or("no events".into(), |a| format!("{a:.3} ms"));
-    let _ = writeln!(o, "  {:<14} {:>14}   target <= {} ms  {}", "event p99", event, slo.event_p99.target_ms, verdict(slo.event_p99.pass));
-    let _ = writeln!(o, "  {:<14} {:>14}   target >= {}   {}", "availability", pct(slo.availability.actual), pct(Some(slo.availability.target)), verdict(slo.availability.pass));
+    let sync = slo
+        .sync_p99
+        .actual_ms
+        .map_or("-".into(), |a| format!("{a:.3} ms"));
+    let _ = writeln!(
+        o,
+        "  {:<14} {:>14}   target <= {} ms   {}",
+        "sync p99",
+        sync,
+        slo.sync_p99.target_ms,
+        verdict(slo.sync_p99.pass)
+    );
+    let event = slo
+        .event_p99
+        .actual_ms
+        .map_or("no events".into(), |a| format!("{a:.3} ms"));
+    let _ = writeln!(
+        o,
+        "  {:<14} {:>14}   target <= {} ms  {}",
+        "event p99",
+        event,
+        slo.event_p99.target_ms,
+        verdict(slo.event_p99.pass)
+    );
+    let _ = writeln!(
+        o,
+        "  {:<14} {:>14}   target >= {}   {}",
+        "availability",
+        pct(slo.availability.actual),
+        pct(Some(slo.availability.target)),
+        verdict(slo.availability.pass)
+    );
     o
 }

@@ -12,8 +12,17 @@ use crate::engine::Dist;
 use crate::engine::time::SECOND;
 
 pub const KINDS: [&str; 11] = [
-    "constant", "exponential", "uniform", "normal", "lognormal", "gamma", "pareto", "weibull",
-    "mixture", "empirical", "percentiles",
+    "constant",
+    "exponential",
+    "uniform",
+    "normal",
+    "lognormal",
+    "gamma",
+    "pareto",
+    "weibull",
+    "mixture",
+    "empirical",
+    "percentiles",
 ];
 
 const EXPECTED: &str = "a duration like 5ms, or one of {constant}, {exponential: {mean}}, \
@@ -32,7 +41,13 @@ pub fn parse(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
         }
         Value::Object(o) if o.len() == 1 => o,
         other => {
-            out.push(Problem::new(path.clone(), format!("{} is not a distribution", shown(other))).expected(EXPECTED));
+            out.push(
+                Problem::new(
+                    path.clone(),
+                    format!("{} is not a distribution", shown(other)),
+                )
+                .expected(EXPECTED),
+            );
             return None;
         }
     };
@@ -48,7 +63,9 @@ pub fn parse(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
             let [min, max] = fields(params, &p, ["min", "max"], out)?;
             let (min, max) = (dur(min, &p.key("min"), out)?, dur(max, &p.key("max"), out)?);
             if max < min {
-                out.push(Problem::new(p.key("max"), "max is smaller than min").expected("min ≤ max"));
+                out.push(
+                    Problem::new(p.key("max"), "max is smaller than min").expected("min ≤ max"),
+                );
                 return None;
             }
             Some(Dist::Uniform { min, max })
@@ -56,7 +73,10 @@ pub fn parse(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
         "normal" => {
             let [mean, sd] = fields(params, &p, ["mean", "stddev"], out)?;
             let mean = positive_dur(mean, &p.key("mean"), out)?;
-            Some(Dist::Normal { mean, stddev: dur(sd, &p.key("stddev"), out)? })
+            Some(Dist::Normal {
+                mean,
+                stddev: dur(sd, &p.key("stddev"), out)?,
+            })
         }
         "lognormal" => lognormal(params, &p, out),
         "gamma" => {
@@ -97,7 +117,9 @@ fn dur(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<f64> {
 fn positive_dur(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<f64> {
     let d = dur(v, path, out)?;
     if d <= 0.0 {
-        out.push(Problem::new(path.clone(), "must be greater than zero").expected("a positive duration"));
+        out.push(
+            Problem::new(path.clone(), "must be greater than zero").expected("a positive duration"),
+        );
         return None;
     }
     Some(d)
@@ -117,7 +139,10 @@ fn fields<'a, const N: usize>(
     out: &mut Vec<Problem>,
 ) -> Option<[&'a Value; N]> {
     let Some(obj) = v.as_object() else {
-        out.push(Problem::new(path.clone(), format!("{} is not a mapping", shown(v))).expected(format!("the keys {}", names.join(", "))));
+        out.push(
+            Problem::new(path.clone(), format!("{} is not a mapping", shown(v)))
+                .expected(format!("the keys {}", names.join(", "))),
+        );
         return None;
     };
     if !unknown_keys(obj, path, &names, out) {
@@ -129,7 +154,10 @@ fn fields<'a, const N: usize>(
         match obj.get(name) {
             Some(x) => *slot = x,
             None => {
-                out.push(Problem::new(path.clone(), format!("missing '{name}'")).expected(format!("the keys {}", names.join(", "))));
+                out.push(
+                    Problem::new(path.clone(), format!("missing '{name}'"))
+                        .expected(format!("the keys {}", names.join(", "))),
+                );
                 ok = false;
             }
         }
@@ -137,7 +165,12 @@ fn fields<'a, const N: usize>(
     ok.then_some(found)
 }
 
-fn unknown_keys(obj: &Map<String, Value>, path: &YamlPath, names: &[&str], out: &mut Vec<Problem>) -> bool {
+fn unknown_keys(
+    obj: &Map<String, Value>,
+    path: &YamlPath,
+    names: &[&str],
+    out: &mut Vec<Problem>,
+) -> bool {
     let mut ok = true;
     for k in obj.keys().filter(|k| !names.contains(&k.as_str())) {
         out.push(
@@ -154,18 +187,26 @@ fn lognormal(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dis
     if params.get("mu").is_some() || params.get("sigma").is_some() {
         let [mu, sigma] = fields(params, p, ["mu", "sigma"], out)?;
         let Some(mu) = mu.as_f64() else {
-            out.push(Problem::new(p.key("mu"), format!("{} is not a number", shown(mu))).expected("ln of the value in seconds"));
+            out.push(
+                Problem::new(p.key("mu"), format!("{} is not a number", shown(mu)))
+                    .expected("ln of the value in seconds"),
+            );
             return None;
         };
         let sigma = number(sigma, &p.key("sigma"), out)?;
         // The user's mu is for the value in seconds; the engine samples nanoseconds.
-        return Some(Dist::LogNormal { mu: mu + (SECOND as f64).ln(), sigma });
+        return Some(Dist::LogNormal {
+            mu: mu + (SECOND as f64).ln(),
+            sigma,
+        });
     }
     let [median, p99] = fields(params, p, ["median", "p99"], out)?;
     let median = positive_dur(median, &p.key("median"), out)?;
     let p99 = positive_dur(p99, &p.key("p99"), out)?;
     if p99 < median {
-        out.push(Problem::new(p.key("p99"), "p99 is smaller than the median").expected("median ≤ p99"));
+        out.push(
+            Problem::new(p.key("p99"), "p99 is smaller than the median").expected("median ≤ p99"),
+        );
         return None;
     }
     Some(Dist::lognormal_from_median_p99(median, p99))
@@ -173,7 +214,10 @@ fn lognormal(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dis
 
 fn mixture(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
     let Some(items) = params.as_array().filter(|a| !a.is_empty() && a.len() <= 64) else {
-        out.push(Problem::new(p.clone(), "a mixture is a list of 1 to 64 components").expected("[{weight: 0.99, dist: 10ms}, {weight: 0.01, dist: 1s}]"));
+        out.push(
+            Problem::new(p.clone(), "a mixture is a list of 1 to 64 components")
+                .expected("[{weight: 0.99, dist: 10ms}, {weight: 0.01, dist: 1s}]"),
+        );
         return None;
     };
     let mut parts = Vec::new();
@@ -195,7 +239,11 @@ fn mixture(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
 fn empirical(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
     match params {
         Value::Array(items) if !items.is_empty() && items.len() <= MAX_EMPIRICAL => {
-            let values: Option<Vec<f64>> = items.iter().enumerate().map(|(i, v)| dur(v, &p.index(i), out)).collect();
+            let values: Option<Vec<f64>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| dur(v, &p.index(i), out))
+                .collect();
             values.map(Dist::Samples)
         }
         Value::Object(points) if !points.is_empty() && points.len() <= 1000 => {
@@ -203,14 +251,23 @@ fn empirical(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dis
             for (k, v) in points {
                 let prob = k.strip_prefix('p').and_then(percentile_key);
                 let Some(prob) = prob else {
-                    out.push(Problem::new(p.key(k), format!("'{k}' is not a percentile")).expected("keys like p0, p50, p99, p99.9, p100"));
+                    out.push(
+                        Problem::new(p.key(k), format!("'{k}' is not a percentile"))
+                            .expected("keys like p0, p50, p99, p99.9, p100"),
+                    );
                     return None;
                 };
                 pts.push((prob, dur(v, &p.key(k), out)?));
             }
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             if pts.windows(2).any(|w| w[1].1 < w[0].1) {
-                out.push(Problem::new(p.clone(), "percentile values must not decrease as the percentile grows").expected("p50 ≤ p90 ≤ p99 …"));
+                out.push(
+                    Problem::new(
+                        p.clone(),
+                        "percentile values must not decrease as the percentile grows",
+                    )
+                    .expected("p50 ≤ p90 ≤ p99 …"),
+                );
                 return None;
             }
             if pts[0].0 > 0.0 {
@@ -223,7 +280,16 @@ fn empirical(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dis
             Some(Dist::Percentiles(pts))
         }
         _ => {
-            out.push(Problem::new(p.clone(), format!("{} is not a list of samples or a map of percentiles", shown(params))).expected("[1ms, 2ms, 5ms] or {p50: 5ms, p99: 50ms, p100: 80ms}"));
+            out.push(
+                Problem::new(
+                    p.clone(),
+                    format!(
+                        "{} is not a list of samples or a map of percentiles",
+                        shown(params)
+                    ),
+                )
+                .expected("[1ms, 2ms, 5ms] or {p50: 5ms, p99: 50ms, p100: 80ms}"),
+            );
             None
         }
     }

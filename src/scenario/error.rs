@@ -59,7 +59,11 @@ impl Problem {
         self
     }
     /// Adds "did you mean 'x'?" when a candidate is close enough to `wrong`.
-    pub fn suggest<'a>(self, wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Problem {
+    pub fn suggest<'a>(
+        self,
+        wrong: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Problem {
         match closest(wrong, candidates) {
             Some(best) => self.help(format!("did you mean '{best}'?")),
             None => self,

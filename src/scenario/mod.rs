@@ -5,6 +5,9 @@
 //! overrides on the tree -> typed [`raw`] structs -> [`resolve`]. Each stage
 //! reports problems with the file, line, column and YAML path.
 
+// Problems are returned on the cold path of loading a file; their size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod dist;
 pub mod error;
 pub mod node;
@@ -33,16 +36,31 @@ impl LoadError {
         error::render_all(&self.problems, self.text.as_deref())
     }
     fn one(problem: Problem, text: &str) -> LoadError {
-        LoadError { problems: vec![problem], text: Some(text.to_string()) }
+        LoadError {
+            problems: vec![problem],
+            text: Some(text.to_string()),
+        }
     }
 }
 
 /// Loads a scenario from bytes (a file's content); `source` names it in messages.
-pub fn load_bytes(bytes: &[u8], source: &str, overrides: &[Override]) -> Result<Scenario, LoadError> {
+pub fn load_bytes(
+    bytes: &[u8],
+    source: &str,
+    overrides: &[Override],
+) -> Result<Scenario, LoadError> {
     let text = std::str::from_utf8(bytes).map_err(|e| LoadError {
-        problems: vec![Problem::new(YamlPath::root(), format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))
+        problems: vec![
+            Problem::new(
+                YamlPath::root(),
+                format!(
+                    "the file is not UTF-8 text (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+            )
             .at(Location::file(source))
-            .expected("a YAML text file")],
+            .expected("a YAML text file"),
+        ],
         text: None,
     })?;
     load_str(text, source, overrides)
@@ -58,12 +76,19 @@ pub fn load_str(text: &str, source: &str, overrides: &[Override]) -> Result<Scen
                 p.location = tree.locate(&p.path.0);
             }
         }
-        LoadError { problems, text: Some(text.to_string()) }
+        LoadError {
+            problems,
+            text: Some(text.to_string()),
+        }
     })
 }
 
 /// Parses, applies overrides and deserialises into raw structs.
-pub fn load_raw(text: &str, source: &str, overrides: &[Override]) -> Result<(RawScenario, Item), LoadError> {
+pub fn load_raw(
+    text: &str,
+    source: &str,
+    overrides: &[Override],
+) -> Result<(RawScenario, Item), LoadError> {
     let mut tree = node::parse(text, source).map_err(|p| LoadError::one(p, text))?;
     match &tree.node {
         Node::Map(_) => {}
@@ -111,12 +136,22 @@ fn typed_problem(e: &serde_path_to_error::Error<serde_json::Error>, tree: &Item)
     let (message, candidates) = split_expected(&message);
     let wrong = message.split('\'').nth(1).unwrap_or("").to_string();
     let is_unknown_key = message.starts_with("unknown field");
-    let location = if is_unknown_key { tree.locate_key(&path.0) } else { tree.locate(&path.0) };
-    let message = message.replace("unknown field", "unknown key").replace("missing field", "missing key");
+    let location = if is_unknown_key {
+        tree.locate_key(&path.0)
+    } else {
+        tree.locate(&path.0)
+    };
+    let message = message
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing key");
     let mut p = Problem::new(path, message).at(location);
     if let Some(c) = &candidates {
         p = p.expected(c.clone());
-        let names: Vec<&str> = c.trim_start_matches("one of ").split(", ").map(|s| s.trim_matches('\'')).collect();
+        let names: Vec<&str> = c
+            .trim_start_matches("one of ")
+            .split(", ")
+            .map(|s| s.trim_matches('\''))
+            .collect();
         p = p.suggest(&wrong, names);
     }
     p

@@ -96,7 +96,10 @@ pub fn parse(text: &str, source: &str) -> Result<Item, Problem> {
     if text.len() > MAX_FILE_BYTES {
         return Err(Problem::new(
             YamlPath::root(),
-            format!("the file is {} bytes; the limit is {MAX_FILE_BYTES}", text.len()),
+            format!(
+                "the file is {} bytes; the limit is {MAX_FILE_BYTES}",
+                text.len()
+            ),
         ));
     }
     let mut budget = serde_saphyr::Budget::default();
@@ -193,7 +196,10 @@ impl Item {
 
     fn child(&self, seg: &Seg) -> Option<&Item> {
         match (&self.node, seg) {
-            (Node::Map(entries), Seg::Key(k)) => entries.iter().find(|(key, _)| key.name == *k).map(|(_, v)| v),
+            (Node::Map(entries), Seg::Key(k)) => entries
+                .iter()
+                .find(|(key, _)| key.name == *k)
+                .map(|(_, v)| v),
             (Node::Seq(items), Seg::Index(i)) => items.get(*i),
             _ => None,
         }
@@ -224,7 +230,10 @@ impl Item {
     /// Where the key of the last segment of `path` was written (for unknown keys).
     pub fn locate_key(&self, path: &[Seg]) -> Location {
         if let Some((Seg::Key(k), parent)) = path.split_last()
-            && let Some(Item { node: Node::Map(entries), .. }) = self.get(parent)
+            && let Some(Item {
+                node: Node::Map(entries),
+                ..
+            }) = self.get(parent)
             && let Some((key, _)) = entries.iter().find(|(key, _)| key.name == *k)
         {
             return key.location.clone();
@@ -242,7 +251,10 @@ impl Item {
             Node::Str(s) => Value::String(s.clone()),
             Node::Seq(items) => Value::Array(items.iter().map(Item::to_json).collect()),
             Node::Map(entries) => Value::Object(
-                entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect(),
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -330,7 +342,9 @@ impl<'de> Deserialize<'de> for KeyText {
             Node::Float(f) => Ok(KeyText(f.to_string())),
             Node::Bool(b) => Ok(KeyText(b.to_string())),
             Node::Null => Ok(KeyText("null".into())),
-            _ => Err(serde::de::Error::custom("a mapping key must be a plain word")),
+            _ => Err(serde::de::Error::custom(
+                "a mapping key must be a plain word",
+            )),
         }
     }
 }

@@ -21,9 +21,9 @@ pub struct Override {
 impl Override {
     /// Parses `a.b[2].c=value`.
     pub fn parse(text: &str) -> Result<Override, String> {
-        let (path, value) = text
-            .split_once('=')
-            .ok_or_else(|| format!("--set '{text}': expected PATH=VALUE, like services.orders.replicas=8"))?;
+        let (path, value) = text.split_once('=').ok_or_else(|| {
+            format!("--set '{text}': expected PATH=VALUE, like services.orders.replicas=8")
+        })?;
         let mut segs = Vec::new();
         for part in path.trim().split('.') {
             let (head, rest) = part.split_once('[').unwrap_or((part, ""));
@@ -53,7 +53,11 @@ impl Override {
 pub fn apply(root: &mut Item, overrides: &[Override]) -> Result<(), Problem> {
     for o in overrides {
         let mut value = node::parse(&o.value, "--set").map_err(|p| {
-            Problem::new(YamlPath::root(), format!("the value '{}' is not valid YAML: {}", o.value, p.message)).at(o.location())
+            Problem::new(
+                YamlPath::root(),
+                format!("the value '{}' is not valid YAML: {}", o.value, p.message),
+            )
+            .at(o.location())
         })?;
         set_location(&mut value, &o.location());
         set(root, &o.path, value, YamlPath::root(), o)?;
@@ -73,7 +77,13 @@ fn set_location(item: &mut Item, loc: &Location) {
     }
 }
 
-fn set(here: &mut Item, path: &[String], value: Item, at: YamlPath, o: &Override) -> Result<(), Problem> {
+fn set(
+    here: &mut Item,
+    path: &[String],
+    value: Item,
+    at: YamlPath,
+    o: &Override,
+) -> Result<(), Problem> {
     let Some((seg, rest)) = path.split_first() else {
         *here = value;
         return Ok(());
@@ -85,8 +95,17 @@ fn set(here: &mut Item, path: &[String], value: Item, at: YamlPath, o: &Override
             let i = match entries.iter().position(|(k, _)| k.name == *seg) {
                 Some(i) => i,
                 None => {
-                    let empty = Item { node: Node::Map(Vec::new()), location: o.location() };
-                    entries.push((Key { name: seg.clone(), location: o.location() }, empty));
+                    let empty = Item {
+                        node: Node::Map(Vec::new()),
+                        location: o.location(),
+                    };
+                    entries.push((
+                        Key {
+                            name: seg.clone(),
+                            location: o.location(),
+                        },
+                        empty,
+                    ));
                     entries.len() - 1
                 }
             };
@@ -95,14 +114,26 @@ fn set(here: &mut Item, path: &[String], value: Item, at: YamlPath, o: &Override
         Node::Seq(items) => {
             let i = match seg.parse::<usize>() {
                 Ok(i) if i < items.len() => i,
-                Ok(i) => return Err(fail(at.clone(), format!("index {i} is past the end of the list ({} items)", items.len()))),
+                Ok(i) => {
+                    return Err(fail(
+                        at.clone(),
+                        format!(
+                            "index {i} is past the end of the list ({} items)",
+                            items.len()
+                        ),
+                    ));
+                }
                 Err(_) => {
                     let names: Vec<String> = items.iter().filter_map(item_name).collect();
-                    match items.iter().position(|it| item_name(it).as_deref() == Some(seg)) {
+                    match items
+                        .iter()
+                        .position(|it| item_name(it).as_deref() == Some(seg))
+                    {
                         Some(i) => i,
                         None => {
-                            let mut p = fail(at.clone(), format!("no item named '{seg}' in this list"))
-                                .expected(format!("one of {}", names.join(", ")));
+                            let mut p =
+                                fail(at.clone(), format!("no item named '{seg}' in this list"))
+                                    .expected(format!("one of {}", names.join(", ")));
                             if let Some(best) = closest(seg, names.iter().map(String::as_str)) {
                                 p = p.help(format!("did you mean '{best}'?"));
                             }
@@ -123,7 +154,10 @@ fn set(here: &mut Item, path: &[String], value: Item, at: YamlPath, o: &Override
             here.node = Node::Map(Vec::new());
             set(here, path, value, at, o)
         }
-        _ => Err(fail(at.clone(), format!("'{at}' is a single value; it has no '{seg}' inside"))),
+        _ => Err(fail(
+            at.clone(),
+            format!("'{at}' is a single value; it has no '{seg}' inside"),
+        )),
     }
 }
 
@@ -145,8 +179,13 @@ mod tests {
     #[test]
     fn sets_by_name_index_and_new_key() {
         let mut t = tree("services:\n  a: {replicas: 1}\nworkload:\n  - {name: w, rate: 1/s}\n");
-        let sets = ["services.a.replicas=8", "workload.w.rate=5/s", "workload[0].timeout=1s", "services.a.queue=3"]
-            .map(|s| Override::parse(s).unwrap());
+        let sets = [
+            "services.a.replicas=8",
+            "workload.w.rate=5/s",
+            "workload[0].timeout=1s",
+            "services.a.queue=3",
+        ]
+        .map(|s| Override::parse(s).unwrap());
         apply(&mut t, &sets).unwrap();
         let json = t.to_json();
         assert_eq!(json["services"]["a"]["replicas"], 8);
@@ -158,7 +197,11 @@ mod tests {
     #[test]
     fn missing_named_item_is_an_error_with_suggestion() {
         let mut t = tree("workload:\n  - {name: checkout, rate: 1/s}\n");
-        let err = apply(&mut t, &[Override::parse("workload.chekout.rate=2/s").unwrap()]).unwrap_err();
+        let err = apply(
+            &mut t,
+            &[Override::parse("workload.chekout.rate=2/s").unwrap()],
+        )
+        .unwrap_err();
         assert!(err.message.contains("chekout"));
         assert_eq!(err.help.as_deref(), Some("did you mean 'checkout'?"));
     }

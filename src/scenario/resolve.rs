@@ -44,7 +44,13 @@ impl Resolver {
     fn rate(&mut self, v: &Value, path: &YamlPath) -> Option<f64> {
         let r = units::rate(v).map_err(|b| self.bad(path, b)).ok()?;
         if r > limits::RATE_PER_S {
-            self.push(Problem::new(path.clone(), format!("{r}/s is more than this tool simulates")).expected(format!("at most {}/s", limits::RATE_PER_S)));
+            self.push(
+                Problem::new(
+                    path.clone(),
+                    format!("{r}/s is more than this tool simulates"),
+                )
+                .expected(format!("at most {}/s", limits::RATE_PER_S)),
+            );
             return None;
         }
         Some(r)
@@ -57,15 +63,30 @@ impl Resolver {
         if field.is_some() {
             let key = path.last_key().unwrap_or_default();
             self.push(
-                Problem::new(path.clone(), format!("'{key}' is part of the scenario format but not simulated by this version"))
-                    .help(format!("remove it for now; it arrives with {issue}")),
+                Problem::new(
+                    path.clone(),
+                    format!(
+                        "'{key}' is part of the scenario format but not simulated by this version"
+                    ),
+                )
+                .help(format!("remove it for now; it arrives with {issue}")),
             );
         }
     }
-    fn bounded(&mut self, v: Option<u32>, default: u32, min: u32, max: u32, path: &YamlPath) -> u32 {
+    fn bounded(
+        &mut self,
+        v: Option<u32>,
+        default: u32,
+        min: u32,
+        max: u32,
+        path: &YamlPath,
+    ) -> u32 {
         let v = v.unwrap_or(default);
         if v < min || v > max {
-            self.push(Problem::new(path.clone(), format!("{v} is out of range")).expected(format!("a whole number from {min} to {max}")));
+            self.push(
+                Problem::new(path.clone(), format!("{v} is out of range"))
+                    .expected(format!("a whole number from {min} to {max}")),
+            );
         }
         v.clamp(min, max)
     }
@@ -73,7 +94,9 @@ impl Resolver {
 
 /// Resolves a raw scenario, or returns every problem found.
 pub fn resolve(raw: &RawScenario) -> Result<Scenario, Vec<Problem>> {
-    let mut r = Resolver { problems: Vec::new() };
+    let mut r = Resolver {
+        problems: Vec::new(),
+    };
     let root = YamlPath::root();
     let scenario = build(&mut r, raw, &root);
     if r.problems.is_empty() {
@@ -84,37 +107,83 @@ pub fn resolve(raw: &RawScenario) -> Result<Scenario, Vec<Problem>> {
 }
 
 fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
-    let duration = r.duration(&raw.duration.0, &root.key("duration")).unwrap_or(SECOND);
+    let duration = r
+        .duration(&raw.duration.0, &root.key("duration"))
+        .unwrap_or(SECOND);
     let warmup = match &raw.warmup {
         Some(w) => r.duration(&w.0, &root.key("warmup")).unwrap_or(0),
         None => 0,
     };
     if duration == 0 {
-        r.push(Problem::new(root.key("duration"), "the duration is zero").expected("a positive duration"));
+        r.push(
+            Problem::new(root.key("duration"), "the duration is zero")
+                .expected("a positive duration"),
+        );
     }
     if duration > limits::DURATION_H * HOUR {
-        r.push(Problem::new(root.key("duration"), "the duration is too long").expected(format!("at most {}h", limits::DURATION_H)));
+        r.push(
+            Problem::new(root.key("duration"), "the duration is too long")
+                .expected(format!("at most {}h", limits::DURATION_H)),
+        );
     }
     if warmup >= duration && duration > 0 {
-        r.push(Problem::new(root.key("warmup"), "the warmup is not shorter than the duration").expected("warmup < duration"));
+        r.push(
+            Problem::new(
+                root.key("warmup"),
+                "the warmup is not shorter than the duration",
+            )
+            .expected("warmup < duration"),
+        );
     }
-    r.not_yet(&raw.broker, &root.key("broker"), "event-driven communication (issue #5)");
-    r.not_yet(&raw.discovery, &root.key("discovery"), "data centers and failures (issue #3)");
-    r.not_yet(&raw.failures, &root.key("failures"), "data centers and failures (issue #3)");
+    r.not_yet(
+        &raw.broker,
+        &root.key("broker"),
+        "event-driven communication (issue #5)",
+    );
+    r.not_yet(
+        &raw.discovery,
+        &root.key("discovery"),
+        "data centers and failures (issue #3)",
+    );
+    r.not_yet(
+        &raw.failures,
+        &root.key("failures"),
+        "data centers and failures (issue #3)",
+    );
     let slo = slo(r, raw, root);
     let datacenters = datacenters(r, raw, root);
     let within_dc = raw.network.as_ref().and_then(|n| {
         let p = root.key("network");
-        r.not_yet(&n.links, &p.key("links"), "data centers and failures (issue #3)");
-        n.within_dc.as_ref().and_then(|d| r.dist(&d.0, &p.key("within_dc")))
+        r.not_yet(
+            &n.links,
+            &p.key("links"),
+            "data centers and failures (issue #3)",
+        );
+        n.within_dc
+            .as_ref()
+            .and_then(|d| r.dist(&d.0, &p.key("within_dc")))
     });
-    let default_timeout = raw.defaults.as_ref().and_then(|d| d.call.as_ref()).and_then(|c| {
-        let p = root.key("defaults").key("call");
-        r.not_yet(&c.retry, &p.key("retry"), "resilience patterns (issue #4)");
-        r.not_yet(&c.circuit_breaker, &p.key("circuit_breaker"), "resilience patterns (issue #4)");
-        r.not_yet(&c.propagate_deadline, &p.key("propagate_deadline"), "resilience patterns (issue #4)");
-        c.timeout.as_ref().and_then(|t| r.duration(&t.0, &p.key("timeout")))
-    });
+    let default_timeout = raw
+        .defaults
+        .as_ref()
+        .and_then(|d| d.call.as_ref())
+        .and_then(|c| {
+            let p = root.key("defaults").key("call");
+            r.not_yet(&c.retry, &p.key("retry"), "resilience patterns (issue #4)");
+            r.not_yet(
+                &c.circuit_breaker,
+                &p.key("circuit_breaker"),
+                "resilience patterns (issue #4)",
+            );
+            r.not_yet(
+                &c.propagate_deadline,
+                &p.key("propagate_deadline"),
+                "resilience patterns (issue #4)",
+            );
+            c.timeout
+                .as_ref()
+                .and_then(|t| r.duration(&t.0, &p.key("timeout")))
+        });
     let mut world = World::default();
     services(r, raw, root, &datacenters, &mut world);
     steps(r, raw, root, default_timeout, &mut world);
@@ -157,11 +226,20 @@ fn slo(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Slo {
         v.and_then(|v| r.duration(&v.0, &p.key(k))).unwrap_or(d)
     };
     Slo {
-        sync_p99: dur(r, s.and_then(|s| s.sync_p99.as_ref()), "sync_p99", 200 * MILLISECOND),
+        sync_p99: dur(
+            r,
+            s.and_then(|s| s.sync_p99.as_ref()),
+            "sync_p99",
+            200 * MILLISECOND,
+        ),
         event_p99: dur(r, s.and_then(|s| s.event_p99.as_ref()), "event_p99", SECOND),
         availability: s
             .and_then(|s| s.availability.as_ref())
-            .and_then(|a| units::fraction(&a.0).map_err(|b| r.bad(&p.key("availability"), b)).ok())
+            .and_then(|a| {
+                units::fraction(&a.0)
+                    .map_err(|b| r.bad(&p.key("availability"), b))
+                    .ok()
+            })
             .unwrap_or(0.999),
     }
 }
@@ -172,12 +250,17 @@ fn datacenters(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Vec<Stri
     };
     let p = root.key("datacenters");
     if list.is_empty() {
-        r.push(Problem::new(p.clone(), "the list is empty").expected("at least one data center name"));
+        r.push(
+            Problem::new(p.clone(), "the list is empty").expected("at least one data center name"),
+        );
         return vec!["dc1".to_string()];
     }
     for (i, name) in list.iter().enumerate() {
         if list[..i].contains(name) {
-            r.push(Problem::new(p.index(i), format!("data center '{name}' is listed twice")));
+            r.push(Problem::new(
+                p.index(i),
+                format!("data center '{name}' is listed twice"),
+            ));
         }
     }
     list.clone()
@@ -186,20 +269,36 @@ fn datacenters(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Vec<Stri
 fn check_name(r: &mut Resolver, name: &str, what: &str, path: &YamlPath) {
     let ok = !name.is_empty()
         && name.len() <= 100
-        && name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
     if !ok {
-        r.push(Problem::new(path.clone(), format!("'{name}' is not a valid {what} name")).expected("1 to 100 letters, digits, '-' or '_' (no dots or spaces)"));
+        r.push(
+            Problem::new(path.clone(), format!("'{name}' is not a valid {what} name"))
+                .expected("1 to 100 letters, digits, '-' or '_' (no dots or spaces)"),
+        );
     }
 }
 
-fn placement(r: &mut Resolver, v: Option<&raw::Replicas>, dcs: &[String], path: &YamlPath) -> Vec<(usize, u32)> {
+fn placement(
+    r: &mut Resolver,
+    v: Option<&raw::Replicas>,
+    dcs: &[String],
+    path: &YamlPath,
+) -> Vec<(usize, u32)> {
     let Some(v) = v else {
         return vec![(0, 1)];
     };
     let count = |r: &mut Resolver, v: &Value, path: &YamlPath| match v.as_u64() {
         Some(n) if n <= u64::from(limits::REPLICAS) => Some(n as u32),
         _ => {
-            r.push(Problem::new(path.clone(), format!("{} is not a replica count", units::shown(v))).expected(format!("a whole number from 0 to {}", limits::REPLICAS)));
+            r.push(
+                Problem::new(
+                    path.clone(),
+                    format!("{} is not a replica count", units::shown(v)),
+                )
+                .expected(format!("a whole number from 0 to {}", limits::REPLICAS)),
+            );
             None
         }
     };
@@ -216,16 +315,22 @@ fn placement(r: &mut Resolver, v: Option<&raw::Replicas>, dcs: &[String], path: 
                 match dcs.iter().position(|d| d == dc) {
                     Some(i) => Some((i, n)),
                     None => {
-                        r.push(Problem::new(p, format!("unknown data center '{dc}'")).expected(format!("one of {}", dcs.join(", "))).suggest(dc, dcs.iter().map(String::as_str)));
+                        r.push(
+                            Problem::new(p, format!("unknown data center '{dc}'"))
+                                .expected(format!("one of {}", dcs.join(", ")))
+                                .suggest(dc, dcs.iter().map(String::as_str)),
+                        );
                         None
                     }
                 }
             })
             .collect(),
-        other => count(r, other, path).map(|n| vec![(0, n)]).unwrap_or_else(|| {
-            valid = false;
-            Vec::new()
-        }),
+        other => count(r, other, path)
+            .map(|n| vec![(0, n)])
+            .unwrap_or_else(|| {
+                valid = false;
+                Vec::new()
+            }),
     };
     if placed.iter().map(|(_, n)| n).sum::<u32>() == 0 {
         if !valid {
@@ -240,14 +345,20 @@ fn placement(r: &mut Resolver, v: Option<&raw::Replicas>, dcs: &[String], path: 
 fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String], w: &mut World) {
     let sp = root.key("services");
     if raw.services.is_empty() || raw.services.len() > limits::SERVICES {
-        r.push(Problem::new(sp.clone(), "there must be 1 to 10000 services"));
+        r.push(Problem::new(
+            sp.clone(),
+            "there must be 1 to 10000 services",
+        ));
     }
     let mut workers: u64 = 0;
     for (name, s) in &raw.services {
         let p = sp.key(name);
         check_name(r, name, "service", &p);
         if name == "gateway" && raw.gateway.is_some() {
-            r.push(Problem::new(p.clone(), "'gateway' names the gateway block; a service cannot have that name too"));
+            r.push(Problem::new(
+                p.clone(),
+                "'gateway' names the gateway block; a service cannot have that name too",
+            ));
         }
         for (field, present) in [
             ("autoscale", s.autoscale.is_some()),
@@ -264,7 +375,13 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
             r.not_yet(&present.then_some(()), &p.key(field), issue);
         }
         let placement = placement(r, s.replicas.as_ref(), dcs, &p.key("replicas"));
-        let concurrency = r.bounded(s.concurrency, 1, 1, limits::CONCURRENCY, &p.key("concurrency"));
+        let concurrency = r.bounded(
+            s.concurrency,
+            1,
+            1,
+            limits::CONCURRENCY,
+            &p.key("concurrency"),
+        );
         let queue = r.bounded(s.queue, 1000, 0, limits::QUEUE, &p.key("queue"));
         let replicas: u32 = placement.iter().map(|(_, n)| n).sum();
         workers += u64::from(replicas) * u64::from(concurrency);
@@ -274,7 +391,11 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
         for ep in s.endpoints.iter().flat_map(|e| e.keys()) {
             check_name(r, ep, "endpoint", &p.key("endpoints").key(ep));
             eps.insert(ep.clone(), w.endpoints.len());
-            w.endpoints.push(Endpoint { service: index, name: ep.clone(), steps: Vec::new() });
+            w.endpoints.push(Endpoint {
+                service: index,
+                name: ep.clone(),
+                steps: Vec::new(),
+            });
         }
         w.services.push(Service {
             name: name.clone(),
@@ -288,18 +409,38 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
         w.endpoint_index.push(eps);
     }
     if workers > limits::WORKERS_TOTAL {
-        r.push(Problem::new(sp, format!("{workers} workers in all (replicas × concurrency) would exhaust memory")).expected(format!("at most {} workers", limits::WORKERS_TOTAL)));
+        r.push(
+            Problem::new(
+                sp,
+                format!("{workers} workers in all (replicas × concurrency) would exhaust memory"),
+            )
+            .expected(format!("at most {} workers", limits::WORKERS_TOTAL)),
+        );
     }
 }
 
 /// Resolves `service.endpoint` to an endpoint index, with did-you-mean.
 fn target(r: &mut Resolver, w: &World, text: &str, path: &YamlPath) -> Option<usize> {
     let Some((svc, ep)) = text.split_once('.') else {
-        r.push(Problem::new(path.clone(), format!("'{text}' does not name an endpoint")).expected("service.endpoint, like inventory.reserve"));
+        r.push(
+            Problem::new(path.clone(), format!("'{text}' does not name an endpoint"))
+                .expected("service.endpoint, like inventory.reserve"),
+        );
         return None;
     };
     let Some(&si) = w.service_index.get(svc) else {
-        r.push(Problem::new(path.clone(), format!("unknown service '{svc}'")).expected(format!("one of the services: {}", w.service_index.keys().cloned().collect::<Vec<_>>().join(", "))).suggest(svc, w.service_index.keys().map(String::as_str)));
+        r.push(
+            Problem::new(path.clone(), format!("unknown service '{svc}'"))
+                .expected(format!(
+                    "one of the services: {}",
+                    w.service_index
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .suggest(svc, w.service_index.keys().map(String::as_str)),
+        );
         return None;
     };
     let eps = &w.endpoint_index[si];
@@ -307,36 +448,73 @@ fn target(r: &mut Resolver, w: &World, text: &str, path: &YamlPath) -> Option<us
         Some(&e) => Some(e),
         None => {
             let names: Vec<&str> = eps.keys().map(String::as_str).collect();
-            let expected = if names.is_empty() { format!("service '{svc}' has no endpoints") } else { format!("one of {svc}'s endpoints: {}", names.join(", ")) };
-            r.push(Problem::new(path.clone(), format!("unknown endpoint '{ep}' of service '{svc}'")).expected(expected).suggest(ep, names));
+            let expected = if names.is_empty() {
+                format!("service '{svc}' has no endpoints")
+            } else {
+                format!("one of {svc}'s endpoints: {}", names.join(", "))
+            };
+            r.push(
+                Problem::new(
+                    path.clone(),
+                    format!("unknown endpoint '{ep}' of service '{svc}'"),
+                )
+                .expected(expected)
+                .suggest(ep, names),
+            );
             None
         }
     }
 }
 
 fn site(w: &mut World, caller: usize, target: usize) -> usize {
-    if let Some(i) = w.sites.iter().position(|s| s.caller == caller && s.target == target) {
+    if let Some(i) = w
+        .sites
+        .iter()
+        .position(|s| s.caller == caller && s.target == target)
+    {
         return i;
     }
     let e = &w.endpoints[target];
-    let key = format!("{}->{}.{}", w.services[caller].name, w.services[e.service].name, e.name);
+    let key = format!(
+        "{}->{}.{}",
+        w.services[caller].name, w.services[e.service].name, e.name
+    );
     let load_balancer = w.services[e.service].load_balancer;
-    w.sites.push(CallSite { caller, target, key, load_balancer });
+    w.sites.push(CallSite {
+        caller,
+        target,
+        key,
+        load_balancer,
+    });
     w.sites.len() - 1
 }
 
-fn steps(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, default_timeout: Option<Time>, w: &mut World) {
+fn steps(
+    r: &mut Resolver,
+    raw: &RawScenario,
+    root: &YamlPath,
+    default_timeout: Option<Time>,
+    w: &mut World,
+) {
     for (si, (sname, s)) in raw.services.iter().enumerate() {
         for (ename, e) in s.endpoints.iter().flatten() {
-            let p = root.key("services").key(sname).key("endpoints").key(ename).key("steps");
+            let p = root
+                .key("services")
+                .key(sname)
+                .key("endpoints")
+                .key(ename)
+                .key("steps");
             let ei = w.endpoint_index[si][ename];
             if e.steps.len() > limits::STEPS {
-                r.push(Problem::new(p.clone(), format!("{} steps is too many", e.steps.len())).expected(format!("at most {}", limits::STEPS)));
+                r.push(
+                    Problem::new(p.clone(), format!("{} steps is too many", e.steps.len()))
+                        .expected(format!("at most {}", limits::STEPS)),
+                );
                 continue;
             }
             let mut steps = Vec::new();
             for (i, step) in e.steps.iter().enumerate() {
-                if let Some(st) = one_step(r, w, step, &p.index(i), si, ei, steps.len(), default_timeout, true) {
+                if let Some(st) = one_step(r, w, step, &p.index(i), si, ei, default_timeout, true) {
                     steps.push(st);
                 }
             }
@@ -346,34 +524,86 @@ fn steps(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, default_timeout: 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn one_step(r: &mut Resolver, w: &mut World, s: &RawStep, p: &YamlPath, svc: usize, ep: usize, index: usize, default_timeout: Option<Time>, top: bool) -> Option<Step> {
-    r.not_yet(&s.publish, &p.key("publish"), "event-driven communication (issue #5)");
+fn one_step(
+    r: &mut Resolver,
+    w: &mut World,
+    s: &RawStep,
+    p: &YamlPath,
+    svc: usize,
+    ep: usize,
+    default_timeout: Option<Time>,
+    top: bool,
+) -> Option<Step> {
+    r.not_yet(
+        &s.publish,
+        &p.key("publish"),
+        "event-driven communication (issue #5)",
+    );
     r.not_yet(&s.hedge, &p.key("hedge"), "resilience patterns (issue #4)");
     r.not_yet(&s.retry, &p.key("retry"), "resilience patterns (issue #4)");
-    r.not_yet(&s.circuit_breaker, &p.key("circuit_breaker"), "resilience patterns (issue #4)");
-    r.not_yet(&s.propagate_deadline, &p.key("propagate_deadline"), "resilience patterns (issue #4)");
-    let kinds = [s.work.is_some(), s.call.is_some(), s.parallel.is_some(), s.publish.is_some()];
+    r.not_yet(
+        &s.circuit_breaker,
+        &p.key("circuit_breaker"),
+        "resilience patterns (issue #4)",
+    );
+    r.not_yet(
+        &s.propagate_deadline,
+        &p.key("propagate_deadline"),
+        "resilience patterns (issue #4)",
+    );
+    let kinds = [
+        s.work.is_some(),
+        s.call.is_some(),
+        s.parallel.is_some(),
+        s.publish.is_some(),
+    ];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        r.push(Problem::new(p.clone(), "a step must be exactly one of work, call, parallel, publish").expected("{work: 5ms}, {call: service.endpoint}, {parallel: [...]} or {publish: topic}"));
+        r.push(
+            Problem::new(
+                p.clone(),
+                "a step must be exactly one of work, call, parallel, publish",
+            )
+            .expected(
+                "{work: 5ms}, {call: service.endpoint}, {parallel: [...]} or {publish: topic}",
+            ),
+        );
         return None;
     }
     if s.call.is_none() && (s.timeout.is_some() || s.fanout.is_some()) {
-        r.push(Problem::new(p.clone(), "timeout and fanout belong to a call step"));
+        r.push(Problem::new(
+            p.clone(),
+            "timeout and fanout belong to a call step",
+        ));
     }
     if let Some(d) = &s.work {
         if !top {
-            r.push(Problem::new(p.key("work"), "a parallel branch must be a call").expected("{call: service.endpoint}"));
+            r.push(
+                Problem::new(p.key("work"), "a parallel branch must be a call")
+                    .expected("{call: service.endpoint}"),
+            );
         }
         return r.dist(&d.0, &p.key("work")).map(Step::Work);
     }
     if let Some(branches) = &s.parallel {
         if !top || branches.is_empty() {
-            r.push(Problem::new(p.key("parallel"), "parallel holds a non-empty list of calls and cannot be nested"));
+            r.push(Problem::new(
+                p.key("parallel"),
+                "parallel holds a non-empty list of calls and cannot be nested",
+            ));
             return None;
         }
         let mut calls = Vec::new();
         for (i, b) in branches.iter().enumerate() {
-            if let Some(Step::Calls(mut c)) = one_step(r, w, b, &p.key("parallel").index(i), svc, ep, index, default_timeout, false) {
+            if let Some(Step::Calls(mut c)) = one_step(
+                r,
+                w,
+                b,
+                &p.key("parallel").index(i),
+                svc,
+                ep,
+                default_timeout,
+                false,
+            ) {
                 calls.append(&mut c);
             }
         }
@@ -388,7 +618,12 @@ fn one_step(r: &mut Resolver, w: &mut World, s: &RawStep, p: &YamlPath, svc: usi
     let fanout = r.bounded(s.fanout, 1, 1, limits::FANOUT, &p.key("fanout"));
     w.call_paths.push((ep, target, p.key("call")));
     let site = site(w, svc, target);
-    Some(Step::Calls(vec![CallSpec { site, target, timeout, fanout }]))
+    Some(Step::Calls(vec![CallSpec {
+        site,
+        target,
+        timeout,
+        fanout,
+    }]))
 }
 
 /// Reports every call cycle once, at the call that closes it.
@@ -416,9 +651,17 @@ fn check_cycles(r: &mut Resolver, w: &World, _root: &YamlPath) {
                     }
                     1 => {
                         let pos = stack.iter().position(|(e, _)| *e == to).unwrap_or(0);
-                        let mut names: Vec<String> = stack[pos..].iter().map(|(e, _)| endpoint_name(w, *e)).collect();
+                        let mut names: Vec<String> = stack[pos..]
+                            .iter()
+                            .map(|(e, _)| endpoint_name(w, *e))
+                            .collect();
                         names.push(endpoint_name(w, to));
-                        let path = w.call_paths.iter().find(|(f, t, _)| *f == node && *t == to).map(|(_, _, p)| p.clone()).unwrap_or_default();
+                        let path = w
+                            .call_paths
+                            .iter()
+                            .find(|(f, t, _)| *f == node && *t == to)
+                            .map(|(_, _, p)| p.clone())
+                            .unwrap_or_default();
                         r.push(Problem::new(path, format!("call cycle: {}", names.join(" -> "))).expected("calls that never lead back to the caller").help("a synchronous call cycle never finishes; break it or make one hop an event"));
                     }
                     _ => {}
@@ -432,32 +675,70 @@ fn check_cycles(r: &mut Resolver, w: &World, _root: &YamlPath) {
 }
 
 fn endpoint_name(w: &World, e: usize) -> String {
-    format!("{}.{}", w.services[w.endpoints[e].service].name, w.endpoints[e].name)
+    format!(
+        "{}.{}",
+        w.services[w.endpoints[e].service].name, w.endpoints[e].name
+    )
 }
 
-fn gateway(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String], w: &mut World) -> Option<usize> {
+fn gateway(
+    r: &mut Resolver,
+    raw: &RawScenario,
+    root: &YamlPath,
+    dcs: &[String],
+    w: &mut World,
+) -> Option<usize> {
     let g = raw.gateway.as_ref()?;
     let p = root.key("gateway");
     let placement = placement(r, g.replicas.as_ref(), dcs, &p.key("replicas"));
-    let concurrency = r.bounded(g.concurrency, 1024, 1, limits::CONCURRENCY, &p.key("concurrency"));
+    let concurrency = r.bounded(
+        g.concurrency,
+        1024,
+        1,
+        limits::CONCURRENCY,
+        &p.key("concurrency"),
+    );
     let queue = r.bounded(g.queue, 1000, 0, limits::QUEUE, &p.key("queue"));
-    let overhead = g.overhead.as_ref().and_then(|d| r.dist(&d.0, &p.key("overhead")));
-    let timeout = g.timeout.as_ref().and_then(|t| r.duration(&t.0, &p.key("timeout")));
+    let overhead = g
+        .overhead
+        .as_ref()
+        .and_then(|d| r.dist(&d.0, &p.key("overhead")));
+    let timeout = g
+        .timeout
+        .as_ref()
+        .and_then(|t| r.duration(&t.0, &p.key("timeout")));
     let load_balancer = g.load_balancer.unwrap_or(LoadBalancer::RoundRobin);
     let index = w.services.len();
     let mut eps = IndexMap::new();
     // One route per distinct workload target, named after it.
     for wl in &raw.workload {
-        let Some((svc, ep)) = wl.target.split_once('.') else { continue };
-        let Some(target) = w.service_index.get(svc).and_then(|&s| w.endpoint_index[s].get(ep).copied()) else { continue };
+        let Some((svc, ep)) = wl.target.split_once('.') else {
+            continue;
+        };
+        let Some(target) = w
+            .service_index
+            .get(svc)
+            .and_then(|&s| w.endpoint_index[s].get(ep).copied())
+        else {
+            continue;
+        };
         if eps.contains_key(&wl.target) {
             continue;
         }
         let site = site_for_gateway(w, index, target, load_balancer);
         let mut steps: Vec<Step> = overhead.iter().cloned().map(Step::Work).collect();
-        steps.push(Step::Calls(vec![CallSpec { site, target, timeout, fanout: 1 }]));
+        steps.push(Step::Calls(vec![CallSpec {
+            site,
+            target,
+            timeout,
+            fanout: 1,
+        }]));
         eps.insert(wl.target.clone(), w.endpoints.len());
-        w.endpoints.push(Endpoint { service: index, name: wl.target.clone(), steps });
+        w.endpoints.push(Endpoint {
+            service: index,
+            name: wl.target.clone(),
+            steps,
+        });
     }
     w.services.push(Service {
         name: "gateway".into(),
@@ -472,43 +753,86 @@ fn gateway(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String],
     Some(index)
 }
 
-fn site_for_gateway(w: &mut World, gateway: usize, target: usize, load_balancer: LoadBalancer) -> usize {
+fn site_for_gateway(
+    w: &mut World,
+    gateway: usize,
+    target: usize,
+    load_balancer: LoadBalancer,
+) -> usize {
     let e = &w.endpoints[target];
     let key = format!("gateway->{}.{}", w.services[e.service].name, e.name);
-    w.sites.push(CallSite { caller: gateway, target, key, load_balancer });
+    w.sites.push(CallSite {
+        caller: gateway,
+        target,
+        key,
+        load_balancer,
+    });
     w.sites.len() - 1
 }
 
-fn workloads(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String], gateway: Option<usize>, w: &mut World) -> Vec<Workload> {
+fn workloads(
+    r: &mut Resolver,
+    raw: &RawScenario,
+    root: &YamlPath,
+    dcs: &[String],
+    gateway: Option<usize>,
+    w: &mut World,
+) -> Vec<Workload> {
     let wp = root.key("workload");
     if raw.workload.is_empty() || raw.workload.len() > limits::WORKLOADS {
-        r.push(Problem::new(wp.clone(), "there must be 1 to 10000 workloads").expected("a list of {name, target, rate}"));
+        r.push(
+            Problem::new(wp.clone(), "there must be 1 to 10000 workloads")
+                .expected("a list of {name, target, rate}"),
+        );
     }
     let mut out = Vec::new();
     for (i, wl) in raw.workload.iter().enumerate() {
         let p = wp.index(i);
         check_name(r, &wl.name, "workload", &p.key("name"));
         if raw.workload[..i].iter().any(|o| o.name == wl.name) {
-            r.push(Problem::new(p.key("name"), format!("workload '{}' is defined twice", wl.name)));
+            r.push(Problem::new(
+                p.key("name"),
+                format!("workload '{}' is defined twice", wl.name),
+            ));
         }
-        r.not_yet(&wl.keys, &p.key("keys"), "event-driven communication (issue #5)");
+        r.not_yet(
+            &wl.keys,
+            &p.key("keys"),
+            "event-driven communication (issue #5)",
+        );
         let target = target(r, w, &wl.target, &p.key("target"));
         let rate = r.rate(&wl.rate.0, &p.key("rate"));
         let arrival = rate.and_then(|rate| arrival(r, wl, rate, &p));
         let from = match &wl.from {
             None => 0,
             Some(dc) => dcs.iter().position(|d| d == dc).unwrap_or_else(|| {
-                r.push(Problem::new(p.key("from"), format!("unknown data center '{dc}'")).expected(format!("one of {}", dcs.join(", "))).suggest(dc, dcs.iter().map(String::as_str)));
+                r.push(
+                    Problem::new(p.key("from"), format!("unknown data center '{dc}'"))
+                        .expected(format!("one of {}", dcs.join(", ")))
+                        .suggest(dc, dcs.iter().map(String::as_str)),
+                );
                 0
             }),
         };
-        let timeout = wl.timeout.as_ref().and_then(|t| r.duration(&t.0, &p.key("timeout")));
-        let (Some(target), Some(arrival)) = (target, arrival) else { continue };
+        let timeout = wl
+            .timeout
+            .as_ref()
+            .and_then(|t| r.duration(&t.0, &p.key("timeout")));
+        let (Some(target), Some(arrival)) = (target, arrival) else {
+            continue;
+        };
         let entry = match gateway {
             Some(g) => w.endpoint_index[g][&wl.target],
             None => target,
         };
-        out.push(Workload { name: wl.name.clone(), entry, target, arrival, from, timeout });
+        out.push(Workload {
+            name: wl.name.clone(),
+            entry,
+            target,
+            arrival,
+            from,
+            timeout,
+        });
     }
     out
 }
@@ -517,10 +841,22 @@ fn arrival(r: &mut Resolver, wl: &raw::RawWorkload, rate: f64, p: &YamlPath) -> 
     let kind = wl.arrival.unwrap_or(ArrivalKind::Poisson);
     let wants = |k: ArrivalKind, present: bool, key: &str, r: &mut Resolver| {
         if present && kind != k {
-            r.push(Problem::new(p.key(key), format!("'{key}' is set but arrival is not {key}")).expected(format!("arrival: {key}")));
+            r.push(
+                Problem::new(
+                    p.key(key),
+                    format!("'{key}' is set but arrival is not {key}"),
+                )
+                .expected(format!("arrival: {key}")),
+            );
         }
         if !present && kind == k {
-            r.push(Problem::new(p.key("arrival"), format!("arrival {key} needs a '{key}' block")).help(help_for(key)));
+            r.push(
+                Problem::new(
+                    p.key("arrival"),
+                    format!("arrival {key} needs a '{key}' block"),
+                )
+                .help(help_for(key)),
+            );
         }
     };
     wants(ArrivalKind::Ramp, wl.ramp.is_some(), "ramp", r);
@@ -535,18 +871,32 @@ fn arrival(r: &mut Resolver, wl: &raw::RawWorkload, rate: f64, p: &YamlPath) -> 
                 from: rate,
                 to: r.rate(&rp.to.0, &q.key("to"))?,
                 over: r.duration(&rp.over.0, &q.key("over"))?,
-                start: rp.start.as_ref().map_or(Some(0), |s| r.duration(&s.0, &q.key("start")))?,
+                start: rp
+                    .start
+                    .as_ref()
+                    .map_or(Some(0), |s| r.duration(&s.0, &q.key("start")))?,
             }
         }
         ArrivalKind::Bursty => {
             let b = wl.bursty.as_ref()?;
             let q = p.key("bursty");
-            let (on, off) = (r.duration(&b.on.0, &q.key("on"))?, r.duration(&b.off.0, &q.key("off"))?);
+            let (on, off) = (
+                r.duration(&b.on.0, &q.key("on"))?,
+                r.duration(&b.off.0, &q.key("off"))?,
+            );
             if on + off == 0 {
-                r.push(Problem::new(q.clone(), "on and off are both zero").expected("a positive on or off period"));
+                r.push(
+                    Problem::new(q.clone(), "on and off are both zero")
+                        .expected("a positive on or off period"),
+                );
                 return None;
             }
-            RateProfile::Bursty { base: rate, burst: r.rate(&b.rate.0, &q.key("rate"))?, on, off }
+            RateProfile::Bursty {
+                base: rate,
+                burst: r.rate(&b.rate.0, &q.key("rate"))?,
+                on,
+                off,
+            }
         }
         ArrivalKind::Schedule => {
             let list = wl.schedule.as_ref()?;
@@ -555,24 +905,38 @@ fn arrival(r: &mut Resolver, wl: &raw::RawWorkload, rate: f64, p: &YamlPath) -> 
             for (i, ph) in list.iter().enumerate() {
                 let at = r.duration(&ph.at.0, &q.index(i).key("at"))?;
                 if phases.last().is_some_and(|(prev, _)| at <= *prev) {
-                    r.push(Problem::new(q.index(i).key("at"), "schedule times must increase").expected("entries sorted by 'at'"));
+                    r.push(
+                        Problem::new(q.index(i).key("at"), "schedule times must increase")
+                            .expected("entries sorted by 'at'"),
+                    );
                 }
                 phases.push((at, r.rate(&ph.rate.0, &q.index(i).key("rate"))?));
             }
-            RateProfile::Schedule { initial: rate, phases }
+            RateProfile::Schedule {
+                initial: rate,
+                phases,
+            }
         }
     };
     if profile.max_rate() <= 0.0 {
-        r.push(Problem::new(p.key("rate"), "the rate is zero at all times").expected("a positive rate"));
+        r.push(
+            Problem::new(p.key("rate"), "the rate is zero at all times")
+                .expected("a positive rate"),
+        );
         return None;
     }
-    Some(Arrival { poisson: kind != ArrivalKind::Constant, profile })
+    Some(Arrival {
+        poisson: kind != ArrivalKind::Constant,
+        profile,
+    })
 }
 
 fn help_for(key: &str) -> &'static str {
     match key {
         "ramp" => "add ramp: {to: 10000/s, over: 60s} (from the workload's rate)",
-        "bursty" => "add bursty: {rate: 3000/s, on: 1s, off: 4s} (the workload's rate between bursts)",
+        "bursty" => {
+            "add bursty: {rate: 3000/s, on: 1s, off: 4s} (the workload's rate between bursts)"
+        }
         _ => "add schedule: [{at: 10s, rate: 300/s}] (the workload's rate before the first entry)",
     }
 }

@@ -121,10 +121,23 @@ pub struct Arrival {
 #[derive(Clone, Debug)]
 pub enum RateProfile {
     Fixed(f64),
-    Ramp { from: f64, to: f64, start: Time, over: Time },
-    Bursty { base: f64, burst: f64, on: Time, off: Time },
+    Ramp {
+        from: f64,
+        to: f64,
+        start: Time,
+        over: Time,
+    },
+    Bursty {
+        base: f64,
+        burst: f64,
+        on: Time,
+        off: Time,
+    },
     /// (from time, rate), sorted; before the first entry, the first rate field.
-    Schedule { initial: f64, phases: Vec<(Time, f64)> },
+    Schedule {
+        initial: f64,
+        phases: Vec<(Time, f64)>,
+    },
 }
 
 impl RateProfile {
@@ -132,7 +145,12 @@ impl RateProfile {
     pub fn rate_at(&self, t: Time) -> f64 {
         match self {
             RateProfile::Fixed(r) => *r,
-            RateProfile::Ramp { from, to, start, over } => {
+            RateProfile::Ramp {
+                from,
+                to,
+                start,
+                over,
+            } => {
                 if t <= *start {
                     *from
                 } else if t >= start + over || *over == 0 {
@@ -141,8 +159,17 @@ impl RateProfile {
                     from + (to - from) * ((t - start) as f64 / *over as f64)
                 }
             }
-            RateProfile::Bursty { base, burst, on, off } => {
-                if (t % (on + off)) < *on { *burst } else { *base }
+            RateProfile::Bursty {
+                base,
+                burst,
+                on,
+                off,
+            } => {
+                if (t % (on + off)) < *on {
+                    *burst
+                } else {
+                    *base
+                }
             }
             RateProfile::Schedule { initial, phases } => {
                 let i = phases.partition_point(|(at, _)| *at <= t);

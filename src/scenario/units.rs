@@ -71,7 +71,12 @@ pub fn duration_f64(v: &Value) -> Result<f64, Bad> {
                 DURATION_EXPECTED,
             ));
         }
-        other => return Err(bad(format!("{} is not a duration", shown(other)), DURATION_EXPECTED)),
+        other => {
+            return Err(bad(
+                format!("{} is not a duration", shown(other)),
+                DURATION_EXPECTED,
+            ));
+        }
     };
     let (n, unit) = number_and_unit(s)
         .ok_or_else(|| bad(format!("'{s}' is not a duration"), DURATION_EXPECTED))?;
@@ -106,7 +111,12 @@ pub fn rate(v: &Value) -> Result<f64, Bad> {
                 RATE_EXPECTED,
             ));
         }
-        other => return Err(bad(format!("{} is not a rate", shown(other)), RATE_EXPECTED)),
+        other => {
+            return Err(bad(
+                format!("{} is not a rate", shown(other)),
+                RATE_EXPECTED,
+            ));
+        }
     };
     let (count, per) = s
         .split_once('/')
@@ -121,8 +131,12 @@ pub fn rate(v: &Value) -> Result<f64, Bad> {
     } else {
         format!("1{per}")
     };
-    let window = duration_f64(&Value::String(per.clone()))
-        .map_err(|_| bad(format!("'{s}' has an unknown time unit '{per}'"), RATE_EXPECTED))?;
+    let window = duration_f64(&Value::String(per.clone())).map_err(|_| {
+        bad(
+            format!("'{s}' has an unknown time unit '{per}'"),
+            RATE_EXPECTED,
+        )
+    })?;
     if !n.is_finite() || n < 0.0 {
         return Err(bad(format!("'{s}' is negative"), RATE_EXPECTED));
     }
@@ -138,17 +152,30 @@ pub fn fraction(v: &Value) -> Result<f64, Bad> {
         Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
         Value::String(s) => match s.trim().strip_suffix('%') {
             // "99.9e-2" parses to the nearest double of 0.999, unlike 99.9 / 100.
-            Some(p) => format!("{}e-2", p.trim()).parse::<f64>().unwrap_or(f64::NAN),
+            Some(p) => format!("{}e-2", p.trim())
+                .parse::<f64>()
+                .unwrap_or(f64::NAN),
             None => s.trim().parse::<f64>().unwrap_or(f64::NAN),
         },
-        other => return Err(bad(format!("{} is not a fraction", shown(other)), FRACTION_EXPECTED)),
+        other => {
+            return Err(bad(
+                format!("{} is not a fraction", shown(other)),
+                FRACTION_EXPECTED,
+            ));
+        }
     };
     if f.is_nan() {
-        return Err(bad(format!("{} is not a fraction", shown(v)), FRACTION_EXPECTED));
+        return Err(bad(
+            format!("{} is not a fraction", shown(v)),
+            FRACTION_EXPECTED,
+        ));
     }
     if !(0.0..=1.0).contains(&f) {
         return Err(bad(
-            format!("{} is out of range: a fraction is between 0 and 100%", shown(v)),
+            format!(
+                "{} is out of range: a fraction is between 0 and 100%",
+                shown(v)
+            ),
             FRACTION_EXPECTED,
         ));
     }
@@ -159,8 +186,14 @@ pub fn fraction(v: &Value) -> Result<f64, Bad> {
 pub fn positive_number(v: &Value) -> Result<f64, Bad> {
     match v.as_f64() {
         Some(f) if f.is_finite() && f > 0.0 => Ok(f),
-        Some(_) => Err(bad(format!("{} must be greater than zero", shown(v)), "a positive number")),
-        None => Err(bad(format!("{} is not a number", shown(v)), "a positive number")),
+        Some(_) => Err(bad(
+            format!("{} must be greater than zero", shown(v)),
+            "a positive number",
+        )),
+        None => Err(bad(
+            format!("{} is not a number", shown(v)),
+            "a positive number",
+        )),
     }
 }
 
@@ -176,7 +209,12 @@ mod tests {
         assert_eq!(duration(&json!("2m")), Ok(120 * SECOND));
         assert_eq!(duration(&json!("1h")), Ok(3600 * SECOND));
         assert_eq!(duration(&json!("0s")), Ok(0));
-        assert!(duration(&json!(5)).unwrap_err().message.contains("bare number"));
+        assert!(
+            duration(&json!(5))
+                .unwrap_err()
+                .message
+                .contains("bare number")
+        );
         assert!(duration(&json!("5 parsecs")).is_err());
         assert!(duration(&json!("-5ms")).is_err());
     }

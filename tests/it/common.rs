@@ -38,5 +38,10 @@ pub fn assert_conserved(s: &Summary) {
 /// Asserts |sim − theory| / theory ≤ tol, with a readable message.
 pub fn assert_close(what: &str, sim: f64, theory: f64, tol: f64) {
     let rel = (sim - theory).abs() / theory.abs();
-    assert!(rel <= tol, "{what}: simulated {sim:.5}, theory {theory:.5}, error {:.2}% > {:.1}%", rel * 100.0, tol * 100.0);
+    assert!(
+        rel <= tol,
+        "{what}: simulated {sim:.5}, theory {theory:.5}, error {:.2}% > {:.1}%",
+        rel * 100.0,
+        tol * 100.0
+    );
 }

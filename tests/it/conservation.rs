@@ -15,7 +15,10 @@ fn client_timeout_share_is_the_sojourn_tail() {
     let w = &summary.workload["w"];
     let share = w.timed_out as f64 / (w.sent - w.in_flight) as f64;
     assert_close("timed-out share", share, (-500.0f64 * 0.006).exp(), 0.05);
-    assert!(w.latency_ms.max <= 6.0, "no successful request is slower than the timeout");
+    assert!(
+        w.latency_ms.max <= 6.0,
+        "no successful request is slower than the timeout"
+    );
 }
 
 /// A call timeout fails the caller's request: the client's failed share is the
@@ -30,8 +33,14 @@ fn call_timeout_fails_the_caller() {
     let share = w.failed as f64 / (w.sent - w.in_flight) as f64;
     assert_close("failed share", share, (-4.0f64).exp(), 0.05);
     let call = &summary.calls["a->b.y"];
-    assert_eq!(call.timeouts, w.failed, "each failed request is one timed-out call");
-    assert_eq!(call.attempts, call.ok + call.timeouts + call.failed + call.rejected + in_flight_calls(&summary));
+    assert_eq!(
+        call.timeouts, w.failed,
+        "each failed request is one timed-out call"
+    );
+    assert_eq!(
+        call.attempts,
+        call.ok + call.timeouts + call.failed + call.rejected + in_flight_calls(&summary)
+    );
 }
 
 fn in_flight_calls(s: &meshsim::metrics::Summary) -> u64 {
@@ -51,9 +60,16 @@ fn overload_rejects_and_conserves() {
     assert!(w.failed > 0 && w.rejected > 0 && w.ok > 0, "{w:?}");
     let b = &summary.services["b"];
     assert!(b.rejected > 0);
-    assert!(b.utilization <= 1.0 && b.utilization > 0.95, "b is saturated: {}", b.utilization);
+    assert!(
+        b.utilization <= 1.0 && b.utilization > 0.95,
+        "b is saturated: {}",
+        b.utilization
+    );
     let calls = &summary.calls["a->b.y"];
-    assert_eq!(calls.rejected, b.rejected, "every rejection at b is seen by a caller");
+    assert_eq!(
+        calls.rejected, b.rejected,
+        "every rejection at b is seen by a caller"
+    );
 }
 
 /// Utilisation is busy time over available time: λ·E[S]/c for a stable queue.
@@ -63,5 +79,10 @@ fn utilization_is_offered_load() {
         "name: t\nseed: 11\nduration: 500s\nwarmup: 5s\nservices:\n  s:\n    replicas: 3\n    concurrency: 2\n    load_balancer: least_request\n    endpoints:\n      x: {steps: [{work: {uniform: {min: 1ms, max: 3ms}}}]}\nworkload:\n  - {name: w, target: s.x, rate: 2100/s}\n",
     );
     let (summary, _) = run(&s);
-    assert_close("utilization", summary.services["s"].utilization, 2100.0 * 0.002 / 6.0, 0.01);
+    assert_close(
+        "utilization",
+        summary.services["s"].utilization,
+        2100.0 * 0.002 / 6.0,
+        0.01,
+    );
 }

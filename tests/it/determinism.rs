@@ -13,14 +13,20 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     let mut other = s.clone();
     other.seed += 1;
     let out = meshsim::model::run(&other, other.seed, &mut |_, _| {});
-    let c = summary_json(&meshsim::metrics::summarize(&other, other.seed, &out.collector));
+    let c = summary_json(&meshsim::metrics::summarize(
+        &other,
+        other.seed,
+        &out.collector,
+    ));
     assert_ne!(a, c, "another seed gives the same summary");
 }
 
 #[test]
 fn adding_an_unrelated_service_changes_nobody_elses_draws() {
     let base = "name: t\nseed: 4\nduration: 50s\nservices:\n  a:\n    concurrency: 2\n    endpoints:\n      x: {steps: [{work: {exponential: {mean: 1ms}}}]}\n";
-    let one = load(&format!("{base}workload:\n  - {{name: w, target: a.x, rate: 1500/s}}\n"));
+    let one = load(&format!(
+        "{base}workload:\n  - {{name: w, target: a.x, rate: 1500/s}}\n"
+    ));
     let two = load(&format!(
         "{base}  z:\n    endpoints:\n      q: {{steps: [{{work: 3ms}}]}}\nworkload:\n  - {{name: w, target: a.x, rate: 1500/s}}\n  - {{name: other, target: z.q, rate: 200/s}}\n"
     ));
@@ -28,5 +34,8 @@ fn adding_an_unrelated_service_changes_nobody_elses_draws() {
     let (s2, _) = run(&two);
     let (w1, w2) = (&s1.workload["w"], &s2.workload["w"]);
     assert_eq!((w1.sent, w1.ok), (w2.sent, w2.ok));
-    assert_eq!(w1.latency_ms, w2.latency_ms, "workload w saw different arrivals or work");
+    assert_eq!(
+        w1.latency_ms, w2.latency_ms,
+        "workload w saw different arrivals or work"
+    );
 }

@@ -38,7 +38,10 @@ fn run_bad(content: &[u8], extra: &[&str]) -> String {
     assert_eq!(out.status.code(), Some(2), "exit code for:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing on stdout");
-    assert!(!dir.path().join("reports").exists(), "an output folder was written");
+    assert!(
+        !dir.path().join("reports").exists(),
+        "an output folder was written"
+    );
     stderr
 }
 
@@ -49,7 +52,10 @@ fn bad(from: &str, to: &str) -> String {
 }
 
 fn names_line_and_path(stderr: &str, line: usize, path: &str) {
-    assert!(stderr.contains(&format!("bad.yaml:{line}:")), "line {line} in:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("bad.yaml:{line}:")),
+        "line {line} in:\n{stderr}"
+    );
     assert!(stderr.contains(path), "path {path} in:\n{stderr}");
 }
 
@@ -57,7 +63,12 @@ fn names_line_and_path(stderr: &str, line: usize, path: &str) {
 fn the_good_scenario_is_good() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("good.yaml"), GOOD).unwrap();
-    Command::cargo_bin("meshsim").unwrap().current_dir(dir.path()).args(["check", "good.yaml"]).assert().success();
+    Command::cargo_bin("meshsim")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "good.yaml"])
+        .assert()
+        .success();
 }
 
 #[test]
@@ -79,7 +90,10 @@ fn unknown_key_with_suggestion() {
 fn misspelt_service() {
     let e = bad("call: inventory.reserve", "call: inventry.reserve");
     names_line_and_path(&e, 14, "services.orders.endpoints.place.steps[1].call");
-    assert!(e.contains("unknown service 'inventry', did you mean") || e.contains("did you mean 'inventory'?"));
+    assert!(
+        e.contains("unknown service 'inventry', did you mean")
+            || e.contains("did you mean 'inventory'?")
+    );
     insta::assert_snapshot!(e);
 }
 
@@ -125,7 +139,7 @@ fn alias_bomb() {
     let mut y = String::from("name: t\nduration: 1s\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..9 {
         let prev = format!("*a{}", i - 1);
-        y += &format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", "));
+        y += &format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(", "));
     }
     let e = run_bad(y.as_bytes(), &[]);
     assert!(e.contains("bad.yaml:") && e.contains("alias bomb"), "{e}");
@@ -141,9 +155,16 @@ fn duplicate_keys() {
 
 #[test]
 fn call_cycle() {
-    let e = bad("          - work: 1ms\n  orders", "          - call: orders.place\n  orders");
+    let e = bad(
+        "          - work: 1ms\n  orders",
+        "          - call: orders.place\n  orders",
+    );
     names_line_and_path(&e, 14, "services.orders.endpoints.place.steps[1].call");
-    assert!(e.contains("orders.place -> inventory.reserve -> orders.place") || e.contains("inventory.reserve -> orders.place -> inventory.reserve"), "{e}");
+    assert!(
+        e.contains("orders.place -> inventory.reserve -> orders.place")
+            || e.contains("inventory.reserve -> orders.place -> inventory.reserve"),
+        "{e}"
+    );
     insta::assert_snapshot!(e);
 }
 
@@ -156,14 +177,20 @@ fn warmup_not_shorter_than_duration() {
 
 #[test]
 fn fraction_out_of_range() {
-    let e = bad("duration: 10s\n", "duration: 10s\nslo: {availability: 120%}\n");
+    let e = bad(
+        "duration: 10s\n",
+        "duration: 10s\nslo: {availability: 120%}\n",
+    );
     names_line_and_path(&e, 3, "slo.availability");
     insta::assert_snapshot!(e);
 }
 
 #[test]
 fn absurd_size() {
-    let e = bad("  orders:\n", "  orders:\n    replicas: 90000\n    concurrency: 90000\n");
+    let e = bad(
+        "  orders:\n",
+        "  orders:\n    replicas: 90000\n    concurrency: 90000\n",
+    );
     names_line_and_path(&e, 4, "services");
     assert!(e.contains("exhaust memory"), "{e}");
     insta::assert_snapshot!(e);
@@ -179,14 +206,21 @@ fn negative_replicas() {
 #[test]
 fn unknown_distribution_with_suggestion() {
     let e = bad("work: 2ms", "work: {exponental: {mean: 2ms}}");
-    names_line_and_path(&e, 13, "services.orders.endpoints.place.steps[0].work.exponental");
+    names_line_and_path(
+        &e,
+        13,
+        "services.orders.endpoints.place.steps[0].work.exponental",
+    );
     assert!(e.contains("did you mean 'exponential'?"));
     insta::assert_snapshot!(e);
 }
 
 #[test]
 fn unknown_load_balancer_variant() {
-    let e = bad("  orders:\n", "  orders:\n    load_balancer: least_requests\n");
+    let e = bad(
+        "  orders:\n",
+        "  orders:\n    load_balancer: least_requests\n",
+    );
     names_line_and_path(&e, 10, "services.orders.load_balancer");
     assert!(e.contains("did you mean 'least_request'?"), "{e}");
     insta::assert_snapshot!(e);
@@ -201,7 +235,10 @@ fn missing_required_key() {
 
 #[test]
 fn several_problems_reported_at_once() {
-    let y = GOOD.replace("rate: 100/s", "rate: 0/s").replace("call: inventory.reserve", "call: nowhere.reserve").replace("work: 1ms", "work: 5");
+    let y = GOOD
+        .replace("rate: 100/s", "rate: 0/s")
+        .replace("call: inventory.reserve", "call: nowhere.reserve")
+        .replace("work: 1ms", "work: 5");
     let e = run_bad(y.as_bytes(), &[]);
     assert!(e.contains("3 problems found"), "{e}");
     insta::assert_snapshot!(e);
@@ -210,7 +247,10 @@ fn several_problems_reported_at_once() {
 #[test]
 fn set_path_that_does_not_exist() {
     let e = run_bad(GOOD.as_bytes(), &["--set", "services.orders.replicaz=3"]);
-    assert!(e.contains("--set services.orders.replicaz=3") && e.contains("did you mean 'replicas'?"), "{e}");
+    assert!(
+        e.contains("--set services.orders.replicaz=3") && e.contains("did you mean 'replicas'?"),
+        "{e}"
+    );
     insta::assert_snapshot!(e);
 }
 
@@ -224,8 +264,17 @@ fn set_unknown_workload_name() {
 #[test]
 fn unreadable_file_and_bad_flag() {
     let dir = tempfile::tempdir().unwrap();
-    for args in [vec!["run", "missing.yaml"], vec!["run", "x.yaml", "--seed", "minus-one"], vec!["frobnicate"]] {
-        let out = Command::cargo_bin("meshsim").unwrap().current_dir(dir.path()).args(&args).output().unwrap();
+    for args in [
+        vec!["run", "missing.yaml"],
+        vec!["run", "x.yaml", "--seed", "minus-one"],
+        vec!["frobnicate"],
+    ] {
+        let out = Command::cargo_bin("meshsim")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     }
@@ -234,7 +283,10 @@ fn unreadable_file_and_bad_flag() {
 
 #[test]
 fn not_yet_simulated_features_are_refused_not_ignored() {
-    let e = bad("          - call: inventory.reserve", "          - call: inventory.reserve\n            retry: {max_attempts: 3}");
+    let e = bad(
+        "          - call: inventory.reserve",
+        "          - call: inventory.reserve\n            retry: {max_attempts: 3}",
+    );
     names_line_and_path(&e, 15, "services.orders.endpoints.place.steps[1].retry");
     assert!(e.contains("not simulated by this version"), "{e}");
 }

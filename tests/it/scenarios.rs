@@ -41,18 +41,34 @@ fn reference_sync_meets_targets_with_expected_utilisation() {
     // Service B: λ·E[S]/workers with E[S] = median·e^{σ²/2}, σ = ln(20/3)/z99.
     let sigma = (20.0f64 / 3.0).ln() / 2.326_347_874;
     let mean_b = 0.003 * (sigma * sigma / 2.0).exp();
-    assert_close("utilisation of B", s.services["service-b"].utilization, 10_000.0 * mean_b / 64.0, 0.03);
+    assert_close(
+        "utilisation of B",
+        s.services["service-b"].utilization,
+        10_000.0 * mean_b / 64.0,
+        0.03,
+    );
     let w = &s.workload["client"];
     assert_close("throughput", w.sent as f64 / 20.0, 10_000.0, 0.02);
-    assert!(s.slo.sync_p99.pass && s.slo.availability.pass, "{:?}", s.slo);
+    assert!(
+        s.slo.sync_p99.pass && s.slo.availability.pass,
+        "{:?}",
+        s.slo
+    );
     // Five hops of at least 0.3 ms median, 2.5 ms of A's work and ~4.2 ms of B's.
-    assert!(w.latency_ms.mean > 7.0 && w.latency_ms.mean < 15.0, "{:?}", w.latency_ms);
+    assert!(
+        w.latency_ms.mean > 7.0 && w.latency_ms.mean < 15.0,
+        "{:?}",
+        w.latency_ms
+    );
 }
 
 #[test]
 fn set_overrides_change_the_run() {
     let (base, _) = run(&load_file("mm1.yaml", &["duration=200s"]));
-    let (faster, _) = run(&load_file("mm1.yaml", &["duration=200s", "workload.requests.rate=500/s"]));
+    let (faster, _) = run(&load_file(
+        "mm1.yaml",
+        &["duration=200s", "workload.requests.rate=500/s"],
+    ));
     let (b, f) = (&base.workload["requests"], &faster.workload["requests"]);
     assert_close("sent at 500/s", f.sent as f64 / 200.0, 500.0, 0.03);
     assert_close("M/M/1 mean at ρ=0.5", f.latency_ms.mean, 2.0, 0.05);

@@ -4,7 +4,10 @@
 use meshsim::validate::{models, run_model};
 
 fn check(prefix: &str) {
-    let selected: Vec<_> = models(1.0).into_iter().filter(|m| m.name.starts_with(prefix)).collect();
+    let selected: Vec<_> = models(1.0)
+        .into_iter()
+        .filter(|m| m.name.starts_with(prefix))
+        .collect();
     assert!(!selected.is_empty(), "no model named {prefix}");
     for m in &selected {
         let o = run_model(m);
