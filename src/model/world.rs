@@ -27,8 +27,8 @@ enum Event {
     Deliver { call: Id },
     /// An answer reaches the caller.
     Answer { call: Id, outcome: Outcome },
-    /// The caller's timeout for a call.
-    Timeout { call: Id },
+    /// The earliest deadline of a timeout lane is due.
+    LaneDue { lane: u32 },
 }
 
 /// How a call ended, as the caller sees it.
@@ -80,6 +80,16 @@ struct Replica {
     queue: VecDeque<Id>,
 }
 
+/// Deadlines of calls that share one timeout value. Deadlines are `now + timeout`
+/// with `now` never decreasing, so a FIFO holds them in order: one pending event
+/// per lane replaces one heap entry per call, and answered calls are skipped
+/// lazily (their ids are stale) when the lane comes due.
+struct TimeoutLane {
+    timeout: Time,
+    deadlines: VecDeque<(Time, Id)>,
+    armed: bool,
+}
+
 struct ServiceState {
     first_replica: u32,
     replicas: u32,
@@ -107,6 +117,7 @@ struct World<'s> {
     arrivals: Vec<Arrivals>,
     work_rng: Vec<Stream>,
     network_rng: Stream,
+    lanes: Vec<TimeoutLane>,
     m: Collector,
     warmup: Time,
     end: Time,
@@ -200,6 +211,7 @@ impl<'s> World<'s> {
             arrivals,
             work_rng,
             network_rng: stream(seed, "network/within_dc"),
+            lanes: Vec::new(),
             m,
             warmup: s.warmup,
             end: s.end(),
@@ -218,7 +230,7 @@ impl<'s> World<'s> {
             Event::WorkDone { job } => self.on_work_done(job),
             Event::Deliver { call } => self.deliver(call),
             Event::Answer { call, outcome } => self.on_answer(call, outcome),
-            Event::Timeout { call } => self.on_timeout(call),
+            Event::LaneDue { lane } => self.on_lane_due(lane),
         }
     }
 
@@ -276,7 +288,7 @@ impl<'s> World<'s> {
             self.m.calls[site as usize].attempts += 1;
         }
         if let Some(t) = timeout {
-            self.q.schedule_in(t, Event::Timeout { call });
+            self.arm_timeout(t, call);
         }
         match self.hop() {
             0 => self.deliver(call),
@@ -442,6 +454,50 @@ impl<'s> World<'s> {
         };
         if !call.abandoned {
             self.complete(&call, outcome);
+        }
+    }
+
+    /// Registers `call`'s deadline `timeout` from now in the lane of that timeout.
+    fn arm_timeout(&mut self, timeout: Time, call: Id) {
+        let lane = match self.lanes.iter().position(|l| l.timeout == timeout) {
+            Some(i) => i,
+            None => {
+                self.lanes.push(TimeoutLane {
+                    timeout,
+                    deadlines: VecDeque::new(),
+                    armed: false,
+                });
+                self.lanes.len() - 1
+            }
+        };
+        let deadline = self.now().saturating_add(timeout);
+        let l = &mut self.lanes[lane];
+        l.deadlines.push_back((deadline, call));
+        if !l.armed {
+            l.armed = true;
+            self.q
+                .schedule_at(deadline, Event::LaneDue { lane: lane as u32 });
+        }
+    }
+
+    /// Times out every call of the lane whose deadline has come, then re-arms
+    /// the lane at its first deadline that still has a live call.
+    fn on_lane_due(&mut self, lane: u32) {
+        let now = self.now();
+        let lane = lane as usize;
+        self.lanes[lane].armed = false;
+        while let Some(&(deadline, call)) = self.lanes[lane].deadlines.front() {
+            if deadline <= now {
+                self.lanes[lane].deadlines.pop_front();
+                self.on_timeout(call);
+            } else if self.calls.get(call).is_none_or(|c| c.abandoned) {
+                self.lanes[lane].deadlines.pop_front();
+            } else {
+                self.lanes[lane].armed = true;
+                self.q
+                    .schedule_at(deadline, Event::LaneDue { lane: lane as u32 });
+                break;
+            }
         }
     }
 
