@@ -33,8 +33,7 @@ pub struct WorkloadSummary {
     pub timed_out: u64,
     pub rejected: u64,
     pub in_flight: u64,
-    /// ok / (sent − in_flight): requests still unanswered at the end are not
-    /// counted for or against.
+    /// ok / sent (SPEC §3): a request unanswered at the end counts against it.
     pub availability: Option<f64>,
     /// Of successful requests, client send to client receive.
     pub latency_ms: LatencyMs,
@@ -100,8 +99,7 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
         .iter()
         .zip(&c.workloads)
         .map(|(w, st)| {
-            let decided = st.sent - st.in_flight;
-            let availability = (decided > 0).then(|| round6(st.ok as f64 / decided as f64));
+            let availability = (st.sent > 0).then(|| round6(st.ok as f64 / st.sent as f64));
             let ws = WorkloadSummary {
                 sent: st.sent,
                 ok: st.ok,
@@ -188,7 +186,7 @@ fn slo(s: &Scenario, c: &Collector) -> SloSummary {
     for w in &c.workloads {
         all.merge(&w.latency);
         ok += w.ok;
-        sent += w.sent - w.in_flight;
+        sent += w.sent;
     }
     let sync_actual = (all.count() > 0).then(|| round3(as_millis(all.quantile_ns(0.99))));
     let sync_target = as_millis(s.slo.sync_p99);

@@ -29,23 +29,24 @@ impl Arrivals {
         }
     }
 
-    /// The first arrival after `now`, or None if there is none before `end`.
+    /// The first arrival after `now`, or None if there is none before `end`
+    /// (the run covers [0, end): an arrival at `end` is outside it).
     pub fn next_after(&mut self, now: Time, end: Time) -> Option<Time> {
         let peak = self.arrival.profile.max_rate();
         if !self.arrival.poisson {
             self.next_constant += SECOND as f64 / peak;
             let t = self.next_constant.round() as Time;
-            return (t <= end).then_some(t.max(now));
+            return (t < end).then_some(t.max(now));
         }
         let mean_gap = SECOND as f64 / peak;
         let mut t = now as f64;
         loop {
             let gap: f64 = Exp1.sample(&mut self.rng);
             t += gap * mean_gap;
-            if t > end as f64 {
+            let at = t.round() as Time;
+            if at >= end {
                 return None;
             }
-            let at = t.round() as Time;
             match &self.arrival.profile {
                 RateProfile::Fixed(_) => return Some(at),
                 profile => {
@@ -92,7 +93,8 @@ mod tests {
             },
             end,
         );
-        assert_eq!(constant, 100_000);
+        // At 10ms, 20ms, ... up to but not including the end: 99,999 in [0, 1000s).
+        assert_eq!(constant, 99_999);
         let ramp = RateProfile::Ramp {
             from: 0.0,
             to: 200.0,

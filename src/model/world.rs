@@ -70,6 +70,8 @@ struct Job {
     has_worker: bool,
     arrived: Time,
     call: Id,
+    /// Part of a request sent by a client after warmup (carried down the call tree).
+    measured: bool,
 }
 
 struct Replica {
@@ -334,6 +336,7 @@ impl<'s> World<'s> {
             has_worker: false,
             arrived: now,
             call,
+            measured,
         });
         self.replicas[r as usize].outstanding += 1;
         if self.replicas[r as usize].busy < self.services[svc].concurrency {
@@ -387,7 +390,7 @@ impl<'s> World<'s> {
             Step::Calls(specs) => {
                 let total: u32 = specs.iter().map(|c| c.fanout).sum();
                 let (r, has_worker) = (job.replica, job.has_worker);
-                let measured = job.arrived >= self.warmup;
+                let measured = job.measured;
                 self.job_mut(id).pending = total;
                 for spec in specs {
                     for _ in 0..spec.fanout {
@@ -419,7 +422,7 @@ impl<'s> World<'s> {
     fn finish(&mut self, id: Id, ok: bool) {
         let job = self.jobs.remove(id).expect("live job");
         let now = self.now();
-        if job.arrived >= self.warmup {
+        if job.measured {
             let st = &mut self.m.endpoints[job.endpoint as usize];
             if ok {
                 st.ok += 1;

@@ -21,6 +21,8 @@ pub mod limits {
     pub const WORKERS_TOTAL: u64 = 10_000_000;
     pub const QUEUE: u32 = 10_000_000;
     pub const FANOUT: u32 = 10_000;
+    /// Calls one client request may cause, over the whole call tree.
+    pub const CALLS_PER_REQUEST: f64 = 1_000_000.0;
     pub const STEPS: usize = 1_000;
     pub const WORKLOADS: usize = 10_000;
     pub const RATE_PER_S: f64 = 100_000_000.0;
@@ -187,7 +189,9 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
     let mut world = World::default();
     services(r, raw, root, &datacenters, &mut world);
     steps(r, raw, root, default_timeout, &mut world);
-    check_cycles(r, &world, root);
+    if check_cycles(r, &world, root) {
+        check_call_volume(r, &world);
+    }
     let gateway = gateway(r, raw, root, &datacenters, &mut world);
     let workloads = workloads(r, raw, root, &datacenters, gateway, &mut world);
     Scenario {
@@ -332,7 +336,18 @@ fn placement(
                 Vec::new()
             }),
     };
-    if placed.iter().map(|(_, n)| n).sum::<u32>() == 0 {
+    let total: u64 = placed.iter().map(|(_, n)| u64::from(*n)).sum();
+    if total > u64::from(limits::REPLICAS) {
+        r.push(
+            Problem::new(
+                path.clone(),
+                format!("{total} replicas in all is more than this tool simulates"),
+            )
+            .expected(format!("at most {} replicas per service", limits::REPLICAS)),
+        );
+        return vec![(0, 1)];
+    }
+    if total == 0 {
         if !valid {
             return vec![(0, 1)];
         }
@@ -626,8 +641,37 @@ fn one_step(
     }]))
 }
 
-/// Reports every call cycle once, at the call that closes it.
-fn check_cycles(r: &mut Resolver, w: &World, _root: &YamlPath) {
+/// Refuses call trees whose fan-outs multiply past what memory can hold:
+/// calls(e) = Σ over e's call steps of fanout × (1 + calls(target)).
+fn check_call_volume(r: &mut Resolver, w: &World) {
+    let mut memo: Vec<Option<f64>> = vec![None; w.endpoints.len()];
+    fn calls(e: usize, w: &World, memo: &mut Vec<Option<f64>>) -> f64 {
+        if let Some(v) = memo[e] {
+            return v;
+        }
+        let mut total = 0.0;
+        for step in &w.endpoints[e].steps {
+            if let Step::Calls(specs) = step {
+                for c in specs {
+                    total += f64::from(c.fanout) * (1.0 + calls(c.target, w, memo));
+                }
+            }
+        }
+        memo[e] = Some(total);
+        total
+    }
+    for (e, _, path) in &w.call_paths {
+        let n = calls(*e, w, &mut memo);
+        if n > limits::CALLS_PER_REQUEST {
+            r.push(Problem::new(path.clone(), format!("one request to {} causes {n:.0} calls in all (fan-outs multiply down the chain)", endpoint_name(w, *e))).expected(format!("at most {} calls per request", limits::CALLS_PER_REQUEST)));
+            return;
+        }
+    }
+}
+
+/// Reports every call cycle once, at the call that closes it; true when there is none.
+fn check_cycles(r: &mut Resolver, w: &World, _root: &YamlPath) -> bool {
+    let before = r.problems.len();
     let n = w.endpoints.len();
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (from, to, _) in &w.call_paths {
@@ -672,6 +716,7 @@ fn check_cycles(r: &mut Resolver, w: &World, _root: &YamlPath) {
             }
         }
     }
+    r.problems.len() == before
 }
 
 fn endpoint_name(w: &World, e: usize) -> String {

@@ -290,3 +290,27 @@ fn not_yet_simulated_features_are_refused_not_ignored() {
     names_line_and_path(&e, 15, "services.orders.endpoints.place.steps[1].retry");
     assert!(e.contains("not simulated by this version"), "{e}");
 }
+
+/// Regression: fan-outs that multiply down a chain were accepted and exhausted memory.
+#[test]
+fn fanout_volume_over_the_whole_tree_is_refused() {
+    let y = GOOD.replace("          - call: inventory.reserve", "          - call: inventory.reserve\n            fanout: 10000").replace(
+        "          - work: 1ms\n  orders",
+        "          - call: leaf.x\n            fanout: 10000\n  leaf:\n    endpoints:\n      x: {steps: [{work: 1ms}]}\n  orders",
+    );
+    let e = run_bad(y.as_bytes(), &[]);
+    assert!(e.contains("calls in all"), "{e}");
+}
+
+/// Regression: replica counts per data center summed in u32 and wrapped around.
+#[test]
+fn total_replicas_cannot_wrap() {
+    let y = GOOD
+        .replace("name: t\n", "name: t\ndatacenters: [a, b]\n")
+        .replace(
+            "  orders:\n",
+            "  orders:\n    replicas: {a: 100000, b: 100000}\n",
+        );
+    let e = run_bad(y.as_bytes(), &[]);
+    assert!(e.contains("more than this tool simulates"), "{e}");
+}
