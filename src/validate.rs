@@ -102,6 +102,9 @@ pub fn models(scale: f64) -> Vec<Model> {
     v
 }
 
+/// Exponential service with mean 1 ms (μ = 1000/s), the built-in models' server.
+const EXP_1MS: &str = "{exponential: {mean: 1ms}}";
+
 fn full_models(scale: f64) -> Vec<Model> {
     // Service rate 1000/s (mean 1 ms); lengths give a few million requests.
     let mu = 1000.0;
@@ -113,14 +116,7 @@ fn full_models(scale: f64) -> Vec<Model> {
         ("M/M/1 ρ=0.9", 0.9, 8.0e6),
     ] {
         let lambda = rho * mu;
-        let yaml = single(
-            "mm1",
-            len(n, lambda),
-            lambda,
-            1,
-            1_000_000,
-            "{exponential: {mean: 1ms}}",
-        );
+        let yaml = single("mm1", len(n, lambda), lambda, 1, 1_000_000, EXP_1MS);
         v.push(Model {
             name,
             what: "mean ms",
@@ -140,14 +136,7 @@ fn full_models(scale: f64) -> Vec<Model> {
     }
     for (name, rho, n) in [("M/M/4 ρ=0.5", 0.5, 2.0e6), ("M/M/4 ρ=0.9", 0.9, 8.0e6)] {
         let lambda = rho * 4.0 * mu;
-        let yaml = single(
-            "mmc",
-            len(n, lambda),
-            lambda,
-            4,
-            1_000_000,
-            "{exponential: {mean: 1ms}}",
-        );
+        let yaml = single("mmc", len(n, lambda), lambda, 4, 1_000_000, EXP_1MS);
         v.push(Model {
             name,
             what: "mean ms (Erlang C)",
@@ -171,14 +160,7 @@ fn full_models(scale: f64) -> Vec<Model> {
     }
     for (name, rho) in [("M/M/2/5 ρ=0.9", 0.9), ("M/M/2/5 ρ=1.5", 1.5)] {
         let lambda = rho * 2.0 * mu;
-        let yaml = single(
-            "mmck",
-            len(2.0e6, lambda),
-            lambda,
-            2,
-            3,
-            "{exponential: {mean: 1ms}}",
-        );
+        let yaml = single("mmck", len(2.0e6, lambda), lambda, 2, 3, EXP_1MS);
         v.push(Model {
             name,
             what: "blocking probability",

@@ -50,6 +50,7 @@ enum Caller {
 
 const NO_SITE: u32 = u32::MAX;
 
+#[derive(Clone, Copy)]
 struct Call {
     caller: Caller,
     target: u32,
@@ -213,7 +214,7 @@ impl<'s> World<'s> {
             arrivals,
             work_rng,
             network_rng: stream(seed, "network/within_dc"),
-            lanes: Vec::new(),
+            lanes: timeout_lanes(s),
             m,
             warmup: s.warmup,
             end: s.end(),
@@ -462,17 +463,10 @@ impl<'s> World<'s> {
 
     /// Registers `call`'s deadline `timeout` from now in the lane of that timeout.
     fn arm_timeout(&mut self, timeout: Time, call: Id) {
-        let lane = match self.lanes.iter().position(|l| l.timeout == timeout) {
-            Some(i) => i,
-            None => {
-                self.lanes.push(TimeoutLane {
-                    timeout,
-                    deadlines: VecDeque::new(),
-                    armed: false,
-                });
-                self.lanes.len() - 1
-            }
-        };
+        let lane = self
+            .lanes
+            .binary_search_by_key(&timeout, |l| l.timeout)
+            .expect("every timeout of the scenario has a lane");
         let deadline = self.now().saturating_add(timeout);
         let l = &mut self.lanes[lane];
         l.deadlines.push_back((deadline, call));
@@ -512,21 +506,7 @@ impl<'s> World<'s> {
             return;
         }
         call.abandoned = true;
-        let (caller, site, sent, measured, target) = (
-            call.caller,
-            call.site,
-            call.sent,
-            call.measured,
-            call.target,
-        );
-        let snapshot = Call {
-            caller,
-            target,
-            site,
-            sent,
-            measured,
-            abandoned: true,
-        };
+        let snapshot = *call;
         self.complete(&snapshot, Outcome::TimedOut);
     }
 
@@ -609,7 +589,8 @@ impl<'s> World<'s> {
             .expect("busy workers never negative");
     }
 
-    fn finish_run(&mut self) {
+    /// Closes the books: utilisation up to the end, requests still in flight.
+    fn into_output(mut self) -> RunOutput {
         for svc in 0..self.services.len() {
             self.account_busy(svc, 0);
         }
@@ -622,10 +603,34 @@ impl<'s> World<'s> {
         }
         self.m.events_processed = self.q.events_processed();
         self.m.end = self.end;
-    }
-
-    fn into_output(mut self) -> RunOutput {
-        self.finish_run();
         RunOutput { collector: self.m }
     }
+}
+
+/// One lane per distinct timeout value of the scenario, sorted by value.
+fn timeout_lanes(s: &Scenario) -> Vec<TimeoutLane> {
+    let from_steps = s
+        .endpoints
+        .iter()
+        .flat_map(|e| &e.steps)
+        .flat_map(|step| match step {
+            Step::Calls(specs) => specs.iter().filter_map(|c| c.timeout).collect(),
+            Step::Work(_) => Vec::new(),
+        });
+    let mut values: Vec<Time> = s
+        .workloads
+        .iter()
+        .filter_map(|w| w.timeout)
+        .chain(from_steps)
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    values
+        .into_iter()
+        .map(|timeout| TimeoutLane {
+            timeout,
+            deadlines: VecDeque::new(),
+            armed: false,
+        })
+        .collect()
 }

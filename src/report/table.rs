@@ -100,40 +100,35 @@ pub fn render(s: &Summary) -> String {
             );
         }
     }
-    let verdict = |pass: bool| if pass { "PASS" } else { "FAIL" };
     let slo = &s.slo;
     let _ = writeln!(o, "\nSLO");
-    let sync = slo
-        .sync_p99
-        .actual_ms
-        .map_or("-".into(), |a| format!("{a:.3} ms"));
-    let _ = writeln!(
-        o,
-        "  {:<14} {:>14}   target <= {} ms   {}",
-        "sync p99",
-        sync,
-        slo.sync_p99.target_ms,
-        verdict(slo.sync_p99.pass)
-    );
-    let event = slo
-        .event_p99
-        .actual_ms
-        .map_or("no events".into(), |a| format!("{a:.3} ms"));
-    let _ = writeln!(
-        o,
-        "  {:<14} {:>14}   target <= {} ms  {}",
-        "event p99",
-        event,
-        slo.event_p99.target_ms,
-        verdict(slo.event_p99.pass)
-    );
-    let _ = writeln!(
-        o,
-        "  {:<14} {:>14}   target >= {}   {}",
-        "availability",
-        pct(slo.availability.actual),
-        pct(Some(slo.availability.target)),
-        verdict(slo.availability.pass)
-    );
+    let ms = |a: Option<f64>, none: &str| a.map_or(none.to_string(), |a| format!("{a:.3} ms"));
+    let rows = [
+        (
+            "sync p99",
+            ms(slo.sync_p99.actual_ms, "-"),
+            format!("<= {} ms", slo.sync_p99.target_ms),
+            slo.sync_p99.pass,
+        ),
+        (
+            "event p99",
+            ms(slo.event_p99.actual_ms, "no events"),
+            format!("<= {} ms", slo.event_p99.target_ms),
+            slo.event_p99.pass,
+        ),
+        (
+            "availability",
+            pct(slo.availability.actual),
+            format!(">= {}", pct(Some(slo.availability.target))),
+            slo.availability.pass,
+        ),
+    ];
+    for (label, actual, target, pass) in rows {
+        let verdict = if pass { "PASS" } else { "FAIL" };
+        let _ = writeln!(
+            o,
+            "  {label:<14} {actual:>14}   target {target:<12} {verdict}"
+        );
+    }
     o
 }

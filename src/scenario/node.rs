@@ -59,12 +59,6 @@ impl YamlPath {
         p.0.push(Seg::Key(k.to_string()));
         p
     }
-    pub fn last_key(&self) -> Option<String> {
-        match self.0.last() {
-            Some(Seg::Key(k)) => Some(k.clone()),
-            _ => None,
-        }
-    }
     pub fn index(&self, i: usize) -> Self {
         let mut p = self.clone();
         p.0.push(Seg::Index(i));

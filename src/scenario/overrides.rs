@@ -7,7 +7,7 @@
 //! key is added (its validity is then checked like any key); a missing named
 //! item or index is an error.
 
-use super::error::{Location, Problem, closest};
+use super::error::{Location, Problem};
 use super::node::{self, Item, Key, Node, Seg, YamlPath};
 
 /// One parsed `--set` argument.
@@ -131,24 +131,15 @@ fn set(
                     {
                         Some(i) => i,
                         None => {
-                            let mut p =
-                                fail(at.clone(), format!("no item named '{seg}' in this list"))
-                                    .expected(format!("one of {}", names.join(", ")));
-                            if let Some(best) = closest(seg, names.iter().map(String::as_str)) {
-                                p = p.help(format!("did you mean '{best}'?"));
-                            }
+                            let p = fail(at.clone(), format!("no item named '{seg}' in this list"))
+                                .expected(format!("one of {}", names.join(", ")))
+                                .suggest(seg, names.iter().map(String::as_str));
                             return Err(p);
                         }
                     }
                 }
             };
-            let next = at.clone();
-            let next = YamlPath({
-                let mut v = next.0;
-                v.push(Seg::Index(i));
-                v
-            });
-            set(&mut items[i], rest, value, next, o)
+            set(&mut items[i], rest, value, at.index(i), o)
         }
         Node::Null => {
             here.node = Node::Map(Vec::new());

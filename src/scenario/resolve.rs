@@ -13,6 +13,10 @@ use super::spec::*;
 use super::units::{self, Bad};
 use crate::engine::time::{HOUR, MILLISECOND, SECOND, Time};
 
+const FAILURES_ISSUE: &str = "data centers and failures (issue #3)";
+const RESILIENCE_ISSUE: &str = "resilience patterns (issue #4)";
+const EVENTS_ISSUE: &str = "event-driven communication (issue #5)";
+
 /// Sizes beyond these would exhaust memory or time; they are refused at load.
 pub mod limits {
     pub const SERVICES: usize = 10_000;
@@ -61,12 +65,12 @@ impl Resolver {
         dist::parse(v, path, &mut self.problems)
     }
     /// Reports a key of the format whose simulation arrives with a later issue.
-    fn not_yet<T>(&mut self, field: &Option<T>, path: &YamlPath, issue: &str) {
-        if field.is_some() {
-            let key = path.last_key().unwrap_or_default();
+    /// Reports each present key of `parent` that the format reserves for a later issue.
+    fn not_yet(&mut self, parent: &YamlPath, keys: &[(&str, bool)], issue: &str) {
+        for (key, _) in keys.iter().filter(|(_, present)| *present) {
             self.push(
                 Problem::new(
-                    path.clone(),
+                    parent.key(key),
                     format!(
                         "'{key}' is part of the scenario format but not simulated by this version"
                     ),
@@ -137,30 +141,17 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
             .expected("warmup < duration"),
         );
     }
-    r.not_yet(
-        &raw.broker,
-        &root.key("broker"),
-        "event-driven communication (issue #5)",
-    );
-    r.not_yet(
-        &raw.discovery,
-        &root.key("discovery"),
-        "data centers and failures (issue #3)",
-    );
-    r.not_yet(
-        &raw.failures,
-        &root.key("failures"),
-        "data centers and failures (issue #3)",
-    );
+    r.not_yet(root, &[("broker", raw.broker.is_some())], EVENTS_ISSUE);
+    let failure_keys = [
+        ("discovery", raw.discovery.is_some()),
+        ("failures", raw.failures.is_some()),
+    ];
+    r.not_yet(root, &failure_keys, FAILURES_ISSUE);
     let slo = slo(r, raw, root);
     let datacenters = datacenters(r, raw, root);
     let within_dc = raw.network.as_ref().and_then(|n| {
         let p = root.key("network");
-        r.not_yet(
-            &n.links,
-            &p.key("links"),
-            "data centers and failures (issue #3)",
-        );
+        r.not_yet(&p, &[("links", n.links.is_some())], FAILURES_ISSUE);
         n.within_dc
             .as_ref()
             .and_then(|d| r.dist(&d.0, &p.key("within_dc")))
@@ -171,17 +162,12 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         .and_then(|d| d.call.as_ref())
         .and_then(|c| {
             let p = root.key("defaults").key("call");
-            r.not_yet(&c.retry, &p.key("retry"), "resilience patterns (issue #4)");
-            r.not_yet(
-                &c.circuit_breaker,
-                &p.key("circuit_breaker"),
-                "resilience patterns (issue #4)",
-            );
-            r.not_yet(
-                &c.propagate_deadline,
-                &p.key("propagate_deadline"),
-                "resilience patterns (issue #4)",
-            );
+            let resilience = [
+                ("retry", c.retry.is_some()),
+                ("circuit_breaker", c.circuit_breaker.is_some()),
+                ("propagate_deadline", c.propagate_deadline.is_some()),
+            ];
+            r.not_yet(&p, &resilience, RESILIENCE_ISSUE);
             c.timeout
                 .as_ref()
                 .and_then(|t| r.duration(&t.0, &p.key("timeout")))
@@ -375,20 +361,17 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
                 "'gateway' names the gateway block; a service cannot have that name too",
             ));
         }
-        for (field, present) in [
+        let failure_keys = [
             ("autoscale", s.autoscale.is_some()),
-            ("outlier_detection", s.outlier_detection.is_some()),
-            ("consumes", s.consumes.is_some()),
             ("locality", s.locality.is_some()),
+        ];
+        r.not_yet(&p, &failure_keys, FAILURES_ISSUE);
+        let resilience = [
+            ("outlier_detection", s.outlier_detection.is_some()),
             ("max_queue_time", s.max_queue_time.is_some()),
-        ] {
-            let issue = match field {
-                "autoscale" | "locality" => "data centers and failures (issue #3)",
-                "consumes" => "event-driven communication (issue #5)",
-                _ => "resilience patterns (issue #4)",
-            };
-            r.not_yet(&present.then_some(()), &p.key(field), issue);
-        }
+        ];
+        r.not_yet(&p, &resilience, RESILIENCE_ISSUE);
+        r.not_yet(&p, &[("consumes", s.consumes.is_some())], EVENTS_ISSUE);
         let placement = placement(r, s.replicas.as_ref(), dcs, &p.key("replicas"));
         let concurrency = r.bounded(
             s.concurrency,
@@ -549,23 +532,14 @@ fn one_step(
     default_timeout: Option<Time>,
     top: bool,
 ) -> Option<Step> {
-    r.not_yet(
-        &s.publish,
-        &p.key("publish"),
-        "event-driven communication (issue #5)",
-    );
-    r.not_yet(&s.hedge, &p.key("hedge"), "resilience patterns (issue #4)");
-    r.not_yet(&s.retry, &p.key("retry"), "resilience patterns (issue #4)");
-    r.not_yet(
-        &s.circuit_breaker,
-        &p.key("circuit_breaker"),
-        "resilience patterns (issue #4)",
-    );
-    r.not_yet(
-        &s.propagate_deadline,
-        &p.key("propagate_deadline"),
-        "resilience patterns (issue #4)",
-    );
+    r.not_yet(p, &[("publish", s.publish.is_some())], EVENTS_ISSUE);
+    let resilience = [
+        ("hedge", s.hedge.is_some()),
+        ("retry", s.retry.is_some()),
+        ("circuit_breaker", s.circuit_breaker.is_some()),
+        ("propagate_deadline", s.propagate_deadline.is_some()),
+    ];
+    r.not_yet(p, &resilience, RESILIENCE_ISSUE);
     let kinds = [
         s.work.is_some(),
         s.call.is_some(),
@@ -840,11 +814,7 @@ fn workloads(
                 format!("workload '{}' is defined twice", wl.name),
             ));
         }
-        r.not_yet(
-            &wl.keys,
-            &p.key("keys"),
-            "event-driven communication (issue #5)",
-        );
+        r.not_yet(&p, &[("keys", wl.keys.is_some())], EVENTS_ISSUE);
         let target = target(r, w, &wl.target, &p.key("target"));
         let rate = r.rate(&wl.rate.0, &p.key("rate"));
         let arrival = rate.and_then(|rate| arrival(r, wl, rate, &p));

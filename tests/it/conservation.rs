@@ -37,15 +37,11 @@ fn call_timeout_fails_the_caller() {
         call.timeouts, w.failed,
         "each failed request is one timed-out call"
     );
+    // One call per request: a call is in flight exactly when its request is.
     assert_eq!(
         call.attempts,
-        call.ok + call.timeouts + call.failed + call.rejected + in_flight_calls(&summary)
+        call.ok + call.timeouts + call.failed + call.rejected + w.in_flight
     );
-}
-
-fn in_flight_calls(s: &meshsim::metrics::Summary) -> u64 {
-    // With one call per request, calls in flight are requests in flight.
-    s.workload["w"].in_flight
 }
 
 /// A full queue rejects at once; a rejection deep in the chain fails the
