@@ -116,6 +116,21 @@ impl<T> Arena<T> {
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.slots.iter().filter_map(|s| s.value.as_ref())
     }
+
+    /// Ids of the live values for which `keep` holds, in slot order.
+    pub fn ids_where(&self, keep: impl Fn(&T) -> bool) -> Vec<Id> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let v = s.value.as_ref()?;
+                keep(v).then_some(Id {
+                    index: i as u32,
+                    generation: s.generation,
+                })
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub fn from_nanos_f64(ns: f64) -> Time {
     } else if ns >= u64::MAX as f64 {
         u64::MAX
     } else {
-        ns.round() as Time
+        // ns > 0 here, so adding one half and truncating rounds to nearest
+        // (ties up) without a call into libm's round().
+        (ns + 0.5) as Time
     }
 }

@@ -36,8 +36,27 @@ pub struct ServiceStats {
     pub rejected: u64,
     /// Integral of busy workers over measured time, in worker-nanoseconds.
     pub busy_worker_ns: u128,
-    /// Workers available (replicas × concurrency), constant in this version.
-    pub workers: u64,
+    /// Integral of the workers of serving replicas over measured time.
+    pub available_worker_ns: u128,
+    /// Measured time during which at least one replica was serving.
+    pub up_ns: u128,
+    /// Requests sent to a replica that was down, or with no replica in the caller's view.
+    pub connection_failures: u64,
+    pub last_connection_failure: Option<Time>,
+    /// Requests failed at once by an `errors` failure.
+    pub injected_errors: u64,
+    /// (time, replicas) at the start and at every autoscaling decision.
+    pub replica_timeline: Vec<(Time, u32)>,
+}
+
+/// When an injected failure was active (`target`: the replica slot of a random crash).
+#[derive(Clone, Debug)]
+pub struct FailureWindow {
+    pub failure: u32,
+    pub target: u32,
+    pub start: Time,
+    /// None while still active at the end of the run.
+    pub end: Option<Time>,
 }
 
 /// One call site (caller -> callee endpoint), calls sent after warmup.
@@ -58,6 +77,9 @@ pub struct Collector {
     pub endpoints: Vec<EndpointStats>,
     pub services: Vec<ServiceStats>,
     pub calls: Vec<CallStats>,
+    pub failure_windows: Vec<FailureWindow>,
+    /// Windows beyond the recorded maximum.
+    pub failure_windows_dropped: u64,
     pub events_processed: u64,
     /// Simulated time actually run.
     pub end: Time,

@@ -10,6 +10,7 @@ use super::Collector;
 use super::latency::{Latency, LatencyMs, round3, round6};
 use crate::engine::time::{as_millis, as_secs};
 use crate::scenario::Scenario;
+use crate::scenario::spec::{FailureKind, When};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -22,6 +23,7 @@ pub struct Summary {
     pub services: IndexMap<String, ServiceSummary>,
     pub calls: IndexMap<String, CallSummary>,
     pub topics: IndexMap<String, serde_json::Value>,
+    pub failures: Vec<FailureSummary>,
     pub slo: SloSummary,
 }
 
@@ -41,10 +43,34 @@ pub struct WorkloadSummary {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ServiceSummary {
+    /// Replicas at the start.
     pub replicas: u32,
+    /// Busy worker time / worker time of serving replicas.
     pub utilization: f64,
+    /// Time-based: share of measured time with at least one serving replica.
+    pub availability: f64,
     pub rejected: u64,
+    /// Requests sent to a replica that was down, or with none in the caller's view.
+    pub connection_failures: u64,
+    pub last_connection_failure_s: Option<f64>,
+    /// Requests failed by an injected `errors` failure.
+    pub injected_errors: u64,
+    /// Replicas over time, [seconds, count], for autoscaled services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas_over_time: Option<Vec<(f64, u32)>>,
     pub endpoints: IndexMap<String, EndpointSummary>,
+}
+
+/// When an injected failure was active.
+#[derive(Clone, Debug, Serialize)]
+pub struct FailureSummary {
+    pub failure: String,
+    /// The replica of a random crash, counted from 0 within its service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<u32>,
+    pub start_s: f64,
+    /// None while still active at the end of the run.
+    pub end_s: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -118,12 +144,21 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
         .iter()
         .zip(&c.services)
         .map(|(svc, st)| {
-            let window = (c.end.saturating_sub(s.warmup)) as u128 * st.workers as u128;
-            let utilization = if window == 0 {
-                0.0
-            } else {
-                round6(st.busy_worker_ns as f64 / window as f64)
+            let ratio = |a: u128, b: u128| {
+                if b == 0 {
+                    0.0
+                } else {
+                    round6(a as f64 / b as f64)
+                }
             };
+            let utilization = ratio(st.busy_worker_ns, st.available_worker_ns);
+            let availability = ratio(st.up_ns, u128::from(c.end.saturating_sub(s.warmup)));
+            let replicas_over_time = svc.autoscale.as_ref().map(|_| {
+                st.replica_timeline
+                    .iter()
+                    .map(|&(t, n)| (as_secs(t), n))
+                    .collect()
+            });
             let endpoints = svc
                 .endpoints
                 .iter()
@@ -141,7 +176,12 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
             let ss = ServiceSummary {
                 replicas: svc.replicas(),
                 utilization,
+                availability,
                 rejected: st.rejected,
+                connection_failures: st.connection_failures,
+                last_connection_failure_s: st.last_connection_failure.map(as_secs),
+                injected_errors: st.injected_errors,
+                replicas_over_time,
                 endpoints,
             };
             (svc.name.clone(), ss)
@@ -176,6 +216,29 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
         services,
         calls,
         topics: IndexMap::new(),
+        failures: c
+            .failure_windows
+            .iter()
+            .map(|w| {
+                let f = &s.failures[w.failure as usize];
+                let replica = match (&f.when, &f.kind) {
+                    (When::Random { .. }, FailureKind::Crash { service, .. }) => {
+                        let first: u32 = s.services[..*service]
+                            .iter()
+                            .map(|x| x.max_replicas())
+                            .sum();
+                        Some(w.target - first)
+                    }
+                    _ => None,
+                };
+                FailureSummary {
+                    failure: f.label.clone(),
+                    replica,
+                    start_s: as_secs(w.start),
+                    end_s: w.end.map(as_secs),
+                }
+            })
+            .collect(),
         slo: slo(s, c),
     }
 }

@@ -8,7 +8,7 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
-use crate::engine::time::SECOND;
+use crate::engine::time::{SECOND, from_nanos_f64};
 use crate::engine::{Stream, Time};
 use crate::scenario::spec::{Arrival, RateProfile};
 
@@ -35,7 +35,7 @@ impl Arrivals {
         let peak = self.arrival.profile.max_rate();
         if !self.arrival.poisson {
             self.next_constant += SECOND as f64 / peak;
-            let t = self.next_constant.round() as Time;
+            let t = from_nanos_f64(self.next_constant);
             return (t < end).then_some(t.max(now));
         }
         let mean_gap = SECOND as f64 / peak;
@@ -43,7 +43,7 @@ impl Arrivals {
         loop {
             let gap: f64 = Exp1.sample(&mut self.rng);
             t += gap * mean_gap;
-            let at = t.round() as Time;
+            let at = from_nanos_f64(t);
             if at >= end {
                 return None;
             }

@@ -1,15 +1,23 @@
-//! The simulated world: clients, an optional gateway and services, built from a
-//! resolved [`Scenario`] and run on the engine.
+//! The simulated world: clients, an optional gateway and services placed in
+//! data centers, built from a resolved [`Scenario`] and run on the engine.
 //!
-//! - [`world`]: the state and the event loop.
+//! - [`world`]: the state, the event loop and the request path.
+//! - [`network`]: hop delays within and between data centers, loss, partitions.
+//! - [`routing`]: the callers' view of healthy replicas (discovery) and replica choice.
+//! - [`failures`]: injected failures on a schedule or at random.
+//! - [`autoscale`]: the Kubernetes HPA control loop.
 //! - [`arrivals`]: open-loop arrival processes (Poisson, constant, time-varying).
-//! - [`balancer`]: how a caller picks a replica.
+//! - [`balancer`]: how a caller picks one of the replicas in its view.
 //!
 //! The model cannot fail: a timeout, a rejection or a failed call is data in the
 //! metrics; a broken invariant is a panic (a bug), never an error to handle.
 
 pub mod arrivals;
+mod autoscale;
 pub mod balancer;
+mod failures;
+mod network;
+mod routing;
 pub mod world;
 
 pub use world::{RunOutput, run};

@@ -1,11 +1,13 @@
-//! The world's state and its event handlers.
+//! The world's state, its event loop, and the path of a request.
 //!
-//! A request to an endpoint is a *call* (who asked, which endpoint) and, once a
-//! replica admits it, a *job* (which step it is at, how many answers it awaits).
-//! Both live in arenas and events carry their ids. Two rules keep the handlers
-//! simple: a request may be delivered within the handler that sends it (when the
-//! hop takes no time), but an answer to a job is always a separate event, so no
-//! handler is ever re-entered for a job it is in the middle of changing.
+//! A request to an endpoint is a *call* (who asked, from which data center,
+//! to which replica) and, once the replica admits it, a *job* (which step it is
+//! at, how many answers it awaits). Both live in arenas and events carry their
+//! ids. Two rules keep the handlers simple: a request may be delivered within
+//! the handler that sends it (when the hop takes no time), but an answer to a
+//! job is always a separate event, so no handler is ever re-entered for a job
+//! it is in the middle of changing. A job may vanish (its replica crashed):
+//! every handler that names a job checks that it still exists.
 
 use std::collections::VecDeque;
 
@@ -14,28 +16,63 @@ use crate::metrics::{CallStats, Collector, EndpointStats, ServiceStats, Workload
 use crate::scenario::spec::{LoadBalancer, Scenario, Step, Threading};
 
 use super::arrivals::Arrivals;
-use super::balancer;
+use super::autoscale::Hpa;
+use super::network::Network;
+use super::routing::View;
 
 /// The closed set of things that happen.
 #[derive(Clone, Copy, Debug)]
-enum Event {
+pub(super) enum Event {
     /// The next request of a workload is sent.
-    Arrival { workload: u32 },
+    Arrival {
+        workload: u32,
+    },
     /// A job's `work` step ends.
-    WorkDone { job: Id },
-    /// A request reaches the callee after a network hop.
-    Deliver { call: Id },
+    WorkDone {
+        job: Id,
+    },
+    /// A request reaches the callee's replica after a network hop.
+    Deliver {
+        call: Id,
+    },
     /// An answer reaches the caller.
-    Answer { call: Id, outcome: Outcome },
+    Answer {
+        call: Id,
+        outcome: Outcome,
+    },
     /// The earliest deadline of a timeout lane is due.
-    LaneDue { lane: u32 },
+    LaneDue {
+        lane: u32,
+    },
+    /// Failure `failure` starts or ends (on replica slot `target` for random crashes).
+    FailureStart {
+        failure: u32,
+        target: u32,
+    },
+    FailureEnd {
+        failure: u32,
+        target: u32,
+    },
+    /// The registry checks every replica (discovery).
+    HealthCheck,
+    /// Callers refresh their view from the registry (discovery).
+    Refresh,
+    /// The autoscaler of a service runs.
+    Autoscale {
+        service: u32,
+    },
+    /// A started replica has finished starting (if it is still epoch `epoch`).
+    ReplicaReady {
+        replica: u32,
+        epoch: u32,
+    },
 }
 
 /// How a call ended, as the caller sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Ok,
-    /// The callee failed (a 5xx).
+    /// The callee failed (a 5xx), was not reachable (connection failure) or had no replica.
     Failed,
     /// The callee's queue was full.
     Rejected,
@@ -43,44 +80,106 @@ pub enum Outcome {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Caller {
+pub(super) enum Caller {
     Client { workload: u32 },
     Job(Id),
 }
 
-const NO_SITE: u32 = u32::MAX;
+pub(super) const NO_SITE: u32 = u32::MAX;
+pub(super) const NO_REPLICA: u32 = u32::MAX;
 
 #[derive(Clone, Copy)]
-struct Call {
-    caller: Caller,
-    target: u32,
+pub(super) struct Call {
+    pub caller: Caller,
+    pub target: u32,
     /// Call-site index for metrics, or NO_SITE for a client request.
-    site: u32,
-    sent: Time,
-    measured: bool,
+    pub site: u32,
+    /// The replica chosen, or NO_REPLICA when the caller's view had none.
+    pub replica: u32,
+    pub from_dc: u16,
+    pub sent: Time,
+    pub measured: bool,
     /// The caller stopped waiting (timeout); the answer, when it comes, is dropped.
-    abandoned: bool,
+    pub abandoned: bool,
+    /// The request or its answer was lost in the network: no answer will come.
+    pub lost: bool,
 }
 
-struct Job {
-    endpoint: u32,
-    replica: u32,
-    step: u32,
-    pending: u32,
-    failed: bool,
-    has_worker: bool,
-    arrived: Time,
-    call: Id,
+pub(super) struct Job {
+    pub endpoint: u32,
+    pub replica: u32,
+    pub step: u32,
+    pub pending: u32,
+    pub failed: bool,
+    pub has_worker: bool,
+    pub arrived: Time,
+    pub call: Id,
     /// Part of a request sent by a client after warmup (carried down the call tree).
-    measured: bool,
+    pub measured: bool,
 }
 
-struct Replica {
-    service: u32,
-    busy: u32,
+/// What a replica slot is doing. Slots beyond the starting count exist for the autoscaler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SlotState {
+    Absent,
+    Starting,
+    Active,
+    /// Scaled down: takes no new traffic from refreshed views, finishes what it has.
+    Draining,
+}
+
+pub(super) struct Replica {
+    pub service: u32,
+    pub dc: u16,
+    pub busy: u32,
     /// Admitted jobs not finished (for least_request).
-    outstanding: u32,
-    queue: VecDeque<Id>,
+    pub outstanding: u32,
+    pub queue: VecDeque<Id>,
+    pub state: SlotState,
+    /// Active crash-like failures on this replica (crash, random, data center down).
+    pub down: u16,
+    /// Bumped at every start, so a stale ReplicaReady is ignored.
+    pub epoch: u32,
+    /// The registry's opinion (discovery), and its failed checks in a row.
+    pub registered: bool,
+    pub failed_checks: u32,
+}
+
+impl Replica {
+    /// Processes requests: not crashed, and started.
+    pub fn serving(&self) -> bool {
+        self.down == 0 && matches!(self.state, SlotState::Active | SlotState::Draining)
+    }
+}
+
+pub(super) struct ServiceState {
+    pub first_replica: u32,
+    pub slots: u32,
+    pub concurrency: u32,
+    pub queue_cap: u32,
+    pub is_async: bool,
+    pub cursor: u32,
+    pub balancer_rng: Stream,
+    pub view: View,
+    /// Busy workers, workers of serving replicas, serving replicas; integrated since `since`.
+    pub busy: u64,
+    pub available: u64,
+    pub up: u32,
+    pub since: Time,
+    /// Integrals over the whole run, kept for the autoscaler only.
+    pub busy_total: u128,
+    pub available_total: u128,
+    /// Work-time multiplier and error share from active failures.
+    pub slow: Vec<f64>,
+    pub errors: Vec<f64>,
+    pub error_rng: Stream,
+    pub hpa: Option<Hpa>,
+}
+
+impl ServiceState {
+    pub fn replicas(&self) -> std::ops::Range<u32> {
+        self.first_replica..self.first_replica + self.slots
+    }
 }
 
 /// Deadlines of calls that share one timeout value. Deadlines are `now + timeout`
@@ -93,37 +192,26 @@ struct TimeoutLane {
     armed: bool,
 }
 
-struct ServiceState {
-    first_replica: u32,
-    replicas: u32,
-    concurrency: u32,
-    queue_cap: u32,
-    is_async: bool,
-    cursor: u32,
-    balancer_rng: Stream,
-    busy: u64,
-    busy_since: Time,
-}
-
 /// What a run produces: the collected metrics.
 pub struct RunOutput {
     pub collector: Collector,
 }
 
-struct World<'s> {
-    s: &'s Scenario,
-    q: EventQueue<Event>,
-    calls: Arena<Call>,
-    jobs: Arena<Job>,
-    replicas: Vec<Replica>,
-    services: Vec<ServiceState>,
+pub(super) struct World<'s> {
+    pub s: &'s Scenario,
+    pub q: EventQueue<Event>,
+    pub calls: Arena<Call>,
+    pub jobs: Arena<Job>,
+    pub replicas: Vec<Replica>,
+    pub services: Vec<ServiceState>,
+    pub net: Network,
     arrivals: Vec<Arrivals>,
     work_rng: Vec<Stream>,
-    network_rng: Stream,
     lanes: Vec<TimeoutLane>,
-    m: Collector,
-    warmup: Time,
-    end: Time,
+    pub failure_rng: Vec<Stream>,
+    pub m: Collector,
+    pub warmup: Time,
+    pub end: Time,
 }
 
 /// Runs a scenario with `seed`; `progress` is called now and then with the simulated time.
@@ -148,36 +236,63 @@ impl<'s> World<'s> {
         let mut replicas = Vec::new();
         let mut services = Vec::new();
         for (i, svc) in s.services.iter().enumerate() {
-            let n = svc.replicas();
+            let first = replicas.len() as u32;
+            let slots = svc.max_replicas();
+            let placed: Vec<u16> = svc
+                .placement
+                .iter()
+                .flat_map(|&(dc, n)| std::iter::repeat_n(dc as u16, n as usize))
+                .collect();
+            let dcs: Vec<u16> = svc.placement.iter().map(|&(dc, _)| dc as u16).collect();
+            for k in 0..slots as usize {
+                let (dc, state) = match placed.get(k) {
+                    Some(&dc) => (dc, SlotState::Active),
+                    None => (dcs[k % dcs.len()], SlotState::Absent),
+                };
+                replicas.push(Replica {
+                    service: i as u32,
+                    dc,
+                    busy: 0,
+                    outstanding: 0,
+                    queue: VecDeque::new(),
+                    state,
+                    down: 0,
+                    epoch: 0,
+                    registered: state == SlotState::Active,
+                    failed_checks: 0,
+                });
+            }
+            let up = svc.replicas();
             services.push(ServiceState {
-                first_replica: replicas.len() as u32,
-                replicas: n,
+                first_replica: first,
+                slots,
                 concurrency: svc.concurrency,
                 queue_cap: svc.queue,
                 is_async: svc.threading == Threading::Async,
                 cursor: 0,
                 balancer_rng: stream(seed, &format!("service/{}/balancer", svc.name)),
+                view: View::new(s.datacenters.len()),
                 busy: 0,
-                busy_since: 0,
+                available: u64::from(up) * u64::from(svc.concurrency),
+                up,
+                since: 0,
+                busy_total: 0,
+                available_total: 0,
+                slow: Vec::new(),
+                errors: Vec::new(),
+                error_rng: stream(seed, &format!("service/{}/errors", svc.name)),
+                hpa: svc.autoscale.as_ref().map(|_| Hpa::default()),
             });
-            replicas.extend((0..n).map(|_| Replica {
-                service: i as u32,
-                busy: 0,
-                outstanding: 0,
-                queue: VecDeque::new(),
-            }));
         }
         let work_rng = s
             .endpoints
             .iter()
             .map(|e| {
-                stream(
-                    seed,
-                    &format!(
-                        "service/{}/endpoint/{}/work",
-                        s.services[e.service].name, e.name
-                    ),
-                )
+                let name = format!(
+                    "service/{}/endpoint/{}/work",
+                    s.services[e.service].name, e.name
+                );
+                stream(seed, &name)
             })
             .collect();
         let arrivals = s
@@ -197,7 +312,7 @@ impl<'s> World<'s> {
                 .services
                 .iter()
                 .map(|svc| ServiceStats {
-                    workers: u64::from(svc.replicas()) * u64::from(svc.concurrency),
+                    replica_timeline: vec![(0, svc.replicas())],
                     ..Default::default()
                 })
                 .collect(),
@@ -211,19 +326,28 @@ impl<'s> World<'s> {
             jobs: Arena::new(),
             replicas,
             services,
+            net: Network::new(s, seed),
             arrivals,
             work_rng,
-            network_rng: stream(seed, "network/within_dc"),
             lanes: timeout_lanes(s),
+            failure_rng: (0..s.failures.len())
+                .map(|i| stream(seed, &format!("failure/{i}")))
+                .collect(),
             m,
             warmup: s.warmup,
             end: s.end(),
         };
+        for svc in 0..w.services.len() {
+            w.rebuild_view(svc);
+        }
         for i in 0..s.workloads.len() {
             if let Some(t) = w.arrivals[i].next_after(0, w.end) {
                 w.q.schedule_at(t, Event::Arrival { workload: i as u32 });
             }
         }
+        w.schedule_failures();
+        w.schedule_discovery();
+        w.schedule_autoscalers();
         w
     }
 
@@ -234,19 +358,17 @@ impl<'s> World<'s> {
             Event::Deliver { call } => self.deliver(call),
             Event::Answer { call, outcome } => self.on_answer(call, outcome),
             Event::LaneDue { lane } => self.on_lane_due(lane),
+            Event::FailureStart { failure, target } => self.on_failure(failure, target, true),
+            Event::FailureEnd { failure, target } => self.on_failure(failure, target, false),
+            Event::HealthCheck => self.on_health_check(),
+            Event::Refresh => self.on_refresh(),
+            Event::Autoscale { service } => self.on_autoscale(service as usize),
+            Event::ReplicaReady { replica, epoch } => self.on_replica_ready(replica, epoch),
         }
     }
 
-    fn now(&self) -> Time {
+    pub fn now(&self) -> Time {
         self.q.now()
-    }
-
-    /// One network hop's delay.
-    fn hop(&mut self) -> Time {
-        match &self.s.within_dc {
-            Some(d) => d.sample(&mut self.network_rng),
-            None => 0,
-        }
     }
 
     fn on_arrival(&mut self, workload: u32) {
@@ -256,11 +378,15 @@ impl<'s> World<'s> {
         if measured {
             self.m.workloads[workload as usize].sent += 1;
         }
-        let (entry, timeout) = (wl.entry as u32, wl.timeout);
+        let entry = wl.entry as u32;
+        let policy = self.s.services[self.s.endpoints[wl.entry].service].load_balancer;
+        let (from, timeout) = (wl.from as u16, wl.timeout);
         self.send(
             Caller::Client { workload },
+            from,
             entry,
             NO_SITE,
+            policy,
             timeout,
             measured,
         );
@@ -269,23 +395,31 @@ impl<'s> World<'s> {
         }
     }
 
-    /// Sends a request to `target`: records it, arms its timeout, starts the hop.
+    /// Sends a request: picks a replica from the caller's view, records the
+    /// attempt, arms the timeout and starts the hop (or loses the message).
+    #[allow(clippy::too_many_arguments)]
     fn send(
         &mut self,
         caller: Caller,
+        from_dc: u16,
         target: u32,
         site: u32,
+        policy: LoadBalancer,
         timeout: Option<Time>,
         measured: bool,
     ) {
-        let now = self.now();
+        let svc = self.s.endpoints[target as usize].service;
+        let replica = self.route(svc, from_dc, policy).unwrap_or(NO_REPLICA);
         let call = self.calls.insert(Call {
             caller,
             target,
             site,
-            sent: now,
+            replica,
+            from_dc,
+            sent: self.now(),
             measured,
             abandoned: false,
+            lost: false,
         });
         if site != NO_SITE && measured {
             self.m.calls[site as usize].attempts += 1;
@@ -293,33 +427,45 @@ impl<'s> World<'s> {
         if let Some(t) = timeout {
             self.arm_timeout(t, call);
         }
-        match self.hop() {
-            0 => self.deliver(call),
-            d => self.q.schedule_in(d, Event::Deliver { call }),
+        if replica == NO_REPLICA {
+            // No healthy replica in the caller's view: fails at once (Envoy's 503).
+            self.count_connection_failure(svc, measured);
+            self.answer(call, Outcome::Failed);
+            return;
+        }
+        let to = self.replicas[replica as usize].dc;
+        match self.net.request_hop(from_dc, to) {
+            Some(0) => self.deliver(call),
+            Some(d) => self.q.schedule_in(d, Event::Deliver { call }),
+            None => self.lose(call),
         }
     }
 
-    /// A request arrives at the callee: pick a replica, then start, queue or reject it.
+    /// A request reaches its replica: refused if the replica is down, failed if
+    /// an error is injected, else started, queued or rejected.
     fn deliver(&mut self, call: Id) {
         let Some(c) = self.calls.get(call) else {
             return;
         };
-        let endpoint = c.target as usize;
+        let (r, measured, endpoint) = (c.replica, c.measured, c.target as usize);
         let svc = self.s.endpoints[endpoint].service;
-        let policy = self.balancer_for(c);
-        let measured = c.measured;
-        let now = self.now();
-        let st = &mut self.services[svc];
-        let first = st.first_replica as usize;
-        let replicas = &self.replicas;
-        let i = balancer::pick(
-            policy,
-            st.replicas,
-            &mut st.cursor,
-            &mut st.balancer_rng,
-            |i| replicas[first + i as usize].outstanding,
-        );
-        let r = st.first_replica + i;
+        if !self.replicas[r as usize].serving() {
+            if self.net.dc_is_down(self.replicas[r as usize].dc) {
+                self.lose(call);
+            } else {
+                self.count_connection_failure(svc, measured);
+                self.answer(call, Outcome::Failed);
+            }
+            return;
+        }
+        if self.inject_error(svc) {
+            if measured {
+                self.m.services[svc].injected_errors += 1;
+            }
+            self.answer(call, Outcome::Failed);
+            return;
+        }
+        let st = &self.services[svc];
         let replica = &self.replicas[r as usize];
         if replica.busy >= st.concurrency && replica.queue.len() >= st.queue_cap as usize {
             if measured {
@@ -335,7 +481,7 @@ impl<'s> World<'s> {
             pending: 0,
             failed: false,
             has_worker: false,
-            arrived: now,
+            arrived: self.now(),
             call,
             measured,
         });
@@ -349,11 +495,11 @@ impl<'s> World<'s> {
         }
     }
 
-    fn balancer_for(&self, c: &Call) -> LoadBalancer {
-        if c.site == NO_SITE {
-            self.s.services[self.s.endpoints[c.target as usize].service].load_balancer
-        } else {
-            self.s.call_sites[c.site as usize].load_balancer
+    fn count_connection_failure(&mut self, svc: usize, measured: bool) {
+        if measured {
+            let st = &mut self.m.services[svc];
+            st.connection_failures += 1;
+            st.last_connection_failure = Some(self.q.now());
         }
     }
 
@@ -371,11 +517,11 @@ impl<'s> World<'s> {
             self.finish(id, ok);
             return;
         };
+        let r = job.replica;
+        let svc = self.replicas[r as usize].service as usize;
         match step {
             Step::Work(dist) => {
                 if !job.has_worker {
-                    let r = job.replica;
-                    let svc = self.replicas[r as usize].service as usize;
                     if self.replicas[r as usize].busy < self.services[svc].concurrency {
                         self.take_worker(r);
                         self.job_mut(id).has_worker = true;
@@ -385,26 +531,32 @@ impl<'s> World<'s> {
                         return;
                     }
                 }
-                let d = dist.sample(&mut self.work_rng[endpoint]);
+                let mut d = dist.sample(&mut self.work_rng[endpoint]);
+                if !self.services[svc].slow.is_empty() {
+                    let factor: f64 = self.services[svc].slow.iter().product();
+                    d = crate::engine::time::from_nanos_f64(d as f64 * factor);
+                }
                 self.q.schedule_in(d, Event::WorkDone { job: id });
             }
             Step::Calls(specs) => {
                 let total: u32 = specs.iter().map(|c| c.fanout).sum();
-                let (r, has_worker) = (job.replica, job.has_worker);
-                let measured = job.measured;
+                let (has_worker, measured) = (job.has_worker, job.measured);
+                let from_dc = self.replicas[r as usize].dc;
                 self.job_mut(id).pending = total;
                 for spec in specs {
+                    let policy = s.call_sites[spec.site].load_balancer;
                     for _ in 0..spec.fanout {
                         self.send(
                             Caller::Job(id),
+                            from_dc,
                             spec.target as u32,
                             spec.site as u32,
+                            policy,
                             spec.timeout,
                             measured,
                         );
                     }
                 }
-                let svc = self.replicas[r as usize].service as usize;
                 if has_worker && self.services[svc].is_async {
                     self.job_mut(id).has_worker = false;
                     self.release_worker(r);
@@ -414,7 +566,10 @@ impl<'s> World<'s> {
     }
 
     fn on_work_done(&mut self, id: Id) {
-        let job = self.job_mut(id);
+        // The job is gone if its replica crashed meanwhile.
+        let Some(job) = self.jobs.get_mut(id) else {
+            return;
+        };
         job.step += 1;
         self.run_job(id);
     }
@@ -437,18 +592,38 @@ impl<'s> World<'s> {
         if job.has_worker {
             self.release_worker(job.replica);
         }
+        self.retire_if_drained(job.replica);
     }
 
-    /// Sends an answer back over one hop. Answers to jobs are always events;
-    /// an answer to a client that takes no time is recorded at once.
-    fn answer(&mut self, call: Id, outcome: Outcome) {
-        let to_client = matches!(
-            self.calls.get(call).map(|c| c.caller),
-            Some(Caller::Client { .. })
-        );
-        match self.hop() {
-            0 if to_client => self.on_answer(call, outcome),
-            d => self.q.schedule_in(d, Event::Answer { call, outcome }),
+    /// Sends an answer back from the call's replica to the caller's data center.
+    /// Answers to jobs are always events; an answer to a client that takes no
+    /// time is recorded at once. A lost answer leaves the caller to its timeout.
+    pub fn answer(&mut self, id: Id, outcome: Outcome) {
+        let Some(call) = self.calls.get(id) else {
+            return;
+        };
+        let from = match call.replica {
+            NO_REPLICA => call.from_dc,
+            r => self.replicas[r as usize].dc,
+        };
+        let to_client = matches!(call.caller, Caller::Client { .. });
+        match self.net.answer_hop(from, call.from_dc) {
+            Some(0) if to_client => self.on_answer(id, outcome),
+            Some(d) => self.q.schedule_in(d, Event::Answer { call: id, outcome }),
+            None => self.lose(id),
+        }
+    }
+
+    /// No answer will come for this call: an abandoned one is freed now, any
+    /// other waits for its timeout (or stays in flight if it has none).
+    pub fn lose(&mut self, id: Id) {
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        if call.abandoned {
+            self.calls.remove(id);
+        } else {
+            call.lost = true;
         }
     }
 
@@ -507,6 +682,9 @@ impl<'s> World<'s> {
         }
         call.abandoned = true;
         let snapshot = *call;
+        if snapshot.lost {
+            self.calls.remove(id);
+        }
         self.complete(&snapshot, Outcome::TimedOut);
     }
 
@@ -541,7 +719,10 @@ impl<'s> World<'s> {
                 }
             }
             Caller::Job(job) => {
-                let j = self.job_mut(job);
+                // The calling job is gone if its replica crashed meanwhile.
+                let Some(j) = self.jobs.get_mut(job) else {
+                    return;
+                };
                 j.pending -= 1;
                 j.failed |= outcome != Outcome::Ok;
                 if j.pending == 0 {
@@ -558,8 +739,9 @@ impl<'s> World<'s> {
 
     fn take_worker(&mut self, r: u32) {
         let svc = self.replicas[r as usize].service as usize;
+        self.integrate(svc);
         self.replicas[r as usize].busy += 1;
-        self.account_busy(svc, 1);
+        self.services[svc].busy += 1;
     }
 
     /// Frees a worker; the first waiting job, if any, takes it over.
@@ -570,29 +752,62 @@ impl<'s> World<'s> {
             return;
         }
         let svc = self.replicas[r as usize].service as usize;
+        self.integrate(svc);
         self.replicas[r as usize].busy -= 1;
-        self.account_busy(svc, -1);
+        self.services[svc].busy -= 1;
     }
 
-    /// Integrates busy workers over the measured window (for utilisation).
-    fn account_busy(&mut self, svc: usize, delta: i64) {
+    /// Accumulates busy and available worker time, and time with a serving
+    /// replica, up to now: over the measured window for the metrics, over the
+    /// whole run for the autoscaler. Called before any of the counts changes.
+    pub fn integrate(&mut self, svc: usize) {
         let now = self.now();
         let st = &mut self.services[svc];
-        let from = st.busy_since.max(self.warmup);
-        if now > from {
-            self.m.services[svc].busy_worker_ns += u128::from(st.busy) * u128::from(now - from);
+        if st.hpa.is_some() {
+            let dt = u128::from(now - st.since);
+            st.busy_total += u128::from(st.busy) * dt;
+            st.available_total += u128::from(st.available) * dt;
         }
-        st.busy_since = now;
-        st.busy = st
-            .busy
-            .checked_add_signed(delta)
-            .expect("busy workers never negative");
+        let from = st.since.max(self.warmup);
+        if now > from {
+            let dt = u128::from(now - from);
+            let m = &mut self.m.services[svc];
+            m.busy_worker_ns += u128::from(st.busy) * dt;
+            m.available_worker_ns += u128::from(st.available) * dt;
+            if st.up > 0 {
+                m.up_ns += dt;
+            }
+        }
+        st.since = now;
     }
 
-    /// Closes the books: utilisation up to the end, requests still in flight.
+    /// Kills every job of a replica (it crashed): their callers get a
+    /// connection failure when `notify`, else nothing (the caller times out).
+    pub fn kill_jobs(&mut self, r: u32, notify: bool) {
+        let svc = self.replicas[r as usize].service as usize;
+        let jobs = self.jobs.ids_where(|j| j.replica == r);
+        for id in jobs {
+            let job = self.jobs.remove(id).expect("live job");
+            if job.measured {
+                self.m.endpoints[job.endpoint as usize].failed += 1;
+            }
+            if notify {
+                self.answer(job.call, Outcome::Failed);
+            } else {
+                self.lose(job.call);
+            }
+        }
+        self.integrate(svc);
+        let replica = &mut self.replicas[r as usize];
+        self.services[svc].busy -= u64::from(replica.busy);
+        replica.busy = 0;
+        replica.outstanding = 0;
+        replica.queue.clear();
+    }
+
     fn into_output(mut self) -> RunOutput {
         for svc in 0..self.services.len() {
-            self.account_busy(svc, 0);
+            self.integrate(svc);
         }
         for call in self.calls.iter() {
             if let (Caller::Client { workload }, true, false) =

@@ -15,6 +15,7 @@ pub mod overrides;
 pub mod raw;
 pub mod resolve;
 pub mod spec;
+pub mod topology;
 pub mod units;
 
 pub use error::{Location, Problem};

@@ -85,9 +85,9 @@ pub struct RawScenario {
     pub defaults: Option<RawDefaults>,
     pub services: IndexMap<String, RawService>,
     pub broker: Option<NotYet>,
-    pub discovery: Option<NotYet>,
+    pub discovery: Option<RawDiscovery>,
     pub workload: Vec<RawWorkload>,
-    pub failures: Option<NotYet>,
+    pub failures: Option<Vec<RawFailure>>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -106,7 +106,8 @@ pub struct RawSlo {
 pub struct RawNetwork {
     /// One hop inside a data center (a distribution).
     pub within_dc: Option<Distribution>,
-    pub links: Option<NotYet>,
+    /// Latency and loss between two data centers.
+    pub links: Option<Vec<RawLink>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -172,10 +173,11 @@ pub struct RawService {
     /// How callers pick one of this service's replicas (default round_robin).
     pub load_balancer: Option<LoadBalancer>,
     pub endpoints: Option<IndexMap<String, RawEndpoint>>,
-    pub autoscale: Option<NotYet>,
+    pub autoscale: Option<RawAutoscale>,
     pub outlier_detection: Option<NotYet>,
     pub consumes: Option<NotYet>,
-    pub locality: Option<NotYet>,
+    /// Whether callers prefer replicas in their own data center (default prefer_local).
+    pub locality: Option<Locality>,
     pub max_queue_time: Option<NotYet>,
 }
 
@@ -266,4 +268,85 @@ pub struct RawBursty {
 pub struct RawPhase {
     pub at: Duration,
     pub rate: Rate,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    /// The two data centers.
+    pub between: Vec<String>,
+    /// One hop's delay over the link (a distribution).
+    pub latency: Distribution,
+    /// Probability that a call over the link gets no answer (the caller times out).
+    pub loss: Option<Fraction>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Locality {
+    /// Replicas in the caller's data center when any is in the caller's view, else any.
+    PreferLocal,
+    /// Any replica in the view.
+    Any,
+}
+
+/// How stale the callers' view of healthy replicas is (Eureka/Consul style).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiscovery {
+    /// Callers refresh their view this often (default 30s).
+    pub refresh_interval: Option<Duration>,
+    /// The registry checks every replica this often (default 10s).
+    pub health_check_interval: Option<Duration>,
+    /// Failed checks in a row before a replica is marked critical (default 3).
+    pub failures_before_critical: Option<u32>,
+}
+
+/// Kubernetes HPA: desired = ceil(current × utilisation / target).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoscale {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub target_utilization: Fraction,
+    /// Default 15s.
+    pub sync_period: Option<Duration>,
+    /// Default 5m.
+    pub scale_down_stabilization: Option<Duration>,
+    /// A new replica serves only after this (default 0s).
+    pub startup: Option<Duration>,
+}
+
+/// One injected failure: a window (`at`, `for`) or random (`random`, `mtbf`, `mttr`),
+/// and exactly one kind.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailure {
+    pub at: Option<Duration>,
+    #[serde(rename = "for")]
+    pub for_: Option<Duration>,
+    /// Crash each replica of this service (or `gateway`) at random, independently.
+    pub random: Option<String>,
+    /// Mean time between failures (exponential).
+    pub mtbf: Option<Duration>,
+    /// Mean time to repair (exponential).
+    pub mttr: Option<Duration>,
+    /// Crash replicas of this service (or `gateway`): in-flight work is lost.
+    pub crash: Option<String>,
+    /// How many replicas to crash (default all).
+    pub replicas: Option<u32>,
+    /// Multiply this service's work times by `factor`.
+    pub slow: Option<String>,
+    pub factor: Option<f64>,
+    /// Fail a share `rate` of this service's requests at once.
+    pub errors: Option<String>,
+    pub rate: Option<Fraction>,
+    /// Add `extra` to every hop over the link between these two data centers.
+    pub latency: Option<Vec<String>>,
+    pub extra: Option<Duration>,
+    /// Drop every message between these two data centers.
+    pub partition: Option<Vec<String>>,
+    /// Everything placed in this data center is down and unreachable.
+    pub datacenter_down: Option<String>,
+    pub broker_node: Option<NotYet>,
 }

@@ -8,12 +8,12 @@ use serde_json::Value;
 use super::dist;
 use super::error::Problem;
 use super::node::YamlPath;
-use super::raw::{self, ArrivalKind, LoadBalancer, RawScenario, RawStep, Threading};
+use super::raw::{self, ArrivalKind, LoadBalancer, Locality, RawScenario, RawStep, Threading};
 use super::spec::*;
+use super::topology;
 use super::units::{self, Bad};
 use crate::engine::time::{HOUR, MILLISECOND, SECOND, Time};
 
-const FAILURES_ISSUE: &str = "data centers and failures (issue #3)";
 const RESILIENCE_ISSUE: &str = "resilience patterns (issue #4)";
 const EVENTS_ISSUE: &str = "event-driven communication (issue #5)";
 
@@ -33,21 +33,21 @@ pub mod limits {
     pub const DURATION_H: u64 = 10_000;
 }
 
-struct Resolver {
+pub(super) struct Resolver {
     problems: Vec<Problem>,
 }
 
 impl Resolver {
-    fn push(&mut self, p: Problem) {
+    pub(super) fn push(&mut self, p: Problem) {
         self.problems.push(p);
     }
-    fn bad(&mut self, path: &YamlPath, b: Bad) {
+    pub(super) fn bad(&mut self, path: &YamlPath, b: Bad) {
         self.push(Problem::new(path.clone(), b.message).expected(b.expected));
     }
-    fn duration(&mut self, v: &Value, path: &YamlPath) -> Option<Time> {
+    pub(super) fn duration(&mut self, v: &Value, path: &YamlPath) -> Option<Time> {
         units::duration(v).map_err(|b| self.bad(path, b)).ok()
     }
-    fn rate(&mut self, v: &Value, path: &YamlPath) -> Option<f64> {
+    pub(super) fn rate(&mut self, v: &Value, path: &YamlPath) -> Option<f64> {
         let r = units::rate(v).map_err(|b| self.bad(path, b)).ok()?;
         if r > limits::RATE_PER_S {
             self.push(
@@ -61,12 +61,12 @@ impl Resolver {
         }
         Some(r)
     }
-    fn dist(&mut self, v: &Value, path: &YamlPath) -> Option<crate::engine::Dist> {
+    pub(super) fn dist(&mut self, v: &Value, path: &YamlPath) -> Option<crate::engine::Dist> {
         dist::parse(v, path, &mut self.problems)
     }
     /// Reports a key of the format whose simulation arrives with a later issue.
     /// Reports each present key of `parent` that the format reserves for a later issue.
-    fn not_yet(&mut self, parent: &YamlPath, keys: &[(&str, bool)], issue: &str) {
+    pub(super) fn not_yet(&mut self, parent: &YamlPath, keys: &[(&str, bool)], issue: &str) {
         for (key, _) in keys.iter().filter(|(_, present)| *present) {
             self.push(
                 Problem::new(
@@ -79,7 +79,7 @@ impl Resolver {
             );
         }
     }
-    fn bounded(
+    pub(super) fn bounded(
         &mut self,
         v: Option<u32>,
         default: u32,
@@ -142,16 +142,10 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         );
     }
     r.not_yet(root, &[("broker", raw.broker.is_some())], EVENTS_ISSUE);
-    let failure_keys = [
-        ("discovery", raw.discovery.is_some()),
-        ("failures", raw.failures.is_some()),
-    ];
-    r.not_yet(root, &failure_keys, FAILURES_ISSUE);
     let slo = slo(r, raw, root);
     let datacenters = datacenters(r, raw, root);
     let within_dc = raw.network.as_ref().and_then(|n| {
         let p = root.key("network");
-        r.not_yet(&p, &[("links", n.links.is_some())], FAILURES_ISSUE);
         n.within_dc
             .as_ref()
             .and_then(|d| r.dist(&d.0, &p.key("within_dc")))
@@ -172,6 +166,8 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
                 .as_ref()
                 .and_then(|t| r.duration(&t.0, &p.key("timeout")))
         });
+    let links = topology::links(r, raw, root, &datacenters);
+    let discovery = topology::discovery(r, raw, root);
     let mut world = World::default();
     services(r, raw, root, &datacenters, &mut world);
     steps(r, raw, root, default_timeout, &mut world);
@@ -180,6 +176,13 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
     }
     let gateway = gateway(r, raw, root, &datacenters, &mut world);
     let workloads = workloads(r, raw, root, &datacenters, gateway, &mut world);
+    check_links(r, root, &datacenters, &links, &world.services, &workloads);
+    let targets = topology::Targets {
+        services: &world.service_index,
+        replicas: world.services.iter().map(Service::max_replicas).collect(),
+        dcs: &datacenters,
+    };
+    let failures = topology::failures(r, raw, root, &targets);
     Scenario {
         name: raw.name.clone(),
         description: raw.description.clone().unwrap_or_default(),
@@ -189,6 +192,9 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         slo,
         datacenters,
         within_dc,
+        links,
+        discovery,
+        failures,
         services: world.services,
         endpoints: world.endpoints,
         call_sites: world.sites,
@@ -361,11 +367,6 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
                 "'gateway' names the gateway block; a service cannot have that name too",
             ));
         }
-        let failure_keys = [
-            ("autoscale", s.autoscale.is_some()),
-            ("locality", s.locality.is_some()),
-        ];
-        r.not_yet(&p, &failure_keys, FAILURES_ISSUE);
         let resilience = [
             ("outlier_detection", s.outlier_detection.is_some()),
             ("max_queue_time", s.max_queue_time.is_some()),
@@ -382,7 +383,11 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
         );
         let queue = r.bounded(s.queue, 1000, 0, limits::QUEUE, &p.key("queue"));
         let replicas: u32 = placement.iter().map(|(_, n)| n).sum();
-        workers += u64::from(replicas) * u64::from(concurrency);
+        let autoscale = topology::autoscale(r, s.autoscale.as_ref(), &p.key("autoscale"), replicas);
+        let slots = autoscale
+            .as_ref()
+            .map_or(replicas, |a| a.max_replicas.max(replicas));
+        workers += u64::from(slots) * u64::from(concurrency);
         let index = w.services.len();
         w.service_index.insert(name.clone(), index);
         let mut eps = IndexMap::new();
@@ -402,6 +407,8 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
             queue,
             threading: s.threading.unwrap_or(Threading::Blocking),
             load_balancer: s.load_balancer.unwrap_or(LoadBalancer::RoundRobin),
+            locality: s.locality.unwrap_or(Locality::PreferLocal),
+            autoscale,
             endpoints: eps.values().copied().collect(),
         });
         w.endpoint_index.push(eps);
@@ -766,9 +773,12 @@ fn gateway(
         queue,
         threading: Threading::Blocking,
         load_balancer,
+        locality: Locality::PreferLocal,
+        autoscale: None,
         endpoints: eps.values().copied().collect(),
     });
     w.endpoint_index.push(eps);
+    w.service_index.insert("gateway".into(), index);
     Some(index)
 }
 
@@ -953,5 +963,34 @@ fn help_for(key: &str) -> &'static str {
             "add bursty: {rate: 3000/s, on: 1s, off: 4s} (the workload's rate between bursts)"
         }
         _ => "add schedule: [{at: 10s, rate: 300/s}] (the workload's rate before the first entry)",
+    }
+}
+
+/// Every pair of data centers that both hold something (replicas or clients)
+/// needs a link: a missing one would silently make the pair as close as one rack.
+fn check_links(
+    r: &mut Resolver,
+    root: &YamlPath,
+    dcs: &[String],
+    links: &[Option<crate::scenario::spec::Link>],
+    services: &[Service],
+    workloads: &[Workload],
+) {
+    let n = dcs.len();
+    let mut used = vec![false; n];
+    for s in services {
+        for &(dc, count) in &s.placement {
+            used[dc] |= count > 0;
+        }
+    }
+    for w in workloads {
+        used[w.from] = true;
+    }
+    for a in 0..n {
+        for b in a + 1..n {
+            if used[a] && used[b] && links[a * n + b].is_none() {
+                r.push(Problem::new(root.key("network").key("links"), format!("no link between data centers '{}' and '{}', which both hold replicas or clients", dcs[a], dcs[b])).expected(format!("a link: {{between: [{}, {}], latency: 30ms}}", dcs[a], dcs[b])));
+            }
+        }
     }
 }

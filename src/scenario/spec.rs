@@ -5,7 +5,7 @@
 
 use crate::engine::{Dist, Time};
 
-pub use super::raw::{LoadBalancer, Threading};
+pub use super::raw::{LoadBalancer, Locality, Threading};
 
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -19,6 +19,10 @@ pub struct Scenario {
     pub datacenters: Vec<String>,
     /// One network hop inside a data center; `None` means hops take no time.
     pub within_dc: Option<Dist>,
+    /// Links between distinct data centers, `links[a * n + b]` (symmetric).
+    pub links: Vec<Option<Link>>,
+    pub discovery: Option<Discovery>,
+    pub failures: Vec<Failure>,
     /// Services, the gateway (if any) last.
     pub services: Vec<Service>,
     pub endpoints: Vec<Endpoint>,
@@ -52,12 +56,23 @@ pub struct Service {
     pub queue: u32,
     pub threading: Threading,
     pub load_balancer: LoadBalancer,
+    pub locality: Locality,
+    pub autoscale: Option<Autoscale>,
     pub endpoints: Vec<usize>,
 }
 
 impl Service {
+    /// Replicas at the start of the run.
     pub fn replicas(&self) -> u32 {
         self.placement.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Replica slots the run may use: the start count, or the autoscaler's maximum.
+    pub fn max_replicas(&self) -> u32 {
+        self.autoscale
+            .as_ref()
+            .map_or(0, |a| a.max_replicas)
+            .max(self.replicas())
     }
 }
 
@@ -189,4 +204,81 @@ impl RateProfile {
             }
         }
     }
+}
+
+/// A link between two data centers.
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub latency: Dist,
+    /// Probability that a call over the link gets no answer.
+    pub loss: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Discovery {
+    pub refresh_interval: Time,
+    pub health_check_interval: Time,
+    pub failures_before_critical: u32,
+}
+
+/// Kubernetes HPA parameters.
+#[derive(Clone, Debug)]
+pub struct Autoscale {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub target_utilization: f64,
+    pub sync_period: Time,
+    pub scale_down_stabilization: Time,
+    pub startup: Time,
+}
+
+/// An injected failure and when it happens.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub when: When,
+    /// How reports name it: "crash inventory", "partition us-east/eu-west".
+    pub label: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum When {
+    Window {
+        at: Time,
+        duration: Time,
+    },
+    /// Each target replica fails independently: up ~ Exp(mtbf), down ~ Exp(mttr).
+    Random {
+        mtbf: Time,
+        mttr: Time,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum FailureKind {
+    /// `replicas: None` = all replicas of the service.
+    Crash {
+        service: usize,
+        replicas: Option<u32>,
+    },
+    Slow {
+        service: usize,
+        factor: f64,
+    },
+    Errors {
+        service: usize,
+        rate: f64,
+    },
+    Latency {
+        a: usize,
+        b: usize,
+        extra: Time,
+    },
+    Partition {
+        a: usize,
+        b: usize,
+    },
+    DatacenterDown {
+        dc: usize,
+    },
 }

@@ -1,0 +1,150 @@
+//! The network between replicas: one hop's delay inside a data center or over
+//! a link, the link's loss, and what failures do to it (extra latency,
+//! partitions, data centers down).
+//!
+//! Loss is drawn once per call, on the request: a link's `loss` is the share
+//! of calls over it that get no answer. Partitions drop every message, both
+//! ways. A request that reaches a data center that is down is lost there (the
+//! caller sees a timeout); clients are not in a data center's outage.
+
+use rand::RngExt;
+
+use crate::engine::{Dist, Stream, Time, stream};
+use crate::scenario::spec::{Link, Scenario};
+
+pub(super) struct Network {
+    n: usize,
+    within: Option<Dist>,
+    within_rng: Stream,
+    /// `n × n`, symmetric; `links[a * n + a]` is None.
+    links: Vec<Option<Link>>,
+    link_rng: Vec<Stream>,
+    loss_rng: Vec<Stream>,
+    /// Active failures: extra delay and partitions per pair, outages per data center.
+    extra: Vec<Time>,
+    partitioned: Vec<u16>,
+    down: Vec<u16>,
+}
+
+impl Network {
+    pub fn new(s: &Scenario, seed: u64) -> Network {
+        let n = s.datacenters.len();
+        let pair_stream = |a: usize, b: usize, what: &str| {
+            let (lo, hi) = (a.min(b), a.max(b));
+            stream(
+                seed,
+                &format!(
+                    "network/link/{}/{}/{what}",
+                    s.datacenters[lo], s.datacenters[hi]
+                ),
+            )
+        };
+        let pairs = |what: &str| {
+            (0..n * n)
+                .map(|i| pair_stream(i / n, i % n, what))
+                .collect()
+        };
+        Network {
+            n,
+            within: s.within_dc.clone(),
+            within_rng: stream(seed, "network/within_dc"),
+            links: s.links.clone(),
+            link_rng: pairs("latency"),
+            loss_rng: pairs("loss"),
+            extra: vec![0; n * n],
+            partitioned: vec![0; n * n],
+            down: vec![0; n],
+        }
+    }
+
+    /// The delay of a request from data center `a` to `b`, or None if it is lost.
+    #[inline]
+    pub fn request_hop(&mut self, a: u16, b: u16) -> Option<Time> {
+        let delay = self.hop(a, b)?;
+        if let Some(link) = &self.links[self.pair(a, b)]
+            && link.loss > 0.0
+        {
+            let i = self.canonical(a, b);
+            if self.loss_rng[i].random::<f64>() < link.loss {
+                return None;
+            }
+        }
+        Some(delay)
+    }
+
+    /// The delay of an answer from `a` to `b`, or None if it is dropped.
+    #[inline]
+    pub fn answer_hop(&mut self, a: u16, b: u16) -> Option<Time> {
+        self.hop(a, b)
+    }
+
+    fn hop(&mut self, a: u16, b: u16) -> Option<Time> {
+        if self.n == 1 {
+            return Some(
+                self.within
+                    .as_ref()
+                    .map_or(0, |d| d.sample(&mut self.within_rng))
+                    + self.extra[0],
+            );
+        }
+        let p = self.pair(a, b);
+        if self.partitioned[p] > 0 {
+            return None;
+        }
+        let base = match (&self.links[p], a == b) {
+            (Some(link), false) => {
+                let i = self.canonical(a, b);
+                link.latency.sample(&mut self.link_rng[i])
+            }
+            _ => self
+                .within
+                .as_ref()
+                .map_or(0, |d| d.sample(&mut self.within_rng)),
+        };
+        Some(base + self.extra[p])
+    }
+
+    fn pair(&self, a: u16, b: u16) -> usize {
+        a as usize * self.n + b as usize
+    }
+
+    /// One stream per unordered pair, whichever way the message goes.
+    fn canonical(&self, a: u16, b: u16) -> usize {
+        self.pair(a.min(b), a.max(b))
+    }
+
+    pub fn dc_is_down(&self, dc: u16) -> bool {
+        self.down[dc as usize] > 0
+    }
+
+    pub fn set_extra(&mut self, a: usize, b: usize, extra: Time, on: bool) {
+        for p in [a * self.n + b, b * self.n + a] {
+            if on {
+                self.extra[p] += extra;
+            } else {
+                self.extra[p] -= extra;
+            }
+            if a == b {
+                break;
+            }
+        }
+    }
+
+    pub fn set_partition(&mut self, a: usize, b: usize, on: bool) {
+        for p in [a * self.n + b, b * self.n + a] {
+            if on {
+                self.partitioned[p] += 1;
+            } else {
+                self.partitioned[p] -= 1;
+            }
+        }
+    }
+
+    pub fn set_down(&mut self, dc: usize, on: bool) {
+        if on {
+            self.down[dc] += 1;
+        } else {
+            self.down[dc] -= 1;
+        }
+    }
+}
