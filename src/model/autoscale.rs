@@ -12,7 +12,8 @@ use std::collections::VecDeque;
 use super::world::{Event, SlotState, World};
 use crate::engine::Time;
 
-/// Kubernetes' default `horizontal-pod-autoscaler-tolerance`.
+/// Kubernetes' default `horizontal-pod-autoscaler-tolerance`. (The ceiling below
+/// forgives 1e-9 so that 5 × 0.2 / 0.5 is 2 replicas, not 3.)
 const TOLERANCE: f64 = 0.1;
 
 /// The autoscaler's memory: where the last period started, and recent recommendations.
@@ -62,7 +63,7 @@ impl World<'_> {
             if (ratio - 1.0).abs() <= TOLERANCE {
                 current
             } else {
-                (f64::from(current) * ratio).ceil() as u32
+                (f64::from(current) * ratio - 1e-9).ceil() as u32
             }
         }
         .clamp(a.min_replicas, a.max_replicas);

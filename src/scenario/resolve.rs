@@ -989,7 +989,7 @@ fn check_links(
     for a in 0..n {
         for b in a + 1..n {
             if used[a] && used[b] && links[a * n + b].is_none() {
-                r.push(Problem::new(root.key("network").key("links"), format!("no link between data centers '{}' and '{}', which both hold replicas or clients", dcs[a], dcs[b])).expected(format!("a link: {{between: [{}, {}], latency: 30ms}}", dcs[a], dcs[b])));
+                r.push(Problem::new(root.key("datacenters"), format!("no network link between data centers '{}' and '{}', which both hold replicas or clients", dcs[a], dcs[b])).expected(format!("a link: {{between: [{}, {}], latency: 30ms}}", dcs[a], dcs[b])));
             }
         }
     }

@@ -57,7 +57,18 @@ pub(super) fn dc_pair(
     path: &YamlPath,
     dcs: &[String],
 ) -> Option<(usize, usize)> {
-    if names.len() != 2 || names[0] == names[1] {
+    dc_pair_or_same(r, names, path, dcs, false)
+}
+
+/// Two known data centers; the same one twice only when `same` (extra latency inside one).
+fn dc_pair_or_same(
+    r: &mut Resolver,
+    names: &[String],
+    path: &YamlPath,
+    dcs: &[String],
+    same: bool,
+) -> Option<(usize, usize)> {
+    if names.len() != 2 || (names[0] == names[1] && !same) {
         r.push(
             Problem::new(path.clone(), "expected two different data centers")
                 .expected("[us-east, eu-west]"),
@@ -335,7 +346,7 @@ fn failure(r: &mut Resolver, f: &RawFailure, p: &YamlPath, t: &Targets) -> Optio
             )
         }
         "latency" => {
-            let (a, b) = dc_pair(r, f.latency.as_ref()?, &p.key("latency"), t.dcs)?;
+            let (a, b) = dc_pair_or_same(r, f.latency.as_ref()?, &p.key("latency"), t.dcs, true)?;
             let Some(extra) = f.extra.as_ref() else {
                 r.push(
                     Problem::new(p.key("extra"), "a latency failure needs the extra delay")

@@ -39,3 +39,11 @@ fn adding_an_unrelated_service_changes_nobody_elses_draws() {
         "workload w saw different arrivals or work"
     );
 }
+
+#[test]
+fn failures_and_autoscaling_are_deterministic() {
+    for name in ["multi-dc.yaml", "autoscale.yaml"] {
+        let s = load_file(name, &["duration=60s"]);
+        assert_eq!(summary_json(&run(&s).0), summary_json(&run(&s).0), "{name}");
+    }
+}

@@ -314,3 +314,109 @@ fn total_replicas_cannot_wrap() {
     let e = run_bad(y.as_bytes(), &[]);
     assert!(e.contains("more than this tool simulates"), "{e}");
 }
+
+/// Failures: unknown targets, nonsense values, each with line and path.
+#[test]
+fn bad_failures() {
+    let cases = [
+        (
+            "{at: 1s, for: 2s, crash: inventry}",
+            "failures[0].crash",
+            "did you mean 'inventory'?",
+        ),
+        (
+            "{at: 1s, for: 2s, datacenter_down: dc2}",
+            "failures[0].datacenter_down",
+            "unknown data center 'dc2'",
+        ),
+        (
+            "{at: -1s, for: 2s, crash: orders}",
+            "failures[0].at",
+            "negative",
+        ),
+        (
+            "{at: 1s, for: 2s, slow: orders, factor: 0}",
+            "failures[0].factor",
+            "greater than zero",
+        ),
+        (
+            "{at: 1s, for: 2s, slow: orders, factor: -3}",
+            "failures[0].factor",
+            "greater than zero",
+        ),
+        (
+            "{random: orders, mtbf: 1h, mttr: 0s}",
+            "failures[0].mttr",
+            "greater than zero",
+        ),
+        (
+            "{at: 1s, for: 2s, partition: [dc1, dc1]}",
+            "failures[0].partition",
+            "two different data centers",
+        ),
+        (
+            "{at: 1s, for: 2s, crash: orders, factor: 2}",
+            "failures[0].factor",
+            "does not apply",
+        ),
+        ("{at: 1s, crash: orders}", "failures[0]", "'at' and 'for'"),
+        (
+            "{at: 1s, for: 2s, crash: orders, replicas: 5}",
+            "failures[0].replicas",
+            "not between 1",
+        ),
+        (
+            "{at: 1s, for: 2s, errors: orders, rate: 150%}",
+            "failures[0].rate",
+            "out of range",
+        ),
+    ];
+    for (failure, path, says) in cases {
+        let e = run_bad(format!("{GOOD}failures:\n  - {failure}\n").as_bytes(), &[]);
+        names_line_and_path(&e, 20, path);
+        assert!(e.contains(says), "{failure}: {e}");
+    }
+}
+
+#[test]
+fn unknown_failure_target_snapshot() {
+    let e = run_bad(
+        format!("{GOOD}failures:\n  - {{at: 1s, for: 2s, crash: inventry}}\n").as_bytes(),
+        &[],
+    );
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn missing_link_between_used_data_centers() {
+    let y = GOOD
+        .replace("name: t\n", "name: t\ndatacenters: [a, b]\n")
+        .replace("  orders:\n", "  orders:\n    replicas: {b: 1}\n");
+    let e = run_bad(y.as_bytes(), &[]);
+    assert!(
+        e.contains("no network link between data centers 'a' and 'b'"),
+        "{e}"
+    );
+    names_line_and_path(&e, 2, "datacenters");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn bad_autoscale_and_discovery() {
+    let y = GOOD.replace(
+        "  orders:\n",
+        "  orders:\n    autoscale: {min_replicas: 4, max_replicas: 2, target_utilization: 0%}\n",
+    );
+    let e = run_bad(y.as_bytes(), &[]);
+    assert!(
+        e.contains("services.orders.autoscale.max_replicas") && e.contains("target_utilization"),
+        "{e}"
+    );
+    let y = format!("{GOOD}discovery: {{refresh_interval: 0s, failures_before_critical: 0}}\n");
+    let e = run_bad(y.as_bytes(), &[]);
+    assert!(
+        e.contains("discovery.refresh_interval")
+            && e.contains("discovery.failures_before_critical"),
+        "{e}"
+    );
+}

@@ -4,5 +4,6 @@ mod common;
 mod conservation;
 mod determinism;
 mod errors;
+mod failures;
 mod scenarios;
 mod theory;

@@ -74,3 +74,45 @@ fn set_overrides_change_the_run() {
     assert_close("M/M/1 mean at ρ=0.5", f.latency_ms.mean, 2.0, 0.05);
     assert!(b.latency_ms.mean > 2.0 * f.latency_ms.mean);
 }
+
+#[test]
+fn multi_dc_shows_the_discovery_gap_and_failover() {
+    let (s, _) = run(&load_file("multi-dc.yaml", &[]));
+    let eu = &s.workload["eu-users"];
+    // eu-west is down from 50 s; callers learn at the 90 s refresh: 40 s of EU
+    // requests (2000/s) vanish into the dead data center and time out.
+    assert_close(
+        "timed out during the gap",
+        eu.timed_out as f64,
+        2000.0 * 40.0,
+        0.02,
+    );
+    // The 10 s partition: EU orders cannot reach inventory (us-east only).
+    assert_close(
+        "failed during the partition",
+        eu.failed as f64,
+        2000.0 * 10.0,
+        0.15,
+    );
+    let us = &s.workload["us-users"];
+    assert!(
+        us.ok as f64 / us.sent as f64 > 0.999,
+        "us-east is unaffected: {us:?}"
+    );
+    assert_eq!(s.failures.len(), 2);
+}
+
+#[test]
+fn autoscale_example_follows_the_ramp() {
+    let (s, _) = run(&load_file("autoscale.yaml", &[]));
+    let timeline = s.services["api"].replicas_over_time.clone().unwrap();
+    let last = timeline.last().unwrap().1;
+    assert!(
+        last >= 15,
+        "at least ceil(3600 / 240) replicas: {timeline:?}"
+    );
+    assert!(
+        timeline.windows(2).all(|w| w[1].1 > w[0].1),
+        "only up during the ramp: {timeline:?}"
+    );
+}
