@@ -27,6 +27,8 @@ pub struct WorkloadStats {
 pub struct EndpointStats {
     pub ok: u64,
     pub failed: u64,
+    /// Work not done because the propagated deadline had passed.
+    pub abandoned: u64,
     pub latency: Latency,
 }
 
@@ -34,6 +36,10 @@ pub struct EndpointStats {
 #[derive(Clone, Debug, Default)]
 pub struct ServiceStats {
     pub rejected: u64,
+    /// Dropped after waiting longer than `max_queue_time`.
+    pub shed: u64,
+    /// Replicas ejected by outlier detection.
+    pub ejections: u64,
     /// Integral of busy workers over measured time, in worker-nanoseconds.
     pub busy_worker_ns: u128,
     /// Integral of the workers of serving replicas over measured time.
@@ -60,14 +66,52 @@ pub struct FailureWindow {
 }
 
 /// One call site (caller -> callee endpoint), calls sent after warmup.
+/// `ok`, `failed`, `rejected`, `timeouts` and `in_flight` count attempts and
+/// add up to `attempts`; `latency` is of successful calls, first send to answer.
 #[derive(Clone, Debug, Default)]
 pub struct CallStats {
     pub attempts: u64,
+    pub retries: u64,
+    pub hedges: u64,
     pub ok: u64,
     pub failed: u64,
     pub rejected: u64,
     pub timeouts: u64,
+    pub in_flight: u64,
+    /// Refused by the caller's open circuit breaker (never sent).
+    pub short_circuited: u64,
+    pub breaker_opened: u64,
+    /// Calls that failed at their deadline.
+    pub deadline_exceeded: u64,
+    /// Retries not made because the retry budget was spent.
+    pub budget_exhausted: u64,
+    /// Successful attempts nobody waited for (a losing hedge, past the deadline).
+    pub wasted: u64,
     pub latency: Latency,
+    /// (count, total ns) of the wait before retry n (index n − 1).
+    pub retry_waits: Vec<(u64, u128)>,
+    /// Breaker state changes (time, state), at most MAX_TRANSITIONS.
+    pub breaker_transitions: Vec<(Time, &'static str)>,
+}
+
+/// Breaker transitions kept per call site.
+pub const MAX_TRANSITIONS: usize = 10_000;
+
+impl CallStats {
+    pub fn record_wait(&mut self, retry: u16, wait: Time) {
+        let i = usize::from(retry.max(1) - 1);
+        if self.retry_waits.len() <= i {
+            self.retry_waits.resize(i + 1, (0, 0));
+        }
+        self.retry_waits[i].0 += 1;
+        self.retry_waits[i].1 += u128::from(wait);
+    }
+
+    pub fn record_transition(&mut self, at: Time, state: &'static str) {
+        if self.breaker_transitions.len() < MAX_TRANSITIONS {
+            self.breaker_transitions.push((at, state));
+        }
+    }
 }
 
 /// Everything a run collects.

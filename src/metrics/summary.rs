@@ -50,6 +50,10 @@ pub struct ServiceSummary {
     /// Time-based: share of measured time with at least one serving replica.
     pub availability: f64,
     pub rejected: u64,
+    /// Dropped after waiting longer than `max_queue_time`.
+    pub shed: u64,
+    /// Replicas ejected by outlier detection.
+    pub ejections: u64,
     /// Requests sent to a replica that was down, or with none in the caller's view.
     pub connection_failures: u64,
     pub last_connection_failure_s: Option<f64>,
@@ -78,21 +82,39 @@ pub struct EndpointSummary {
     pub count: u64,
     pub ok: u64,
     pub failed: u64,
+    /// Requests whose work was abandoned at their propagated deadline.
+    pub abandoned: u64,
     /// From arrival at the replica (queueing included) to the end of the last step.
     pub latency_ms: LatencyMs,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CallSummary {
+    /// Attempts sent: first attempts + retries + hedges. Each ends ok, failed,
+    /// rejected, timed out, or is in flight at the end.
     pub attempts: u64,
     pub retries: u64,
+    pub hedges: u64,
     pub ok: u64,
     pub failed: u64,
     pub rejected: u64,
     pub timeouts: u64,
+    pub in_flight: u64,
+    /// Refused by the caller's open circuit breaker (never sent).
     pub short_circuited: u64,
     pub breaker_opened: u64,
-    /// Of successful calls, send to answer at the caller.
+    /// Calls that failed at their deadline, retries included.
+    pub deadline_exceeded: u64,
+    /// Retries not made because the retry budget was spent.
+    pub budget_exhausted: u64,
+    /// Successful attempts nobody waited for (a losing hedge, past the deadline).
+    pub wasted: u64,
+    /// Mean wait before retry 1, 2, ... in milliseconds.
+    pub retry_wait_ms_mean: Vec<f64>,
+    /// Circuit breaker state changes, [seconds, state].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub breaker_transitions: Vec<(f64, &'static str)>,
+    /// Of successful calls, first send to answer at the caller, retries included.
     pub latency_ms: LatencyMs,
 }
 
@@ -168,6 +190,7 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                         count: es.ok + es.failed,
                         ok: es.ok,
                         failed: es.failed,
+                        abandoned: es.abandoned,
                         latency_ms: es.latency.summary(),
                     };
                     (s.endpoints[e].name.clone(), summary)
@@ -178,6 +201,8 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                 utilization,
                 availability,
                 rejected: st.rejected,
+                shed: st.shed,
+                ejections: st.ejections,
                 connection_failures: st.connection_failures,
                 last_connection_failure_s: st.last_connection_failure.map(as_secs),
                 injected_errors: st.injected_errors,
@@ -194,13 +219,28 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
         .map(|(site, st)| {
             let cs = CallSummary {
                 attempts: st.attempts,
-                retries: 0,
+                retries: st.retries,
+                hedges: st.hedges,
                 ok: st.ok,
                 failed: st.failed,
                 rejected: st.rejected,
                 timeouts: st.timeouts,
-                short_circuited: 0,
-                breaker_opened: 0,
+                in_flight: st.in_flight,
+                short_circuited: st.short_circuited,
+                breaker_opened: st.breaker_opened,
+                deadline_exceeded: st.deadline_exceeded,
+                budget_exhausted: st.budget_exhausted,
+                wasted: st.wasted,
+                retry_wait_ms_mean: st
+                    .retry_waits
+                    .iter()
+                    .map(|&(n, sum)| round3(sum as f64 / n.max(1) as f64 / 1e6))
+                    .collect(),
+                breaker_transitions: st
+                    .breaker_transitions
+                    .iter()
+                    .map(|&(t, state)| (as_secs(t), state))
+                    .collect(),
                 latency_ms: st.latency.summary(),
             };
             (site.key.clone(), cs)

@@ -15,6 +15,8 @@
 pub mod arrivals;
 mod autoscale;
 pub mod balancer;
+mod breaker;
+pub mod calls;
 mod failures;
 mod network;
 mod routing;

@@ -61,11 +61,12 @@ impl World<'_> {
         st.view.by_dc.iter_mut().for_each(Vec::clear);
         for r in st.replicas() {
             let replica = &self.replicas[r as usize];
-            let routable = if discovery {
-                replica.registered
-            } else {
-                replica.down == 0 && replica.state == SlotState::Active
-            };
+            let routable = !replica.ejected
+                && if discovery {
+                    replica.in_view
+                } else {
+                    replica.down == 0 && replica.state == SlotState::Active
+                };
             if routable {
                 st.view.all.push(r);
                 st.view.by_dc[replica.dc as usize].push(r);
@@ -119,6 +120,9 @@ impl World<'_> {
 
     /// Callers copy the registry.
     pub(super) fn on_refresh(&mut self) {
+        for replica in &mut self.replicas {
+            replica.in_view = replica.registered;
+        }
         for svc in 0..self.services.len() {
             self.rebuild_view(svc);
         }
@@ -129,5 +133,55 @@ impl World<'_> {
             .expect("refresh only with discovery")
             .refresh_interval;
         self.q.schedule_in(interval, Event::Refresh);
+    }
+
+    /// Envoy outlier detection, as callers see a replica's answers: after
+    /// `consecutive_5xx` failures in a row it leaves every caller's view for
+    /// n × `base_ejection_time` (its n-th ejection), unless that would eject
+    /// more than `max_ejection_percent` of the service (one is always allowed).
+    pub(super) fn outlier_record(&mut self, r: u32, ok: bool) {
+        let svc = self.replicas[r as usize].service as usize;
+        let Some(o) = &self.s.services[svc].outlier else {
+            return;
+        };
+        let replica = &mut self.replicas[r as usize];
+        if ok {
+            replica.consecutive_failures = 0;
+            return;
+        }
+        replica.consecutive_failures += 1;
+        if replica.ejected || replica.consecutive_failures < o.consecutive {
+            return;
+        }
+        let slots = self.services[svc].replicas();
+        let in_use = slots
+            .clone()
+            .filter(|&i| self.replicas[i as usize].state != SlotState::Absent)
+            .count();
+        let ejected = slots.filter(|&i| self.replicas[i as usize].ejected).count();
+        if ejected >= 1 && (ejected + 1) as f64 > o.max_percent * in_use as f64 {
+            return;
+        }
+        let replica = &mut self.replicas[r as usize];
+        replica.ejected = true;
+        replica.ejections += 1;
+        replica.consecutive_failures = 0;
+        let (epoch, duration) = (
+            replica.ejections,
+            o.base_ejection.saturating_mul(u64::from(replica.ejections)),
+        );
+        self.q
+            .schedule_in(duration, Event::Uneject { replica: r, epoch });
+        self.m.services[svc].ejections += 1;
+        self.rebuild_view(svc);
+    }
+
+    pub(super) fn on_uneject(&mut self, r: u32, epoch: u32) {
+        let replica = &mut self.replicas[r as usize];
+        if replica.ejected && replica.ejections == epoch {
+            replica.ejected = false;
+            let svc = replica.service as usize;
+            self.rebuild_view(svc);
+        }
     }
 }

@@ -13,10 +13,14 @@ use std::collections::VecDeque;
 
 use crate::engine::{Arena, EventQueue, Id, Stream, Time, stream};
 use crate::metrics::{CallStats, Collector, EndpointStats, ServiceStats, WorkloadStats};
-use crate::scenario::spec::{LoadBalancer, Scenario, Step, Threading};
+use crate::scenario::spec::{Scenario, Step, Threading};
 
 use super::arrivals::Arrivals;
 use super::autoscale::Hpa;
+use super::calls::{
+    Call, Caller, Logical, NEVER, NO_POLICY, NO_SITE, Outcome, PolicyState, TimeoutLane,
+    policy_states, timeout_lanes,
+};
 use super::network::Network;
 use super::routing::View;
 
@@ -44,6 +48,28 @@ pub(super) enum Event {
     LaneDue {
         lane: u32,
     },
+    /// An attempt's timeout that is not in a lane (cut short by a deadline).
+    AttemptTimeout {
+        call: Id,
+    },
+    /// A back-off has passed: the next attempt of a call goes out.
+    Retry {
+        logical: Id,
+        policy: u32,
+    },
+    /// Time to send a hedged copy, if the call is still unanswered.
+    Hedge {
+        logical: Id,
+    },
+    /// A call's deadline: it fails, whatever its attempts are doing.
+    CallDeadline {
+        logical: Id,
+    },
+    /// An ejected replica returns to the callers' views.
+    Uneject {
+        replica: u32,
+        epoch: u32,
+    },
     /// Failure `failure` starts or ends (on replica slot `target` for random crashes).
     FailureStart {
         failure: u32,
@@ -68,43 +94,6 @@ pub(super) enum Event {
     },
 }
 
-/// How a call ended, as the caller sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Ok,
-    /// The callee failed (a 5xx), was not reachable (connection failure) or had no replica.
-    Failed,
-    /// The callee's queue was full.
-    Rejected,
-    TimedOut,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Caller {
-    Client { workload: u32 },
-    Job(Id),
-}
-
-pub(super) const NO_SITE: u32 = u32::MAX;
-pub(super) const NO_REPLICA: u32 = u32::MAX;
-
-#[derive(Clone, Copy)]
-pub(super) struct Call {
-    pub caller: Caller,
-    pub target: u32,
-    /// Call-site index for metrics, or NO_SITE for a client request.
-    pub site: u32,
-    /// The replica chosen, or NO_REPLICA when the caller's view had none.
-    pub replica: u32,
-    pub from_dc: u16,
-    pub sent: Time,
-    pub measured: bool,
-    /// The caller stopped waiting (timeout); the answer, when it comes, is dropped.
-    pub abandoned: bool,
-    /// The request or its answer was lost in the network: no answer will come.
-    pub lost: bool,
-}
-
 pub(super) struct Job {
     pub endpoint: u32,
     pub replica: u32,
@@ -116,6 +105,8 @@ pub(super) struct Job {
     pub call: Id,
     /// Part of a request sent by a client after warmup (carried down the call tree).
     pub measured: bool,
+    /// Propagated deadline: work past it is abandoned (NEVER if none).
+    pub deadline: Time,
 }
 
 /// What a replica slot is doing. Slots beyond the starting count exist for the autoscaler.
@@ -143,6 +134,12 @@ pub(super) struct Replica {
     /// The registry's opinion (discovery), and its failed checks in a row.
     pub registered: bool,
     pub failed_checks: u32,
+    /// What callers last copied from the registry (discovery).
+    pub in_view: bool,
+    /// Outlier detection: failures in a row, times ejected, ejected now.
+    pub consecutive_failures: u32,
+    pub ejections: u32,
+    pub ejected: bool,
 }
 
 impl Replica {
@@ -182,16 +179,6 @@ impl ServiceState {
     }
 }
 
-/// Deadlines of calls that share one timeout value. Deadlines are `now + timeout`
-/// with `now` never decreasing, so a FIFO holds them in order: one pending event
-/// per lane replaces one heap entry per call, and answered calls are skipped
-/// lazily (their ids are stale) when the lane comes due.
-struct TimeoutLane {
-    timeout: Time,
-    deadlines: VecDeque<(Time, Id)>,
-    armed: bool,
-}
-
 /// What a run produces: the collected metrics.
 pub struct RunOutput {
     pub collector: Collector,
@@ -201,13 +188,15 @@ pub(super) struct World<'s> {
     pub s: &'s Scenario,
     pub q: EventQueue<Event>,
     pub calls: Arena<Call>,
+    pub logicals: Arena<Logical>,
+    pub policies: Vec<PolicyState>,
     pub jobs: Arena<Job>,
     pub replicas: Vec<Replica>,
     pub services: Vec<ServiceState>,
     pub net: Network,
     arrivals: Vec<Arrivals>,
     work_rng: Vec<Stream>,
-    lanes: Vec<TimeoutLane>,
+    pub lanes: Vec<TimeoutLane>,
     pub failure_rng: Vec<Stream>,
     pub m: Collector,
     pub warmup: Time,
@@ -260,6 +249,10 @@ impl<'s> World<'s> {
                     epoch: 0,
                     registered: state == SlotState::Active,
                     failed_checks: 0,
+                    in_view: state == SlotState::Active,
+                    consecutive_failures: 0,
+                    ejections: 0,
+                    ejected: false,
                 });
             }
             let up = svc.replicas();
@@ -323,6 +316,8 @@ impl<'s> World<'s> {
             s,
             q: EventQueue::new(),
             calls: Arena::new(),
+            logicals: Arena::new(),
+            policies: policy_states(s, seed),
             jobs: Arena::new(),
             replicas,
             services,
@@ -358,6 +353,11 @@ impl<'s> World<'s> {
             Event::Deliver { call } => self.deliver(call),
             Event::Answer { call, outcome } => self.on_answer(call, outcome),
             Event::LaneDue { lane } => self.on_lane_due(lane),
+            Event::AttemptTimeout { call } => self.on_attempt_timeout(call),
+            Event::Retry { logical, policy } => self.on_retry(logical, policy),
+            Event::Hedge { logical } => self.on_hedge(logical),
+            Event::CallDeadline { logical } => self.on_call_deadline(logical),
+            Event::Uneject { replica, epoch } => self.on_uneject(replica, epoch),
             Event::FailureStart { failure, target } => self.on_failure(failure, target, true),
             Event::FailureEnd { failure, target } => self.on_failure(failure, target, false),
             Event::HealthCheck => self.on_health_check(),
@@ -381,80 +381,37 @@ impl<'s> World<'s> {
         let entry = wl.entry as u32;
         let policy = self.s.services[self.s.endpoints[wl.entry].service].load_balancer;
         let (from, timeout) = (wl.from as u16, wl.timeout);
-        self.send(
+        self.start_call(
             Caller::Client { workload },
             from,
             entry,
             NO_SITE,
+            NO_POLICY,
             policy,
-            timeout,
             measured,
+            NEVER,
+            timeout,
         );
         if let Some(t) = self.arrivals[workload as usize].next_after(now, self.end) {
             self.q.schedule_at(t, Event::Arrival { workload });
         }
     }
 
-    /// Sends a request: picks a replica from the caller's view, records the
-    /// attempt, arms the timeout and starts the hop (or loses the message).
-    #[allow(clippy::too_many_arguments)]
-    fn send(
-        &mut self,
-        caller: Caller,
-        from_dc: u16,
-        target: u32,
-        site: u32,
-        policy: LoadBalancer,
-        timeout: Option<Time>,
-        measured: bool,
-    ) {
-        let svc = self.s.endpoints[target as usize].service;
-        let replica = self.route(svc, from_dc, policy).unwrap_or(NO_REPLICA);
-        let call = self.calls.insert(Call {
-            caller,
-            target,
-            site,
-            replica,
-            from_dc,
-            sent: self.now(),
-            measured,
-            abandoned: false,
-            lost: false,
-        });
-        if site != NO_SITE && measured {
-            self.m.calls[site as usize].attempts += 1;
-        }
-        if let Some(t) = timeout {
-            self.arm_timeout(t, call);
-        }
-        if replica == NO_REPLICA {
-            // No healthy replica in the caller's view: fails at once (Envoy's 503).
-            self.count_connection_failure(svc, measured);
-            self.answer(call, Outcome::Failed);
-            return;
-        }
-        let to = self.replicas[replica as usize].dc;
-        match self.net.request_hop(from_dc, to) {
-            Some(0) => self.deliver(call),
-            Some(d) => self.q.schedule_in(d, Event::Deliver { call }),
-            None => self.lose(call),
-        }
-    }
-
     /// A request reaches its replica: refused if the replica is down, failed if
     /// an error is injected, else started, queued or rejected.
-    fn deliver(&mut self, call: Id) {
+    pub(super) fn deliver(&mut self, call: Id) {
         let Some(c) = self.calls.get(call) else {
             return;
         };
-        let (r, measured, endpoint) = (c.replica, c.measured, c.target as usize);
+        let (r, measured, endpoint, deadline) =
+            (c.replica, c.measured, c.target as usize, c.deadline);
         let svc = self.s.endpoints[endpoint].service;
         if !self.replicas[r as usize].serving() {
             if self.net.dc_is_down(self.replicas[r as usize].dc) {
                 self.lose(call);
             } else {
                 self.count_connection_failure(svc, measured);
-                self.answer(call, Outcome::Failed);
+                self.answer(call, Outcome::ConnectFailure);
             }
             return;
         }
@@ -462,7 +419,7 @@ impl<'s> World<'s> {
             if measured {
                 self.m.services[svc].injected_errors += 1;
             }
-            self.answer(call, Outcome::Failed);
+            self.answer(call, Outcome::ServerError);
             return;
         }
         let st = &self.services[svc];
@@ -484,6 +441,7 @@ impl<'s> World<'s> {
             arrived: self.now(),
             call,
             measured,
+            deadline,
         });
         self.replicas[r as usize].outstanding += 1;
         if self.replicas[r as usize].busy < self.services[svc].concurrency {
@@ -495,7 +453,7 @@ impl<'s> World<'s> {
         }
     }
 
-    fn count_connection_failure(&mut self, svc: usize, measured: bool) {
+    pub(super) fn count_connection_failure(&mut self, svc: usize, measured: bool) {
         if measured {
             let st = &mut self.m.services[svc];
             st.connection_failures += 1;
@@ -521,6 +479,14 @@ impl<'s> World<'s> {
         let svc = self.replicas[r as usize].service as usize;
         match step {
             Step::Work(dist) => {
+                if self.now() >= job.deadline {
+                    // Nobody waits for this answer any more: abandon, do not work for nobody.
+                    if job.measured {
+                        self.m.endpoints[endpoint].abandoned += 1;
+                    }
+                    self.finish(id, false);
+                    return;
+                }
                 if !job.has_worker {
                     if self.replicas[r as usize].busy < self.services[svc].concurrency {
                         self.take_worker(r);
@@ -540,20 +506,24 @@ impl<'s> World<'s> {
             }
             Step::Calls(specs) => {
                 let total: u32 = specs.iter().map(|c| c.fanout).sum();
-                let (has_worker, measured) = (job.has_worker, job.measured);
+                let (has_worker, measured, deadline) = (job.has_worker, job.measured, job.deadline);
                 let from_dc = self.replicas[r as usize].dc;
                 self.job_mut(id).pending = total;
                 for spec in specs {
-                    let policy = s.call_sites[spec.site].load_balancer;
+                    let balancer = s.call_sites[spec.site].load_balancer;
+                    let (target, site, policy) =
+                        (spec.target as u32, spec.site as u32, spec.policy as u32);
                     for _ in 0..spec.fanout {
-                        self.send(
+                        self.start_call(
                             Caller::Job(id),
                             from_dc,
-                            spec.target as u32,
-                            spec.site as u32,
+                            target,
+                            site,
                             policy,
-                            spec.timeout,
+                            balancer,
                             measured,
+                            deadline,
+                            None,
                         );
                     }
                 }
@@ -587,7 +557,14 @@ impl<'s> World<'s> {
                 st.failed += 1;
             }
         }
-        self.answer(job.call, if ok { Outcome::Ok } else { Outcome::Failed });
+        self.answer(
+            job.call,
+            if ok {
+                Outcome::Ok
+            } else {
+                Outcome::ServerError
+            },
+        );
         self.replicas[job.replica as usize].outstanding -= 1;
         if job.has_worker {
             self.release_worker(job.replica);
@@ -595,146 +572,41 @@ impl<'s> World<'s> {
         self.retire_if_drained(job.replica);
     }
 
-    /// Sends an answer back from the call's replica to the caller's data center.
-    /// Answers to jobs are always events; an answer to a client that takes no
-    /// time is recorded at once. A lost answer leaves the caller to its timeout.
-    pub fn answer(&mut self, id: Id, outcome: Outcome) {
-        let Some(call) = self.calls.get(id) else {
+    /// One of a job's calls has ended (for good: retries are behind it).
+    pub(super) fn call_returned(&mut self, job: Id, ok: bool) {
+        // The calling job is gone if its replica crashed meanwhile.
+        let Some(j) = self.jobs.get_mut(job) else {
             return;
         };
-        let from = match call.replica {
-            NO_REPLICA => call.from_dc,
-            r => self.replicas[r as usize].dc,
-        };
-        let to_client = matches!(call.caller, Caller::Client { .. });
-        match self.net.answer_hop(from, call.from_dc) {
-            Some(0) if to_client => self.on_answer(id, outcome),
-            Some(d) => self.q.schedule_in(d, Event::Answer { call: id, outcome }),
-            None => self.lose(id),
-        }
-    }
-
-    /// No answer will come for this call: an abandoned one is freed now, any
-    /// other waits for its timeout (or stays in flight if it has none).
-    pub fn lose(&mut self, id: Id) {
-        let Some(call) = self.calls.get_mut(id) else {
-            return;
-        };
-        if call.abandoned {
-            self.calls.remove(id);
-        } else {
-            call.lost = true;
-        }
-    }
-
-    fn on_answer(&mut self, id: Id, outcome: Outcome) {
-        let Some(call) = self.calls.remove(id) else {
-            return;
-        };
-        if !call.abandoned {
-            self.complete(&call, outcome);
-        }
-    }
-
-    /// Registers `call`'s deadline `timeout` from now in the lane of that timeout.
-    fn arm_timeout(&mut self, timeout: Time, call: Id) {
-        let lane = self
-            .lanes
-            .binary_search_by_key(&timeout, |l| l.timeout)
-            .expect("every timeout of the scenario has a lane");
-        let deadline = self.now().saturating_add(timeout);
-        let l = &mut self.lanes[lane];
-        l.deadlines.push_back((deadline, call));
-        if !l.armed {
-            l.armed = true;
-            self.q
-                .schedule_at(deadline, Event::LaneDue { lane: lane as u32 });
-        }
-    }
-
-    /// Times out every call of the lane whose deadline has come, then re-arms
-    /// the lane at its first deadline that still has a live call.
-    fn on_lane_due(&mut self, lane: u32) {
-        let now = self.now();
-        let lane = lane as usize;
-        self.lanes[lane].armed = false;
-        while let Some(&(deadline, call)) = self.lanes[lane].deadlines.front() {
-            if deadline <= now {
-                self.lanes[lane].deadlines.pop_front();
-                self.on_timeout(call);
-            } else if self.calls.get(call).is_none_or(|c| c.abandoned) {
-                self.lanes[lane].deadlines.pop_front();
+        j.pending -= 1;
+        j.failed |= !ok;
+        if j.pending == 0 {
+            if j.failed {
+                self.finish(job, false);
             } else {
-                self.lanes[lane].armed = true;
-                self.q
-                    .schedule_at(deadline, Event::LaneDue { lane: lane as u32 });
-                break;
+                j.step += 1;
+                self.run_job(job);
             }
         }
     }
 
-    fn on_timeout(&mut self, id: Id) {
-        let Some(call) = self.calls.get_mut(id) else {
-            return;
+    /// Load shedding: drops a request that waited too long before its first step.
+    fn shed_if_stale(&mut self, id: Id) -> bool {
+        let job = self.jobs.get(id).expect("queued job");
+        let svc = self.replicas[job.replica as usize].service as usize;
+        let Some(limit) = self.s.services[svc].max_queue_time else {
+            return false;
         };
-        if call.abandoned {
-            return;
+        if job.step > 0 || self.now() - job.arrived <= limit {
+            return false;
         }
-        call.abandoned = true;
-        let snapshot = *call;
-        if snapshot.lost {
-            self.calls.remove(id);
+        let job = self.jobs.remove(id).expect("queued job");
+        if job.measured {
+            self.m.services[svc].shed += 1;
         }
-        self.complete(&snapshot, Outcome::TimedOut);
-    }
-
-    /// The caller learns how its call ended.
-    fn complete(&mut self, call: &Call, outcome: Outcome) {
-        let latency = self.now() - call.sent;
-        if call.site != NO_SITE && call.measured {
-            let st = &mut self.m.calls[call.site as usize];
-            match outcome {
-                Outcome::Ok => {
-                    st.ok += 1;
-                    st.latency.record(latency);
-                }
-                Outcome::Failed => st.failed += 1,
-                Outcome::Rejected => st.rejected += 1,
-                Outcome::TimedOut => st.timeouts += 1,
-            }
-        }
-        match call.caller {
-            Caller::Client { workload } => {
-                if call.measured {
-                    let st = &mut self.m.workloads[workload as usize];
-                    match outcome {
-                        Outcome::Ok => {
-                            st.ok += 1;
-                            st.latency.record(latency);
-                        }
-                        Outcome::Failed => st.failed += 1,
-                        Outcome::Rejected => st.rejected += 1,
-                        Outcome::TimedOut => st.timed_out += 1,
-                    }
-                }
-            }
-            Caller::Job(job) => {
-                // The calling job is gone if its replica crashed meanwhile.
-                let Some(j) = self.jobs.get_mut(job) else {
-                    return;
-                };
-                j.pending -= 1;
-                j.failed |= outcome != Outcome::Ok;
-                if j.pending == 0 {
-                    if j.failed {
-                        self.finish(job, false);
-                    } else {
-                        j.step += 1;
-                        self.run_job(job);
-                    }
-                }
-            }
-        }
+        self.replicas[job.replica as usize].outstanding -= 1;
+        self.answer(job.call, Outcome::Rejected);
+        true
     }
 
     fn take_worker(&mut self, r: u32) {
@@ -744,9 +616,13 @@ impl<'s> World<'s> {
         self.services[svc].busy += 1;
     }
 
-    /// Frees a worker; the first waiting job, if any, takes it over.
+    /// Frees a worker; the first waiting job, if any, takes it over. A new
+    /// request that waited longer than `max_queue_time` is shed instead.
     fn release_worker(&mut self, r: u32) {
-        if let Some(next) = self.replicas[r as usize].queue.pop_front() {
+        while let Some(next) = self.replicas[r as usize].queue.pop_front() {
+            if self.shed_if_stale(next) {
+                continue;
+            }
             self.job_mut(next).has_worker = true;
             self.run_job(next);
             return;
@@ -792,7 +668,7 @@ impl<'s> World<'s> {
                 self.m.endpoints[job.endpoint as usize].failed += 1;
             }
             if notify {
-                self.answer(job.call, Outcome::Failed);
+                self.answer(job.call, Outcome::ConnectFailure);
             } else {
                 self.lose(job.call);
             }
@@ -809,43 +685,18 @@ impl<'s> World<'s> {
         for svc in 0..self.services.len() {
             self.integrate(svc);
         }
-        for call in self.calls.iter() {
-            if let (Caller::Client { workload }, true, false) =
-                (call.caller, call.measured, call.abandoned)
-            {
+        for l in self.logicals.iter() {
+            if let (Caller::Client { workload }, true) = (l.caller(), l.measured()) {
                 self.m.workloads[workload as usize].in_flight += 1;
+            }
+        }
+        for call in self.calls.iter() {
+            if call.site != NO_SITE && call.measured && !call.abandoned {
+                self.m.calls[call.site as usize].in_flight += 1;
             }
         }
         self.m.events_processed = self.q.events_processed();
         self.m.end = self.end;
         RunOutput { collector: self.m }
     }
-}
-
-/// One lane per distinct timeout value of the scenario, sorted by value.
-fn timeout_lanes(s: &Scenario) -> Vec<TimeoutLane> {
-    let from_steps = s
-        .endpoints
-        .iter()
-        .flat_map(|e| &e.steps)
-        .flat_map(|step| match step {
-            Step::Calls(specs) => specs.iter().filter_map(|c| c.timeout).collect(),
-            Step::Work(_) => Vec::new(),
-        });
-    let mut values: Vec<Time> = s
-        .workloads
-        .iter()
-        .filter_map(|w| w.timeout)
-        .chain(from_steps)
-        .collect();
-    values.sort_unstable();
-    values.dedup();
-    values
-        .into_iter()
-        .map(|timeout| TimeoutLane {
-            timeout,
-            deadlines: VecDeque::new(),
-            armed: false,
-        })
-        .collect()
 }

@@ -12,6 +12,7 @@ pub mod dist;
 pub mod error;
 pub mod node;
 pub mod overrides;
+pub mod policy;
 pub mod raw;
 pub mod resolve;
 pub mod spec;

@@ -153,10 +153,14 @@ pub struct RawDefaults {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCallPolicy {
+    /// Each attempt's timeout.
     pub timeout: Option<Duration>,
-    pub retry: Option<NotYet>,
-    pub circuit_breaker: Option<NotYet>,
-    pub propagate_deadline: Option<NotYet>,
+    /// The whole call's deadline, all attempts and waits included (Envoy's route timeout).
+    pub deadline: Option<Duration>,
+    pub retry: Option<RawRetry>,
+    pub circuit_breaker: Option<RawBreaker>,
+    /// The callee gets the caller's remaining time and abandons work past it.
+    pub propagate_deadline: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -174,11 +178,13 @@ pub struct RawService {
     pub load_balancer: Option<LoadBalancer>,
     pub endpoints: Option<IndexMap<String, RawEndpoint>>,
     pub autoscale: Option<RawAutoscale>,
-    pub outlier_detection: Option<NotYet>,
+    /// Envoy outlier detection: callers eject a replica after consecutive failures.
+    pub outlier_detection: Option<RawOutlier>,
     pub consumes: Option<NotYet>,
     /// Whether callers prefer replicas in their own data center (default prefer_local).
     pub locality: Option<Locality>,
-    pub max_queue_time: Option<NotYet>,
+    /// A request that waited longer than this for a worker is dropped (load shedding).
+    pub max_queue_time: Option<Duration>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -198,14 +204,17 @@ pub struct RawStep {
     /// Calls made at once; the step ends when all have answered.
     pub parallel: Option<Vec<RawStep>>,
     pub publish: Option<NotYet>,
-    /// The call's timeout (default: `defaults.call.timeout`, else none).
+    /// Each attempt's timeout (default: `defaults.call.timeout`, else none).
     pub timeout: Option<Duration>,
+    /// The whole call's deadline, retries included (default: `defaults.call.deadline`).
+    pub deadline: Option<Duration>,
     /// Parallel copies of the call, each to a replica (default 1).
     pub fanout: Option<u32>,
-    pub hedge: Option<NotYet>,
-    pub retry: Option<NotYet>,
-    pub circuit_breaker: Option<NotYet>,
-    pub propagate_deadline: Option<NotYet>,
+    /// Send a backup copy if no answer by `after` (up to `max` copies).
+    pub hedge: Option<RawHedge>,
+    pub retry: Option<RawRetry>,
+    pub circuit_breaker: Option<RawBreaker>,
+    pub propagate_deadline: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -349,4 +358,94 @@ pub struct RawFailure {
     /// Everything placed in this data center is down and unreachable.
     pub datacenter_down: Option<String>,
     pub broker_node: Option<NotYet>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    None,
+    /// uniform(0, wait)
+    Full,
+    /// wait/2 + uniform(0, wait/2)
+    Equal,
+    /// min(max_wait, uniform(wait_duration, 3 × previous wait))
+    Decorrelated,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryOn {
+    Timeout,
+    ConnectFailure,
+    #[serde(rename = "5xx")]
+    ServerError,
+    Rejected,
+}
+
+/// Resilience4j Retry, with Envoy's retry_on and retry budget.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    /// Attempts in all, the first included (default 3).
+    pub max_attempts: Option<u32>,
+    /// Wait before the first retry (default 500ms).
+    pub wait_duration: Option<Duration>,
+    /// Each further wait is the previous × this (default 1: fixed waits).
+    pub backoff_multiplier: Option<f64>,
+    /// Cap on a wait (default: none).
+    pub max_wait_duration: Option<Duration>,
+    /// Default none.
+    pub jitter: Option<Jitter>,
+    /// What is retried (default: all four).
+    pub retry_on: Option<Vec<RetryOn>>,
+    /// Retries in progress at most this share of active requests (at least 3), as Envoy.
+    pub budget: Option<Fraction>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowType {
+    CountBased,
+    TimeBased,
+}
+
+/// Resilience4j CircuitBreaker (defaults are Resilience4j's).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreaker {
+    pub sliding_window_type: Option<WindowType>,
+    /// Calls (count_based, default 100) or seconds (time_based).
+    pub sliding_window_size: Option<u32>,
+    /// Default 100.
+    pub minimum_number_of_calls: Option<u32>,
+    /// Default 50%.
+    pub failure_rate_threshold: Option<Fraction>,
+    /// Default 100%.
+    pub slow_call_rate_threshold: Option<Fraction>,
+    /// Default 60s.
+    pub slow_call_duration_threshold: Option<Duration>,
+    /// Default 60s.
+    pub wait_duration_in_open_state: Option<Duration>,
+    /// Default 10.
+    pub permitted_number_of_calls_in_half_open_state: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHedge {
+    pub after: Duration,
+    /// Backup copies at most (default 1).
+    pub max: Option<u32>,
+}
+
+/// Envoy outlier detection for this service's replicas.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutlier {
+    /// Default 5.
+    pub consecutive_5xx: Option<u32>,
+    /// Default 30s; the n-th ejection of a replica lasts n × this.
+    pub base_ejection_time: Option<Duration>,
+    /// Default 10%.
+    pub max_ejection_percent: Option<Fraction>,
 }

@@ -10,11 +10,10 @@ use super::error::Problem;
 use super::node::YamlPath;
 use super::raw::{self, ArrivalKind, LoadBalancer, Locality, RawScenario, RawStep, Threading};
 use super::spec::*;
-use super::topology;
 use super::units::{self, Bad};
+use super::{policy, topology};
 use crate::engine::time::{HOUR, MILLISECOND, SECOND, Time};
 
-const RESILIENCE_ISSUE: &str = "resilience patterns (issue #4)";
 const EVENTS_ISSUE: &str = "event-driven communication (issue #5)";
 
 /// Sizes beyond these would exhaust memory or time; they are refused at load.
@@ -150,27 +149,16 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
             .as_ref()
             .and_then(|d| r.dist(&d.0, &p.key("within_dc")))
     });
-    let default_timeout = raw
-        .defaults
-        .as_ref()
-        .and_then(|d| d.call.as_ref())
-        .and_then(|c| {
-            let p = root.key("defaults").key("call");
-            let resilience = [
-                ("retry", c.retry.is_some()),
-                ("circuit_breaker", c.circuit_breaker.is_some()),
-                ("propagate_deadline", c.propagate_deadline.is_some()),
-            ];
-            r.not_yet(&p, &resilience, RESILIENCE_ISSUE);
-            c.timeout
-                .as_ref()
-                .and_then(|t| r.duration(&t.0, &p.key("timeout")))
-        });
+    let defaults_path = root.key("defaults").key("call");
+    let defaults = policy::Keys::defaults(
+        raw.defaults.as_ref().and_then(|d| d.call.as_ref()),
+        &defaults_path,
+    );
     let links = topology::links(r, raw, root, &datacenters);
     let discovery = topology::discovery(r, raw, root);
     let mut world = World::default();
     services(r, raw, root, &datacenters, &mut world);
-    steps(r, raw, root, default_timeout, &mut world);
+    steps(r, raw, root, &defaults, &mut world);
     if check_cycles(r, &world, root) {
         check_call_volume(r, &world);
     }
@@ -198,6 +186,7 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         services: world.services,
         endpoints: world.endpoints,
         call_sites: world.sites,
+        policies: world.policies,
         workloads,
         gateway,
     }
@@ -213,6 +202,7 @@ struct World {
     endpoint_index: Vec<IndexMap<String, usize>>,
     /// YAML path of each call, by (endpoint, step, call) for cycle reports.
     call_paths: Vec<(usize, usize, YamlPath)>,
+    policies: Vec<CallPolicy>,
 }
 
 fn slo(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Slo {
@@ -367,11 +357,11 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
                 "'gateway' names the gateway block; a service cannot have that name too",
             ));
         }
-        let resilience = [
-            ("outlier_detection", s.outlier_detection.is_some()),
-            ("max_queue_time", s.max_queue_time.is_some()),
-        ];
-        r.not_yet(&p, &resilience, RESILIENCE_ISSUE);
+        let outlier = policy::outlier(r, s.outlier_detection.as_ref(), &p.key("outlier_detection"));
+        let max_queue_time = s
+            .max_queue_time
+            .as_ref()
+            .and_then(|t| r.duration(&t.0, &p.key("max_queue_time")));
         r.not_yet(&p, &[("consumes", s.consumes.is_some())], EVENTS_ISSUE);
         let placement = placement(r, s.replicas.as_ref(), dcs, &p.key("replicas"));
         let concurrency = r.bounded(
@@ -409,6 +399,8 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
             load_balancer: s.load_balancer.unwrap_or(LoadBalancer::RoundRobin),
             locality: s.locality.unwrap_or(Locality::PreferLocal),
             autoscale,
+            outlier,
+            max_queue_time,
             endpoints: eps.values().copied().collect(),
         });
         w.endpoint_index.push(eps);
@@ -498,7 +490,7 @@ fn steps(
     r: &mut Resolver,
     raw: &RawScenario,
     root: &YamlPath,
-    default_timeout: Option<Time>,
+    defaults: &policy::Keys,
     w: &mut World,
 ) {
     for (si, (sname, s)) in raw.services.iter().enumerate() {
@@ -519,7 +511,7 @@ fn steps(
             }
             let mut steps = Vec::new();
             for (i, step) in e.steps.iter().enumerate() {
-                if let Some(st) = one_step(r, w, step, &p.index(i), si, ei, default_timeout, true) {
+                if let Some(st) = one_step(r, w, step, &p.index(i), si, ei, defaults, true) {
                     steps.push(st);
                 }
             }
@@ -536,17 +528,10 @@ fn one_step(
     p: &YamlPath,
     svc: usize,
     ep: usize,
-    default_timeout: Option<Time>,
+    defaults: &policy::Keys,
     top: bool,
 ) -> Option<Step> {
     r.not_yet(p, &[("publish", s.publish.is_some())], EVENTS_ISSUE);
-    let resilience = [
-        ("hedge", s.hedge.is_some()),
-        ("retry", s.retry.is_some()),
-        ("circuit_breaker", s.circuit_breaker.is_some()),
-        ("propagate_deadline", s.propagate_deadline.is_some()),
-    ];
-    r.not_yet(p, &resilience, RESILIENCE_ISSUE);
     let kinds = [
         s.work.is_some(),
         s.call.is_some(),
@@ -565,11 +550,22 @@ fn one_step(
         );
         return None;
     }
-    if s.call.is_none() && (s.timeout.is_some() || s.fanout.is_some()) {
-        r.push(Problem::new(
-            p.clone(),
-            "timeout and fanout belong to a call step",
-        ));
+    let call_keys = [
+        ("timeout", s.timeout.is_some()),
+        ("deadline", s.deadline.is_some()),
+        ("fanout", s.fanout.is_some()),
+        ("hedge", s.hedge.is_some()),
+        ("retry", s.retry.is_some()),
+        ("circuit_breaker", s.circuit_breaker.is_some()),
+        ("propagate_deadline", s.propagate_deadline.is_some()),
+    ];
+    if s.call.is_none() {
+        for (key, _) in call_keys.iter().filter(|(_, present)| *present) {
+            r.push(
+                Problem::new(p.key(key), format!("'{key}' belongs to a call step"))
+                    .expected("it next to a call: {call: service.endpoint, ...}"),
+            );
+        }
     }
     if let Some(d) = &s.work {
         if !top {
@@ -597,7 +593,7 @@ fn one_step(
                 &p.key("parallel").index(i),
                 svc,
                 ep,
-                default_timeout,
+                defaults,
                 false,
             ) {
                 calls.append(&mut c);
@@ -607,17 +603,15 @@ fn one_step(
     }
     let text = s.call.as_ref()?;
     let target = target(r, w, text, &p.key("call"))?;
-    let timeout = match &s.timeout {
-        Some(t) => r.duration(&t.0, &p.key("timeout")),
-        None => default_timeout,
-    };
+    let policy = policy::resolve(r, &policy::Keys::step(s, p, defaults));
+    w.policies.push(policy);
     let fanout = r.bounded(s.fanout, 1, 1, limits::FANOUT, &p.key("fanout"));
     w.call_paths.push((ep, target, p.key("call")));
     let site = site(w, svc, target);
     Some(Step::Calls(vec![CallSpec {
         site,
         target,
-        timeout,
+        policy: w.policies.len() - 1,
         fanout,
     }]))
 }
@@ -753,10 +747,14 @@ fn gateway(
         }
         let site = site_for_gateway(w, index, target, load_balancer);
         let mut steps: Vec<Step> = overhead.iter().cloned().map(Step::Work).collect();
+        w.policies.push(CallPolicy {
+            timeout,
+            ..CallPolicy::default()
+        });
         steps.push(Step::Calls(vec![CallSpec {
             site,
             target,
-            timeout,
+            policy: w.policies.len() - 1,
             fanout: 1,
         }]));
         eps.insert(wl.target.clone(), w.endpoints.len());
@@ -775,6 +773,8 @@ fn gateway(
         load_balancer,
         locality: Locality::PreferLocal,
         autoscale: None,
+        outlier: None,
+        max_queue_time: None,
         endpoints: eps.values().copied().collect(),
     });
     w.endpoint_index.push(eps);

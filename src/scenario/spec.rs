@@ -28,6 +28,8 @@ pub struct Scenario {
     pub endpoints: Vec<Endpoint>,
     /// Distinct (caller, callee endpoint) pairs, for per-call metrics.
     pub call_sites: Vec<CallSite>,
+    /// One per call step (and gateway route), indexed by `CallSpec::policy`.
+    pub policies: Vec<CallPolicy>,
     pub workloads: Vec<Workload>,
     /// Index of the gateway in `services`.
     pub gateway: Option<usize>,
@@ -58,6 +60,8 @@ pub struct Service {
     pub load_balancer: LoadBalancer,
     pub locality: Locality,
     pub autoscale: Option<Autoscale>,
+    pub outlier: Option<Outlier>,
+    pub max_queue_time: Option<Time>,
     pub endpoints: Vec<usize>,
 }
 
@@ -97,7 +101,8 @@ pub struct CallSpec {
     pub site: usize,
     /// Callee endpoint.
     pub target: usize,
-    pub timeout: Option<Time>,
+    /// Index into `policies`.
+    pub policy: usize,
     /// Parallel copies, each to a replica chosen by the site's load balancer.
     pub fanout: u32,
 }
@@ -281,4 +286,69 @@ pub enum FailureKind {
     DatacenterDown {
         dc: usize,
     },
+}
+
+/// How a call step calls: timeouts, retries, breaker, hedging, deadline propagation.
+#[derive(Clone, Debug, Default)]
+pub struct CallPolicy {
+    /// Each attempt's timeout.
+    pub timeout: Option<Time>,
+    /// The whole call's deadline, attempts and waits included.
+    pub deadline: Option<Time>,
+    pub retry: Option<Retry>,
+    pub breaker: Option<Breaker>,
+    pub hedge: Option<Hedge>,
+    pub propagate_deadline: bool,
+}
+
+pub use super::raw::Jitter;
+
+/// Resilience4j Retry with Envoy's retry_on and budget.
+#[derive(Clone, Debug)]
+pub struct Retry {
+    pub max_attempts: u32,
+    pub wait: Time,
+    pub multiplier: f64,
+    pub max_wait: Time,
+    pub jitter: Jitter,
+    pub on_timeout: bool,
+    pub on_connect_failure: bool,
+    pub on_server_error: bool,
+    pub on_rejected: bool,
+    /// Retries in progress ≤ max(3, budget × active attempts).
+    pub budget: Option<f64>,
+}
+
+/// Resilience4j CircuitBreaker.
+#[derive(Clone, Debug)]
+pub struct Breaker {
+    pub window: BreakerWindow,
+    pub minimum_calls: u32,
+    pub failure_threshold: f64,
+    pub slow_threshold: f64,
+    pub slow_duration: Time,
+    pub wait_open: Time,
+    pub half_open_calls: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum BreakerWindow {
+    /// The last N calls.
+    Count(u32),
+    /// The calls of the last N seconds.
+    Time(u32),
+}
+
+#[derive(Clone, Debug)]
+pub struct Hedge {
+    pub after: Time,
+    pub max: u32,
+}
+
+/// Envoy outlier detection.
+#[derive(Clone, Debug)]
+pub struct Outlier {
+    pub consecutive: u32,
+    pub base_ejection: Time,
+    pub max_percent: f64,
 }

@@ -285,9 +285,9 @@ fn unreadable_file_and_bad_flag() {
 fn not_yet_simulated_features_are_refused_not_ignored() {
     let e = bad(
         "          - call: inventory.reserve",
-        "          - call: inventory.reserve\n            retry: {max_attempts: 3}",
+        "          - call: inventory.reserve\n          - publish: order-placed",
     );
-    names_line_and_path(&e, 15, "services.orders.endpoints.place.steps[1].retry");
+    names_line_and_path(&e, 15, "services.orders.endpoints.place.steps[2].publish");
     assert!(e.contains("not simulated by this version"), "{e}");
 }
 

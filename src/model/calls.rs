@@ -1,0 +1,585 @@
+//! Calls: what a caller asked for (a *logical* call) and the *attempts* that
+//! carry it — the first, retries after a back-off, hedged copies.
+//!
+//! A logical call ends once: with the first successful attempt, with a failure
+//! no policy retries, or at its deadline. Attempts live on until their answer
+//! or their own timeout, so the callee's work and every attempt are counted
+//! even when nobody waits for them any more (a hedge that lost, an attempt past
+//! the deadline). Answers to jobs are always events; see [`super::world`].
+//!
+//! Per-attempt timeouts with one fixed value share a FIFO lane (deadlines
+//! arrive in order, one pending event per lane); timeouts cut short by a
+//! propagated deadline, and call deadlines, are ordinary events.
+
+use std::collections::VecDeque;
+
+use rand::RngExt;
+
+use super::breaker::BreakerState;
+use super::world::{Event, World};
+use crate::engine::{Id, Stream, Time, stream};
+use crate::scenario::spec::{CallPolicy, Jitter, LoadBalancer, Retry, Scenario, Step};
+
+/// How an attempt ended, as the caller sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// The callee failed (a 5xx).
+    ServerError,
+    /// The replica was down, or the caller's view had none.
+    ConnectFailure,
+    /// The callee's queue was full, or it shed the request.
+    Rejected,
+    TimedOut,
+    /// The caller's circuit breaker refused the call (never sent).
+    ShortCircuited,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Caller {
+    Client { workload: u32 },
+    Job(Id),
+}
+
+pub(super) const NO_SITE: u32 = u32::MAX;
+pub(super) const NO_REPLICA: u32 = u32::MAX;
+pub(super) const NO_POLICY: u32 = u32::MAX;
+/// No deadline.
+pub(super) const NEVER: Time = Time::MAX;
+
+/// What the caller waits for.
+pub(super) struct Logical {
+    caller: Caller,
+    target: u32,
+    site: u32,
+    policy: u32,
+    balancer: LoadBalancer,
+    from_dc: u16,
+    first_sent: Time,
+    measured: bool,
+    /// Attempts in sequence (the first and the retries), hedged copies.
+    tries: u16,
+    hedges: u16,
+    in_flight: u16,
+    prev_wait: Time,
+    /// When the whole call gives up (its own deadline or the calling job's).
+    deadline: Time,
+    /// Per-attempt timeout of a client request (clients have no policy).
+    client_timeout: Option<Time>,
+}
+
+impl Logical {
+    pub fn caller(&self) -> Caller {
+        self.caller
+    }
+    pub fn measured(&self) -> bool {
+        self.measured
+    }
+}
+
+/// One attempt on the wire.
+#[derive(Clone, Copy)]
+pub(super) struct Call {
+    pub logical: Id,
+    pub target: u32,
+    pub site: u32,
+    pub policy: u32,
+    /// The replica chosen, or NO_REPLICA when the caller's view had none.
+    pub replica: u32,
+    pub from_dc: u16,
+    pub sent: Time,
+    pub measured: bool,
+    /// A retry (not the first attempt nor a hedge), for the retry budget.
+    pub retry: bool,
+    /// The deadline handed to the callee (NEVER unless propagated).
+    pub deadline: Time,
+    /// The attempt timed out; its answer, when it comes, is dropped.
+    pub abandoned: bool,
+    /// The request or its answer was lost in the network: no answer will come.
+    pub lost: bool,
+}
+
+/// Per-policy state: retry budget counts, breaker, back-off randomness.
+pub(super) struct PolicyState {
+    active_attempts: u32,
+    active_retries: u32,
+    pub breaker: Option<BreakerState>,
+    backoff_rng: Stream,
+}
+
+pub(super) struct TimeoutLane {
+    pub timeout: Time,
+    pub deadlines: VecDeque<(Time, Id)>,
+    pub armed: bool,
+}
+
+/// Lanes for every fixed per-attempt timeout of the scenario, sorted by value.
+pub(super) fn timeout_lanes(s: &Scenario) -> Vec<TimeoutLane> {
+    let from_steps = s
+        .endpoints
+        .iter()
+        .flat_map(|e| &e.steps)
+        .flat_map(|step| match step {
+            Step::Calls(specs) => specs
+                .iter()
+                .filter_map(|c| s.policies[c.policy].timeout)
+                .collect(),
+            Step::Work(_) => Vec::new(),
+        });
+    let mut values: Vec<Time> = s
+        .workloads
+        .iter()
+        .filter_map(|w| w.timeout)
+        .chain(from_steps)
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    values
+        .into_iter()
+        .map(|timeout| TimeoutLane {
+            timeout,
+            deadlines: VecDeque::new(),
+            armed: false,
+        })
+        .collect()
+}
+
+pub(super) fn policy_states(s: &Scenario, seed: u64) -> Vec<PolicyState> {
+    s.policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PolicyState {
+            active_attempts: 0,
+            active_retries: 0,
+            breaker: p.breaker.as_ref().map(BreakerState::new),
+            backoff_rng: stream(seed, &format!("policy/{i}/backoff")),
+        })
+        .collect()
+}
+
+/// The n-th retry's base wait: wait × multiplier^(n−1), capped.
+pub fn base_wait(r: &Retry, n: u16) -> f64 {
+    let base = r.wait as f64 * r.multiplier.powi(i32::from(n) - 1);
+    base.min(r.max_wait as f64)
+}
+
+/// The wait before retry `n` under the policy's jitter (AWS "Exponential Backoff and Jitter").
+pub fn backoff(r: &Retry, n: u16, prev: Time, rng: &mut Stream) -> Time {
+    let base = base_wait(r, n);
+    let u: f64 = rng.random();
+    let wait = match r.jitter {
+        Jitter::None => base,
+        Jitter::Full => u * base,
+        Jitter::Equal => base / 2.0 + u * base / 2.0,
+        Jitter::Decorrelated => {
+            let lo = r.wait as f64;
+            let hi = (prev.max(r.wait) as f64 * 3.0).max(lo);
+            (lo + u * (hi - lo)).min(r.max_wait as f64)
+        }
+    };
+    crate::engine::time::from_nanos_f64(wait)
+}
+
+impl<'s> World<'s> {
+    fn policy(&self, p: u32) -> Option<&'s CallPolicy> {
+        let s = self.s;
+        (p != NO_POLICY).then(|| &s.policies[p as usize])
+    }
+
+    /// A caller starts a call. `inherited` is the calling job's deadline, if any.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_call(
+        &mut self,
+        caller: Caller,
+        from_dc: u16,
+        target: u32,
+        site: u32,
+        policy: u32,
+        balancer: LoadBalancer,
+        measured: bool,
+        inherited: Time,
+        client_timeout: Option<Time>,
+    ) {
+        let now = self.now();
+        let own = self
+            .policy(policy)
+            .and_then(|p| p.deadline)
+            .map_or(NEVER, |d| now.saturating_add(d));
+        let deadline = own.min(inherited);
+        let logical = self.logicals.insert(Logical {
+            caller,
+            target,
+            site,
+            policy,
+            balancer,
+            from_dc,
+            first_sent: now,
+            measured,
+            tries: 0,
+            hedges: 0,
+            in_flight: 0,
+            prev_wait: 0,
+            deadline,
+            client_timeout,
+        });
+        if deadline != NEVER {
+            self.q
+                .schedule_at(deadline, Event::CallDeadline { logical });
+        }
+        if let Some(h) = self.policy(policy).and_then(|p| p.hedge.clone()) {
+            self.q.schedule_in(h.after, Event::Hedge { logical });
+        }
+        self.launch(logical, false, false);
+    }
+
+    /// Sends one attempt of a logical call, unless its breaker refuses.
+    fn launch(&mut self, id: Id, retry: bool, hedge: bool) {
+        let now = self.now();
+        let l = self.logicals.get_mut(id).expect("live logical call");
+        let (policy, site, measured) = (l.policy, l.site, l.measured);
+        if let Some(b) = self
+            .policies
+            .get_mut(policy as usize)
+            .and_then(|p| p.breaker.as_mut())
+            && !b.permit(now)
+        {
+            if retry {
+                self.policies[policy as usize].active_retries -= 1;
+            }
+            if measured && site != NO_SITE {
+                self.m.calls[site as usize].short_circuited += 1;
+            }
+            if l.in_flight == 0 {
+                self.finish_logical(id, Outcome::ShortCircuited);
+            }
+            return;
+        }
+        if hedge {
+            l.hedges += 1;
+        } else {
+            l.tries += 1;
+        }
+        l.in_flight += 1;
+        let (target, from_dc, balancer, ldeadline) = (l.target, l.from_dc, l.balancer, l.deadline);
+        let per_try = match self.policy(policy) {
+            Some(p) => p.timeout,
+            None => self.logicals.get(id).and_then(|l| l.client_timeout),
+        };
+        let propagate = self.policy(policy).is_some_and(|p| p.propagate_deadline);
+        let try_deadline = per_try
+            .map_or(NEVER, |t| now.saturating_add(t))
+            .min(ldeadline);
+        if site != NO_SITE && measured {
+            let st = &mut self.m.calls[site as usize];
+            st.attempts += 1;
+            st.retries += u64::from(retry);
+            st.hedges += u64::from(hedge);
+        }
+        if let Some(p) = self.policies.get_mut(policy as usize) {
+            p.active_attempts += 1;
+        }
+        let svc = self.s.endpoints[target as usize].service;
+        let replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
+        let call = self.calls.insert(Call {
+            logical: id,
+            target,
+            site,
+            policy,
+            replica,
+            from_dc,
+            sent: now,
+            measured,
+            retry,
+            deadline: if propagate { try_deadline } else { NEVER },
+            abandoned: false,
+            lost: false,
+        });
+        match per_try {
+            // The policy's own timeout, not cut short by a deadline: its lane.
+            Some(t) if now.saturating_add(t) <= ldeadline => self.arm_timeout(t, call),
+            _ if try_deadline != NEVER => self
+                .q
+                .schedule_at(try_deadline, Event::AttemptTimeout { call }),
+            _ => {}
+        }
+        if replica == NO_REPLICA {
+            // No healthy replica in the caller's view: fails at once (Envoy's 503).
+            self.count_connection_failure(svc, measured);
+            self.answer(call, Outcome::ConnectFailure);
+            return;
+        }
+        let to = self.replicas[replica as usize].dc;
+        match self.net.request_hop(from_dc, to) {
+            Some(0) => self.deliver(call),
+            Some(d) => self.q.schedule_in(d, Event::Deliver { call }),
+            None => self.lose(call),
+        }
+    }
+
+    /// Sends an answer back from the call's replica to the caller's data center.
+    /// Answers to jobs are always events; an answer to a client that takes no
+    /// time is recorded at once. A lost answer leaves the caller to its timeout.
+    pub fn answer(&mut self, id: Id, outcome: Outcome) {
+        let Some(call) = self.calls.get(id) else {
+            return;
+        };
+        let from = match call.replica {
+            NO_REPLICA => call.from_dc,
+            r => self.replicas[r as usize].dc,
+        };
+        let to_client = self.is_client(call.logical);
+        match self.net.answer_hop(from, call.from_dc) {
+            Some(0) if to_client => self.on_answer(id, outcome),
+            Some(d) => self.q.schedule_in(d, Event::Answer { call: id, outcome }),
+            None => self.lose(id),
+        }
+    }
+
+    fn is_client(&self, logical: Id) -> bool {
+        self.logicals
+            .get(logical)
+            .is_some_and(|l| matches!(l.caller, Caller::Client { .. }))
+    }
+
+    /// No answer will come for this attempt: a timed-out one is freed now, any
+    /// other waits for its timeout (or stays in flight if it has none).
+    pub fn lose(&mut self, id: Id) {
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        if call.abandoned {
+            self.calls.remove(id);
+        } else {
+            call.lost = true;
+        }
+    }
+
+    pub(super) fn on_answer(&mut self, id: Id, outcome: Outcome) {
+        let Some(call) = self.calls.remove(id) else {
+            return;
+        };
+        if !call.abandoned {
+            self.attempt_done(&call, outcome);
+        }
+    }
+
+    /// Registers an attempt's deadline `timeout` from now in the lane of that timeout.
+    fn arm_timeout(&mut self, timeout: Time, call: Id) {
+        let lane = self
+            .lanes
+            .binary_search_by_key(&timeout, |l| l.timeout)
+            .expect("every timeout of the scenario has a lane");
+        let deadline = self.now().saturating_add(timeout);
+        let l = &mut self.lanes[lane];
+        l.deadlines.push_back((deadline, call));
+        if !l.armed {
+            l.armed = true;
+            self.q
+                .schedule_at(deadline, Event::LaneDue { lane: lane as u32 });
+        }
+    }
+
+    /// Times out every attempt of the lane whose deadline has come, then re-arms
+    /// the lane at its first deadline that still has a live attempt.
+    pub(super) fn on_lane_due(&mut self, lane: u32) {
+        let now = self.now();
+        let lane = lane as usize;
+        self.lanes[lane].armed = false;
+        while let Some(&(deadline, call)) = self.lanes[lane].deadlines.front() {
+            if deadline <= now {
+                self.lanes[lane].deadlines.pop_front();
+                self.on_attempt_timeout(call);
+            } else if self.calls.get(call).is_none_or(|c| c.abandoned) {
+                self.lanes[lane].deadlines.pop_front();
+            } else {
+                self.lanes[lane].armed = true;
+                self.q
+                    .schedule_at(deadline, Event::LaneDue { lane: lane as u32 });
+                break;
+            }
+        }
+    }
+
+    pub(super) fn on_attempt_timeout(&mut self, id: Id) {
+        let Some(call) = self.calls.get_mut(id) else {
+            return;
+        };
+        if call.abandoned {
+            return;
+        }
+        call.abandoned = true;
+        let snapshot = *call;
+        if snapshot.lost {
+            self.calls.remove(id);
+        }
+        self.attempt_done(&snapshot, Outcome::TimedOut);
+    }
+
+    /// An attempt has ended: count it, tell the breaker and outlier detection,
+    /// then end the logical call, retry it, or wait for its other attempts.
+    fn attempt_done(&mut self, call: &Call, outcome: Outcome) {
+        let now = self.now();
+        if call.site != NO_SITE && call.measured {
+            let st = &mut self.m.calls[call.site as usize];
+            match outcome {
+                Outcome::Ok => st.ok += 1,
+                Outcome::ServerError | Outcome::ConnectFailure | Outcome::ShortCircuited => {
+                    st.failed += 1
+                }
+                Outcome::Rejected => st.rejected += 1,
+                Outcome::TimedOut => st.timeouts += 1,
+            }
+        }
+        if let Some(p) = self.policies.get_mut(call.policy as usize) {
+            p.active_attempts -= 1;
+            if call.retry {
+                p.active_retries -= 1;
+            }
+            if let Some(b) = p.breaker.as_mut()
+                && let Some(state) = b.record(now, outcome != Outcome::Ok, now - call.sent)
+            {
+                let site = call.site as usize;
+                let opened = state == super::breaker::State::Open;
+                self.m.calls[site].breaker_opened += u64::from(opened && call.measured);
+                self.m.calls[site].record_transition(now, state.name());
+            }
+        }
+        if call.replica != NO_REPLICA {
+            self.outlier_record(call.replica, outcome == Outcome::Ok);
+        }
+        let Some(l) = self.logicals.get_mut(call.logical) else {
+            // The caller stopped waiting (deadline, or another attempt won).
+            if outcome == Outcome::Ok && call.site != NO_SITE && call.measured {
+                self.m.calls[call.site as usize].wasted += 1;
+            }
+            return;
+        };
+        l.in_flight -= 1;
+        if outcome == Outcome::Ok {
+            self.finish_logical(call.logical, Outcome::Ok);
+        } else if l.in_flight > 0 {
+            // A hedged copy is still out; it may yet succeed.
+        } else if let Some(wait) = self.retry_wait(call.logical, outcome) {
+            self.q.schedule_in(
+                wait,
+                Event::Retry {
+                    logical: call.logical,
+                    policy: call.policy,
+                },
+            );
+        } else {
+            self.finish_logical(call.logical, outcome);
+        }
+    }
+
+    /// The wait before the next attempt, if the policy retries this outcome now.
+    fn retry_wait(&mut self, id: Id, outcome: Outcome) -> Option<Time> {
+        let now = self.now();
+        let l = self.logicals.get(id)?;
+        let r = self.policy(l.policy)?.retry.as_ref()?;
+        let retryable = match outcome {
+            Outcome::TimedOut => r.on_timeout,
+            Outcome::ConnectFailure => r.on_connect_failure,
+            Outcome::ServerError => r.on_server_error,
+            Outcome::Rejected => r.on_rejected,
+            Outcome::Ok | Outcome::ShortCircuited => false,
+        };
+        if !retryable || u32::from(l.tries) >= r.max_attempts {
+            return None;
+        }
+        let (policy, tries, prev, deadline) = (l.policy as usize, l.tries, l.prev_wait, l.deadline);
+        let state = &mut self.policies[policy];
+        if let Some(budget) = r.budget {
+            let allowed = (budget * f64::from(state.active_attempts)).max(3.0);
+            if f64::from(state.active_retries) >= allowed {
+                if let Some(site) = self.logicals.get(id).filter(|l| l.measured).map(|l| l.site) {
+                    self.m.calls[site as usize].budget_exhausted += 1;
+                }
+                return None;
+            }
+        }
+        let wait = backoff(r, tries, prev, &mut state.backoff_rng);
+        if now.saturating_add(wait) >= deadline {
+            return None;
+        }
+        state.active_retries += 1;
+        let l = self.logicals.get_mut(id).expect("live logical call");
+        l.prev_wait = wait;
+        if l.measured && l.site != NO_SITE {
+            self.m.calls[l.site as usize].record_wait(tries, wait);
+        }
+        Some(wait)
+    }
+
+    /// A back-off has passed: the retry goes out, unless the call ended meanwhile
+    /// (its deadline), in which case the budget forgets the pending retry.
+    pub(super) fn on_retry(&mut self, logical: Id, policy: u32) {
+        if self.logicals.get(logical).is_some() {
+            self.launch(logical, true, false);
+        } else {
+            self.policies[policy as usize].active_retries -= 1;
+        }
+    }
+
+    pub(super) fn on_hedge(&mut self, logical: Id) {
+        let Some(l) = self.logicals.get(logical) else {
+            return;
+        };
+        let Some(h) = self.policy(l.policy).and_then(|p| p.hedge.clone()) else {
+            return;
+        };
+        if l.in_flight == 0 || u32::from(l.hedges) >= h.max {
+            return;
+        }
+        self.launch(logical, false, true);
+        if self
+            .logicals
+            .get(logical)
+            .is_some_and(|l| u32::from(l.hedges) < h.max)
+        {
+            self.q.schedule_in(h.after, Event::Hedge { logical });
+        }
+    }
+
+    pub(super) fn on_call_deadline(&mut self, logical: Id) {
+        if self.logicals.get(logical).is_some() {
+            if let Some(site) = self
+                .logicals
+                .get(logical)
+                .filter(|l| l.measured && l.site != NO_SITE)
+                .map(|l| l.site)
+            {
+                self.m.calls[site as usize].deadline_exceeded += 1;
+            }
+            self.finish_logical(logical, Outcome::TimedOut);
+        }
+    }
+
+    /// The logical call is decided: record it and tell the caller.
+    fn finish_logical(&mut self, id: Id, outcome: Outcome) {
+        let l = self.logicals.remove(id).expect("live logical call");
+        let latency = self.now() - l.first_sent;
+        if l.site != NO_SITE && l.measured && outcome == Outcome::Ok {
+            self.m.calls[l.site as usize].latency.record(latency);
+        }
+        match l.caller {
+            Caller::Client { workload } => {
+                if l.measured {
+                    let st = &mut self.m.workloads[workload as usize];
+                    match outcome {
+                        Outcome::Ok => {
+                            st.ok += 1;
+                            st.latency.record(latency);
+                        }
+                        Outcome::ServerError
+                        | Outcome::ConnectFailure
+                        | Outcome::ShortCircuited => st.failed += 1,
+                        Outcome::Rejected => st.rejected += 1,
+                        Outcome::TimedOut => st.timed_out += 1,
+                    }
+                }
+            }
+            Caller::Job(job) => self.call_returned(job, outcome == Outcome::Ok),
+        }
+    }
+}
