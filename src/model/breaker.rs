@@ -120,7 +120,6 @@ impl BreakerState {
         true
     }
 
-    #[cfg(test)]
     pub fn state(&self) -> State {
         self.state
     }

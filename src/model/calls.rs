@@ -91,6 +91,8 @@ pub(super) struct Call {
     pub measured: bool,
     /// A retry (not the first attempt nor a hedge), for the retry budget.
     pub retry: bool,
+    /// The caller is a client (its answer may be recorded without an event).
+    pub to_client: bool,
     /// The deadline handed to the callee (NEVER unless propagated).
     pub deadline: Time,
     /// The attempt timed out; its answer, when it comes, is dropped.
@@ -201,8 +203,8 @@ impl<'s> World<'s> {
         client_timeout: Option<Time>,
     ) {
         let now = self.now();
-        let own = self
-            .policy(policy)
+        let pol = self.policy(policy);
+        let own = pol
             .and_then(|p| p.deadline)
             .map_or(NEVER, |d| now.saturating_add(d));
         let deadline = own.min(inherited);
@@ -226,7 +228,7 @@ impl<'s> World<'s> {
             self.q
                 .schedule_at(deadline, Event::CallDeadline { logical });
         }
-        if let Some(h) = self.policy(policy).and_then(|p| p.hedge.clone()) {
+        if let Some(h) = pol.and_then(|p| p.hedge.as_ref()) {
             self.q.schedule_in(h.after, Event::Hedge { logical });
         }
         self.launch(logical, false, false);
@@ -235,25 +237,26 @@ impl<'s> World<'s> {
     /// Sends one attempt of a logical call, unless its breaker refuses.
     fn launch(&mut self, id: Id, retry: bool, hedge: bool) {
         let now = self.now();
-        let l = self.logicals.get_mut(id).expect("live logical call");
+        let l = self.logicals.get(id).expect("live logical call");
         let (policy, site, measured) = (l.policy, l.site, l.measured);
+        let pol = self.policy(policy);
         if let Some(b) = self
             .policies
             .get_mut(policy as usize)
             .and_then(|p| p.breaker.as_mut())
-            && !b.permit(now)
         {
-            if retry {
-                self.policies[policy as usize].active_retries -= 1;
+            let before = b.state();
+            let allowed = b.permit(now);
+            let after = b.state();
+            if after != before && site != NO_SITE {
+                self.m.calls[site as usize].record_transition(now, after.name());
             }
-            if measured && site != NO_SITE {
-                self.m.calls[site as usize].short_circuited += 1;
+            if !allowed {
+                self.short_circuit(id, retry);
+                return;
             }
-            if l.in_flight == 0 {
-                self.finish_logical(id, Outcome::ShortCircuited);
-            }
-            return;
         }
+        let l = self.logicals.get_mut(id).expect("live logical call");
         if hedge {
             l.hedges += 1;
         } else {
@@ -261,11 +264,12 @@ impl<'s> World<'s> {
         }
         l.in_flight += 1;
         let (target, from_dc, balancer, ldeadline) = (l.target, l.from_dc, l.balancer, l.deadline);
-        let per_try = match self.policy(policy) {
+        let to_client = matches!(l.caller, Caller::Client { .. });
+        let per_try = match pol {
             Some(p) => p.timeout,
-            None => self.logicals.get(id).and_then(|l| l.client_timeout),
+            None => l.client_timeout,
         };
-        let propagate = self.policy(policy).is_some_and(|p| p.propagate_deadline);
+        let propagate = pol.is_some_and(|p| p.propagate_deadline);
         let try_deadline = per_try
             .map_or(NEVER, |t| now.saturating_add(t))
             .min(ldeadline);
@@ -290,6 +294,7 @@ impl<'s> World<'s> {
             sent: now,
             measured,
             retry,
+            to_client,
             deadline: if propagate { try_deadline } else { NEVER },
             abandoned: false,
             lost: false,
@@ -316,6 +321,21 @@ impl<'s> World<'s> {
         }
     }
 
+    /// The breaker refused an attempt: it fails fast, never sent, and is not retried.
+    fn short_circuit(&mut self, id: Id, retry: bool) {
+        let l = self.logicals.get(id).expect("live logical call");
+        let (policy, site, measured, in_flight) = (l.policy, l.site, l.measured, l.in_flight);
+        if retry {
+            self.policies[policy as usize].active_retries -= 1;
+        }
+        if measured && site != NO_SITE {
+            self.m.calls[site as usize].short_circuited += 1;
+        }
+        if in_flight == 0 {
+            self.finish_logical(id, Outcome::ShortCircuited);
+        }
+    }
+
     /// Sends an answer back from the call's replica to the caller's data center.
     /// Answers to jobs are always events; an answer to a client that takes no
     /// time is recorded at once. A lost answer leaves the caller to its timeout.
@@ -327,18 +347,12 @@ impl<'s> World<'s> {
             NO_REPLICA => call.from_dc,
             r => self.replicas[r as usize].dc,
         };
-        let to_client = self.is_client(call.logical);
+        let to_client = call.to_client;
         match self.net.answer_hop(from, call.from_dc) {
             Some(0) if to_client => self.on_answer(id, outcome),
             Some(d) => self.q.schedule_in(d, Event::Answer { call: id, outcome }),
             None => self.lose(id),
         }
-    }
-
-    fn is_client(&self, logical: Id) -> bool {
-        self.logicals
-            .get(logical)
-            .is_some_and(|l| matches!(l.caller, Caller::Client { .. }))
     }
 
     /// No answer will come for this attempt: a timed-out one is freed now, any

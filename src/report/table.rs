@@ -89,14 +89,21 @@ pub fn render(s: &Summary) -> String {
     if !s.calls.is_empty() {
         let _ = writeln!(
             o,
-            "\n{:<40} {:>10} {:>8} {:>8} {:>9} {:>10}",
-            "call", "attempts", "failed", "rejected", "timeouts", "p99 ms"
+            "\n{:<40} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10}",
+            "call", "attempts", "retries", "failed", "rejected", "timeouts", "breaker", "p99 ms"
         );
         for (key, c) in &s.calls {
             let _ = writeln!(
                 o,
-                "{:<40} {:>10} {:>8} {:>8} {:>9} {:>10.3}",
-                key, c.attempts, c.failed, c.rejected, c.timeouts, c.latency_ms.p99
+                "{:<40} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10.3}",
+                key,
+                c.attempts,
+                c.retries,
+                c.failed,
+                c.rejected,
+                c.timeouts,
+                c.short_circuited,
+                c.latency_ms.p99
             );
         }
     }

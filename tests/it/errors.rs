@@ -420,3 +420,61 @@ fn bad_autoscale_and_discovery() {
         "{e}"
     );
 }
+
+/// Resilience policies: nonsense values exit 2 with line and path.
+#[test]
+fn bad_resilience_policies() {
+    let cases = [
+        (
+            "retry: {max_attempts: 0}",
+            "steps[1].retry.max_attempts",
+            "out of range",
+        ),
+        (
+            "retry: {wait_duration: -5ms}",
+            "steps[1].retry.wait_duration",
+            "negative",
+        ),
+        (
+            "retry: {backoff_multiplier: 0.5}",
+            "steps[1].retry.backoff_multiplier",
+            "out of range",
+        ),
+        (
+            "retry: {retry_on: [timeout, 4xx]}",
+            "steps[1].retry.retry_on",
+            "unknown variant",
+        ),
+        (
+            "circuit_breaker: {failure_rate_threshold: 150%}",
+            "steps[1].circuit_breaker.failure_rate_threshold",
+            "out of range",
+        ),
+        (
+            "circuit_breaker: {permitted_number_of_calls_in_half_open_state: 0}",
+            "steps[1].circuit_breaker.permitted_number_of_calls_in_half_open_state",
+            "out of range",
+        ),
+        (
+            "hedge: {after: 10ms, max: 0}",
+            "steps[1].hedge.max",
+            "out of range",
+        ),
+        ("hedge: {max: 1}", "steps[1].hedge", "missing key 'after'"),
+    ];
+    for (policy, path, says) in cases {
+        let e = bad(
+            "          - call: inventory.reserve",
+            &format!("          - call: inventory.reserve\n            {policy}"),
+        );
+        names_line_and_path(&e, 15, &format!("services.orders.endpoints.place.{path}"));
+        assert!(e.contains(says), "{policy}: {e}");
+    }
+    let e = bad(
+        "          - work: 2ms",
+        "          - work: 2ms\n            retry: {max_attempts: 2}",
+    );
+    assert!(e.contains("'retry' belongs to a call step"), "{e}");
+    let e = bad("  orders:\n", "  orders:\n    max_queue_time: 5\n");
+    names_line_and_path(&e, 10, "services.orders.max_queue_time");
+}

@@ -5,5 +5,6 @@ mod conservation;
 mod determinism;
 mod errors;
 mod failures;
+mod resilience;
 mod scenarios;
 mod theory;

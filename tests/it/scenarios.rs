@@ -116,3 +116,70 @@ fn autoscale_example_follows_the_ramp() {
         "only up during the ramp: {timeline:?}"
     );
 }
+
+#[test]
+fn retry_storm_collapses_and_shedding_cures_it() {
+    let after_spike = ["warmup=200s", "duration=300s"];
+    let (storm, _) = run(&load_file("retry-storm.yaml", &after_spike));
+    let mut cured = after_spike.to_vec();
+    cured.push("services.backend.max_queue_time=3s");
+    let (shed, _) = run(&load_file("retry-storm.yaml", &cured));
+    let goodput = |s: &meshsim::metrics::Summary| s.workload["users"].ok as f64 / 300.0;
+    assert!(
+        goodput(&storm) < 0.5,
+        "collapsed long after the spike: {}",
+        goodput(&storm)
+    );
+    assert!(goodput(&shed) > 9.0, "recovered: {}", goodput(&shed));
+}
+
+#[test]
+fn cascading_failure_and_its_containment() {
+    let path = format!(
+        "{}/scenarios/cascading-failure.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let (cascade, _) = run(&crate::common::load(&text));
+    let browse = |s: &meshsim::metrics::Summary| {
+        s.workload["browse"].ok as f64 / s.workload["browse"].sent as f64
+    };
+    assert!(
+        browse(&cascade) < 0.7,
+        "browse suffers from a slow payments call: {}",
+        browse(&cascade)
+    );
+    let contained = text.replace(
+        "          - call: payments.charge\n",
+        "          - call: payments.charge\n            timeout: 300ms\n            circuit_breaker: {sliding_window_size: 50, minimum_number_of_calls: 20, slow_call_duration_threshold: 250ms, slow_call_rate_threshold: 50%, wait_duration_in_open_state: 5s}\n",
+    );
+    let (contained, _) = run(&crate::common::load(&contained));
+    assert!(
+        browse(&contained) > 0.999,
+        "browse is protected: {}",
+        browse(&contained)
+    );
+    assert!(contained.calls["api->payments.charge"].breaker_opened > 0);
+}
+
+#[test]
+fn tail_at_scale_hedging_cuts_p99() {
+    let (hedged, _) = run(&load_file("tail-at-scale.yaml", &["duration=60s"]));
+    let (plain, _) = run(&load_file(
+        "tail-at-scale.yaml",
+        &[
+            "duration=60s",
+            "services.search.endpoints.query.steps[0].hedge.after=1h",
+        ],
+    ));
+    let (h, p) = (
+        hedged.workload["queries"].latency_ms.p99,
+        plain.workload["queries"].latency_ms.p99,
+    );
+    assert!(h < 0.3 * p, "hedged p99 {h} ms vs {p} ms");
+    let c = &hedged.calls["search->shard.lookup"];
+    assert!(
+        (c.hedges as f64) < 0.08 * (c.attempts - c.hedges) as f64,
+        "{c:?}"
+    );
+}
