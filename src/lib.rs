@@ -11,6 +11,8 @@
 //! - [`metrics`]: histograms and counters collected by the model, turned into a
 //!   [`metrics::Summary`] with SLO verdicts.
 //! - [`report`]: a summary to bytes (JSON, terminal table).
+//! - [`sweep`]: grids of overrides run in parallel, with replications.
+//! - [`plan`]: the cheapest replica counts that meet every SLO with confidence.
 //! - [`validate`]: built-in models checked against queueing theory.
 //! - [`cli`]: flags, files, progress bars; the only module that touches the disk.
 
@@ -18,6 +20,8 @@ pub mod cli;
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 pub mod validate;

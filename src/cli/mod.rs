@@ -3,6 +3,7 @@
 
 mod output;
 mod progress;
+mod sweep;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,58 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Run a grid of parameter values: --set PATH=V1,V2,... or PATH=A..B[:N], cartesian.
+    Sweep {
+        scenario: PathBuf,
+        /// A swept parameter: services.orders.replicas=2..8 or workload.w.rate=1000/s..5000/s:5
+        #[arg(long = "set", value_name = "PATH=VALUES")]
+        set: Vec<String>,
+        /// Independent replications per point (seeds derived from the scenario's).
+        #[arg(long, default_value_t = 1)]
+        replications: usize,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Run only shard I of N (0-based): the points whose index ≡ I mod N.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Output folder (default: reports/<name>-sweep/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Combine the per-point results of sweep shards into sweep.csv/json/html.
+    Merge {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write (default: the first folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Find the cheapest replica counts that meet every SLO with confidence.
+    Plan {
+        scenario: PathBuf,
+        /// The replica counts to vary: services.X.replicas[,services.Y.replicas]
+        #[arg(long, required = true)]
+        vary: Vec<String>,
+        /// What to minimise (replicas, the only one so far).
+        #[arg(long, default_value = "replicas", value_parser = ["replicas"])]
+        minimize: String,
+        #[arg(long, default_value_t = 1)]
+        min: u32,
+        #[arg(long, default_value_t = 64)]
+        max: u32,
+        /// Replications per configuration; a pass needs the whole 95% interval inside the target.
+        #[arg(long, default_value_t = 3)]
+        replications: usize,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -71,9 +124,12 @@ struct RunArgs {
     /// Exit with 1 when a target is missed.
     #[arg(long)]
     fail_on_slo: bool,
-    /// Independent replications (arrives with sweeps and confidence intervals).
+    /// Independent replications: every figure becomes a mean with a 95% interval.
     #[arg(long)]
-    replications: Option<u32>,
+    replications: Option<usize>,
+    /// Worker threads for replications (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 /// Entry point of the binary.
@@ -97,6 +153,44 @@ pub fn main() -> ExitCode {
             Ok(EXIT_OK)
         }
         Command::Validate { quick } => Ok(validate(quick)),
+        Command::Sweep {
+            scenario,
+            set,
+            replications,
+            seed,
+            shard,
+            out,
+            threads,
+        } => sweep::sweep(&sweep::SweepArgs {
+            scenario: &scenario,
+            set: &set,
+            replications,
+            seed,
+            shard: shard.as_deref(),
+            out,
+            threads,
+        }),
+        Command::Merge { dirs, out } => sweep::merge(&dirs, out),
+        Command::Plan {
+            scenario,
+            vary,
+            minimize: _,
+            min,
+            max,
+            replications,
+            seed,
+            out,
+            threads,
+        } => sweep::plan(&sweep::PlanArgs {
+            scenario: &scenario,
+            vary: &vary,
+            min,
+            max,
+            replications,
+            seed,
+            out,
+            threads,
+        }),
     };
     match code {
         Ok(c) => ExitCode::from(c),
@@ -105,6 +199,15 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// Reads a scenario file as text; the error is the message to print.
+pub fn read_text(path: &Path) -> Result<(String, String), String> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("error: cannot read {source}: {e}\n"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("error: {source}: the file is not UTF-8 text\n"))?;
+    Ok((text, source))
 }
 
 /// Reads and validates a scenario; the error is the message to print.
@@ -134,11 +237,15 @@ fn check(path: &Path, set: &[String]) -> Result<u8, String> {
 }
 
 fn run(args: &RunArgs) -> Result<u8, String> {
-    if args.replications.is_some() {
-        return Err("error: --replications is not available in this version (it arrives with sweeps and confidence intervals)\n".into());
-    }
     let s = load(&args.scenario, &args.set)?;
     let seed = args.seed.unwrap_or(s.seed);
+    match args.replications {
+        Some(0) | Some(10_001..) => {
+            return Err("error: --replications must be between 1 and 10000\n".into());
+        }
+        Some(n) if n > 1 => return run_replications(args, &s, seed, n),
+        _ => {}
+    }
     eprintln!("meshsim: scenario {} seed {seed}", s.name);
     let out_dir = args
         .out
@@ -182,6 +289,77 @@ fn run(args: &RunArgs) -> Result<u8, String> {
     );
     let slo = &summary.slo;
     let all_pass = slo.sync_p99.pass && slo.event_p99.pass && slo.availability.pass;
+    Ok(if args.fail_on_slo && !all_pass {
+        EXIT_SLO_MISSED
+    } else {
+        EXIT_OK
+    })
+}
+
+/// `run --replications N`: N runs in parallel under derived seeds, combined.
+fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result<u8, String> {
+    use crate::metrics::replicate::{combine, replication_seed};
+    use rayon::prelude::*;
+    eprintln!("meshsim: scenario {} seed {seed}, {n} replications", s.name);
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| output::default_dir(&s.name));
+    let started = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| format!("error: cannot start worker threads: {e}\n"))?;
+    let runs: Vec<(crate::metrics::Summary, u64)> = pool.install(|| {
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let rs = replication_seed(seed, i);
+                let out = crate::model::run(s, rs, &mut |_, _| {});
+                (
+                    summarize(s, rs, &out.collector),
+                    out.collector.events_processed,
+                )
+            })
+            .collect()
+    });
+    let wall = started.elapsed().as_secs_f64();
+    let summaries: Vec<_> = runs.iter().map(|(s, _)| s.clone()).collect();
+    let events: u64 = runs.iter().map(|(_, e)| e).sum();
+    let mut combined = combine(&summaries);
+    combined["seed"] = serde_json::Value::from(seed);
+    let mut bytes = serde_json::to_vec_pretty(&combined).expect("json");
+    bytes.push(b'\n');
+    let info = json::RunInfo {
+        scenario: s.name.clone(),
+        seed,
+        meshsim_version: env!("CARGO_PKG_VERSION"),
+        wall_time_s: wall,
+        events_processed: events,
+        events_per_second: events as f64 / wall.max(1e-9),
+        simulated_s: as_secs(s.end()) * n as f64,
+        speedup: as_secs(s.end()) * n as f64 / wall.max(1e-9),
+    };
+    output::write_all(
+        &out_dir,
+        &[
+            ("summary.json", bytes.clone()),
+            ("run.json", json::run_json(&info)),
+        ],
+    )
+    .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
+    if args.json {
+        print!("{}", String::from_utf8_lossy(&bytes));
+    } else {
+        print!("{}", table::render_replications(&combined));
+    }
+    eprintln!(
+        "meshsim: {n} replications, {events} events in {wall:.3} s wall; wrote {}",
+        out_dir.display()
+    );
+    let all_pass = ["sync_p99", "event_p99", "availability"]
+        .iter()
+        .all(|k| combined["slo"][k]["verdict"] == "pass");
     Ok(if args.fail_on_slo && !all_pass {
         EXIT_SLO_MISSED
     } else {

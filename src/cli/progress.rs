@@ -48,3 +48,34 @@ impl Bar {
         }
     }
 }
+
+/// A count of finished items (sweep points) on stderr, when it is a terminal.
+pub struct Counter {
+    bar: Option<ProgressBar>,
+}
+
+impl Counter {
+    pub fn new(total: u64) -> Counter {
+        let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+            let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} points, ETA {eta}")
+                    .expect("valid template"),
+            );
+            b
+        });
+        Counter { bar }
+    }
+
+    pub fn inc(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

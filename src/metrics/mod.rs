@@ -2,6 +2,8 @@
 //! in bounded memory, and turned into a [`Summary`] with SLO verdicts.
 
 pub mod latency;
+pub mod replicate;
+pub mod stats;
 pub mod summary;
 
 pub use latency::Latency;

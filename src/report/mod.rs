@@ -1,5 +1,8 @@
-//! A summary to bytes: `summary.json`, `run.json` and the terminal table.
+//! Results to bytes: `summary.json`, `run.json`, the terminal table, and the
+//! sweep's csv, json and html (with inline SVG charts).
 //! Renderers return bytes or strings; only [`crate::cli`] writes them.
 
 pub mod json;
+pub mod svg;
+pub mod sweep;
 pub mod table;

@@ -139,3 +139,63 @@ pub fn render(s: &Summary) -> String {
     }
     o
 }
+
+/// The table of a run with replications: means ± 95% half-widths, and verdicts.
+pub fn render_replications(v: &serde_json::Value) -> String {
+    let mut o = String::new();
+    let n = v["replications"].as_u64().unwrap_or(0);
+    let _ = writeln!(
+        o,
+        "scenario {}  seed {}  {n} replications  (mean ± 95% interval)",
+        v["scenario"].as_str().unwrap_or(""),
+        v["seed"]
+    );
+    let pm = |mean: &serde_json::Value, ci: &serde_json::Value| match (
+        mean.as_f64(),
+        ci[0].as_f64(),
+        ci[1].as_f64(),
+    ) {
+        (Some(m), Some(lo), Some(hi)) => format!("{m:.3} ± {:.3}", (hi - lo) / 2.0),
+        (Some(m), _, _) => format!("{m:.3}"),
+        _ => "-".into(),
+    };
+    let _ = writeln!(
+        o,
+        "\n{:<20} {:>14} {:>22} {:>22} {:>22}",
+        "workload", "sent", "availability", "mean ms", "p99 ms"
+    );
+    if let Some(ws) = v["workload"].as_object() {
+        for (name, w) in ws {
+            let ci = &v["ci95"]["workload"][name];
+            let _ = writeln!(
+                o,
+                "{:<20} {:>14} {:>22} {:>22} {:>22}",
+                name,
+                pm(&w["sent"], &ci["sent"]),
+                pm(&w["availability"], &ci["availability"]),
+                pm(&w["latency_ms"]["mean"], &ci["latency_ms"]["mean"]),
+                pm(&w["latency_ms"]["p99"], &ci["latency_ms"]["p99"])
+            );
+        }
+    }
+    let _ = writeln!(o, "\nSLO");
+    for (key, label, unit) in [
+        ("sync_p99", "sync p99", "actual_ms"),
+        ("event_p99", "event p99", "actual_ms"),
+        ("availability", "availability", "actual"),
+    ] {
+        let slo = &v["slo"][key];
+        let target = slo
+            .get("target_ms")
+            .or_else(|| slo.get("target"))
+            .cloned()
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  {label:<14} {:>22}   target {target:<8} {}",
+            pm(&slo[unit], &v["ci95"]["slo"][key][unit]),
+            slo["verdict"].as_str().unwrap_or("-").to_uppercase()
+        );
+    }
+    o
+}

@@ -7,4 +7,5 @@ mod errors;
 mod failures;
 mod resilience;
 mod scenarios;
+mod sweeps;
 mod theory;

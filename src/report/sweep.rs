@@ -1,0 +1,276 @@
+//! A sweep's results to bytes: `sweep.csv` (one row per point and
+//! replication, for pandas), `sweep.json` (points with means and 95%
+//! intervals) and `sweep.html` (the curves against the first swept
+//! parameter, SLO lines drawn, theory drawn where the model has one).
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::svg::{Chart, Series, escape};
+use crate::metrics::stats::{Estimate, estimate};
+use crate::sweep::{Axis, Figures, PointResult};
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| v.to_string())
+}
+
+/// sweep.csv: one row per point and replication.
+pub fn csv(axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
+    let first = &points[0].runs[0];
+    let mut header: Vec<String> = vec!["point".into(), "replication".into(), "seed".into()];
+    header.extend(axes.iter().map(|a| csv_field(&a.path)));
+    header.extend(
+        [
+            "theory_mean_ms",
+            "throughput_per_s",
+            "availability",
+            "mean_ms",
+            "p50_ms",
+            "p99_ms",
+            "p999_ms",
+            "slo_pass",
+            "replicas",
+        ]
+        .map(String::from),
+    );
+    header.extend(first.workloads.keys().flat_map(|w| {
+        [
+            csv_field(&format!("{w}.p99_ms")),
+            csv_field(&format!("{w}.availability")),
+        ]
+    }));
+    header.extend(
+        first
+            .utilization
+            .keys()
+            .map(|s| csv_field(&format!("{s}.utilization"))),
+    );
+    let mut out = header.join(",") + "\n";
+    for p in points {
+        for (r, f) in p.runs.iter().enumerate() {
+            let mut row = vec![p.index.to_string(), r.to_string(), f.seed.to_string()];
+            row.extend(p.params.iter().map(|(_, v)| csv_field(v)));
+            row.extend([
+                opt(p.theory_mean_ms),
+                f.throughput_per_s.to_string(),
+                opt(f.availability),
+                opt(f.mean_ms),
+                opt(f.p50_ms),
+                opt(f.p99_ms),
+                opt(f.p999_ms),
+                f.slo_pass.to_string(),
+                f.replicas.to_string(),
+            ]);
+            row.extend(
+                f.workloads
+                    .values()
+                    .flat_map(|w| [w.p99_ms.to_string(), opt(w.availability)]),
+            );
+            row.extend(f.utilization.values().map(|u| u.to_string()));
+            out += &(row.join(",") + "\n");
+        }
+    }
+    out.into_bytes()
+}
+
+/// Reads one key figure of a run.
+type Getter = fn(&Figures) -> Option<f64>;
+
+/// The figures summarised over a point's replications.
+const FIGURES: [(&str, Getter); 6] = [
+    ("throughput_per_s", |f| Some(f.throughput_per_s)),
+    ("availability", |f| f.availability),
+    ("mean_ms", |f| f.mean_ms),
+    ("p50_ms", |f| f.p50_ms),
+    ("p99_ms", |f| f.p99_ms),
+    ("p999_ms", |f| f.p999_ms),
+];
+
+fn figure(p: &PointResult, get: Getter) -> Option<Estimate> {
+    let xs: Option<Vec<f64>> = p.runs.iter().map(get).collect();
+    xs.filter(|x| !x.is_empty()).map(|x| estimate(&x))
+}
+
+fn round(x: f64) -> Value {
+    if x.is_finite() {
+        json!((x * 1e6).round() / 1e6)
+    } else {
+        Value::Null
+    }
+}
+
+/// sweep.json: the axes, and per point its parameters, runs, means and intervals.
+pub fn json(name: &str, fingerprint: &str, axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
+    let pts: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            let mut mean = serde_json::Map::new();
+            for (key, get) in FIGURES {
+                let v = figure(p, get).map_or(Value::Null, |e| json!({"mean": round(e.mean), "ci95": [round(e.lo()), round(e.hi())]}));
+                mean.insert(key.into(), v);
+            }
+            let pass = p.runs.iter().filter(|f| f.slo_pass).count() as f64 / p.runs.len() as f64;
+            json!({
+                "index": p.index,
+                "params": p.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                "theory_mean_ms": p.theory_mean_ms,
+                "slo": {"sync_p99_ms": p.slo_p99_ms, "availability": p.slo_availability},
+                "slo_pass_share": pass,
+                "mean": mean,
+                "runs": p.runs,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "scenario": name,
+        "fingerprint": fingerprint,
+        "replications": points.first().map_or(0, |p| p.runs.len()),
+        "axes": axes,
+        "points": pts,
+    });
+    let mut out = serde_json::to_vec_pretty(&doc).expect("json");
+    out.push(b'\n');
+    out
+}
+
+/// A number from the start of a value ("5000/s" -> 5000), for the x axis.
+fn numeric(v: &str) -> Option<f64> {
+    let end = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+        .unwrap_or(v.len());
+    v[..end].parse().ok()
+}
+
+/// sweep.html: one self-contained page, inline SVG, every string escaped.
+pub fn html(name: &str, axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
+    let x_axis = &axes[0];
+    let all_numeric = x_axis.values.iter().all(|v| numeric(v).is_some());
+    let x_of = |p: &PointResult| -> f64 {
+        let v = &p.params[0].1;
+        if all_numeric {
+            numeric(v).unwrap_or(0.0)
+        } else {
+            x_axis.values.iter().position(|x| x == v).unwrap_or(0) as f64
+        }
+    };
+    // One series per combination of the other axes.
+    let mut groups: Vec<(String, Vec<&PointResult>)> = Vec::new();
+    for p in points {
+        let label = p.params[1..]
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match groups.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, g)) => g.push(p),
+            None => groups.push((label, vec![p])),
+        }
+    }
+    let chart = |title: &str,
+                 unit: &str,
+                 get: fn(&Figures) -> Option<f64>,
+                 target: Option<f64>,
+                 theory: bool| {
+        let mut series: Vec<Series> = groups
+            .iter()
+            .map(|(label, pts)| Series {
+                label: if label.is_empty() {
+                    "simulated".into()
+                } else {
+                    label.clone()
+                },
+                points: pts
+                    .iter()
+                    .filter_map(|p| figure(p, get).map(|e| (x_of(p), e.mean, e.lo(), e.hi())))
+                    .collect(),
+                dashed: false,
+            })
+            .collect();
+        if theory && points.iter().any(|p| p.theory_mean_ms.is_some()) {
+            for (label, pts) in &groups {
+                let tp: Vec<(f64, f64, f64, f64)> = pts
+                    .iter()
+                    .filter_map(|p| p.theory_mean_ms.map(|t| (x_of(p), t, t, t)))
+                    .collect();
+                series.push(Series {
+                    label: format!("theory {label}").trim().to_string(),
+                    points: tp,
+                    dashed: true,
+                });
+            }
+        }
+        Chart {
+            title: title.into(),
+            x_label: x_axis.path.clone(),
+            y_label: unit.into(),
+            series,
+            target,
+            log_y: false,
+        }
+        .svg()
+    };
+    let p99_target = points.first().map(|p| p.slo_p99_ms);
+    let avail_target = points.first().map(|p| p.slo_availability);
+    let mut body = String::new();
+    body += &chart("p99 latency", "ms", |f| f.p99_ms, p99_target, false);
+    body += &chart(
+        "availability",
+        "share ok",
+        |f| f.availability,
+        avail_target,
+        false,
+    );
+    body += &chart("mean latency", "ms", |f| f.mean_ms, None, true);
+    body += &chart(
+        "throughput",
+        "ok requests/s",
+        |f| Some(f.throughput_per_s),
+        None,
+        false,
+    );
+    let mut table = String::from("<table><tr><th>point</th>");
+    for a in axes {
+        let _ = write!(table, "<th>{}</th>", escape(&a.path));
+    }
+    table += "<th>p99 ms</th><th>availability</th><th>mean ms</th><th>theory ms</th><th>SLO pass</th></tr>";
+    for p in points {
+        let _ = write!(table, "<tr><td>{}</td>", p.index);
+        for (_, v) in &p.params {
+            let _ = write!(table, "<td>{}</td>", escape(v));
+        }
+        let cell = |get: fn(&Figures) -> Option<f64>| {
+            figure(p, get).map_or("-".into(), |e| {
+                format!("{:.3} ± {:.3}", e.mean, e.half_width.min(1e12))
+            })
+        };
+        let pass = p.runs.iter().filter(|f| f.slo_pass).count();
+        let _ = write!(
+            table,
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td></tr>",
+            cell(|f| f.p99_ms),
+            cell(|f| f.availability),
+            cell(|f| f.mean_ms),
+            p.theory_mean_ms.map_or("-".into(), |t| format!("{t:.3}")),
+            pass,
+            p.runs.len()
+        );
+    }
+    table += "</table>";
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} sweep</title><style>{css}</style></head><body><h1>{title}: sweep</h1><p>{n} points × {r} replications; error bars are 95% confidence intervals; red dashed lines are the SLO targets.</p>{body}<h2>Points</h2>{table}</body></html>\n",
+        title = escape(name),
+        css = super::svg::CSS,
+        n = points.len(),
+        r = points.first().map_or(0, |p| p.runs.len()),
+    );
+    page.into_bytes()
+}
