@@ -133,9 +133,9 @@ fn split_number(s: &str) -> Option<(f64, &str)> {
     Some((s[..end].parse().ok()?, &s[end..]))
 }
 
-/// 3.0 -> "3", 2.5 -> "2.5", 0.1 + 0.2 -> "0.3".
+/// 3.0 -> "3", 2.5 -> "2.5", 0.1 + 0.2 -> "0.3" (to a millionth).
 fn trim_float(v: f64) -> String {
-    let r = (v * 1e9).round() / 1e9;
+    let r = (v * 1e6).round() / 1e6;
     if r.fract() == 0.0 {
         format!("{}", r as i64)
     } else {

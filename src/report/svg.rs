@@ -30,6 +30,8 @@ pub struct Series {
     /// (x, y, y low, y high)
     pub points: Vec<(f64, f64, f64, f64)>,
     pub dashed: bool,
+    /// Index into the palette (a theory line takes its simulated series' colour).
+    pub color: usize,
 }
 
 pub struct Chart {
@@ -68,13 +70,21 @@ fn ticks(lo: f64, hi: f64) -> Vec<f64> {
         .collect()
 }
 
-fn fmt(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v.abs() >= 1000.0 || v.abs() < 0.01 {
-        format!("{v:.3e}")
+/// A tick label with as many decimals as the tick step needs.
+fn fmt(v: f64, step: f64) -> String {
+    let decimals = (-step.log10().floor()).clamp(0.0, 9.0) as usize;
+    if v.abs() >= 1e7 {
+        format!("{v:.2e}")
     } else {
-        format!("{}", (v * 1000.0).round() / 1000.0)
+        format!("{v:.decimals$}")
+    }
+}
+
+fn step_of(ticks: &[f64]) -> f64 {
+    if ticks.len() > 1 {
+        ticks[1] - ticks[0]
+    } else {
+        1.0
     }
 }
 
@@ -132,24 +142,28 @@ impl Chart {
             s,
             "<line x1=\"{LEFT}\" y1=\"{bx}\" x2=\"{by}\" y2=\"{bx}\" stroke=\"#333\"/><line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{bx}\" stroke=\"#333\"/>"
         );
-        for t in ticks(x0, x1) {
+        let xt = ticks(x0, x1);
+        let xs = step_of(&xt);
+        for t in xt {
             let x = px(t);
             let _ = write!(
                 s,
                 "<line x1=\"{x:.1}\" y1=\"{bx}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#333\"/><text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
                 bx + 4.0,
                 bx + 16.0,
-                fmt(t)
+                fmt(t, xs)
             );
         }
-        for t in ticks(y0, y1) {
+        let yt = ticks(y0, y1);
+        let ys = step_of(&yt);
+        for t in yt {
             let y = py(t);
             let _ = write!(
                 s,
                 "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{by}\" y2=\"{y:.1}\" stroke=\"#eee\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
                 LEFT - 4.0,
                 y + 4.0,
-                fmt(t)
+                fmt(t, ys)
             );
         }
         let _ = write!(
@@ -171,13 +185,13 @@ impl Chart {
             let _ = write!(
                 s,
                 "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{by}\" y2=\"{y:.1}\" stroke=\"#d62728\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#d62728\">SLO {}</text>",
-                by + 4.0,
-                y + 4.0,
-                fmt(t)
+                LEFT + 4.0,
+                y - 4.0,
+                fmt(t, ys / 10.0)
             );
         }
         for (i, series) in self.series.iter().enumerate() {
-            let color = COLORS[i % COLORS.len()];
+            let color = COLORS[series.color % COLORS.len()];
             let path: Vec<String> = series
                 .points
                 .iter()

@@ -165,9 +165,12 @@ pub fn html(name: &str, axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
     // One series per combination of the other axes.
     let mut groups: Vec<(String, Vec<&PointResult>)> = Vec::new();
     for p in points {
+        // Only the other axes that vary, named by the last part of their path.
         let label = p.params[1..]
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .zip(&axes[1..])
+            .filter(|(_, a)| a.values.len() > 1)
+            .map(|((k, v), _)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
             .collect::<Vec<_>>()
             .join(", ");
         match groups.iter_mut().find(|(l, _)| *l == label) {
@@ -182,7 +185,8 @@ pub fn html(name: &str, axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
                  theory: bool| {
         let mut series: Vec<Series> = groups
             .iter()
-            .map(|(label, pts)| Series {
+            .enumerate()
+            .map(|(i, (label, pts))| Series {
                 label: if label.is_empty() {
                     "simulated".into()
                 } else {
@@ -193,10 +197,11 @@ pub fn html(name: &str, axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
                     .filter_map(|p| figure(p, get).map(|e| (x_of(p), e.mean, e.lo(), e.hi())))
                     .collect(),
                 dashed: false,
+                color: i,
             })
             .collect();
         if theory && points.iter().any(|p| p.theory_mean_ms.is_some()) {
-            for (label, pts) in &groups {
+            for (i, (label, pts)) in groups.iter().enumerate() {
                 let tp: Vec<(f64, f64, f64, f64)> = pts
                     .iter()
                     .filter_map(|p| p.theory_mean_ms.map(|t| (x_of(p), t, t, t)))
@@ -205,6 +210,7 @@ pub fn html(name: &str, axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
                     label: format!("theory {label}").trim().to_string(),
                     points: tp,
                     dashed: true,
+                    color: i,
                 });
             }
         }
