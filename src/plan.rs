@@ -47,7 +47,7 @@ pub struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    /// Checks every path exists, at the lowest and highest value.
+    /// Checks every path is well formed and exists, at the lowest and highest value.
     pub fn check(&self) -> Result<(), LoadError> {
         for v in [self.min, self.max] {
             self.load(&vec![v; self.paths.len()])?;
@@ -56,18 +56,33 @@ impl Planner<'_> {
     }
 
     fn load(&self, values: &[u32]) -> Result<scenario::Scenario, LoadError> {
-        let overrides: Vec<Override> = self
+        let overrides = self
             .paths
             .iter()
             .zip(values)
-            .map(|(p, v)| Override::parse(&format!("{p}={v}")).expect("a path and a number"))
-            .collect();
+            .map(|(p, v)| Override::parse(&format!("{p}={v}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| LoadError {
+                problems: vec![scenario::Problem::new(Default::default(), e)],
+                text: None,
+            })?;
         scenario::load_str(self.text, self.source, &overrides)
     }
 
     /// Runs one configuration with replications; passes only with confidence.
     pub fn evaluate(&self, values: &[u32]) -> Trial {
-        let s = self.load(values).expect("checked before planning");
+        // A mix of values the scenario refuses (say, min above max) is no candidate.
+        let Ok(s) = self.load(values) else {
+            return Trial {
+                values: values.to_vec(),
+                p99_ms: None,
+                p99_ci95: None,
+                availability: None,
+                availability_ci95: None,
+                verdict: "invalid",
+                replicas: 0,
+            };
+        };
         let base = self.seed.unwrap_or(s.seed);
         let summaries: Vec<_> = (0..self.replications)
             .into_par_iter()

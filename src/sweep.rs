@@ -98,6 +98,9 @@ fn range_values(a: &str, b: &str, count: Option<&str>) -> Result<Vec<String>, St
             if na.fract() != 0.0 || nb.fract() != 0.0 {
                 return Err(format!("'{a}..{b}' needs a count of values: '{a}..{b}:N'"));
             }
+            if nb - na + 1.0 > MAX_POINTS as f64 {
+                return Err(format!("'{a}..{b}' has more than {MAX_POINTS} values"));
+            }
             let n = (nb - na) as usize + 1;
             if n > MAX_POINTS {
                 return Err(format!("'{a}..{b}' has more than {MAX_POINTS} values"));
@@ -143,6 +146,23 @@ fn trim_float(v: f64) -> String {
     }
 }
 
+/// A hash of the running executable, computed once.
+pub fn build_id() -> u64 {
+    static ID: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| {
+        let bytes = std::env::current_exe()
+            .and_then(std::fs::read)
+            .unwrap_or_default();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    })
+}
+
 /// The cartesian product of the axes, the first axis varying slowest.
 pub fn grid(axes: &[Axis]) -> Result<Vec<Vec<String>>, String> {
     let total: usize = axes
@@ -169,10 +189,12 @@ pub fn grid(axes: &[Axis]) -> Result<Vec<Vec<String>>, String> {
     Ok(points)
 }
 
-/// What identifies a sweep: the scenario text, the axes, the replications, the seed, the version.
+/// What identifies a sweep: the scenario text, the axes, the replications, the
+/// seed, and the build (so results of another build are never reused).
 pub fn fingerprint(text: &str, axes: &[Axis], replications: usize, seed: Option<u64>) -> String {
     let key = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
+        "build": build_id(),
         "scenario": text,
         "axes": axes,
         "replications": replications,

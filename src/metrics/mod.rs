@@ -116,6 +116,26 @@ impl CallStats {
     }
 }
 
+/// One topic: messages published after warmup, and each consumer group's fate of them.
+#[derive(Clone, Debug, Default)]
+pub struct TopicStats {
+    pub published: u64,
+    pub groups: Vec<GroupStats>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GroupStats {
+    pub handled: u64,
+    pub dead_lettered: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    /// Largest total lag of the group, and of one partition, in the measured time.
+    pub max_lag: u64,
+    pub max_partition_lag: u64,
+    /// Publish to the end of a successful handling.
+    pub latency: Latency,
+}
+
 /// Everything a run collects.
 #[derive(Clone, Debug, Default)]
 pub struct Collector {
@@ -123,6 +143,7 @@ pub struct Collector {
     pub endpoints: Vec<EndpointStats>,
     pub services: Vec<ServiceStats>,
     pub calls: Vec<CallStats>,
+    pub topics: Vec<TopicStats>,
     pub failure_windows: Vec<FailureWindow>,
     /// Windows beyond the recorded maximum.
     pub failure_windows_dropped: u64,

@@ -66,6 +66,8 @@ pub(super) struct Logical {
     deadline: Time,
     /// Per-attempt timeout of a client request (clients have no policy).
     client_timeout: Option<Time>,
+    /// The request's message key.
+    key: u64,
 }
 
 impl Logical {
@@ -95,6 +97,8 @@ pub(super) struct Call {
     pub to_client: bool,
     /// The deadline handed to the callee (NEVER unless propagated).
     pub deadline: Time,
+    /// The request's message key, handed to the callee.
+    pub key: u64,
     /// The attempt timed out; its answer, when it comes, is dropped.
     pub abandoned: bool,
     /// The request or its answer was lost in the network: no answer will come.
@@ -126,7 +130,7 @@ pub(super) fn timeout_lanes(s: &Scenario) -> Vec<TimeoutLane> {
                 .iter()
                 .filter_map(|c| s.policies[c.policy].timeout)
                 .collect(),
-            Step::Work(_) => Vec::new(),
+            Step::Work(_) | Step::Publish { .. } => Vec::new(),
         });
     let mut values: Vec<Time> = s
         .workloads
@@ -201,6 +205,7 @@ impl<'s> World<'s> {
         measured: bool,
         inherited: Time,
         client_timeout: Option<Time>,
+        key: u64,
     ) {
         let now = self.now();
         let pol = self.policy(policy);
@@ -223,6 +228,7 @@ impl<'s> World<'s> {
             prev_wait: 0,
             deadline,
             client_timeout,
+            key,
         });
         if deadline != NEVER {
             self.q
@@ -252,7 +258,7 @@ impl<'s> World<'s> {
                 self.m.calls[site as usize].record_transition(now, after.name());
             }
             if !allowed {
-                self.short_circuit(id, retry);
+                self.short_circuit(id, retry, hedge);
                 return;
             }
         }
@@ -263,7 +269,8 @@ impl<'s> World<'s> {
             l.tries += 1;
         }
         l.in_flight += 1;
-        let (target, from_dc, balancer, ldeadline) = (l.target, l.from_dc, l.balancer, l.deadline);
+        let (target, from_dc, balancer, ldeadline, key) =
+            (l.target, l.from_dc, l.balancer, l.deadline, l.key);
         let to_client = matches!(l.caller, Caller::Client { .. });
         let per_try = match pol {
             Some(p) => p.timeout,
@@ -295,6 +302,7 @@ impl<'s> World<'s> {
             measured,
             retry,
             to_client,
+            key,
             deadline: if propagate { try_deadline } else { NEVER },
             abandoned: false,
             lost: false,
@@ -322,8 +330,13 @@ impl<'s> World<'s> {
     }
 
     /// The breaker refused an attempt: it fails fast, never sent, and is not retried.
-    fn short_circuit(&mut self, id: Id, retry: bool) {
-        let l = self.logicals.get(id).expect("live logical call");
+    /// A refused hedge still counts against `max`. The call ends by an event,
+    /// since this may run inside the calling job's own handler.
+    fn short_circuit(&mut self, id: Id, retry: bool, hedge: bool) {
+        let l = self.logicals.get_mut(id).expect("live logical call");
+        if hedge {
+            l.hedges += 1;
+        }
         let (policy, site, measured, in_flight) = (l.policy, l.site, l.measured, l.in_flight);
         if retry {
             self.policies[policy as usize].active_retries -= 1;
@@ -332,8 +345,28 @@ impl<'s> World<'s> {
             self.m.calls[site as usize].short_circuited += 1;
         }
         if in_flight == 0 {
-            self.finish_logical(id, Outcome::ShortCircuited);
+            self.q.schedule_in(0, Event::ShortCircuited { logical: id });
         }
+    }
+
+    pub(super) fn on_short_circuited(&mut self, logical: Id) {
+        if self.logicals.get(logical).is_some_and(|l| l.in_flight == 0) {
+            self.finish_logical(logical, Outcome::ShortCircuited);
+        }
+    }
+
+    /// The job that made this call is gone (its replica crashed): the call is dropped.
+    fn caller_gone(&mut self, logical: Id) -> bool {
+        let Some(l) = self.logicals.get(logical) else {
+            return true;
+        };
+        if let Caller::Job(job) = l.caller
+            && self.jobs.get(job).is_none()
+        {
+            self.logicals.remove(logical);
+            return true;
+        }
+        false
     }
 
     /// Sends an answer back from the call's replica to the caller's data center.
@@ -528,14 +561,30 @@ impl<'s> World<'s> {
     /// A back-off has passed: the retry goes out, unless the call ended meanwhile
     /// (its deadline), in which case the budget forgets the pending retry.
     pub(super) fn on_retry(&mut self, logical: Id, policy: u32) {
-        if self.logicals.get(logical).is_some() {
-            self.launch(logical, true, false);
-        } else {
+        if self.caller_gone(logical) {
             self.policies[policy as usize].active_retries -= 1;
+        } else {
+            self.launch(logical, true, false);
+            self.rearm_hedge(logical);
+        }
+    }
+
+    /// A retry is a fresh attempt: it may be hedged too.
+    fn rearm_hedge(&mut self, logical: Id) {
+        let Some(l) = self.logicals.get(logical) else {
+            return;
+        };
+        if let Some(h) = self.policy(l.policy).and_then(|p| p.hedge.as_ref())
+            && u32::from(l.hedges) < h.max
+        {
+            self.q.schedule_in(h.after, Event::Hedge { logical });
         }
     }
 
     pub(super) fn on_hedge(&mut self, logical: Id) {
+        if self.caller_gone(logical) {
+            return;
+        }
         let Some(l) = self.logicals.get(logical) else {
             return;
         };

@@ -18,6 +18,7 @@ pub mod balancer;
 mod breaker;
 pub mod calls;
 mod failures;
+mod messaging;
 mod network;
 mod routing;
 pub mod world;

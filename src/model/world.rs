@@ -21,6 +21,7 @@ use super::calls::{
     Call, Caller, Logical, NEVER, NO_POLICY, NO_SITE, Outcome, PolicyState, TimeoutLane,
     policy_states, timeout_lanes,
 };
+use super::messaging::{MessagingState, NO_KEY, draw_key};
 use super::network::Network;
 use super::routing::View;
 
@@ -65,6 +66,33 @@ pub(super) enum Event {
     CallDeadline {
         logical: Id,
     },
+    /// A message (or a follower's copy) reaches a broker node.
+    NodeArrive {
+        node: u32,
+        message: Id,
+        follower: bool,
+    },
+    /// A broker node finished its oldest append.
+    NodeDone {
+        node: u32,
+    },
+    /// A follower's append is acknowledged at the leader.
+    FollowerAcked {
+        message: Id,
+    },
+    /// A producer's publish is acknowledged.
+    PublishAcked {
+        job: Id,
+    },
+    /// A message's retry wait is over.
+    Redeliver {
+        delivery: Id,
+        front: bool,
+    },
+    /// A call refused by its breaker ends (never within its caller's handler).
+    ShortCircuited {
+        logical: Id,
+    },
     /// An ejected replica returns to the callers' views.
     Uneject {
         replica: u32,
@@ -94,6 +122,13 @@ pub(super) enum Event {
     },
 }
 
+/// What a job answers to: the call that brought it, or the message it handles.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Parent {
+    Call(Id),
+    Delivery(Id),
+}
+
 pub(super) struct Job {
     pub endpoint: u32,
     pub replica: u32,
@@ -102,9 +137,11 @@ pub(super) struct Job {
     pub failed: bool,
     pub has_worker: bool,
     pub arrived: Time,
-    pub call: Id,
+    pub parent: Parent,
     /// Part of a request sent by a client after warmup (carried down the call tree).
     pub measured: bool,
+    /// The request's message key (NO_KEY if the workload has none).
+    pub key: u64,
     /// Propagated deadline: work past it is abandoned (NEVER if none).
     pub deadline: Time,
 }
@@ -136,6 +173,9 @@ pub(super) struct Replica {
     pub failed_checks: u32,
     /// What callers last copied from the registry (discovery).
     pub in_view: bool,
+    /// Workers freed while `release_worker` is already handing them out.
+    pub releases: u32,
+    pub draining: bool,
     /// Outlier detection: failures in a row, times ejected, ejected now.
     pub consecutive_failures: u32,
     pub ejections: u32,
@@ -194,7 +234,9 @@ pub(super) struct World<'s> {
     pub replicas: Vec<Replica>,
     pub services: Vec<ServiceState>,
     pub net: Network,
+    pub messaging: MessagingState,
     arrivals: Vec<Arrivals>,
+    key_rng: Vec<Stream>,
     work_rng: Vec<Stream>,
     pub lanes: Vec<TimeoutLane>,
     pub failure_rng: Vec<Stream>,
@@ -251,6 +293,8 @@ impl<'s> World<'s> {
                     failed_checks: 0,
                     in_view: state == SlotState::Active,
                     consecutive_failures: 0,
+                    releases: 0,
+                    draining: false,
                     ejections: 0,
                     ejected: false,
                 });
@@ -310,6 +354,18 @@ impl<'s> World<'s> {
                 })
                 .collect(),
             calls: vec![CallStats::default(); s.call_sites.len()],
+            topics: s
+                .broker
+                .iter()
+                .flat_map(|b| b.topics.iter().enumerate())
+                .map(|(t, _)| crate::metrics::TopicStats {
+                    published: 0,
+                    groups: vec![
+                        Default::default();
+                        s.consumers.iter().filter(|c| c.topic == t).count()
+                    ],
+                })
+                .collect(),
             ..Default::default()
         };
         let mut w = World {
@@ -322,7 +378,13 @@ impl<'s> World<'s> {
             replicas,
             services,
             net: Network::new(s, seed),
+            messaging: MessagingState::new(s, seed),
             arrivals,
+            key_rng: s
+                .workloads
+                .iter()
+                .map(|w| stream(seed, &format!("workload/{}/keys", w.name)))
+                .collect(),
             work_rng,
             lanes: timeout_lanes(s),
             failure_rng: (0..s.failures.len())
@@ -335,6 +397,7 @@ impl<'s> World<'s> {
         for svc in 0..w.services.len() {
             w.rebuild_view(svc);
         }
+        w.assign_partitions();
         for i in 0..s.workloads.len() {
             if let Some(t) = w.arrivals[i].next_after(0, w.end) {
                 w.q.schedule_at(t, Event::Arrival { workload: i as u32 });
@@ -358,6 +421,16 @@ impl<'s> World<'s> {
             Event::Hedge { logical } => self.on_hedge(logical),
             Event::CallDeadline { logical } => self.on_call_deadline(logical),
             Event::Uneject { replica, epoch } => self.on_uneject(replica, epoch),
+            Event::ShortCircuited { logical } => self.on_short_circuited(logical),
+            Event::NodeArrive {
+                node,
+                message,
+                follower,
+            } => self.on_node_arrive(node, message, follower),
+            Event::NodeDone { node } => self.on_node_done(node),
+            Event::FollowerAcked { message } => self.on_follower_acked(message),
+            Event::PublishAcked { job } => self.call_returned(job, true),
+            Event::Redeliver { delivery, front } => self.on_redeliver(delivery, front),
             Event::FailureStart { failure, target } => self.on_failure(failure, target, true),
             Event::FailureEnd { failure, target } => self.on_failure(failure, target, false),
             Event::HealthCheck => self.on_health_check(),
@@ -381,6 +454,10 @@ impl<'s> World<'s> {
         let entry = wl.entry as u32;
         let policy = self.s.services[self.s.endpoints[wl.entry].service].load_balancer;
         let (from, timeout) = (wl.from as u16, wl.timeout);
+        let key = match &wl.keys {
+            Some(k) => draw_key(k, &mut self.key_rng[workload as usize]),
+            None => NO_KEY,
+        };
         self.start_call(
             Caller::Client { workload },
             from,
@@ -391,6 +468,7 @@ impl<'s> World<'s> {
             measured,
             NEVER,
             timeout,
+            key,
         );
         if let Some(t) = self.arrivals[workload as usize].next_after(now, self.end) {
             self.q.schedule_at(t, Event::Arrival { workload });
@@ -403,8 +481,8 @@ impl<'s> World<'s> {
         let Some(c) = self.calls.get(call) else {
             return;
         };
-        let (r, measured, endpoint, deadline) =
-            (c.replica, c.measured, c.target as usize, c.deadline);
+        let (r, measured, endpoint, deadline, key) =
+            (c.replica, c.measured, c.target as usize, c.deadline, c.key);
         let svc = self.s.endpoints[endpoint].service;
         if !self.replicas[r as usize].serving() {
             if self.net.dc_is_down(self.replicas[r as usize].dc) {
@@ -431,16 +509,43 @@ impl<'s> World<'s> {
             self.answer(call, Outcome::Rejected);
             return;
         }
+        self.admit(
+            r,
+            endpoint as u32,
+            Parent::Call(call),
+            measured,
+            deadline,
+            key,
+            false,
+        );
+    }
+
+    /// A job starts on replica `r`, or waits for a worker (past the queue bound
+    /// when `bypass`: a message handler, which the broker already holds back).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn admit(
+        &mut self,
+        r: u32,
+        endpoint: u32,
+        parent: Parent,
+        measured: bool,
+        deadline: Time,
+        key: u64,
+        bypass: bool,
+    ) {
+        let _ = bypass;
+        let svc = self.replicas[r as usize].service as usize;
         let job = self.jobs.insert(Job {
-            endpoint: endpoint as u32,
+            endpoint,
             replica: r,
             step: 0,
             pending: 0,
             failed: false,
             has_worker: false,
             arrived: self.now(),
-            call,
+            parent,
             measured,
+            key,
             deadline,
         });
         self.replicas[r as usize].outstanding += 1;
@@ -450,6 +555,22 @@ impl<'s> World<'s> {
             self.run_job(job);
         } else {
             self.replicas[r as usize].queue.push_back(job);
+        }
+    }
+
+    /// A job is done: its caller gets the answer, or its message is settled.
+    fn respond(&mut self, parent: Parent, ok: bool, lost: bool) {
+        match parent {
+            Parent::Call(call) if lost => self.lose(call),
+            Parent::Call(call) => self.answer(
+                call,
+                if ok {
+                    Outcome::Ok
+                } else {
+                    Outcome::ServerError
+                },
+            ),
+            Parent::Delivery(d) => self.on_handled(d, ok),
         }
     }
 
@@ -477,16 +598,16 @@ impl<'s> World<'s> {
         };
         let r = job.replica;
         let svc = self.replicas[r as usize].service as usize;
+        if self.now() >= job.deadline {
+            // Nobody waits for this answer any more: abandon, do not work (or call) for nobody.
+            if job.measured {
+                self.m.endpoints[endpoint].abandoned += 1;
+            }
+            self.finish(id, false);
+            return;
+        }
         match step {
             Step::Work(dist) => {
-                if self.now() >= job.deadline {
-                    // Nobody waits for this answer any more: abandon, do not work for nobody.
-                    if job.measured {
-                        self.m.endpoints[endpoint].abandoned += 1;
-                    }
-                    self.finish(id, false);
-                    return;
-                }
                 if !job.has_worker {
                     if self.replicas[r as usize].busy < self.services[svc].concurrency {
                         self.take_worker(r);
@@ -504,9 +625,27 @@ impl<'s> World<'s> {
                 }
                 self.q.schedule_in(d, Event::WorkDone { job: id });
             }
+            &Step::Publish { topic } => {
+                let (has_worker, measured, key) = (job.has_worker, job.measured, job.key);
+                let from_dc = self.replicas[r as usize].dc;
+                self.job_mut(id).pending = 1;
+                if self.publish(id, topic, key, from_dc, measured) {
+                    if has_worker && self.services[svc].is_async {
+                        self.job_mut(id).has_worker = false;
+                        self.release_worker(r);
+                    }
+                } else {
+                    // acks: 0: the producer does not wait.
+                    let job = self.job_mut(id);
+                    job.pending = 0;
+                    job.step += 1;
+                    self.run_job(id);
+                }
+            }
             Step::Calls(specs) => {
                 let total: u32 = specs.iter().map(|c| c.fanout).sum();
-                let (has_worker, measured, deadline) = (job.has_worker, job.measured, job.deadline);
+                let (has_worker, measured, deadline, key) =
+                    (job.has_worker, job.measured, job.deadline, job.key);
                 let from_dc = self.replicas[r as usize].dc;
                 self.job_mut(id).pending = total;
                 for spec in specs {
@@ -524,6 +663,7 @@ impl<'s> World<'s> {
                             measured,
                             deadline,
                             None,
+                            key,
                         );
                     }
                 }
@@ -557,14 +697,7 @@ impl<'s> World<'s> {
                 st.failed += 1;
             }
         }
-        self.answer(
-            job.call,
-            if ok {
-                Outcome::Ok
-            } else {
-                Outcome::ServerError
-            },
-        );
+        self.respond(job.parent, ok, false);
         self.replicas[job.replica as usize].outstanding -= 1;
         if job.has_worker {
             self.release_worker(job.replica);
@@ -597,7 +730,10 @@ impl<'s> World<'s> {
         let Some(limit) = self.s.services[svc].max_queue_time else {
             return false;
         };
-        if job.step > 0 || self.now() - job.arrived <= limit {
+        if job.step > 0
+            || matches!(job.parent, Parent::Delivery(_))
+            || self.now() - job.arrived <= limit
+        {
             return false;
         }
         let job = self.jobs.remove(id).expect("queued job");
@@ -605,7 +741,9 @@ impl<'s> World<'s> {
             self.m.services[svc].shed += 1;
         }
         self.replicas[job.replica as usize].outstanding -= 1;
-        self.answer(job.call, Outcome::Rejected);
+        if let Parent::Call(call) = job.parent {
+            self.answer(call, Outcome::Rejected);
+        }
         true
     }
 
@@ -618,19 +756,38 @@ impl<'s> World<'s> {
 
     /// Frees a worker; the first waiting job, if any, takes it over. A new
     /// request that waited longer than `max_queue_time` is shed instead.
+    ///
+    /// A job started here may end at once (its deadline passed) and free the
+    /// worker again: such nested releases are counted and served by the outer
+    /// loop, so the stack stays flat however long the queue.
     fn release_worker(&mut self, r: u32) {
-        while let Some(next) = self.replicas[r as usize].queue.pop_front() {
-            if self.shed_if_stale(next) {
-                continue;
-            }
-            self.job_mut(next).has_worker = true;
-            self.run_job(next);
+        self.replicas[r as usize].releases += 1;
+        if self.replicas[r as usize].draining {
             return;
         }
-        let svc = self.replicas[r as usize].service as usize;
-        self.integrate(svc);
-        self.replicas[r as usize].busy -= 1;
-        self.services[svc].busy -= 1;
+        self.replicas[r as usize].draining = true;
+        while self.replicas[r as usize].releases > 0 {
+            self.replicas[r as usize].releases -= 1;
+            let next = loop {
+                match self.replicas[r as usize].queue.pop_front() {
+                    Some(n) if self.shed_if_stale(n) => continue,
+                    other => break other,
+                }
+            };
+            match next {
+                Some(n) => {
+                    self.job_mut(n).has_worker = true;
+                    self.run_job(n);
+                }
+                None => {
+                    let svc = self.replicas[r as usize].service as usize;
+                    self.integrate(svc);
+                    self.replicas[r as usize].busy -= 1;
+                    self.services[svc].busy -= 1;
+                }
+            }
+        }
+        self.replicas[r as usize].draining = false;
     }
 
     /// Accumulates busy and available worker time, and time with a serving
@@ -667,10 +824,9 @@ impl<'s> World<'s> {
             if job.measured {
                 self.m.endpoints[job.endpoint as usize].failed += 1;
             }
-            if notify {
-                self.answer(job.call, Outcome::ConnectFailure);
-            } else {
-                self.lose(job.call);
+            match job.parent {
+                Parent::Call(call) if notify => self.answer(call, Outcome::ConnectFailure),
+                parent => self.respond(parent, false, true),
             }
         }
         self.integrate(svc);

@@ -8,6 +8,7 @@
 // Problems are returned on the cold path of loading a file; their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod broker;
 pub mod dist;
 pub mod error;
 pub mod node;

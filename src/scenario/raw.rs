@@ -84,7 +84,7 @@ pub struct RawScenario {
     pub gateway: Option<RawGateway>,
     pub defaults: Option<RawDefaults>,
     pub services: IndexMap<String, RawService>,
-    pub broker: Option<NotYet>,
+    pub broker: Option<RawBroker>,
     pub discovery: Option<RawDiscovery>,
     pub workload: Vec<RawWorkload>,
     pub failures: Option<Vec<RawFailure>>,
@@ -180,7 +180,8 @@ pub struct RawService {
     pub autoscale: Option<RawAutoscale>,
     /// Envoy outlier detection: callers eject a replica after consecutive failures.
     pub outlier_detection: Option<RawOutlier>,
-    pub consumes: Option<NotYet>,
+    /// Topics this service consumes, each in a consumer group.
+    pub consumes: Option<Vec<RawConsumer>>,
     /// Whether callers prefer replicas in their own data center (default prefer_local).
     pub locality: Option<Locality>,
     /// A request that waited longer than this for a worker is dropped (load shedding).
@@ -203,7 +204,8 @@ pub struct RawStep {
     pub call: Option<String>,
     /// Calls made at once; the step ends when all have answered.
     pub parallel: Option<Vec<RawStep>>,
-    pub publish: Option<NotYet>,
+    /// Publish a message to this topic.
+    pub publish: Option<String>,
     /// Each attempt's timeout (default: `defaults.call.timeout`, else none).
     pub timeout: Option<Duration>,
     /// The whole call's deadline, retries included (default: `defaults.call.deadline`).
@@ -246,7 +248,8 @@ pub struct RawWorkload {
     pub from: Option<String>,
     /// The client gives up after this (counted as timed_out); default: never.
     pub timeout: Option<Duration>,
-    pub keys: Option<NotYet>,
+    /// Message keys of the requests, for partitioning and hot spots.
+    pub keys: Option<RawKeys>,
     pub ramp: Option<RawRamp>,
     pub bursty: Option<RawBursty>,
     pub schedule: Option<Vec<RawPhase>>,
@@ -448,4 +451,102 @@ pub struct RawOutlier {
     pub base_ejection_time: Option<Duration>,
     /// Default 10%.
     pub max_ejection_percent: Option<Fraction>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokerKind {
+    /// Partitioned log, per-partition order, consumer groups.
+    Kafka,
+    /// One queue per (topic, group), competing consumers, prefetch.
+    Rabbitmq,
+}
+
+/// The message broker.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBroker {
+    /// Default kafka.
+    pub kind: Option<BrokerKind>,
+    /// Broker nodes: a count (in the first data center) or a count per data center (default 1).
+    pub nodes: Option<Replicas>,
+    /// Time for a node to append a message (a distribution; default 1ms).
+    pub append: Option<Distribution>,
+    /// Kafka: partitions of a failed node are unavailable this long (default 5s).
+    pub leader_election: Option<Duration>,
+    /// Kafka: a dead consumer is noticed after this, then a rebalance (default 45s).
+    pub session_timeout: Option<Duration>,
+    pub topics: IndexMap<String, RawTopic>,
+}
+
+// `acks`: 0, 1 or all.
+text_value!(Acks, {
+    "description": "0 (do not wait), 1 (the leader appended) or all (min_insync_replicas appended).",
+    "anyOf": [{"enum": [0, 1]}, {"const": "all"}]
+});
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopic {
+    /// Default 1.
+    pub partitions: Option<u32>,
+    /// Default 1.
+    pub replication_factor: Option<u32>,
+    /// Default 1.
+    pub min_insync_replicas: Option<u32>,
+    /// Default all.
+    pub acks: Option<Acks>,
+    /// RabbitMQ: deliveries before the message goes to the dead-letter queue.
+    pub delivery_limit: Option<u32>,
+    /// RabbitMQ: a message older than this is dead-lettered (or dropped).
+    pub message_ttl: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryMode {
+    /// Kafka: the partition waits while the message is retried (order kept).
+    Blocking,
+    /// The message moves aside to be retried; the partition goes on (order not kept).
+    RetryTopic,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignment {
+    Range,
+    RoundRobin,
+}
+
+/// A consumer: this service handles the topic's messages as part of a group.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsumer {
+    pub topic: String,
+    pub group: String,
+    /// The handler, in the same step language as an endpoint.
+    pub steps: Vec<RawStep>,
+    /// Retries of a failed handling (Resilience4j keys; default: none).
+    pub retry: Option<RawRetry>,
+    /// Default blocking.
+    pub retry_mode: Option<RetryMode>,
+    /// Exhausted messages go to `<topic>.dlq` instead of being lost.
+    pub dead_letter: Option<bool>,
+    /// Redelivered duplicates are recognised and skipped.
+    pub idempotent: Option<bool>,
+    /// RabbitMQ: unacknowledged messages per consumer (default 10).
+    pub prefetch: Option<u32>,
+    /// Kafka: records per poll; offsets are committed per poll (default 500).
+    pub max_poll_records: Option<u32>,
+    /// Kafka partition assignment (default range).
+    pub assignment: Option<Assignment>,
+}
+
+/// Message keys: `count` distinct keys, uniform or Zipf-distributed.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeys {
+    pub count: u64,
+    /// Zipf exponent (default: uniform).
+    pub zipf: Option<f64>,
 }

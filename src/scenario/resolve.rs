@@ -8,13 +8,12 @@ use serde_json::Value;
 use super::dist;
 use super::error::Problem;
 use super::node::YamlPath;
+use super::raw::BrokerKind;
 use super::raw::{self, ArrivalKind, LoadBalancer, Locality, RawScenario, RawStep, Threading};
 use super::spec::*;
 use super::units::{self, Bad};
-use super::{policy, topology};
+use super::{broker, policy, topology};
 use crate::engine::time::{HOUR, MILLISECOND, SECOND, Time};
-
-const EVENTS_ISSUE: &str = "event-driven communication (issue #5)";
 
 /// Sizes beyond these would exhaust memory or time; they are refused at load.
 pub mod limits {
@@ -140,9 +139,9 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
             .expected("warmup < duration"),
         );
     }
-    r.not_yet(root, &[("broker", raw.broker.is_some())], EVENTS_ISSUE);
     let slo = slo(r, raw, root);
     let datacenters = datacenters(r, raw, root);
+    let (broker, topics) = broker::broker(r, raw, root, &datacenters);
     let within_dc = raw.network.as_ref().and_then(|n| {
         let p = root.key("network");
         n.within_dc
@@ -156,7 +155,11 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
     );
     let links = topology::links(r, raw, root, &datacenters);
     let discovery = topology::discovery(r, raw, root);
-    let mut world = World::default();
+    let mut world = World {
+        topics,
+        broker_kind: broker.as_ref().map(|b| b.kind),
+        ..World::default()
+    };
     services(r, raw, root, &datacenters, &mut world);
     steps(r, raw, root, &defaults, &mut world);
     if check_cycles(r, &world, root) {
@@ -183,6 +186,8 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         links,
         discovery,
         failures,
+        broker,
+        consumers: world.consumers,
         services: world.services,
         endpoints: world.endpoints,
         call_sites: world.sites,
@@ -203,6 +208,11 @@ struct World {
     /// YAML path of each call, by (endpoint, step, call) for cycle reports.
     call_paths: Vec<(usize, usize, YamlPath)>,
     policies: Vec<CallPolicy>,
+    topics: IndexMap<String, usize>,
+    broker_kind: Option<BrokerKind>,
+    /// (service, consumer index in the raw service, handler endpoint).
+    handlers: Vec<(usize, usize, usize)>,
+    consumers: Vec<Consumer>,
 }
 
 fn slo(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Slo {
@@ -252,7 +262,7 @@ fn datacenters(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Vec<Stri
     list.clone()
 }
 
-fn check_name(r: &mut Resolver, name: &str, what: &str, path: &YamlPath) {
+pub(super) fn check_name(r: &mut Resolver, name: &str, what: &str, path: &YamlPath) {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name
@@ -266,7 +276,7 @@ fn check_name(r: &mut Resolver, name: &str, what: &str, path: &YamlPath) {
     }
 }
 
-fn placement(
+pub(super) fn placement(
     r: &mut Resolver,
     v: Option<&raw::Replicas>,
     dcs: &[String],
@@ -362,7 +372,6 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
             .max_queue_time
             .as_ref()
             .and_then(|t| r.duration(&t.0, &p.key("max_queue_time")));
-        r.not_yet(&p, &[("consumes", s.consumes.is_some())], EVENTS_ISSUE);
         let placement = placement(r, s.replicas.as_ref(), dcs, &p.key("replicas"));
         let concurrency = r.bounded(
             s.concurrency,
@@ -387,6 +396,26 @@ fn services(r: &mut Resolver, raw: &RawScenario, root: &YamlPath, dcs: &[String]
             w.endpoints.push(Endpoint {
                 service: index,
                 name: ep.clone(),
+                steps: Vec::new(),
+            });
+        }
+        for (ci, c) in s.consumes.iter().flatten().enumerate() {
+            let handler = format!("{}@{}", c.topic, c.group);
+            if eps.contains_key(&handler) {
+                r.push(Problem::new(
+                    p.key("consumes").index(ci),
+                    format!(
+                        "topic '{}' is consumed twice in group '{}'",
+                        c.topic, c.group
+                    ),
+                ));
+                continue;
+            }
+            w.handlers.push((index, ci, w.endpoints.len()));
+            eps.insert(handler.clone(), w.endpoints.len());
+            w.endpoints.push(Endpoint {
+                service: index,
+                name: handler,
                 steps: Vec::new(),
             });
         }
@@ -518,6 +547,59 @@ fn steps(
             w.endpoints[ei].steps = steps;
         }
     }
+    for (svc, ci, ep) in w.handlers.clone() {
+        let (sname, s) = raw.services.get_index(svc).expect("a service of the file");
+        let c = &s.consumes.as_ref().expect("consumes")[ci];
+        let p = root.key("services").key(sname).key("consumes").index(ci);
+        let has_broker = w.broker_kind.is_some();
+        let topic = broker::topic(r, &w.topics, &c.topic, &p.key("topic"), has_broker);
+        if c.steps.len() > limits::STEPS {
+            r.push(
+                Problem::new(p.key("steps"), "too many steps")
+                    .expected(format!("at most {}", limits::STEPS)),
+            );
+            continue;
+        }
+        let steps: Vec<Step> = c
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, st)| {
+                one_step(r, w, st, &p.key("steps").index(i), svc, ep, defaults, true)
+            })
+            .collect();
+        w.endpoints[ep].steps = steps;
+        let retry = c.retry.as_ref().and_then(|rt| {
+            let keys = policy::Keys {
+                timeout: None,
+                deadline: None,
+                retry: Some((rt, p.key("retry"))),
+                breaker: None,
+                hedge: None,
+                propagate_deadline: None,
+            };
+            policy::resolve(r, &keys).retry
+        });
+        if let (Some(topic), Some(kind)) = (topic, w.broker_kind) {
+            if w.consumers
+                .iter()
+                .any(|x| x.topic == topic && x.group == c.group && x.service != svc)
+            {
+                r.push(
+                    Problem::new(
+                        p.key("group"),
+                        format!(
+                            "group '{}' of topic '{}' is already consumed by another service",
+                            c.group, c.topic
+                        ),
+                    )
+                    .expected("a group belongs to one service; use another group name"),
+                );
+            }
+            let consumer = broker::consumer(r, c, &p, svc, topic, ep, retry, kind);
+            w.consumers.push(consumer);
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -531,7 +613,6 @@ fn one_step(
     defaults: &policy::Keys,
     top: bool,
 ) -> Option<Step> {
-    r.not_yet(p, &[("publish", s.publish.is_some())], EVENTS_ISSUE);
     let kinds = [
         s.work.is_some(),
         s.call.is_some(),
@@ -566,6 +647,17 @@ fn one_step(
                     .expected("it next to a call: {call: service.endpoint, ...}"),
             );
         }
+    }
+    if let Some(name) = &s.publish {
+        if !top {
+            r.push(
+                Problem::new(p.key("publish"), "a parallel branch must be a call")
+                    .expected("{call: service.endpoint}"),
+            );
+        }
+        let has_broker = w.broker_kind.is_some();
+        return broker::topic(r, &w.topics, name, &p.key("publish"), has_broker)
+            .map(|topic| Step::Publish { topic });
     }
     if let Some(d) = &s.work {
         if !top {
@@ -824,7 +916,7 @@ fn workloads(
                 format!("workload '{}' is defined twice", wl.name),
             ));
         }
-        r.not_yet(&p, &[("keys", wl.keys.is_some())], EVENTS_ISSUE);
+        let keys = broker::keys(r, wl.keys.as_ref(), &p.key("keys"));
         let target = target(r, w, &wl.target, &p.key("target"));
         let rate = r.rate(&wl.rate.0, &p.key("rate"));
         let arrival = rate.and_then(|rate| arrival(r, wl, rate, &p));
@@ -857,6 +949,7 @@ fn workloads(
             arrival,
             from,
             timeout,
+            keys,
         });
     }
     out

@@ -23,6 +23,8 @@ pub struct Scenario {
     pub links: Vec<Option<Link>>,
     pub discovery: Option<Discovery>,
     pub failures: Vec<Failure>,
+    pub broker: Option<Broker>,
+    pub consumers: Vec<Consumer>,
     /// Services, the gateway (if any) last.
     pub services: Vec<Service>,
     pub endpoints: Vec<Endpoint>,
@@ -93,6 +95,8 @@ pub enum Step {
     Work(Dist),
     /// Calls sent at once; the step ends when all have answered, and fails if any failed.
     Calls(Vec<CallSpec>),
+    /// A message published to a topic (index into `broker.topics`).
+    Publish { topic: usize },
 }
 
 #[derive(Clone, Debug)]
@@ -127,6 +131,7 @@ pub struct Workload {
     pub arrival: Arrival,
     pub from: usize,
     pub timeout: Option<Time>,
+    pub keys: Option<Keys>,
 }
 
 /// An open-loop arrival process: gaps are exponential (Poisson) or equal, at a
@@ -351,4 +356,67 @@ pub struct Outlier {
     pub consecutive: u32,
     pub base_ejection: Time,
     pub max_percent: f64,
+}
+
+pub use super::raw::{Assignment, BrokerKind, RetryMode};
+
+/// The message broker.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    pub kind: BrokerKind,
+    /// Nodes per data center, in placement order.
+    pub placement: Vec<(usize, u32)>,
+    pub append: Dist,
+    pub leader_election: Time,
+    pub session_timeout: Time,
+    pub topics: Vec<Topic>,
+}
+
+impl Broker {
+    pub fn nodes(&self) -> u32 {
+        self.placement.iter().map(|(_, n)| n).sum()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acks {
+    Zero,
+    One,
+    All,
+}
+
+#[derive(Clone, Debug)]
+pub struct Topic {
+    pub name: String,
+    pub partitions: u32,
+    pub replication_factor: u32,
+    pub min_insync_replicas: u32,
+    pub acks: Acks,
+    pub delivery_limit: Option<u32>,
+    pub message_ttl: Option<Time>,
+}
+
+/// A service's consumer of a topic, in a group.
+#[derive(Clone, Debug)]
+pub struct Consumer {
+    pub service: usize,
+    pub topic: usize,
+    pub group: String,
+    /// The handler: an endpoint of the service holding the consumer's steps.
+    pub endpoint: usize,
+    pub retry: Option<Retry>,
+    pub retry_mode: RetryMode,
+    pub dead_letter: bool,
+    pub idempotent: bool,
+    pub prefetch: u32,
+    pub max_poll_records: u32,
+    pub assignment: Assignment,
+}
+
+/// Message keys of a workload's requests.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    pub count: u64,
+    /// Zipf exponent; None = uniform.
+    pub zipf: Option<f64>,
 }

@@ -282,13 +282,13 @@ fn unreadable_file_and_bad_flag() {
 }
 
 #[test]
-fn not_yet_simulated_features_are_refused_not_ignored() {
+fn publishing_needs_a_broker_with_the_topic() {
     let e = bad(
         "          - call: inventory.reserve",
         "          - call: inventory.reserve\n          - publish: order-placed",
     );
     names_line_and_path(&e, 15, "services.orders.endpoints.place.steps[2].publish");
-    assert!(e.contains("not simulated by this version"), "{e}");
+    assert!(e.contains("topic 'order-placed' needs a broker"), "{e}");
 }
 
 /// Regression: fan-outs that multiply down a chain were accepted and exhausted memory.

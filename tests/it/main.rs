@@ -5,6 +5,7 @@ mod conservation;
 mod determinism;
 mod errors;
 mod failures;
+mod regression;
 mod resilience;
 mod scenarios;
 mod sweeps;

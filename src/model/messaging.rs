@@ -1,0 +1,615 @@
+//! The message broker: publishing with acks over broker nodes, Kafka
+//! partitions consumed in order by consumer groups, RabbitMQ queues with
+//! competing consumers, consumer retries and dead-lettering.
+//!
+//! A broker node is a FIFO server that appends one message at a time. A
+//! publish goes to the partition's leader; with `acks: all` the leader's
+//! followers append too and the message is committed once
+//! `min_insync_replicas` copies exist. Committed messages are handed to every
+//! group of the topic. In a Kafka group each partition belongs to one consumer
+//! replica and is handled one message at a time, in order; in a RabbitMQ
+//! group the queue dispatches to any replica with room under its `prefetch`.
+//! A handler is a job running the consumer's steps on its replica.
+
+use std::collections::VecDeque;
+
+use rand::RngExt;
+use rand_distr::{Distribution, Zipf};
+
+use super::calls::backoff;
+use super::world::{Event, Parent, SlotState, World};
+use crate::engine::{Id, Stream, Time, stream};
+use crate::scenario::spec::{Acks, Assignment, BrokerKind, RetryMode, Scenario};
+
+/// No key: partitions are chosen round robin.
+pub(super) const NO_KEY: u64 = u64::MAX;
+
+pub(super) struct Message {
+    topic: u32,
+    partition: u32,
+    published: Time,
+    measured: bool,
+    /// The producer's job waiting for the ack (acks 1 or all).
+    producer: Option<Id>,
+    /// Follower appends acknowledged, and needed before commit.
+    acked: u32,
+    needed: u32,
+    /// Groups that still have to settle this message (handled, dead-lettered, lost).
+    open_groups: u32,
+}
+
+/// A handling of a message by one group (a message in flight in that group).
+pub(super) struct Delivery {
+    message: Id,
+    group: u32,
+    attempts: u32,
+    prev_wait: Time,
+    /// Kafka: its partition; RabbitMQ: the replica holding it.
+    slot: u32,
+}
+
+struct Node {
+    dc: u16,
+    busy: bool,
+    queue: VecDeque<(Id, bool)>,
+}
+
+struct Partition {
+    leader: u32,
+    followers: Vec<u32>,
+    /// Messages appended (log end) counter, for round robin when keyless.
+    log_end: u64,
+}
+
+/// A group's view of one partition (Kafka) or its one queue (RabbitMQ, slot 0).
+struct Lane {
+    /// Replica handling this partition (Kafka).
+    owner: u32,
+    waiting: VecDeque<Id>,
+    busy: bool,
+    /// log end − committed.
+    lag: u64,
+}
+
+struct Group {
+    consumer: u32,
+    topic: u32,
+    lanes: Vec<Lane>,
+    /// RabbitMQ: unacknowledged deliveries per consumer replica slot (indexed from the service's first).
+    unacked: Vec<u32>,
+    cursor: u32,
+    lag: u64,
+    backoff_rng: Stream,
+}
+
+pub(super) struct MessagingState {
+    nodes: Vec<Node>,
+    partitions: Vec<Partition>,
+    topic_first: Vec<u32>,
+    groups: Vec<Group>,
+    topic_groups: Vec<Vec<u32>>,
+    pub messages: crate::engine::Arena<Message>,
+    pub deliveries: crate::engine::Arena<Delivery>,
+    append_rng: Stream,
+    round_robin: Vec<u64>,
+}
+
+impl MessagingState {
+    pub fn new(s: &Scenario, seed: u64) -> MessagingState {
+        let Some(b) = &s.broker else {
+            return MessagingState {
+                nodes: Vec::new(),
+                partitions: Vec::new(),
+                topic_first: Vec::new(),
+                groups: Vec::new(),
+                topic_groups: Vec::new(),
+                messages: crate::engine::Arena::new(),
+                deliveries: crate::engine::Arena::new(),
+                append_rng: stream(seed, "broker/append"),
+                round_robin: Vec::new(),
+            };
+        };
+        let nodes: Vec<Node> = b
+            .placement
+            .iter()
+            .flat_map(|&(dc, n)| {
+                (0..n).map(move |_| Node {
+                    dc: dc as u16,
+                    busy: false,
+                    queue: VecDeque::new(),
+                })
+            })
+            .collect();
+        let n = nodes.len() as u32;
+        let (mut partitions, mut topic_first, mut k) = (Vec::new(), Vec::new(), 0u32);
+        for t in &b.topics {
+            topic_first.push(partitions.len() as u32);
+            for _ in 0..t.partitions {
+                let leader = k % n;
+                let followers = (1..t.replication_factor)
+                    .map(|i| (leader + i) % n)
+                    .collect();
+                partitions.push(Partition {
+                    leader,
+                    followers,
+                    log_end: 0,
+                });
+                k += 1;
+            }
+        }
+        let mut topic_groups = vec![Vec::new(); b.topics.len()];
+        let groups = s
+            .consumers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                topic_groups[c.topic].push(i as u32);
+                let lanes = if b.kind == BrokerKind::Kafka {
+                    b.topics[c.topic].partitions
+                } else {
+                    1
+                };
+                let svc = &s.services[c.service];
+                Group {
+                    consumer: i as u32,
+                    topic: c.topic as u32,
+                    lanes: (0..lanes)
+                        .map(|_| Lane {
+                            owner: 0,
+                            waiting: VecDeque::new(),
+                            busy: false,
+                            lag: 0,
+                        })
+                        .collect(),
+                    unacked: vec![0; svc.max_replicas() as usize],
+                    cursor: 0,
+                    lag: 0,
+                    backoff_rng: stream(
+                        seed,
+                        &format!("consumer/{}/{}/backoff", svc.name, c.group),
+                    ),
+                }
+            })
+            .collect();
+        MessagingState {
+            nodes,
+            partitions,
+            topic_first,
+            groups,
+            topic_groups,
+            messages: crate::engine::Arena::new(),
+            deliveries: crate::engine::Arena::new(),
+            append_rng: stream(seed, "broker/append"),
+            round_robin: vec![0; b.topics.len()],
+        }
+    }
+}
+
+/// A key from a workload's key space: uniform, or Zipf with exponent `s`.
+pub(super) fn draw_key(keys: &crate::scenario::spec::Keys, rng: &mut Stream) -> u64 {
+    match keys.zipf {
+        Some(s) => Zipf::new(keys.count as f64, s).map_or(0, |z| z.sample(rng) as u64 - 1),
+        None => rng.random_range(0..keys.count),
+    }
+}
+
+impl World<'_> {
+    /// Assigns partitions to the consumer replicas serving at the start (Kafka range or round robin).
+    pub(super) fn assign_partitions(&mut self) {
+        let s = self.s;
+        let Some(b) = &s.broker else { return };
+        if b.kind != BrokerKind::Kafka {
+            return;
+        }
+        for g in 0..self.messaging.groups.len() {
+            let c = &s.consumers[self.messaging.groups[g].consumer as usize];
+            let owners: Vec<u32> = self.services[c.service]
+                .replicas()
+                .filter(|&r| self.replicas[r as usize].state == SlotState::Active)
+                .collect();
+            let parts = self.messaging.groups[g].lanes.len();
+            let n = owners.len().max(1);
+            for p in 0..parts {
+                let i = match c.assignment {
+                    // Kafka's range: contiguous blocks, the first (parts mod n) one larger.
+                    Assignment::Range => {
+                        let (base, extra) = (parts / n, parts % n);
+                        let big = extra * (base + 1);
+                        if p < big {
+                            p / (base + 1)
+                        } else {
+                            extra + (p - big) / base.max(1)
+                        }
+                    }
+                    Assignment::RoundRobin => p % n,
+                };
+                self.messaging.groups[g].lanes[p].owner =
+                    owners.get(i.min(n - 1)).copied().unwrap_or(0);
+            }
+        }
+    }
+
+    /// A job's publish step: the message goes to the partition's leader; the job
+    /// waits for the ack unless acks is 0.
+    pub(super) fn publish(
+        &mut self,
+        job: Id,
+        topic: usize,
+        key: u64,
+        from_dc: u16,
+        measured: bool,
+    ) -> bool {
+        let s = self.s;
+        let b = s.broker.as_ref().expect("publish needs a broker");
+        let t = &b.topics[topic];
+        let partition = if key == NO_KEY {
+            let k = self.messaging.round_robin[topic];
+            self.messaging.round_robin[topic] += 1;
+            k % u64::from(t.partitions)
+        } else {
+            crate::engine::rng::stable_hash(key, "partition") % u64::from(t.partitions)
+        } as u32;
+        let waits = t.acks != Acks::Zero;
+        let groups = self.messaging.topic_groups[topic].len() as u32;
+        let needed = if t.acks == Acks::All {
+            t.min_insync_replicas - 1
+        } else {
+            0
+        };
+        let msg = self.messaging.messages.insert(Message {
+            topic: topic as u32,
+            partition,
+            published: self.now(),
+            measured,
+            producer: waits.then_some(job),
+            acked: 0,
+            needed,
+            open_groups: groups,
+        });
+        if measured {
+            self.m.topics[topic].published += 1;
+        }
+        let global = self.messaging.topic_first[topic] + partition;
+        let leader = self.messaging.partitions[global as usize].leader;
+        let to = self.messaging.nodes[leader as usize].dc;
+        let d = self.net.answer_hop(from_dc, to).unwrap_or(0);
+        self.q.schedule_in(
+            d,
+            Event::NodeArrive {
+                node: leader,
+                message: msg,
+                follower: false,
+            },
+        );
+        waits
+    }
+
+    pub(super) fn on_node_arrive(&mut self, node: u32, msg: Id, follower: bool) {
+        let n = &mut self.messaging.nodes[node as usize];
+        n.queue.push_back((msg, follower));
+        if !n.busy {
+            self.start_append(node);
+        }
+    }
+
+    fn start_append(&mut self, node: u32) {
+        let append = &self.s.broker.as_ref().expect("broker").append;
+        let d = append.sample(&mut self.messaging.append_rng);
+        self.messaging.nodes[node as usize].busy = true;
+        self.q.schedule_in(d, Event::NodeDone { node });
+    }
+
+    /// A node finished its oldest append.
+    pub(super) fn on_node_done(&mut self, node: u32) {
+        let (msg, follower) = self.messaging.nodes[node as usize]
+            .queue
+            .pop_front()
+            .expect("an append in progress");
+        if self.messaging.nodes[node as usize].queue.is_empty() {
+            self.messaging.nodes[node as usize].busy = false;
+        } else {
+            self.start_append(node);
+        }
+        let Some(m) = self.messaging.messages.get(msg) else {
+            return;
+        };
+        let global = (self.messaging.topic_first[m.topic as usize] + m.partition) as usize;
+        let node_dc = self.messaging.nodes[node as usize].dc;
+        if follower {
+            let leader = self.messaging.partitions[global].leader;
+            let d = self
+                .net
+                .answer_hop(node_dc, self.messaging.nodes[leader as usize].dc)
+                .unwrap_or(0);
+            self.q.schedule_in(d, Event::FollowerAcked { message: msg });
+            return;
+        }
+        self.messaging.partitions[global].log_end += 1;
+        if m.needed == 0 {
+            self.commit(msg);
+        }
+        for f in self.messaging.partitions[global].followers.clone() {
+            let d = self
+                .net
+                .answer_hop(node_dc, self.messaging.nodes[f as usize].dc)
+                .unwrap_or(0);
+            self.q.schedule_in(
+                d,
+                Event::NodeArrive {
+                    node: f,
+                    message: msg,
+                    follower: true,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_follower_acked(&mut self, msg: Id) {
+        let Some(m) = self.messaging.messages.get_mut(msg) else {
+            return;
+        };
+        m.acked += 1;
+        if m.acked == m.needed {
+            self.commit(msg);
+        }
+    }
+
+    /// The message is safe: the producer gets its ack, every group gets the message.
+    fn commit(&mut self, msg: Id) {
+        let m = self.messaging.messages.get_mut(msg).expect("live message");
+        if let Some(job) = m.producer.take() {
+            // The ack travels back to the producer; its job goes on.
+            self.q.schedule_in(0, Event::PublishAcked { job });
+        }
+        let (topic, partition) = (m.topic as usize, m.partition as usize);
+        if m.open_groups == 0 {
+            self.messaging.messages.remove(msg);
+            return;
+        }
+        for g in self.messaging.topic_groups[topic].clone() {
+            let lane = if self.messaging.groups[g as usize].lanes.len() == 1 {
+                0
+            } else {
+                partition
+            };
+            let delivery = self.messaging.deliveries.insert(Delivery {
+                message: msg,
+                group: g,
+                attempts: 0,
+                prev_wait: 0,
+                slot: lane as u32,
+            });
+            let group = &mut self.messaging.groups[g as usize];
+            group.lanes[lane].waiting.push_back(delivery);
+            group.lanes[lane].lag += 1;
+            group.lag += 1;
+            let (lag, plag) = (group.lag, group.lanes[lane].lag);
+            if self.now() >= self.warmup {
+                let gi = self.group_index(g);
+                let st = &mut self.m.topics[topic].groups[gi];
+                st.max_lag = st.max_lag.max(lag);
+                st.max_partition_lag = st.max_partition_lag.max(plag);
+            }
+            self.dispatch(g, lane);
+        }
+    }
+
+    /// The position of group `g` among its topic's groups (for metrics).
+    fn group_index(&self, g: u32) -> usize {
+        let topic = self.messaging.groups[g as usize].topic as usize;
+        self.messaging.topic_groups[topic]
+            .iter()
+            .position(|&x| x == g)
+            .expect("a group of the topic")
+    }
+
+    /// Starts handlings while the lane (Kafka partition) or queue (RabbitMQ) allows.
+    fn dispatch(&mut self, g: u32, lane: usize) {
+        let kafka = self
+            .s
+            .broker
+            .as_ref()
+            .is_some_and(|b| b.kind == BrokerKind::Kafka);
+        loop {
+            let group = &mut self.messaging.groups[g as usize];
+            let consumer = &self.s.consumers[group.consumer as usize];
+            let Some(&delivery) = group.lanes[lane].waiting.front() else {
+                return;
+            };
+            let replica = if kafka {
+                if group.lanes[lane].busy {
+                    return;
+                }
+                group.lanes[lane].owner
+            } else {
+                // Competing consumers: the next replica (round robin) with room under its prefetch.
+                let first = self.services[consumer.service].first_replica;
+                let n = group.unacked.len() as u32;
+                let free = (0..n).map(|k| (group.cursor + k) % n).find(|&k| {
+                    group.unacked[k as usize] < consumer.prefetch
+                        && self.replicas[(first + k) as usize].serving()
+                });
+                let Some(k) = free else { return };
+                group.cursor = (k + 1) % n;
+                group.unacked[k as usize] += 1;
+                first + k
+            };
+            let group = &mut self.messaging.groups[g as usize];
+            group.lanes[lane].waiting.pop_front();
+            group.lanes[lane].busy = true;
+            let endpoint = consumer.endpoint as u32;
+            let d = self
+                .messaging
+                .deliveries
+                .get_mut(delivery)
+                .expect("live delivery");
+            d.attempts += 1;
+            if !kafka {
+                d.slot = replica;
+            }
+            self.start_handler(replica, endpoint, delivery);
+            if kafka {
+                return;
+            }
+        }
+    }
+
+    /// A handler job on the consumer's replica (it waits for a worker past the queue bound).
+    fn start_handler(&mut self, r: u32, endpoint: u32, delivery: Id) {
+        let measured = self
+            .messaging
+            .deliveries
+            .get(delivery)
+            .and_then(|d| self.messaging.messages.get(d.message))
+            .is_some_and(|m| m.measured);
+        self.admit(
+            r,
+            endpoint,
+            Parent::Delivery(delivery),
+            measured,
+            super::calls::NEVER,
+            NO_KEY,
+            true,
+        );
+    }
+
+    /// A handler finished: the message is handled, retried, dead-lettered or lost.
+    pub(super) fn on_handled(&mut self, delivery: Id, ok: bool) {
+        let s = self.s;
+        let Some(d) = self.messaging.deliveries.get(delivery) else {
+            return;
+        };
+        let (g, lane_or_replica, attempts) = (d.group, d.slot, d.attempts);
+        let consumer = &s.consumers[self.messaging.groups[g as usize].consumer as usize];
+        let kafka = s
+            .broker
+            .as_ref()
+            .is_some_and(|b| b.kind == BrokerKind::Kafka);
+        let lane = if kafka { lane_or_replica as usize } else { 0 };
+        if !kafka {
+            let first = self.services[consumer.service].first_replica;
+            self.messaging.groups[g as usize].unacked[(lane_or_replica - first) as usize] -= 1;
+        }
+        if !ok
+            && let Some(r) = consumer
+                .retry
+                .as_ref()
+                .filter(|r| attempts < r.max_attempts)
+        {
+            let prev = d.prev_wait;
+            let wait = backoff(
+                r,
+                attempts as u16,
+                prev,
+                &mut self.messaging.groups[g as usize].backoff_rng,
+            );
+            self.messaging
+                .deliveries
+                .get_mut(delivery)
+                .expect("live delivery")
+                .prev_wait = wait;
+            if kafka && consumer.retry_mode == RetryMode::Blocking {
+                // The partition waits for the retry: order is kept.
+                self.q.schedule_in(
+                    wait,
+                    Event::Redeliver {
+                        delivery,
+                        front: true,
+                    },
+                );
+            } else {
+                self.messaging.groups[g as usize].lanes[lane].busy = false;
+                self.q.schedule_in(
+                    wait,
+                    Event::Redeliver {
+                        delivery,
+                        front: false,
+                    },
+                );
+                self.dispatch(g, lane);
+            }
+            return;
+        }
+        self.settle(
+            delivery,
+            if ok {
+                Settled::Handled
+            } else if consumer.dead_letter {
+                Settled::DeadLettered
+            } else {
+                Settled::Lost
+            },
+        );
+        self.messaging.groups[g as usize].lanes[lane].busy = false;
+        self.dispatch(g, lane);
+    }
+
+    /// A retry's wait is over: to the front of its partition (blocking) or the back of its lane.
+    pub(super) fn on_redeliver(&mut self, delivery: Id, front: bool) {
+        let Some(d) = self.messaging.deliveries.get(delivery) else {
+            return;
+        };
+        let (g, lane) = (d.group, d.slot as usize);
+        let kafka = self
+            .s
+            .broker
+            .as_ref()
+            .is_some_and(|b| b.kind == BrokerKind::Kafka);
+        let lane = if kafka { lane } else { 0 };
+        let group = &mut self.messaging.groups[g as usize];
+        if front {
+            group.lanes[lane].busy = false;
+            group.lanes[lane].waiting.push_front(delivery);
+        } else {
+            group.lanes[lane].waiting.push_back(delivery);
+        }
+        self.dispatch(g, lane);
+    }
+
+    fn settle(&mut self, delivery: Id, how: Settled) {
+        let d = self
+            .messaging
+            .deliveries
+            .remove(delivery)
+            .expect("live delivery");
+        let (g, lane) = (d.group as usize, d.slot as usize);
+        let kafka = self
+            .s
+            .broker
+            .as_ref()
+            .is_some_and(|b| b.kind == BrokerKind::Kafka);
+        let group = &mut self.messaging.groups[g];
+        let lane = if kafka { lane } else { 0 };
+        group.lanes[lane].lag -= 1;
+        group.lag -= 1;
+        let gi = self.group_index(d.group);
+        let m = self
+            .messaging
+            .messages
+            .get_mut(d.message)
+            .expect("live message");
+        let (topic, measured, published) = (m.topic as usize, m.measured, m.published);
+        m.open_groups -= 1;
+        if m.open_groups == 0 && m.producer.is_none() {
+            self.messaging.messages.remove(d.message);
+        }
+        if measured {
+            let now = self.now();
+            let st = &mut self.m.topics[topic].groups[gi];
+            match how {
+                Settled::Handled => {
+                    st.handled += 1;
+                    st.latency.record(now - published);
+                }
+                Settled::DeadLettered => st.dead_lettered += 1,
+                Settled::Lost => st.lost += 1,
+            }
+        }
+    }
+}
+
+enum Settled {
+    Handled,
+    DeadLettered,
+    Lost,
+}
