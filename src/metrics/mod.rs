@@ -128,6 +128,8 @@ pub struct GroupStats {
     pub handled: u64,
     pub dead_lettered: u64,
     pub lost: u64,
+    /// Not settled at the end of the run (counted then, independently of the rest).
+    pub in_flight: u64,
     pub duplicates: u64,
     /// Largest total lag of the group, and of one partition, in the measured time.
     pub max_lag: u64,

@@ -320,12 +320,11 @@ fn topics(s: &Scenario, c: &Collector) -> IndexMap<String, TopicSummary> {
                 .filter(|x| x.topic == t)
                 .zip(&st.groups)
                 .map(|(consumer, g)| {
-                    let settled = g.handled + g.dead_lettered + g.lost;
                     let summary = GroupSummary {
                         handled: g.handled,
                         dead_lettered: g.dead_lettered,
                         lost: g.lost,
-                        in_flight: st.published.saturating_sub(settled),
+                        in_flight: g.in_flight,
                         duplicates: g.duplicates,
                         max_lag: g.max_lag,
                         max_partition_lag: g.max_partition_lag,

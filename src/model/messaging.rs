@@ -36,6 +36,8 @@ pub(super) struct Message {
     needed: u32,
     /// Groups that still have to settle this message (handled, dead-lettered, lost).
     open_groups: u32,
+    /// Handed to the groups (committed in the log).
+    committed: bool,
 }
 
 /// A handling of a message by one group (a message in flight in that group).
@@ -265,6 +267,7 @@ impl World<'_> {
             acked: 0,
             needed,
             open_groups: groups,
+            committed: false,
         });
         if measured {
             self.m.topics[topic].published += 1;
@@ -357,6 +360,7 @@ impl World<'_> {
     /// The message is safe: the producer gets its ack, every group gets the message.
     fn commit(&mut self, msg: Id) {
         let m = self.messaging.messages.get_mut(msg).expect("live message");
+        m.committed = true;
         if let Some(job) = m.producer.take() {
             // The ack travels back to the producer; its job goes on.
             self.q.schedule_in(0, Event::PublishAcked { job });
@@ -434,6 +438,22 @@ impl World<'_> {
                 group.unacked[k as usize] += 1;
                 first + k
             };
+            if self.expired(delivery) {
+                if !kafka {
+                    let first = self.services[consumer.service].first_replica;
+                    self.messaging.groups[g as usize].unacked[(replica - first) as usize] -= 1;
+                }
+                self.messaging.groups[g as usize].lanes[lane]
+                    .waiting
+                    .pop_front();
+                let how = if consumer.dead_letter {
+                    Settled::DeadLettered
+                } else {
+                    Settled::Lost
+                };
+                self.settle(delivery, how);
+                continue;
+            }
             let group = &mut self.messaging.groups[g as usize];
             group.lanes[lane].waiting.pop_front();
             group.lanes[lane].busy = true;
@@ -454,14 +474,39 @@ impl World<'_> {
         }
     }
 
+    /// RabbitMQ's `message_ttl`: a message that waited too long is not handed out.
+    fn expired(&self, delivery: Id) -> bool {
+        let Some(d) = self.messaging.deliveries.get(delivery) else {
+            return false;
+        };
+        let Some(m) = self.messaging.messages.get(d.message) else {
+            return false;
+        };
+        let ttl = self
+            .s
+            .broker
+            .as_ref()
+            .and_then(|b| b.topics[m.topic as usize].message_ttl);
+        ttl.is_some_and(|t| self.now().saturating_sub(m.published) > t)
+    }
+
     /// A handler job on the consumer's replica (it waits for a worker past the queue bound).
     fn start_handler(&mut self, r: u32, endpoint: u32, delivery: Id) {
+        let svc = self.replicas[r as usize].service as usize;
         let measured = self
             .messaging
             .deliveries
             .get(delivery)
             .and_then(|d| self.messaging.messages.get(d.message))
             .is_some_and(|m| m.measured);
+        if self.inject_error(svc) {
+            // An injected error fails the handling at once (as an event: we are inside dispatch).
+            if measured {
+                self.m.services[svc].injected_errors += 1;
+            }
+            self.q.schedule_in(0, Event::HandlerFailed { delivery });
+            return;
+        }
         self.admit(
             r,
             endpoint,
@@ -469,7 +514,6 @@ impl World<'_> {
             measured,
             super::calls::NEVER,
             NO_KEY,
-            true,
         );
     }
 
@@ -490,7 +534,10 @@ impl World<'_> {
             let first = self.services[consumer.service].first_replica;
             self.messaging.groups[g as usize].unacked[(lane_or_replica - first) as usize] -= 1;
         }
+        let topic = &s.broker.as_ref().expect("broker").topics[consumer.topic];
+        let within_limit = topic.delivery_limit.is_none_or(|limit| attempts < limit);
         if !ok
+            && within_limit
             && let Some(r) = consumer
                 .retry
                 .as_ref()
@@ -604,6 +651,30 @@ impl World<'_> {
                 Settled::DeadLettered => st.dead_lettered += 1,
                 Settled::Lost => st.lost += 1,
             }
+        }
+    }
+}
+
+impl World<'_> {
+    /// At the end of the run: per topic and group, the measured messages not
+    /// settled yet (still in the broker, or waiting or being handled in the group).
+    pub(super) fn count_messages_in_flight(&mut self) {
+        let ms = &self.messaging;
+        for m in ms.messages.iter().filter(|m| m.measured && !m.committed) {
+            for g in self.m.topics[m.topic as usize].groups.iter_mut() {
+                g.in_flight += 1;
+            }
+        }
+        for d in ms.deliveries.iter() {
+            let Some(m) = ms.messages.get(d.message).filter(|m| m.measured) else {
+                continue;
+            };
+            let topic = m.topic as usize;
+            let gi = ms.topic_groups[topic]
+                .iter()
+                .position(|&x| x == d.group)
+                .expect("a group of the topic");
+            self.m.topics[topic].groups[gi].in_flight += 1;
         }
     }
 }

@@ -84,6 +84,10 @@ pub(super) enum Event {
     PublishAcked {
         job: Id,
     },
+    /// A handling failed at once (an injected error).
+    HandlerFailed {
+        delivery: Id,
+    },
     /// A message's retry wait is over.
     Redeliver {
         delivery: Id,
@@ -431,6 +435,7 @@ impl<'s> World<'s> {
             Event::FollowerAcked { message } => self.on_follower_acked(message),
             Event::PublishAcked { job } => self.call_returned(job, true),
             Event::Redeliver { delivery, front } => self.on_redeliver(delivery, front),
+            Event::HandlerFailed { delivery } => self.on_handled(delivery, false),
             Event::FailureStart { failure, target } => self.on_failure(failure, target, true),
             Event::FailureEnd { failure, target } => self.on_failure(failure, target, false),
             Event::HealthCheck => self.on_health_check(),
@@ -516,12 +521,11 @@ impl<'s> World<'s> {
             measured,
             deadline,
             key,
-            false,
         );
     }
 
-    /// A job starts on replica `r`, or waits for a worker (past the queue bound
-    /// when `bypass`: a message handler, which the broker already holds back).
+    /// A job starts on replica `r`, or waits for a worker. The queue bound was
+    /// checked by the caller (a message handler has none: the broker holds it back).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn admit(
         &mut self,
@@ -531,9 +535,7 @@ impl<'s> World<'s> {
         measured: bool,
         deadline: Time,
         key: u64,
-        bypass: bool,
     ) {
-        let _ = bypass;
         let svc = self.replicas[r as usize].service as usize;
         let job = self.jobs.insert(Job {
             endpoint,
@@ -851,6 +853,7 @@ impl<'s> World<'s> {
                 self.m.calls[call.site as usize].in_flight += 1;
             }
         }
+        self.count_messages_in_flight();
         self.m.events_processed = self.q.events_processed();
         self.m.end = self.end;
         RunOutput { collector: self.m }

@@ -24,8 +24,18 @@ pub fn run(s: &Scenario) -> (Summary, Collector) {
     (summary, out.collector)
 }
 
-/// Nothing vanishes: every request sent is ok, failed, timed out, rejected or in flight.
+/// Nothing vanishes: every request sent is ok, failed, timed out, rejected or in
+/// flight; every message published is handled, dead-lettered, lost or in flight, per group.
 pub fn assert_conserved(s: &Summary) {
+    for (topic, t) in &s.topics {
+        for (group, g) in &t.groups {
+            assert_eq!(
+                t.published,
+                g.handled + g.dead_lettered + g.lost + g.in_flight,
+                "{topic}/{group} lost messages: {g:?}"
+            );
+        }
+    }
     for (name, w) in &s.workload {
         assert_eq!(
             w.sent,

@@ -4,6 +4,7 @@ mod common;
 mod conservation;
 mod determinism;
 mod errors;
+mod events;
 mod failures;
 mod regression;
 mod resilience;
