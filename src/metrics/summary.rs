@@ -80,7 +80,9 @@ pub struct GroupSummary {
     pub dead_lettered: u64,
     pub lost: u64,
     pub in_flight: u64,
-    pub duplicates: u64,
+        pub duplicates: u64,
+    /// Messages handled after one that came later in their partition (Kafka) or queue.
+    pub out_of_order: u64,
     pub max_lag: u64,
     pub max_partition_lag: u64,
     /// Publish at the producer to the end of a successful handling.
@@ -326,6 +328,7 @@ fn topics(s: &Scenario, c: &Collector) -> IndexMap<String, TopicSummary> {
                         lost: g.lost,
                         in_flight: g.in_flight,
                         duplicates: g.duplicates,
+                        out_of_order: g.out_of_order,
                         max_lag: g.max_lag,
                         max_partition_lag: g.max_partition_lag,
                         latency_ms: g.latency.summary(),

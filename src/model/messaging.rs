@@ -44,6 +44,8 @@ pub(super) struct Message {
 pub(super) struct Delivery {
     message: Id,
     group: u32,
+    /// Position in its lane (the partition's log order, or the queue's).
+    seq: u64,
     attempts: u32,
     prev_wait: Time,
     /// Kafka: its partition; RabbitMQ: the replica holding it.
@@ -69,8 +71,11 @@ struct Lane {
     owner: u32,
     waiting: VecDeque<Id>,
     busy: bool,
-    /// log end − committed.
+        /// log end − committed.
     lag: u64,
+    /// Sequence numbers given out, and the last one handled (order checks).
+    appended: u64,
+    last_handled: Option<u64>,
 }
 
 struct Group {
@@ -159,9 +164,7 @@ impl MessagingState {
                         .map(|_| Lane {
                             owner: 0,
                             waiting: VecDeque::new(),
-                            busy: false,
-                            lag: 0,
-                        })
+                            busy: false, lag: 0, appended: 0, last_handled: None, })
                         .collect(),
                     unacked: vec![0; svc.max_replicas() as usize],
                     cursor: 0,
@@ -376,13 +379,9 @@ impl World<'_> {
             } else {
                 partition
             };
-            let delivery = self.messaging.deliveries.insert(Delivery {
-                message: msg,
-                group: g,
-                attempts: 0,
-                prev_wait: 0,
-                slot: lane as u32,
-            });
+            let seq = self.messaging.groups[g as usize].lanes[lane].appended;
+            self.messaging.groups[g as usize].lanes[lane].appended += 1;
+            let delivery = self.messaging.deliveries.insert(Delivery { message: msg, group: g, seq, attempts: 0, prev_wait: 0, slot: lane as u32 });
             let group = &mut self.messaging.groups[g as usize];
             group.lanes[lane].waiting.push_back(delivery);
             group.lanes[lane].lag += 1;
@@ -625,10 +624,16 @@ impl World<'_> {
             .broker
             .as_ref()
             .is_some_and(|b| b.kind == BrokerKind::Kafka);
-        let group = &mut self.messaging.groups[g];
+                let group = &mut self.messaging.groups[g];
         let lane = if kafka { lane } else { 0 };
         group.lanes[lane].lag -= 1;
         group.lag -= 1;
+        let handled = matches!(how, Settled::Handled);
+        let out_of_order = handled && group.lanes[lane].last_handled.is_some_and(|last| d.seq < last);
+        if handled {
+            let last = group.lanes[lane].last_handled.get_or_insert(d.seq);
+            *last = (*last).max(d.seq);
+        }
         let gi = self.group_index(d.group);
         let m = self
             .messaging
@@ -644,8 +649,9 @@ impl World<'_> {
             let now = self.now();
             let st = &mut self.m.topics[topic].groups[gi];
             match how {
-                Settled::Handled => {
+                                Settled::Handled => {
                     st.handled += 1;
+                    st.out_of_order += u64::from(out_of_order);
                     st.latency.record(now - published);
                 }
                 Settled::DeadLettered => st.dead_lettered += 1,

@@ -238,3 +238,22 @@ fn rabbitmq_competing_consumers_limits_and_ttl() {
         g.latency_ms
     );
 }
+
+/// Kafka with blocking retries handles every partition in log order, failures
+/// and all; a retry topic, or RabbitMQ's competing consumers, do not.
+#[test]
+fn ordering_kept_only_by_blocking_kafka_retries() {
+    let failing = "failures:\n  - {at: 0s, for: 105s, errors: consumer, rate: 20%}\n";
+    let consumer = |mode: &str| {
+        format!("    replicas: 2\n    concurrency: 4\n    consumes:\n      - {{topic: orders, group: g, retry_mode: {mode}, retry: {{max_attempts: 5, wait_duration: 20ms}}, dead_letter: true, steps: [{{work: {{exponential: {{mean: 3ms}}}}}}]}}")
+    };
+    let (blocking, _) = run(&load(&kafka("{partitions: 8}", &consumer("blocking"), "200/s", failing)));
+    let (moved, _) = run(&load(&kafka("{partitions: 8}", &consumer("retry_topic"), "200/s", failing)));
+    let g = |s: &meshsim::metrics::Summary| s.topics["orders"].groups["g"].clone();
+    assert!(g(&blocking).handled > 15_000);
+    assert_eq!(g(&blocking).out_of_order, 0, "order kept");
+    assert!(g(&moved).out_of_order > 100, "order broken: {:?}", g(&moved));
+    let rabbit = kafka("{partitions: 1}", "    replicas: 3\n    concurrency: 2\n    consumes:\n      - {topic: orders, group: g, steps: [{work: {exponential: {mean: 3ms}}}]}", "300/s", "").replace("broker:\n", "broker:\n  kind: rabbitmq\n");
+    let (r, _) = run(&load(&rabbit));
+    assert!(g(&r).out_of_order > 100, "competing consumers reorder: {:?}", g(&r));
+}
