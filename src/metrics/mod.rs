@@ -130,7 +130,10 @@ pub struct GroupStats {
     pub lost: u64,
     /// Not settled at the end of the run (counted then, independently of the rest).
     pub in_flight: u64,
-        pub duplicates: u64,
+    /// Replays handled again after a consumer crash (effects applied twice).
+    pub duplicates: u64,
+    /// Replays an idempotent consumer recognised and skipped.
+    pub duplicates_skipped: u64,
     /// Messages handled after one that came later in their partition (or queue).
     pub out_of_order: u64,
     /// Largest total lag of the group, and of one partition, in the measured time.

@@ -80,7 +80,10 @@ pub struct GroupSummary {
     pub dead_lettered: u64,
     pub lost: u64,
     pub in_flight: u64,
-        pub duplicates: u64,
+    /// Messages handled twice (a replay after a consumer crash, not recognised).
+    pub duplicates: u64,
+    /// Replays an idempotent consumer recognised and skipped.
+    pub duplicates_skipped: u64,
     /// Messages handled after one that came later in their partition (Kafka) or queue.
     pub out_of_order: u64,
     pub max_lag: u64,
@@ -328,6 +331,7 @@ fn topics(s: &Scenario, c: &Collector) -> IndexMap<String, TopicSummary> {
                         lost: g.lost,
                         in_flight: g.in_flight,
                         duplicates: g.duplicates,
+                        duplicates_skipped: g.duplicates_skipped,
                         out_of_order: g.out_of_order,
                         max_lag: g.max_lag,
                         max_partition_lag: g.max_partition_lag,

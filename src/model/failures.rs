@@ -130,6 +130,7 @@ impl World<'_> {
         }
         if !serving {
             self.kill_jobs(r, notify);
+            self.consumer_down(r);
         }
         self.set_serving(r, serving);
         self.retire_if_drained(r);

@@ -42,7 +42,10 @@ pub(super) struct Message {
 
 /// A handling of a message by one group (a message in flight in that group).
 pub(super) struct Delivery {
-    message: Id,
+    /// The message (None for a replay of one already handled, after a crash).
+    message: Option<Id>,
+    published: Time,
+    measured: bool,
     group: u32,
     /// Position in its lane (the partition's log order, or the queue's).
     seq: u64,
@@ -71,11 +74,13 @@ struct Lane {
     owner: u32,
     waiting: VecDeque<Id>,
     busy: bool,
-        /// log end − committed.
+    /// log end − committed.
     lag: u64,
     /// Sequence numbers given out, and the last one handled (order checks).
     appended: u64,
     last_handled: Option<u64>,
+    /// Kafka: handled since the last commit (seq, published, measured): replayed after a crash.
+    uncommitted: Vec<(u64, Time, bool)>,
 }
 
 struct Group {
@@ -87,6 +92,7 @@ struct Group {
     cursor: u32,
     lag: u64,
     backoff_rng: Stream,
+    rebalance_pending: bool,
 }
 
 pub(super) struct MessagingState {
@@ -164,7 +170,12 @@ impl MessagingState {
                         .map(|_| Lane {
                             owner: 0,
                             waiting: VecDeque::new(),
-                            busy: false, lag: 0, appended: 0, last_handled: None, })
+                            busy: false,
+                            lag: 0,
+                            appended: 0,
+                            last_handled: None,
+                            uncommitted: Vec::new(),
+                        })
                         .collect(),
                     unacked: vec![0; svc.max_replicas() as usize],
                     cursor: 0,
@@ -173,6 +184,7 @@ impl MessagingState {
                         seed,
                         &format!("consumer/{}/{}/backoff", svc.name, c.group),
                     ),
+                    rebalance_pending: false,
                 }
             })
             .collect();
@@ -369,6 +381,7 @@ impl World<'_> {
             self.q.schedule_in(0, Event::PublishAcked { job });
         }
         let (topic, partition) = (m.topic as usize, m.partition as usize);
+        let (m_published, m_measured) = (m.published, m.measured);
         if m.open_groups == 0 {
             self.messaging.messages.remove(msg);
             return;
@@ -381,7 +394,17 @@ impl World<'_> {
             };
             let seq = self.messaging.groups[g as usize].lanes[lane].appended;
             self.messaging.groups[g as usize].lanes[lane].appended += 1;
-            let delivery = self.messaging.deliveries.insert(Delivery { message: msg, group: g, seq, attempts: 0, prev_wait: 0, slot: lane as u32 });
+            let (published, measured) = (m_published, m_measured);
+            let delivery = self.messaging.deliveries.insert(Delivery {
+                message: Some(msg),
+                published,
+                measured,
+                group: g,
+                seq,
+                attempts: 0,
+                prev_wait: 0,
+                slot: lane as u32,
+            });
             let group = &mut self.messaging.groups[g as usize];
             group.lanes[lane].waiting.push_back(delivery);
             group.lanes[lane].lag += 1;
@@ -420,8 +443,23 @@ impl World<'_> {
                 return;
             };
             let replica = if kafka {
-                if group.lanes[lane].busy {
+                // A partition waits while its owner is down, until the rebalance.
+                if group.lanes[lane].busy
+                    || !self.replicas[group.lanes[lane].owner as usize].serving()
+                {
                     return;
+                }
+                if consumer.idempotent
+                    && self
+                        .messaging
+                        .deliveries
+                        .get(delivery)
+                        .is_some_and(|d| d.message.is_none())
+                {
+                    // A replay the consumer recognises: skipped, not handled again.
+                    group.lanes[lane].waiting.pop_front();
+                    self.settle(delivery, Settled::Skipped);
+                    continue;
                 }
                 group.lanes[lane].owner
             } else {
@@ -478,15 +516,13 @@ impl World<'_> {
         let Some(d) = self.messaging.deliveries.get(delivery) else {
             return false;
         };
-        let Some(m) = self.messaging.messages.get(d.message) else {
-            return false;
-        };
+        let topic = self.messaging.groups[d.group as usize].topic as usize;
         let ttl = self
             .s
             .broker
             .as_ref()
-            .and_then(|b| b.topics[m.topic as usize].message_ttl);
-        ttl.is_some_and(|t| self.now().saturating_sub(m.published) > t)
+            .and_then(|b| b.topics[topic].message_ttl);
+        ttl.is_some_and(|t| self.now().saturating_sub(d.published) > t)
     }
 
     /// A handler job on the consumer's replica (it waits for a worker past the queue bound).
@@ -496,8 +532,7 @@ impl World<'_> {
             .messaging
             .deliveries
             .get(delivery)
-            .and_then(|d| self.messaging.messages.get(d.message))
-            .is_some_and(|m| m.measured);
+            .is_some_and(|d| d.measured);
         if self.inject_error(svc) {
             // An injected error fails the handling at once (as an event: we are inside dispatch).
             if measured {
@@ -586,6 +621,11 @@ impl World<'_> {
                 Settled::Lost
             },
         );
+        // Offsets are committed when a whole poll of max_poll_records is handled.
+        let l = &mut self.messaging.groups[g as usize].lanes[lane];
+        if l.uncommitted.len() >= consumer.max_poll_records as usize {
+            l.uncommitted.clear();
+        }
         self.messaging.groups[g as usize].lanes[lane].busy = false;
         self.dispatch(g, lane);
     }
@@ -624,32 +664,45 @@ impl World<'_> {
             .broker
             .as_ref()
             .is_some_and(|b| b.kind == BrokerKind::Kafka);
-                let group = &mut self.messaging.groups[g];
+        let group = &mut self.messaging.groups[g];
         let lane = if kafka { lane } else { 0 };
         group.lanes[lane].lag -= 1;
         group.lag -= 1;
         let handled = matches!(how, Settled::Handled);
-        let out_of_order = handled && group.lanes[lane].last_handled.is_some_and(|last| d.seq < last);
-        if handled {
+        let replay = d.message.is_none();
+        if handled && kafka && !replay {
+            group.lanes[lane]
+                .uncommitted
+                .push((d.seq, d.published, d.measured));
+        }
+        let out_of_order = handled
+            && !replay
+            && group.lanes[lane]
+                .last_handled
+                .is_some_and(|last| d.seq < last);
+        if handled && !replay {
             let last = group.lanes[lane].last_handled.get_or_insert(d.seq);
             *last = (*last).max(d.seq);
         }
         let gi = self.group_index(d.group);
-        let m = self
-            .messaging
-            .messages
-            .get_mut(d.message)
-            .expect("live message");
-        let (topic, measured, published) = (m.topic as usize, m.measured, m.published);
-        m.open_groups -= 1;
-        if m.open_groups == 0 && m.producer.is_none() {
-            self.messaging.messages.remove(d.message);
+        let topic = self.messaging.groups[g].topic as usize;
+        let (measured, published) = (d.measured, d.published);
+        if let Some(msg) = d.message {
+            let m = self.messaging.messages.get_mut(msg).expect("live message");
+            m.open_groups -= 1;
+            if m.open_groups == 0 && m.producer.is_none() {
+                self.messaging.messages.remove(msg);
+            }
         }
         if measured {
             let now = self.now();
             let st = &mut self.m.topics[topic].groups[gi];
             match how {
-                                Settled::Handled => {
+                // A replay of a message already handled: its effects happen twice.
+                Settled::Handled if replay => st.duplicates += 1,
+                Settled::Skipped => st.duplicates_skipped += 1,
+                _ if replay => {}
+                Settled::Handled => {
                     st.handled += 1;
                     st.out_of_order += u64::from(out_of_order);
                     st.latency.record(now - published);
@@ -662,6 +715,101 @@ impl World<'_> {
 }
 
 impl World<'_> {
+    /// A consumer replica went down: Kafka notices after `session_timeout` and rebalances.
+    pub(super) fn consumer_down(&mut self, r: u32) {
+        let Some(b) = &self.s.broker else { return };
+        if b.kind != BrokerKind::Kafka {
+            return;
+        }
+        let svc = self.replicas[r as usize].service as usize;
+        for g in 0..self.messaging.groups.len() {
+            let group = &mut self.messaging.groups[g];
+            if self.s.consumers[group.consumer as usize].service == svc && !group.rebalance_pending
+            {
+                group.rebalance_pending = true;
+                self.q
+                    .schedule_in(b.session_timeout, Event::Rebalance { group: g as u32 });
+            }
+        }
+    }
+
+    /// A handler died with its replica: the message goes back to the head of its lane.
+    pub(super) fn handler_killed(&mut self, delivery: Id) {
+        let Some(d) = self.messaging.deliveries.get(delivery) else {
+            return;
+        };
+        let (g, slot) = (d.group as usize, d.slot);
+        let kafka = self
+            .s
+            .broker
+            .as_ref()
+            .is_some_and(|b| b.kind == BrokerKind::Kafka);
+        let group = &mut self.messaging.groups[g];
+        let lane = if kafka { slot as usize } else { 0 };
+        if !kafka {
+            // RabbitMQ requeues a dead connection's unacknowledged messages at once.
+            let first =
+                self.services[self.s.consumers[group.consumer as usize].service].first_replica;
+            group.unacked[(slot - first) as usize] -= 1;
+        }
+        group.lanes[lane].busy = false;
+        group.lanes[lane].waiting.push_front(delivery);
+        self.dispatch(g as u32, lane);
+    }
+
+    /// The group's partitions owned by dead replicas go to live ones; what they
+    /// had handled since the last commit is delivered again (at-least-once).
+    pub(super) fn on_rebalance(&mut self, g: u32) {
+        let s = self.s;
+        let consumer = &s.consumers[self.messaging.groups[g as usize].consumer as usize];
+        let live: Vec<u32> = self.services[consumer.service]
+            .replicas()
+            .filter(|&r| {
+                self.replicas[r as usize].serving()
+                    && self.replicas[r as usize].state == SlotState::Active
+            })
+            .collect();
+        if live.is_empty() {
+            let timeout = s.broker.as_ref().expect("broker").session_timeout;
+            self.q.schedule_in(timeout, Event::Rebalance { group: g });
+            return;
+        }
+        self.messaging.groups[g as usize].rebalance_pending = false;
+        let lanes = self.messaging.groups[g as usize].lanes.len();
+        let orphaned: Vec<usize> = (0..lanes)
+            .filter(|&l| {
+                !self.replicas[self.messaging.groups[g as usize].lanes[l].owner as usize].serving()
+            })
+            .collect();
+        for (i, lane) in orphaned.into_iter().enumerate() {
+            let replays =
+                std::mem::take(&mut self.messaging.groups[g as usize].lanes[lane].uncommitted);
+            // The committed offset is behind them: they count in the lag again.
+            let group = &mut self.messaging.groups[g as usize];
+            group.lanes[lane].lag += replays.len() as u64;
+            group.lag += replays.len() as u64;
+            for &(seq, published, measured) in replays.iter().rev() {
+                let d = self.messaging.deliveries.insert(Delivery {
+                    message: None,
+                    published,
+                    measured,
+                    group: g,
+                    seq,
+                    attempts: 0,
+                    prev_wait: 0,
+                    slot: lane as u32,
+                });
+                self.messaging.groups[g as usize].lanes[lane]
+                    .waiting
+                    .push_front(d);
+            }
+            let l = &mut self.messaging.groups[g as usize].lanes[lane];
+            l.owner = live[i % live.len()];
+            l.busy = false;
+            self.dispatch(g, lane);
+        }
+    }
+
     /// At the end of the run: per topic and group, the measured messages not
     /// settled yet (still in the broker, or waiting or being handled in the group).
     pub(super) fn count_messages_in_flight(&mut self) {
@@ -671,11 +819,12 @@ impl World<'_> {
                 g.in_flight += 1;
             }
         }
-        for d in ms.deliveries.iter() {
-            let Some(m) = ms.messages.get(d.message).filter(|m| m.measured) else {
-                continue;
-            };
-            let topic = m.topic as usize;
+        for d in ms
+            .deliveries
+            .iter()
+            .filter(|d| d.measured && d.message.is_some())
+        {
+            let topic = ms.groups[d.group as usize].topic as usize;
             let gi = ms.topic_groups[topic]
                 .iter()
                 .position(|&x| x == d.group)
@@ -687,6 +836,8 @@ impl World<'_> {
 
 enum Settled {
     Handled,
+    /// An idempotent consumer recognised a replayed duplicate.
+    Skipped,
     DeadLettered,
     Lost,
 }

@@ -84,6 +84,10 @@ pub(super) enum Event {
     PublishAcked {
         job: Id,
     },
+    /// Kafka notices a dead consumer and reassigns its partitions.
+    Rebalance {
+        group: u32,
+    },
     /// A handling failed at once (an injected error).
     HandlerFailed {
         delivery: Id,
@@ -436,6 +440,7 @@ impl<'s> World<'s> {
             Event::PublishAcked { job } => self.call_returned(job, true),
             Event::Redeliver { delivery, front } => self.on_redeliver(delivery, front),
             Event::HandlerFailed { delivery } => self.on_handled(delivery, false),
+            Event::Rebalance { group } => self.on_rebalance(group),
             Event::FailureStart { failure, target } => self.on_failure(failure, target, true),
             Event::FailureEnd { failure, target } => self.on_failure(failure, target, false),
             Event::HealthCheck => self.on_health_check(),
@@ -572,6 +577,7 @@ impl<'s> World<'s> {
                     Outcome::ServerError
                 },
             ),
+            Parent::Delivery(d) if lost => self.handler_killed(d),
             Parent::Delivery(d) => self.on_handled(d, ok),
         }
     }
