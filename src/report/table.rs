@@ -107,6 +107,40 @@ pub fn render(s: &Summary) -> String {
             );
         }
     }
+    if !s.topics.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n{:<24} {:<16} {:>10} {:>10} {:>8} {:>6} {:>9} {:>10} {:>9} {:>10}",
+            "topic",
+            "group",
+            "published",
+            "handled",
+            "dlq",
+            "lost",
+            "in_flight",
+            "duplicates",
+            "max_lag",
+            "p99 ms"
+        );
+        for (topic, t) in &s.topics {
+            for (group, g) in &t.groups {
+                let _ = writeln!(
+                    o,
+                    "{:<24} {:<16} {:>10} {:>10} {:>8} {:>6} {:>9} {:>10} {:>9} {:>10.3}",
+                    topic,
+                    group,
+                    t.published,
+                    g.handled,
+                    g.dead_lettered,
+                    g.lost,
+                    g.in_flight,
+                    g.duplicates,
+                    g.max_lag,
+                    g.latency_ms.p99
+                );
+            }
+        }
+    }
     let slo = &s.slo;
     let _ = writeln!(o, "\nSLO");
     let ms = |a: Option<f64>, none: &str| a.map_or(none.to_string(), |a| format!("{a:.3} ms"));
