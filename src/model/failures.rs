@@ -102,6 +102,7 @@ impl World<'_> {
             }
             FailureKind::Latency { a, b, extra } => self.net.set_extra(a, b, extra, start),
             FailureKind::Partition { a, b } => self.net.set_partition(a, b, start),
+            FailureKind::BrokerNode { node } => self.set_broker_node(node, start),
             FailureKind::DatacenterDown { dc } => {
                 self.net.set_down(dc, start);
                 let in_dc: Vec<u32> = (0..self.replicas.len() as u32)

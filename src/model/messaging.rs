@@ -59,6 +59,11 @@ struct Node {
     dc: u16,
     busy: bool,
     queue: VecDeque<(Id, bool)>,
+    /// Failures holding it down; copies it must catch up on when back; a
+    /// counter that makes the append in progress at a crash stale.
+    down: u16,
+    held: Vec<Id>,
+    epoch: u32,
 }
 
 struct Partition {
@@ -66,6 +71,10 @@ struct Partition {
     followers: Vec<u32>,
     /// Messages appended (log end) counter, for round robin when keyless.
     log_end: u64,
+    /// False while the leader is down and no new one is elected yet; the
+    /// producers' messages wait (they retry) until it is.
+    available: bool,
+    pending: Vec<Id>,
 }
 
 /// A group's view of one partition (Kafka) or its one queue (RabbitMQ, slot 0).
@@ -130,6 +139,9 @@ impl MessagingState {
                     dc: dc as u16,
                     busy: false,
                     queue: VecDeque::new(),
+                    down: 0,
+                    held: Vec::new(),
+                    epoch: 0,
                 })
             })
             .collect();
@@ -146,6 +158,8 @@ impl MessagingState {
                     leader,
                     followers,
                     log_end: 0,
+                    available: true,
+                    pending: Vec::new(),
                 });
                 k += 1;
             }
@@ -288,7 +302,12 @@ impl World<'_> {
             self.m.topics[topic].published += 1;
         }
         let global = self.messaging.topic_first[topic] + partition;
-        let leader = self.messaging.partitions[global as usize].leader;
+        let part = &mut self.messaging.partitions[global as usize];
+        if !part.available {
+            part.pending.push(msg);
+            return waits;
+        }
+        let leader = part.leader;
         let to = self.messaging.nodes[leader as usize].dc;
         let d = self.net.answer_hop(from_dc, to).unwrap_or(0);
         self.q.schedule_in(
@@ -304,6 +323,14 @@ impl World<'_> {
 
     pub(super) fn on_node_arrive(&mut self, node: u32, msg: Id, follower: bool) {
         let n = &mut self.messaging.nodes[node as usize];
+        if n.down > 0 {
+            if follower {
+                n.held.push(msg);
+            } else {
+                self.leader_lost(node, msg);
+            }
+            return;
+        }
         n.queue.push_back((msg, follower));
         if !n.busy {
             self.start_append(node);
@@ -313,12 +340,17 @@ impl World<'_> {
     fn start_append(&mut self, node: u32) {
         let append = &self.s.broker.as_ref().expect("broker").append;
         let d = append.sample(&mut self.messaging.append_rng);
-        self.messaging.nodes[node as usize].busy = true;
-        self.q.schedule_in(d, Event::NodeDone { node });
+        let n = &mut self.messaging.nodes[node as usize];
+        n.busy = true;
+        let epoch = n.epoch;
+        self.q.schedule_in(d, Event::NodeDone { node, epoch });
     }
 
     /// A node finished its oldest append.
-    pub(super) fn on_node_done(&mut self, node: u32) {
+    pub(super) fn on_node_done(&mut self, node: u32, epoch: u32) {
+        if self.messaging.nodes[node as usize].epoch != epoch {
+            return;
+        }
         let (msg, follower) = self.messaging.nodes[node as usize]
             .queue
             .pop_front()
@@ -715,6 +747,118 @@ impl World<'_> {
 }
 
 impl World<'_> {
+    /// A message reached a leader that is down: the producer retries with the
+    /// partition's current leader, or waits for the election if there is none yet.
+    fn leader_lost(&mut self, _node: u32, msg: Id) {
+        let Some(m) = self.messaging.messages.get(msg) else {
+            return;
+        };
+        let global = (self.messaging.topic_first[m.topic as usize] + m.partition) as usize;
+        let part = &mut self.messaging.partitions[global];
+        if part.available && self.messaging.nodes[part.leader as usize].down == 0 {
+            let leader = part.leader;
+            self.q.schedule_in(
+                0,
+                Event::NodeArrive {
+                    node: leader,
+                    message: msg,
+                    follower: false,
+                },
+            );
+        } else {
+            part.available = false;
+            part.pending.push(msg);
+        }
+    }
+
+    /// `broker_node` failures: a node goes down (its appends in progress are lost
+    /// and redone elsewhere) or comes back (it catches up on what it missed).
+    pub(super) fn set_broker_node(&mut self, node: usize, down: bool) {
+        let n = &mut self.messaging.nodes[node];
+        if down {
+            n.down += 1;
+            if n.down > 1 {
+                return;
+            }
+            n.epoch += 1;
+            n.busy = false;
+            let lost: Vec<(Id, bool)> = n.queue.drain(..).collect();
+            for (msg, follower) in lost {
+                if follower {
+                    self.messaging.nodes[node].held.push(msg);
+                } else {
+                    self.leader_lost(node as u32, msg);
+                }
+            }
+            let election = self.s.broker.as_ref().expect("broker").leader_election;
+            for p in 0..self.messaging.partitions.len() {
+                if self.messaging.partitions[p].leader == node as u32 {
+                    self.messaging.partitions[p].available = false;
+                    self.q.schedule_in(
+                        election,
+                        Event::LeaderElection {
+                            partition: p as u32,
+                        },
+                    );
+                }
+            }
+        } else {
+            n.down -= 1;
+            if n.down > 0 {
+                return;
+            }
+            for msg in std::mem::take(&mut self.messaging.nodes[node].held) {
+                self.on_node_arrive(node as u32, msg, true);
+            }
+            for p in 0..self.messaging.partitions.len() {
+                if self.messaging.partitions[p].leader == node as u32
+                    && !self.messaging.partitions[p].available
+                {
+                    self.make_available(p);
+                }
+            }
+        }
+    }
+
+    /// `leader_election` after its leader failed: the first live follower leads.
+    pub(super) fn on_leader_election(&mut self, p: u32) {
+        let p = p as usize;
+        let part = &self.messaging.partitions[p];
+        if part.available {
+            return;
+        }
+        let Some(i) = part
+            .followers
+            .iter()
+            .position(|&f| self.messaging.nodes[f as usize].down == 0)
+        else {
+            // No replica in sync is alive: the partition waits for its leader to return.
+            return;
+        };
+        let part = &mut self.messaging.partitions[p];
+        let new = part.followers.remove(i);
+        let old = std::mem::replace(&mut part.leader, new);
+        part.followers.push(old);
+        self.make_available(p);
+    }
+
+    fn make_available(&mut self, p: usize) {
+        let part = &mut self.messaging.partitions[p];
+        part.available = true;
+        let leader = part.leader;
+        for msg in std::mem::take(&mut part.pending) {
+            // The producer retries against the new leader.
+            self.q.schedule_in(
+                0,
+                Event::NodeArrive {
+                    node: leader,
+                    message: msg,
+                    follower: false,
+                },
+            );
+        }
+    }
+
     /// A consumer replica went down: Kafka notices after `session_timeout` and rebalances.
     pub(super) fn consumer_down(&mut self, r: u32) {
         let Some(b) = &self.s.broker else { return };

@@ -75,6 +75,11 @@ pub(super) enum Event {
     /// A broker node finished its oldest append.
     NodeDone {
         node: u32,
+        epoch: u32,
+    },
+    /// A partition's leader is elected again after its node failed.
+    LeaderElection {
+        partition: u32,
     },
     /// A follower's append is acknowledged at the leader.
     FollowerAcked {
@@ -435,7 +440,8 @@ impl<'s> World<'s> {
                 message,
                 follower,
             } => self.on_node_arrive(node, message, follower),
-            Event::NodeDone { node } => self.on_node_done(node),
+            Event::NodeDone { node, epoch } => self.on_node_done(node, epoch),
+            Event::LeaderElection { partition } => self.on_leader_election(partition),
             Event::FollowerAcked { message } => self.on_follower_acked(message),
             Event::PublishAcked { job } => self.call_returned(job, true),
             Event::Redeliver { delivery, front } => self.on_redeliver(delivery, front),

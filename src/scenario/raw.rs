@@ -3,8 +3,7 @@
 //! Field names are the YAML keys. Unknown keys are errors. Values with units
 //! (durations, rates, fractions, distributions) are kept as written and checked
 //! in [`super::resolve`], which knows their YAML path and can say what is wrong.
-//! Keys the format reserves for later capabilities are accepted here and
-//! reported by resolution as not yet available, never silently ignored.
+//! Every key of the format is simulated; an unknown key is an error.
 
 use std::borrow::Cow;
 
@@ -59,9 +58,6 @@ text_value!(Replicas, {
         {"type": "integer", "minimum": 0},
         {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
     ]
-});
-text_value!(NotYet, {
-    "description": "Part of the scenario format whose simulation is not available in this version; using it is reported as an error."
 });
 
 /// The whole scenario file.
@@ -360,7 +356,8 @@ pub struct RawFailure {
     pub partition: Option<Vec<String>>,
     /// Everything placed in this data center is down and unreachable.
     pub datacenter_down: Option<String>,
-    pub broker_node: Option<NotYet>,
+    /// A broker node (0-based) is down: its partitions wait for a new leader.
+    pub broker_node: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]

@@ -63,20 +63,6 @@ impl Resolver {
         dist::parse(v, path, &mut self.problems)
     }
     /// Reports a key of the format whose simulation arrives with a later issue.
-    /// Reports each present key of `parent` that the format reserves for a later issue.
-    pub(super) fn not_yet(&mut self, parent: &YamlPath, keys: &[(&str, bool)], issue: &str) {
-        for (key, _) in keys.iter().filter(|(_, present)| *present) {
-            self.push(
-                Problem::new(
-                    parent.key(key),
-                    format!(
-                        "'{key}' is part of the scenario format but not simulated by this version"
-                    ),
-                )
-                .help(format!("remove it for now; it arrives with {issue}")),
-            );
-        }
-    }
     pub(super) fn bounded(
         &mut self,
         v: Option<u32>,
@@ -172,6 +158,7 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         services: &world.service_index,
         replicas: world.services.iter().map(Service::max_replicas).collect(),
         dcs: &datacenters,
+        broker_nodes: broker.as_ref().map_or(0, |b| b.nodes()),
     };
     let failures = topology::failures(r, raw, root, &targets);
     Scenario {

@@ -291,6 +291,10 @@ pub enum FailureKind {
     DatacenterDown {
         dc: usize,
     },
+    /// A broker node is down (its index among the broker's nodes).
+    BrokerNode {
+        node: usize,
+    },
 }
 
 /// How a call step calls: timeouts, retries, breaker, hedging, deadline propagation.

@@ -207,6 +207,8 @@ pub(super) struct Targets<'a> {
     pub services: &'a IndexMap<String, usize>,
     pub replicas: Vec<u32>,
     pub dcs: &'a [String],
+    /// Broker nodes (0 without a broker).
+    pub broker_nodes: u32,
 }
 
 pub(super) fn failures(
@@ -273,11 +275,6 @@ fn failure(r: &mut Resolver, f: &RawFailure, p: &YamlPath, t: &Targets) -> Optio
         return None;
     }
     let kind = kinds[0];
-    r.not_yet(
-        p,
-        &[("broker_node", f.broker_node.is_some())],
-        "event-driven communication (issue #5)",
-    );
     check_extras(r, f, p, kind);
     let when = when(r, f, p, kind == "random")?;
     let service = |r: &mut Resolver, name: &str, key: &str| {
@@ -378,6 +375,30 @@ fn failure(r: &mut Resolver, f: &RawFailure, p: &YamlPath, t: &Targets) -> Optio
             (
                 FailureKind::DatacenterDown { dc: d },
                 format!("datacenter_down {name}"),
+            )
+        }
+        "broker_node" => {
+            let node = f.broker_node?;
+            if node >= t.broker_nodes {
+                let expected = if t.broker_nodes == 0 {
+                    "a broker block".to_string()
+                } else {
+                    format!("a node from 0 to {}", t.broker_nodes - 1)
+                };
+                r.push(
+                    Problem::new(
+                        p.key("broker_node"),
+                        format!("there is no broker node {node}"),
+                    )
+                    .expected(expected),
+                );
+                return None;
+            }
+            (
+                FailureKind::BrokerNode {
+                    node: node as usize,
+                },
+                format!("broker_node {node}"),
             )
         }
         _ => return None,

@@ -330,3 +330,68 @@ proptest::proptest! {
         proptest::prop_assert!(g.handled > 0);
     }
 }
+
+/// A broker node fails: its partitions wait `leader_election` for a follower
+/// to lead, the producers' messages wait with them, and with acks all and
+/// three replicas nothing acknowledged is lost.
+#[test]
+fn broker_node_failure_waits_for_the_election_and_loses_nothing() {
+    let yaml = kafka(
+        "{partitions: 6, replication_factor: 3, min_insync_replicas: 2, acks: all}",
+        "    replicas: 2\n    concurrency: 3\n    consumes:\n      - {topic: orders, group: g, steps: [{work: 1ms}]}",
+        "300/s",
+        "failures:\n  - {at: 30s, for: 20s, broker_node: 0}\n",
+    )
+    .replace("broker:\n", "broker:\n  leader_election: 5s\n");
+    let (s, _) = run(&load(&yaml));
+    let w = &s.workload["w"];
+    let g = &s.topics["orders"].groups["g"];
+    assert_eq!(
+        w.ok + w.in_flight,
+        w.sent,
+        "every publish acknowledged in the end"
+    );
+    assert_eq!(g.lost + g.dead_lettered, 0);
+    assert!(g.handled + g.in_flight == s.topics["orders"].published);
+    // Publishes to the failed leader's partitions waited for the election (5 s),
+    // then for the new leader to append the backlog of 5 s × 100/s (≈ 0.5 s at 1 ms each).
+    assert!(
+        (4900.0..5600.0).contains(&w.latency_ms.max),
+        "{:?}",
+        w.latency_ms
+    );
+    let e = meshsim::scenario::load_str(
+        &yaml.replace("broker_node: 0", "broker_node: 3"),
+        "t.yaml",
+        &[],
+    )
+    .unwrap_err()
+    .render();
+    assert!(
+        e.contains("there is no broker node 3") && e.contains("failures[0].broker_node"),
+        "{e}"
+    );
+}
+
+/// Under load each partition is an M/D/1 queue (Poisson keys, constant
+/// handling): mean event latency d + ρd / (2(1 − ρ)) with ρ = λd/P.
+#[test]
+fn event_latency_under_load_is_m_d_1_per_partition() {
+    let s = load(&kafka(
+        "{partitions: 4, acks: 1}",
+        "    replicas: 4\n    concurrency: 1\n    consumes:\n      - {topic: orders, group: g, steps: [{work: 5ms}]}",
+        "400/s",
+        "",
+    )
+    .replace("append: 1ms", "append: 0s")
+    .replace("rate: 400/s}", "rate: 400/s, keys: {count: 1000000}}")
+    .replace("duration: 100s", "duration: 2000s"));
+    let (summary, _) = run(&s);
+    let (d, rho) = (5.0, 100.0 * 0.005);
+    assert_close(
+        "event latency",
+        summary.topics["orders"].groups["g"].latency_ms.mean,
+        d + rho * d / (2.0 * (1.0 - rho)),
+        0.02,
+    );
+}

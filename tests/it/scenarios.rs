@@ -189,10 +189,19 @@ fn reference_async_waits_less_than_reference_sync() {
     let (sync, _) = run(&load_file("reference-sync.yaml", &["duration=20s"]));
     let (r#async, _) = run(&load_file("reference-async.yaml", &["duration=20s"]));
     let p99 = |s: &meshsim::metrics::Summary| s.slo.sync_p99.actual_ms.unwrap();
-    assert!(p99(&r#async) < p99(&sync), "the client no longer waits for B: {} vs {}", p99(&r#async), p99(&sync));
+    assert!(
+        p99(&r#async) < p99(&sync),
+        "the client no longer waits for B: {} vs {}",
+        p99(&r#async),
+        p99(&sync)
+    );
     let t = &r#async.topics["order-placed"];
     for g in ["service-c", "service-d"] {
-        assert!(t.groups[g].handled as f64 > 0.999 * t.published as f64, "{g}: {:?}", t.groups[g]);
+        assert!(
+            t.groups[g].handled as f64 > 0.999 * t.published as f64,
+            "{g}: {:?}",
+            t.groups[g]
+        );
     }
     assert!(r#async.slo.event_p99.pass);
 }
@@ -200,18 +209,35 @@ fn reference_async_waits_less_than_reference_sync() {
 #[test]
 fn hot_partition_and_its_cure() {
     let (hot, _) = run(&load_file("hot-partition.yaml", &["duration=30s"]));
-    let (spread, _) = run(&load_file("hot-partition.yaml", &["duration=30s", "workload.orders.keys.zipf=0.01"]));
+    let (spread, _) = run(&load_file(
+        "hot-partition.yaml",
+        &["duration=30s", "workload.orders.keys.zipf=0.01"],
+    ));
     let g = |s: &meshsim::metrics::Summary| s.topics["order-events"].groups["billing"].clone();
-    assert!(g(&hot).max_partition_lag > 1000 && g(&hot).max_partition_lag as f64 > 0.9 * g(&hot).max_lag as f64, "one partition holds the lag: {:?}", g(&hot));
+    assert!(
+        g(&hot).max_partition_lag > 1000
+            && g(&hot).max_partition_lag as f64 > 0.9 * g(&hot).max_lag as f64,
+        "one partition holds the lag: {:?}",
+        g(&hot)
+    );
     assert!(g(&spread).max_lag < 100, "{:?}", g(&spread));
 }
 
 #[test]
 fn consumer_crash_duplicates_unless_idempotent() {
     let (plain, _) = run(&load_file("consumer-crash.yaml", &[]));
-    let (idem, _) = run(&load_file("consumer-crash.yaml", &["services.ledger.consumes[0].idempotent=true"]));
-    let (p, i) = (&plain.topics["payments"].groups["payments"], &idem.topics["payments"].groups["payments"]);
-    assert!(p.duplicates > 0 && i.duplicates == 0 && i.duplicates_skipped == p.duplicates, "{p:?} {i:?}");
+    let (idem, _) = run(&load_file(
+        "consumer-crash.yaml",
+        &["services.ledger.consumes[0].idempotent=true"],
+    ));
+    let (p, i) = (
+        &plain.topics["payments"].groups["payments"],
+        &idem.topics["payments"].groups["payments"],
+    );
+    assert!(
+        p.duplicates > 0 && i.duplicates == 0 && i.duplicates_skipped == p.duplicates,
+        "{p:?} {i:?}"
+    );
     assert_eq!(p.lost + i.lost, 0);
 }
 
@@ -219,7 +245,14 @@ fn consumer_crash_duplicates_unless_idempotent() {
 fn ecommerce_dead_letters_without_losing() {
     let (s, _) = run(&load_file("ecommerce.yaml", &[]));
     let t = &s.topics["order-placed"];
-    assert!(t.groups["shipping"].dead_lettered > 0 && t.groups["shipping"].lost == 0, "{:?}", t.groups["shipping"]);
-    assert!(t.groups["inventory"].max_lag < 100, "inventory is not held back by shipping");
+    assert!(
+        t.groups["shipping"].dead_lettered > 0 && t.groups["shipping"].lost == 0,
+        "{:?}",
+        t.groups["shipping"]
+    );
+    assert!(
+        t.groups["inventory"].max_lag < 100,
+        "inventory is not held back by shipping"
+    );
     assert!(s.slo.sync_p99.pass && s.slo.availability.pass);
 }
