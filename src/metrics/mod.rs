@@ -141,6 +141,11 @@ pub struct GroupStats {
     pub max_partition_lag: u64,
     /// Publish to the end of a successful handling.
     pub latency: Latency,
+    /// Every `series_step`: (total lag, messages handled in the step).
+    pub series: Vec<(u64, u64)>,
+    pub handled_total: u64,
+    /// `handled_total` at the last sample.
+    pub series_mark: u64,
 }
 
 /// Everything a run collects.
@@ -151,6 +156,8 @@ pub struct Collector {
     pub services: Vec<ServiceStats>,
     pub calls: Vec<CallStats>,
     pub topics: Vec<TopicStats>,
+    /// The step of the per-group lag and throughput series.
+    pub series_step: Time,
     pub failure_windows: Vec<FailureWindow>,
     /// Windows beyond the recorded maximum.
     pub failure_windows_dropped: u64,

@@ -90,6 +90,10 @@ pub struct GroupSummary {
     pub max_partition_lag: u64,
     /// Publish at the producer to the end of a successful handling.
     pub latency_ms: LatencyMs,
+    /// Every `series_step_s` from the start: total lag, and messages handled per second.
+    pub series_step_s: f64,
+    pub lag: Vec<u64>,
+    pub handled_per_s: Vec<f64>,
 }
 
 /// When an injected failure was active.
@@ -336,6 +340,13 @@ fn topics(s: &Scenario, c: &Collector) -> IndexMap<String, TopicSummary> {
                         max_lag: g.max_lag,
                         max_partition_lag: g.max_partition_lag,
                         latency_ms: g.latency.summary(),
+                        series_step_s: as_secs(c.series_step),
+                        lag: g.series.iter().map(|&(lag, _)| lag).collect(),
+                        handled_per_s: g
+                            .series
+                            .iter()
+                            .map(|&(_, n)| round3(n as f64 / as_secs(c.series_step)))
+                            .collect(),
                     };
                     (consumer.group.clone(), summary)
                 })

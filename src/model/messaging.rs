@@ -736,6 +736,7 @@ impl World<'_> {
                 _ if replay => {}
                 Settled::Handled => {
                     st.handled += 1;
+                    st.handled_total += 1;
                     st.out_of_order += u64::from(out_of_order);
                     st.latency.record(now - published);
                 }
@@ -746,7 +747,41 @@ impl World<'_> {
     }
 }
 
+/// At most this many samples per series; longer runs sample less often.
+const MAX_SAMPLES: u64 = 3600;
+
 impl World<'_> {
+    /// Samples every second (or coarser, for long runs) each group's lag and throughput.
+    pub(super) fn schedule_sampling(&mut self) {
+        if self.s.broker.is_none() {
+            return;
+        }
+        let step = (self.end / MAX_SAMPLES)
+            .max(crate::engine::time::SECOND)
+            .div_ceil(crate::engine::time::SECOND)
+            * crate::engine::time::SECOND;
+        self.m.series_step = step;
+        self.q.schedule_at(step, Event::Sample);
+    }
+
+    pub(super) fn on_sample(&mut self) {
+        for (g, group) in self.messaging.groups.iter().enumerate() {
+            let topic = group.topic as usize;
+            let gi = self.messaging.topic_groups[topic]
+                .iter()
+                .position(|&x| x == g as u32)
+                .expect("a group of its topic");
+            let st = &mut self.m.topics[topic].groups[gi];
+            st.series
+                .push((group.lag, st.handled_total - st.series_mark));
+            st.series_mark = st.handled_total;
+        }
+        let next = self.now() + self.m.series_step;
+        if next <= self.end {
+            self.q.schedule_at(next, Event::Sample);
+        }
+    }
+
     /// A message reached a leader that is down: the producer retries with the
     /// partition's current leader, or waits for the election if there is none yet.
     fn leader_lost(&mut self, _node: u32, msg: Id) {

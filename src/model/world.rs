@@ -93,6 +93,8 @@ pub(super) enum Event {
     Rebalance {
         group: u32,
     },
+    /// The per-second series of the broker's groups take a sample.
+    Sample,
     /// A handling failed at once (an injected error).
     HandlerFailed {
         delivery: Id,
@@ -419,6 +421,7 @@ impl<'s> World<'s> {
         w.schedule_failures();
         w.schedule_discovery();
         w.schedule_autoscalers();
+        w.schedule_sampling();
         w
     }
 
@@ -447,6 +450,7 @@ impl<'s> World<'s> {
             Event::Redeliver { delivery, front } => self.on_redeliver(delivery, front),
             Event::HandlerFailed { delivery } => self.on_handled(delivery, false),
             Event::Rebalance { group } => self.on_rebalance(group),
+            Event::Sample => self.on_sample(),
             Event::FailureStart { failure, target } => self.on_failure(failure, target, true),
             Event::FailureEnd { failure, target } => self.on_failure(failure, target, false),
             Event::HealthCheck => self.on_health_check(),

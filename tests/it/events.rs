@@ -63,6 +63,10 @@ fn lag_grows_at_the_rate_theory_gives() {
     // 600/s in, 2 / 5 ms = 400/s out, for 105 s.
     assert_close("max lag", g.max_lag as f64, 200.0 * 105.0, 0.05);
     assert_close("handled", g.handled as f64, 400.0 * 100.0, 0.05);
+    // The per-second series: lag rising by 200 a second, 400 handled a second.
+    assert_eq!((g.series_step_s, g.lag.len()), (1.0, 105));
+    assert_close("lag at 50 s", g.lag[49] as f64, 200.0 * 50.0, 0.05);
+    assert_close("throughput at 50 s", g.handled_per_s[49], 400.0, 0.02);
     // More consumers than partitions: the extra ones sit idle (min(P, K) = 4 → 800/s > 600/s).
     let (bounded, _) = run(&load(&kafka(
         "{partitions: 4}",
