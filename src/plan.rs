@@ -5,12 +5,9 @@
 //! found by bisection with the others held; the parameters are visited in
 //! turn until none can come down. Every run made is kept as evidence.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::metrics::replicate::replication_seed;
 use crate::metrics::stats::{Estimate, Verdict, estimate};
-use crate::metrics::summarize;
 use crate::scenario::{self, LoadError, Override};
 
 /// One configuration tried and what it gave.
@@ -84,17 +81,9 @@ impl Planner<'_> {
             };
         };
         let base = self.seed.unwrap_or(s.seed);
-        let summaries: Vec<_> = (0..self.replications)
-            .into_par_iter()
-            .map(|r| {
-                let seed = if self.replications == 1 {
-                    base
-                } else {
-                    replication_seed(base, r)
-                };
-                let out = crate::model::run(&s, seed, &mut |_, _| {});
-                summarize(&s, seed, &out.collector)
-            })
+        let summaries: Vec<_> = crate::sweep::replicate(&s, base, self.replications)
+            .into_iter()
+            .map(|(sum, _)| sum)
             .collect();
         let column = |f: &dyn Fn(&crate::metrics::Summary) -> Option<f64>| -> Option<Estimate> {
             let xs: Option<Vec<f64>> = summaries.iter().map(f).collect();

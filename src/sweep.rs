@@ -263,17 +263,9 @@ impl Sweep {
         let s = load_point(&self.text, &self.source, &self.axes, &self.points[index])
             .expect("checked when the sweep was made");
         let base = self.seed.unwrap_or(s.seed);
-        let runs: Vec<Figures> = (0..self.replications)
-            .into_par_iter()
-            .map(|r| {
-                let seed = if self.replications == 1 {
-                    base
-                } else {
-                    replication_seed(base, r)
-                };
-                let out = crate::model::run(&s, seed, &mut |_, _| {});
-                Figures::of(&s, &summarize(&s, seed, &out.collector))
-            })
+        let runs: Vec<Figures> = replicate(&s, base, self.replications)
+            .iter()
+            .map(|(sum, _)| Figures::of(&s, sum))
             .collect();
         PointResult {
             fingerprint: self.fingerprint.clone(),
@@ -400,6 +392,27 @@ impl Figures {
 
 fn round(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
+}
+
+/// Runs `n` replications of a scenario in parallel (results in order): seeds
+/// derived from `base`, or `base` itself for a single run. Each comes with its
+/// count of events.
+pub fn replicate(s: &Scenario, base: u64, n: usize) -> Vec<(Summary, u64)> {
+    (0..n)
+        .into_par_iter()
+        .map(|r| {
+            let seed = if n == 1 {
+                base
+            } else {
+                replication_seed(base, r)
+            };
+            let out = crate::model::run(s, seed, &mut |_, _| {});
+            (
+                summarize(s, seed, &out.collector),
+                out.collector.events_processed,
+            )
+        })
+        .collect()
 }
 
 /// One point's runs, as written to `points/<index>.json`.

@@ -258,16 +258,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
     let wall = started.elapsed().as_secs_f64();
     let summary = summarize(&s, seed, &result.collector);
     let events = result.collector.events_processed;
-    let info = json::RunInfo {
-        scenario: s.name.clone(),
-        seed,
-        meshsim_version: env!("CARGO_PKG_VERSION"),
-        wall_time_s: wall,
-        events_processed: events,
-        events_per_second: events as f64 / wall.max(1e-9),
-        simulated_s: as_secs(s.end()),
-        speedup: as_secs(s.end()) / wall.max(1e-9),
-    };
+    let info = json::RunInfo::new(&s.name, seed, wall, events, as_secs(s.end()));
     output::write_all(
         &out_dir,
         &[
@@ -298,8 +289,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
 
 /// `run --replications N`: N runs in parallel under derived seeds, combined.
 fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result<u8, String> {
-    use crate::metrics::replicate::{combine, replication_seed};
-    use rayon::prelude::*;
+    use crate::metrics::replicate::combine;
     eprintln!("meshsim: scenario {} seed {seed}, {n} replications", s.name);
     let out_dir = args
         .out
@@ -310,19 +300,7 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .map_err(|e| format!("error: cannot start worker threads: {e}\n"))?;
-    let runs: Vec<(crate::metrics::Summary, u64)> = pool.install(|| {
-        (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let rs = replication_seed(seed, i);
-                let out = crate::model::run(s, rs, &mut |_, _| {});
-                (
-                    summarize(s, rs, &out.collector),
-                    out.collector.events_processed,
-                )
-            })
-            .collect()
-    });
+    let runs = pool.install(|| crate::sweep::replicate(s, seed, n));
     let wall = started.elapsed().as_secs_f64();
     let summaries: Vec<_> = runs.iter().map(|(s, _)| s.clone()).collect();
     let events: u64 = runs.iter().map(|(_, e)| e).sum();
@@ -330,16 +308,7 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
     combined["seed"] = serde_json::Value::from(seed);
     let mut bytes = serde_json::to_vec_pretty(&combined).expect("json");
     bytes.push(b'\n');
-    let info = json::RunInfo {
-        scenario: s.name.clone(),
-        seed,
-        meshsim_version: env!("CARGO_PKG_VERSION"),
-        wall_time_s: wall,
-        events_processed: events,
-        events_per_second: events as f64 / wall.max(1e-9),
-        simulated_s: as_secs(s.end()) * n as f64,
-        speedup: as_secs(s.end()) * n as f64 / wall.max(1e-9),
-    };
+    let info = json::RunInfo::new(&s.name, seed, wall, events, as_secs(s.end()) * n as f64);
     output::write_all(
         &out_dir,
         &[

@@ -116,6 +116,28 @@ pub(super) struct MessagingState {
     round_robin: Vec<u64>,
 }
 
+impl Delivery {
+    fn new(
+        message: Option<Id>,
+        published: Time,
+        measured: bool,
+        group: u32,
+        seq: u64,
+        slot: u32,
+    ) -> Delivery {
+        Delivery {
+            message,
+            published,
+            measured,
+            group,
+            seq,
+            attempts: 0,
+            prev_wait: 0,
+            slot,
+        }
+    }
+}
+
 impl MessagingState {
     pub fn new(s: &Scenario, seed: u64) -> MessagingState {
         let Some(b) = &s.broker else {
@@ -427,16 +449,14 @@ impl World<'_> {
             let seq = self.messaging.groups[g as usize].lanes[lane].appended;
             self.messaging.groups[g as usize].lanes[lane].appended += 1;
             let (published, measured) = (m_published, m_measured);
-            let delivery = self.messaging.deliveries.insert(Delivery {
-                message: Some(msg),
+            let delivery = self.messaging.deliveries.insert(Delivery::new(
+                Some(msg),
                 published,
                 measured,
-                group: g,
+                g,
                 seq,
-                attempts: 0,
-                prev_wait: 0,
-                slot: lane as u32,
-            });
+                lane as u32,
+            ));
             let group = &mut self.messaging.groups[g as usize];
             group.lanes[lane].waiting.push_back(delivery);
             group.lanes[lane].lag += 1;
@@ -968,16 +988,14 @@ impl World<'_> {
             group.lanes[lane].lag += replays.len() as u64;
             group.lag += replays.len() as u64;
             for &(seq, published, measured) in replays.iter().rev() {
-                let d = self.messaging.deliveries.insert(Delivery {
-                    message: None,
+                let d = self.messaging.deliveries.insert(Delivery::new(
+                    None,
                     published,
                     measured,
-                    group: g,
+                    g,
                     seq,
-                    attempts: 0,
-                    prev_wait: 0,
-                    slot: lane as u32,
-                });
+                    lane as u32,
+                ));
                 self.messaging.groups[g as usize].lanes[lane]
                     .waiting
                     .push_front(d);

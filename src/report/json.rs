@@ -25,6 +25,29 @@ pub struct RunInfo {
     pub speedup: f64,
 }
 
+impl RunInfo {
+    /// The figures of a run (or of `simulated_s` seconds over replications).
+    pub fn new(
+        scenario: &str,
+        seed: u64,
+        wall_time_s: f64,
+        events_processed: u64,
+        simulated_s: f64,
+    ) -> RunInfo {
+        let wall = wall_time_s.max(1e-9);
+        RunInfo {
+            scenario: scenario.to_string(),
+            seed,
+            meshsim_version: env!("CARGO_PKG_VERSION"),
+            wall_time_s,
+            events_processed,
+            events_per_second: events_processed as f64 / wall,
+            simulated_s,
+            speedup: simulated_s / wall,
+        }
+    }
+}
+
 pub fn run_json(r: &RunInfo) -> Vec<u8> {
     let mut out = serde_json::to_vec_pretty(r).expect("run info always serialises");
     out.push(b'\n');
