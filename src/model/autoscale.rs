@@ -141,6 +141,7 @@ impl World<'_> {
         self.replicas[r as usize].state = SlotState::Draining;
         self.replicas[r as usize].registered = false;
         self.replica_changed(svc);
+        self.consumer_down(r, true);
         self.retire_if_drained(r);
     }
 
@@ -169,5 +170,8 @@ impl World<'_> {
             self.set_serving(r, true);
         }
         self.replica_changed(svc);
+        if serving {
+            self.consumer_up(r);
+        }
     }
 }

@@ -105,6 +105,9 @@ impl World<'_> {
             FailureKind::BrokerNode { node } => self.set_broker_node(node, start),
             FailureKind::DatacenterDown { dc } => {
                 self.net.set_down(dc, start);
+                for node in self.messaging.nodes_in(dc as u16) {
+                    self.set_broker_node(node, start);
+                }
                 let in_dc: Vec<u32> = (0..self.replicas.len() as u32)
                     .filter(|&r| self.replicas[r as usize].dc as usize == dc)
                     .collect();
@@ -131,11 +134,14 @@ impl World<'_> {
         }
         if !serving {
             self.kill_jobs(r, notify);
-            self.consumer_down(r);
+            self.consumer_down(r, false);
         }
         self.set_serving(r, serving);
         self.retire_if_drained(r);
         self.replica_changed(svc);
+        if serving {
+            self.consumer_up(r);
+        }
     }
 
     /// Adds or removes a replica's workers from the service's capacity.

@@ -21,6 +21,16 @@ use super::world::{Event, Parent, SlotState, World};
 use crate::engine::{Id, Stream, Time, stream};
 use crate::scenario::spec::{Acks, Assignment, BrokerKind, RetryMode, Scenario};
 
+/// A producer's (or a follower's) wait before sending again over a partitioned link.
+const RESEND: Time = 100 * crate::engine::time::MILLISECOND;
+
+/// An acknowledgement in flight.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Ack {
+    Follower(Id),
+    Producer(Id),
+}
+
 /// No key: partitions are chosen round robin.
 pub(super) const NO_KEY: u64 = u64::MAX;
 
@@ -29,8 +39,9 @@ pub(super) struct Message {
     partition: u32,
     published: Time,
     measured: bool,
-    /// The producer's job waiting for the ack (acks 1 or all).
+    /// The producer's job waiting for the ack (acks 1 or all), and its data center.
     producer: Option<Id>,
+    from_dc: u16,
     /// Follower appends acknowledged, and needed before commit.
     acked: u32,
     needed: u32,
@@ -139,6 +150,13 @@ impl Delivery {
 }
 
 impl MessagingState {
+    /// The broker nodes placed in data center `dc`.
+    pub fn nodes_in(&self, dc: u16) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&n| self.nodes[n].dc == dc)
+            .collect()
+    }
+
     pub fn new(s: &Scenario, seed: u64) -> MessagingState {
         let Some(b) = &s.broker else {
             return MessagingState {
@@ -315,6 +333,7 @@ impl World<'_> {
             published: self.now(),
             measured,
             producer: waits.then_some(job),
+            from_dc,
             acked: 0,
             needed,
             open_groups: groups,
@@ -330,17 +349,75 @@ impl World<'_> {
             return waits;
         }
         let leader = part.leader;
-        let to = self.messaging.nodes[leader as usize].dc;
-        let d = self.net.answer_hop(from_dc, to).unwrap_or(0);
-        self.q.schedule_in(
-            d,
-            Event::NodeArrive {
-                node: leader,
-                message: msg,
-                follower: false,
-            },
-        );
+        self.send_to_node(from_dc, leader, msg, false);
         waits
+    }
+
+    /// A message (or a copy) crosses the network to a node; a partitioned link
+    /// holds it, and the sender tries again after `RESEND`.
+    fn send_to_node(&mut self, from_dc: u16, node: u32, msg: Id, follower: bool) {
+        let to = self.messaging.nodes[node as usize].dc;
+        match self.net.answer_hop(from_dc, to) {
+            Some(d) => self.q.schedule_in(
+                d,
+                Event::NodeArrive {
+                    node,
+                    message: msg,
+                    follower,
+                },
+            ),
+            None => self.q.schedule_in(
+                RESEND,
+                Event::Resend {
+                    from_dc,
+                    node,
+                    message: msg,
+                    follower,
+                },
+            ),
+        }
+    }
+
+    /// The sender tries again; a producer's message goes to the partition's current leader.
+    pub(super) fn on_resend(&mut self, from_dc: u16, node: u32, msg: Id, follower: bool) {
+        let Some(m) = self.messaging.messages.get(msg) else {
+            return;
+        };
+        if follower {
+            self.send_to_node(from_dc, node, msg, true);
+            return;
+        }
+        let global = (self.messaging.topic_first[m.topic as usize] + m.partition) as usize;
+        let part = &mut self.messaging.partitions[global];
+        if part.available {
+            let leader = part.leader;
+            self.send_to_node(from_dc, leader, msg, false);
+        } else {
+            part.pending.push(msg);
+        }
+    }
+
+    /// An acknowledgement crosses the network (a partitioned link delays it).
+    fn send_ack(&mut self, from_dc: u16, to_dc: u16, ack: Ack) {
+        let event = match ack {
+            Ack::Follower(message) => Event::FollowerAcked { message },
+            Ack::Producer(job) => Event::PublishAcked { job },
+        };
+        match self.net.answer_hop(from_dc, to_dc) {
+            Some(d) => self.q.schedule_in(d, event),
+            None => self.q.schedule_in(
+                RESEND,
+                Event::AckRetry {
+                    from_dc,
+                    to_dc,
+                    ack,
+                },
+            ),
+        }
+    }
+
+    pub(super) fn on_ack_retry(&mut self, from_dc: u16, to_dc: u16, ack: Ack) {
+        self.send_ack(from_dc, to_dc, ack);
     }
 
     pub(super) fn on_node_arrive(&mut self, node: u32, msg: Id, follower: bool) {
@@ -389,11 +466,8 @@ impl World<'_> {
         let node_dc = self.messaging.nodes[node as usize].dc;
         if follower {
             let leader = self.messaging.partitions[global].leader;
-            let d = self
-                .net
-                .answer_hop(node_dc, self.messaging.nodes[leader as usize].dc)
-                .unwrap_or(0);
-            self.q.schedule_in(d, Event::FollowerAcked { message: msg });
+            let leader_dc = self.messaging.nodes[leader as usize].dc;
+            self.send_ack(node_dc, leader_dc, Ack::Follower(msg));
             return;
         }
         self.messaging.partitions[global].log_end += 1;
@@ -401,18 +475,7 @@ impl World<'_> {
             self.commit(msg);
         }
         for f in self.messaging.partitions[global].followers.clone() {
-            let d = self
-                .net
-                .answer_hop(node_dc, self.messaging.nodes[f as usize].dc)
-                .unwrap_or(0);
-            self.q.schedule_in(
-                d,
-                Event::NodeArrive {
-                    node: f,
-                    message: msg,
-                    follower: true,
-                },
-            );
+            self.send_to_node(node_dc, f, msg, true);
         }
     }
 
@@ -430,11 +493,16 @@ impl World<'_> {
     fn commit(&mut self, msg: Id) {
         let m = self.messaging.messages.get_mut(msg).expect("live message");
         m.committed = true;
-        if let Some(job) = m.producer.take() {
-            // The ack travels back to the producer; its job goes on.
-            self.q.schedule_in(0, Event::PublishAcked { job });
-        }
         let (topic, partition) = (m.topic as usize, m.partition as usize);
+        if let Some(job) = m.producer.take() {
+            // The ack travels back from the leader to the producer; its job goes on.
+            let to_dc = m.from_dc;
+            let global = (self.messaging.topic_first[topic] + partition as u32) as usize;
+            let leader_dc =
+                self.messaging.nodes[self.messaging.partitions[global].leader as usize].dc;
+            self.send_ack(leader_dc, to_dc, Ack::Producer(job));
+        }
+        let m = self.messaging.messages.get(msg).expect("live message");
         let (m_published, m_measured) = (m.published, m.measured);
         if m.open_groups == 0 {
             self.messaging.messages.remove(msg);
@@ -496,9 +564,8 @@ impl World<'_> {
             };
             let replica = if kafka {
                 // A partition waits while its owner is down, until the rebalance.
-                if group.lanes[lane].busy
-                    || !self.replicas[group.lanes[lane].owner as usize].serving()
-                {
+                let owner = &self.replicas[group.lanes[lane].owner as usize];
+                if group.lanes[lane].busy || !owner.serving() || owner.state != SlotState::Active {
                     return;
                 }
                 if consumer.idempotent
@@ -519,8 +586,10 @@ impl World<'_> {
                 let first = self.services[consumer.service].first_replica;
                 let n = group.unacked.len() as u32;
                 let free = (0..n).map(|k| (group.cursor + k) % n).find(|&k| {
+                    let replica = &self.replicas[(first + k) as usize];
                     group.unacked[k as usize] < consumer.prefetch
-                        && self.replicas[(first + k) as usize].serving()
+                        && replica.serving()
+                        && replica.state == SlotState::Active
                 });
                 let Some(k) = free else { return };
                 group.cursor = (k + 1) % n;
@@ -914,21 +983,90 @@ impl World<'_> {
         }
     }
 
-    /// A consumer replica went down: Kafka notices after `session_timeout` and rebalances.
-    pub(super) fn consumer_down(&mut self, r: u32) {
+    /// A consumer replica left its groups: crashed (`graceful` false: Kafka
+    /// notices after `session_timeout`, and what it handled since its last
+    /// commit will be delivered again) or scaled down (it commits and leaves:
+    /// the group rebalances at once).
+    pub(super) fn consumer_down(&mut self, r: u32, graceful: bool) {
         let Some(b) = &self.s.broker else { return };
         if b.kind != BrokerKind::Kafka {
             return;
         }
+        let delay = if graceful { 0 } else { b.session_timeout };
         let svc = self.replicas[r as usize].service as usize;
         for g in 0..self.messaging.groups.len() {
-            let group = &mut self.messaging.groups[g];
-            if self.s.consumers[group.consumer as usize].service == svc && !group.rebalance_pending
-            {
-                group.rebalance_pending = true;
-                self.q
-                    .schedule_in(b.session_timeout, Event::Rebalance { group: g as u32 });
+            if self.s.consumers[self.messaging.groups[g].consumer as usize].service != svc {
+                continue;
             }
+            for lane in 0..self.messaging.groups[g].lanes.len() {
+                if self.messaging.groups[g].lanes[lane].owner != r {
+                    continue;
+                }
+                let replays = std::mem::take(&mut self.messaging.groups[g].lanes[lane].uncommitted);
+                if !graceful {
+                    self.replay(g as u32, lane, &replays);
+                }
+            }
+            self.request_rebalance(g as u32, delay);
+        }
+    }
+
+    /// A consumer replica serves again (restarted, or a new one started):
+    /// its lanes resume, and orphaned partitions are rebalanced to it.
+    pub(super) fn consumer_up(&mut self, r: u32) {
+        let Some(b) = &self.s.broker else { return };
+        let kafka = b.kind == BrokerKind::Kafka;
+        let svc = self.replicas[r as usize].service as usize;
+        for g in 0..self.messaging.groups.len() {
+            if self.s.consumers[self.messaging.groups[g].consumer as usize].service != svc {
+                continue;
+            }
+            if kafka {
+                if (0..self.messaging.groups[g].lanes.len()).any(|l| !self.owner_serves(g, l)) {
+                    self.request_rebalance(g as u32, 0);
+                }
+                for lane in 0..self.messaging.groups[g].lanes.len() {
+                    if self.messaging.groups[g].lanes[lane].owner == r {
+                        self.dispatch(g as u32, lane);
+                    }
+                }
+            } else {
+                self.dispatch(g as u32, 0);
+            }
+        }
+    }
+
+    fn owner_serves(&self, g: usize, lane: usize) -> bool {
+        let owner = &self.replicas[self.messaging.groups[g].lanes[lane].owner as usize];
+        owner.serving() && owner.state == SlotState::Active
+    }
+
+    fn request_rebalance(&mut self, g: u32, delay: Time) {
+        let group = &mut self.messaging.groups[g as usize];
+        if !group.rebalance_pending {
+            group.rebalance_pending = true;
+            self.q.schedule_in(delay, Event::Rebalance { group: g });
+        }
+    }
+
+    /// Messages handled but not committed go back to the head of their lane:
+    /// the committed offset is behind them, so they count in the lag again.
+    fn replay(&mut self, g: u32, lane: usize, replays: &[(u64, Time, bool)]) {
+        let group = &mut self.messaging.groups[g as usize];
+        group.lanes[lane].lag += replays.len() as u64;
+        group.lag += replays.len() as u64;
+        for &(seq, published, measured) in replays.iter().rev() {
+            let d = self.messaging.deliveries.insert(Delivery::new(
+                None,
+                published,
+                measured,
+                g,
+                seq,
+                lane as u32,
+            ));
+            self.messaging.groups[g as usize].lanes[lane]
+                .waiting
+                .push_front(d);
         }
     }
 
@@ -959,8 +1097,8 @@ impl World<'_> {
     /// The group's partitions owned by dead replicas go to live ones; what they
     /// had handled since the last commit is delivered again (at-least-once).
     pub(super) fn on_rebalance(&mut self, g: u32) {
-        let s = self.s;
-        let consumer = &s.consumers[self.messaging.groups[g as usize].consumer as usize];
+        self.messaging.groups[g as usize].rebalance_pending = false;
+        let consumer = &self.s.consumers[self.messaging.groups[g as usize].consumer as usize];
         let live: Vec<u32> = self.services[consumer.service]
             .replicas()
             .filter(|&r| {
@@ -969,44 +1107,21 @@ impl World<'_> {
             })
             .collect();
         if live.is_empty() {
-            let timeout = s.broker.as_ref().expect("broker").session_timeout;
-            self.q.schedule_in(timeout, Event::Rebalance { group: g });
+            // Nobody to take the partitions: the next replica that serves triggers a rebalance.
             return;
         }
-        self.messaging.groups[g as usize].rebalance_pending = false;
         let lanes = self.messaging.groups[g as usize].lanes.len();
         let orphaned: Vec<usize> = (0..lanes)
-            .filter(|&l| {
-                !self.replicas[self.messaging.groups[g as usize].lanes[l].owner as usize].serving()
-            })
+            .filter(|&l| !self.owner_serves(g as usize, l))
             .collect();
         for (i, lane) in orphaned.into_iter().enumerate() {
-            let replays =
-                std::mem::take(&mut self.messaging.groups[g as usize].lanes[lane].uncommitted);
-            // The committed offset is behind them: they count in the lag again.
-            let group = &mut self.messaging.groups[g as usize];
-            group.lanes[lane].lag += replays.len() as u64;
-            group.lag += replays.len() as u64;
-            for &(seq, published, measured) in replays.iter().rev() {
-                let d = self.messaging.deliveries.insert(Delivery::new(
-                    None,
-                    published,
-                    measured,
-                    g,
-                    seq,
-                    lane as u32,
-                ));
-                self.messaging.groups[g as usize].lanes[lane]
-                    .waiting
-                    .push_front(d);
-            }
-            let l = &mut self.messaging.groups[g as usize].lanes[lane];
-            l.owner = live[i % live.len()];
-            l.busy = false;
+            self.messaging.groups[g as usize].lanes[lane].owner = live[i % live.len()];
             self.dispatch(g, lane);
         }
     }
+}
 
+impl World<'_> {
     /// At the end of the run: per topic and group, the measured messages not
     /// settled yet (still in the broker, or waiting or being handled in the group).
     pub(super) fn count_messages_in_flight(&mut self) {

@@ -21,7 +21,7 @@ use super::calls::{
     Call, Caller, Logical, NEVER, NO_POLICY, NO_SITE, Outcome, PolicyState, TimeoutLane,
     policy_states, timeout_lanes,
 };
-use super::messaging::{MessagingState, NO_KEY, draw_key};
+use super::messaging::{Ack, MessagingState, NO_KEY, draw_key};
 use super::network::Network;
 use super::routing::View;
 
@@ -71,6 +71,19 @@ pub(super) enum Event {
         node: u32,
         message: Id,
         follower: bool,
+    },
+    /// A send to a broker node is tried again (the link was partitioned).
+    Resend {
+        from_dc: u16,
+        node: u32,
+        message: Id,
+        follower: bool,
+    },
+    /// An acknowledgement is sent again (the link was partitioned).
+    AckRetry {
+        from_dc: u16,
+        to_dc: u16,
+        ack: Ack,
     },
     /// A broker node finished its oldest append.
     NodeDone {
@@ -445,6 +458,17 @@ impl<'s> World<'s> {
             } => self.on_node_arrive(node, message, follower),
             Event::NodeDone { node, epoch } => self.on_node_done(node, epoch),
             Event::LeaderElection { partition } => self.on_leader_election(partition),
+            Event::Resend {
+                from_dc,
+                node,
+                message,
+                follower,
+            } => self.on_resend(from_dc, node, message, follower),
+            Event::AckRetry {
+                from_dc,
+                to_dc,
+                ack,
+            } => self.on_ack_retry(from_dc, to_dc, ack),
             Event::FollowerAcked { message } => self.on_follower_acked(message),
             Event::PublishAcked { job } => self.call_returned(job, true),
             Event::Redeliver { delivery, front } => self.on_redeliver(delivery, front),

@@ -57,3 +57,67 @@ fn retries_stop_with_their_dead_caller() {
         s.calls["s1->s2.y"]
     );
 }
+
+fn group(s: &meshsim::metrics::Summary) -> meshsim::metrics::summary::GroupSummary {
+    s.topics
+        .values()
+        .next()
+        .unwrap()
+        .groups
+        .values()
+        .next()
+        .unwrap()
+        .clone()
+}
+
+/// Consumers that came back after a crash never resumed an idle partition or queue.
+#[test]
+fn consumers_resume_after_a_crash() {
+    for name in [
+        "regression-stall-kafka.yaml",
+        "regression-stall-rabbit.yaml",
+    ] {
+        let (s, _) = run(&scenario(name));
+        assert_eq!(group(&s).in_flight, 0, "{name}: {:?}", group(&s));
+    }
+}
+
+/// A consumer that crashed and came back before the rebalance kept its uncommitted position.
+#[test]
+fn every_crashed_consumer_replays_its_uncommitted_messages() {
+    let (s, _) = run(&scenario("regression-allcrash.yaml"));
+    assert!(group(&s).duplicates > 0, "{:?}", group(&s));
+}
+
+/// Scaling a Kafka consumer down left its partitions without an owner for good.
+#[test]
+fn scaled_down_consumers_hand_their_partitions_over() {
+    let (s, _) = run(&scenario("regression-autoscale-kafka.yaml"));
+    assert!(group(&s).in_flight < 10, "{:?}", group(&s));
+}
+
+/// A rebalance during a blocking retry let the next message overtake it.
+#[test]
+fn blocking_retries_keep_order_across_a_rebalance() {
+    let (s, _) = run(&scenario("regression-blocking-rebalance.yaml"));
+    assert_eq!(group(&s).out_of_order, 0);
+}
+
+/// session_timeout 0s with every consumer down rescheduled the rebalance forever.
+#[test]
+fn zero_session_timeout_terminates() {
+    let (s, _) = run(&scenario("regression-st0.yaml"));
+    assert!(group(&s).handled > 0);
+}
+
+/// Broker traffic ignored partitions: a partitioned producer published in no time.
+#[test]
+fn partitions_hold_broker_traffic() {
+    let (s, _) = run(&scenario("regression-netpart0s.yaml"));
+    assert_eq!(
+        group(&s).handled,
+        0,
+        "the broker is unreachable for the whole run"
+    );
+    assert_eq!(s.workload.values().next().unwrap().ok, 0);
+}
