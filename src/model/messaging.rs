@@ -24,13 +24,6 @@ use crate::scenario::spec::{Acks, Assignment, BrokerKind, RetryMode, Scenario};
 /// A producer's (or a follower's) wait before sending again over a partitioned link.
 const RESEND: Time = 100 * crate::engine::time::MILLISECOND;
 
-/// An acknowledgement in flight.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Ack {
-    Follower(Id),
-    Producer(Id),
-}
-
 /// No key: partitions are chosen round robin.
 pub(super) const NO_KEY: u64 = u64::MAX;
 
@@ -397,11 +390,13 @@ impl World<'_> {
         }
     }
 
-    /// An acknowledgement crosses the network (a partitioned link delays it).
-    fn send_ack(&mut self, from_dc: u16, to_dc: u16, ack: Ack) {
-        let event = match ack {
-            Ack::Follower(message) => Event::FollowerAcked { message },
-            Ack::Producer(job) => Event::PublishAcked { job },
+    /// An acknowledgement crosses the network (a partitioned link delays it):
+    /// to the producer's job (`producer`), or from a follower to the leader.
+    fn send_ack(&mut self, from_dc: u16, to_dc: u16, id: Id, producer: bool) {
+        let event = if producer {
+            Event::PublishAcked { job: id }
+        } else {
+            Event::FollowerAcked { message: id }
         };
         match self.net.answer_hop(from_dc, to_dc) {
             Some(d) => self.q.schedule_in(d, event),
@@ -410,14 +405,15 @@ impl World<'_> {
                 Event::AckRetry {
                     from_dc,
                     to_dc,
-                    ack,
+                    id,
+                    producer,
                 },
             ),
         }
     }
 
-    pub(super) fn on_ack_retry(&mut self, from_dc: u16, to_dc: u16, ack: Ack) {
-        self.send_ack(from_dc, to_dc, ack);
+    pub(super) fn on_ack_retry(&mut self, from_dc: u16, to_dc: u16, id: Id, producer: bool) {
+        self.send_ack(from_dc, to_dc, id, producer);
     }
 
     pub(super) fn on_node_arrive(&mut self, node: u32, msg: Id, follower: bool) {
@@ -467,7 +463,7 @@ impl World<'_> {
         if follower {
             let leader = self.messaging.partitions[global].leader;
             let leader_dc = self.messaging.nodes[leader as usize].dc;
-            self.send_ack(node_dc, leader_dc, Ack::Follower(msg));
+            self.send_ack(node_dc, leader_dc, msg, false);
             return;
         }
         self.messaging.partitions[global].log_end += 1;
@@ -500,7 +496,7 @@ impl World<'_> {
             let global = (self.messaging.topic_first[topic] + partition as u32) as usize;
             let leader_dc =
                 self.messaging.nodes[self.messaging.partitions[global].leader as usize].dc;
-            self.send_ack(leader_dc, to_dc, Ack::Producer(job));
+            self.send_ack(leader_dc, to_dc, job, true);
         }
         let m = self.messaging.messages.get(msg).expect("live message");
         let (m_published, m_measured) = (m.published, m.measured);

@@ -21,7 +21,7 @@ use super::calls::{
     Call, Caller, Logical, NEVER, NO_POLICY, NO_SITE, Outcome, PolicyState, TimeoutLane,
     policy_states, timeout_lanes,
 };
-use super::messaging::{Ack, MessagingState, NO_KEY, draw_key};
+use super::messaging::{MessagingState, NO_KEY, draw_key};
 use super::network::Network;
 use super::routing::View;
 
@@ -83,7 +83,8 @@ pub(super) enum Event {
     AckRetry {
         from_dc: u16,
         to_dc: u16,
-        ack: Ack,
+        id: Id,
+        producer: bool,
     },
     /// A broker node finished its oldest append.
     NodeDone {
@@ -467,8 +468,9 @@ impl<'s> World<'s> {
             Event::AckRetry {
                 from_dc,
                 to_dc,
-                ack,
-            } => self.on_ack_retry(from_dc, to_dc, ack),
+                id,
+                producer,
+            } => self.on_ack_retry(from_dc, to_dc, id, producer),
             Event::FollowerAcked { message } => self.on_follower_acked(message),
             Event::PublishAcked { job } => self.call_returned(job, true),
             Event::Redeliver { delivery, front } => self.on_redeliver(delivery, front),
