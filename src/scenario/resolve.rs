@@ -153,7 +153,8 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
     }
     let gateway = gateway(r, raw, root, &datacenters, &mut world);
     let workloads = workloads(r, raw, root, &datacenters, gateway, &mut world);
-    check_links(r, root, &datacenters, &links, &world.services, &workloads);
+    let broker_nodes = broker.as_ref().map(|b| b.placement.clone()).unwrap_or_default();
+    check_links(r, root, &datacenters, &links, &world.services, &workloads, &broker_nodes);
     let targets = topology::Targets {
         services: &world.service_index,
         replicas: world.services.iter().map(Service::max_replicas).collect(),
@@ -1055,9 +1056,13 @@ fn check_links(
     links: &[Option<crate::scenario::spec::Link>],
     services: &[Service],
     workloads: &[Workload],
+    broker_nodes: &[(usize, u32)],
 ) {
     let n = dcs.len();
     let mut used = vec![false; n];
+    for &(dc, count) in broker_nodes {
+        used[dc] |= count > 0;
+    }
     for s in services {
         for &(dc, count) in &s.placement {
             used[dc] |= count > 0;
@@ -1069,7 +1074,7 @@ fn check_links(
     for a in 0..n {
         for b in a + 1..n {
             if used[a] && used[b] && links[a * n + b].is_none() {
-                r.push(Problem::new(root.key("datacenters"), format!("no network link between data centers '{}' and '{}', which both hold replicas or clients", dcs[a], dcs[b])).expected(format!("a link: {{between: [{}, {}], latency: 30ms}}", dcs[a], dcs[b])));
+                r.push(Problem::new(root.key("datacenters"), format!("no network link between data centers '{}' and '{}', which both hold replicas, broker nodes or clients", dcs[a], dcs[b])).expected(format!("a link: {{between: [{}, {}], latency: 30ms}}", dcs[a], dcs[b])));
             }
         }
     }
