@@ -1,6 +1,7 @@
 //! The command line: flags, reading scenario files, writing outputs, progress
 //! bars. The only module that touches the disk or the terminal.
 
+mod compare;
 mod output;
 mod progress;
 mod sweep;
@@ -78,6 +79,17 @@ enum Command {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
         /// Where to write (default: the first folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run scenarios under one seed (the same arrivals) and show them side by side.
+    Compare {
+        #[arg(required = true, num_args = 2..)]
+        scenarios: Vec<PathBuf>,
+        /// Seed of all runs (default: the first scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default: reports/compare-<a>-vs-<b>/).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -171,6 +183,11 @@ pub fn main() -> ExitCode {
             threads,
         }),
         Command::Merge { dirs, out } => sweep::merge(&dirs, out),
+        Command::Compare {
+            scenarios,
+            seed,
+            out,
+        } => compare::compare(&scenarios, seed, out),
         Command::Plan {
             scenario,
             vary,

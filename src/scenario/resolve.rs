@@ -153,8 +153,19 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
     }
     let gateway = gateway(r, raw, root, &datacenters, &mut world);
     let workloads = workloads(r, raw, root, &datacenters, gateway, &mut world);
-    let broker_nodes = broker.as_ref().map(|b| b.placement.clone()).unwrap_or_default();
-    check_links(r, root, &datacenters, &links, &world.services, &workloads, &broker_nodes);
+    let broker_nodes = broker
+        .as_ref()
+        .map(|b| b.placement.clone())
+        .unwrap_or_default();
+    check_links(
+        r,
+        root,
+        &datacenters,
+        &links,
+        &world.services,
+        &workloads,
+        &broker_nodes,
+    );
     let targets = topology::Targets {
         services: &world.service_index,
         replicas: world.services.iter().map(Service::max_replicas).collect(),

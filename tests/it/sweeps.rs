@@ -289,3 +289,27 @@ fn planner_finds_the_cheapest_passing_configuration() {
     .unwrap();
     assert!(plan["trials"].as_array().unwrap().len() >= 3);
 }
+
+/// compare runs the scenarios under one seed: the same arrivals for both.
+#[test]
+fn compare_uses_common_random_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        scenario_path("reference-sync.yaml"),
+        scenario_path("reference-async.yaml"),
+    );
+    let o = meshsim(dir.path(), &["compare", &a, &b, "--out", "cmp"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("cmp/compare.json")).unwrap())
+            .unwrap();
+    let sent = &doc["figures"]["requests sent"];
+    assert_eq!(sent[0], sent[1], "identical arrivals: {doc}");
+    let p99 = &doc["figures"]["sync p99 ms"];
+    assert!(p99[1].as_f64().unwrap() < p99[0].as_f64().unwrap(), "{doc}");
+    assert!(
+        dir.path()
+            .join("cmp/0-reference-sync.summary.json")
+            .exists()
+    );
+}

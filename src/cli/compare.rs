@@ -1,0 +1,146 @@
+//! `meshsim compare A.yaml B.yaml ...`: the scenarios run under one seed
+//! (common random numbers: the same arrivals), side by side. This version
+//! prints the table and writes `compare.json` and each run's summary; the
+//! HTML report with overlaid charts arrives with the reports issue.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::output;
+use crate::metrics::{Summary, summarize};
+
+pub fn compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -> Result<u8, String> {
+    if paths.len() < 2 {
+        return Err("error: compare needs at least two scenarios\n".into());
+    }
+    let scenarios = paths
+        .iter()
+        .map(|p| super::load(p, &[]))
+        .collect::<Result<Vec<_>, _>>()?;
+    let seed = seed.unwrap_or(scenarios[0].seed);
+    eprintln!(
+        "meshsim: compare {} scenarios, seed {seed} for all",
+        scenarios.len()
+    );
+    let summaries: Vec<Summary> = scenarios
+        .iter()
+        .map(|s| {
+            let run = crate::model::run(s, seed, &mut |_, _| {});
+            summarize(s, seed, &run.collector)
+        })
+        .collect();
+    let names: Vec<&str> = summaries.iter().map(|s| s.scenario.as_str()).collect();
+    let out =
+        out.unwrap_or_else(|| output::default_dir(&format!("compare-{}", names.join("-vs-"))));
+    let mut files: Vec<(String, Vec<u8>)> = summaries
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                format!("{i}-{}.summary.json", file_safe(&s.scenario)),
+                crate::report::json::summary_json(s),
+            )
+        })
+        .collect();
+    let rows = rows(&scenarios, &summaries);
+    let doc = json!({"seed": seed, "scenarios": names, "figures": rows.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>()});
+    let mut bytes = serde_json::to_vec_pretty(&doc).expect("json");
+    bytes.push(b'\n');
+    files.push(("compare.json".into(), bytes));
+    let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    output::write_all(&out, &refs)
+        .map_err(|e| format!("error: cannot write to {}: {e}\n", out.display()))?;
+    print!("{}", table(&names, &rows));
+    eprintln!(
+        "meshsim: wrote {}",
+        Path::new(&out).join("compare.json").display()
+    );
+    Ok(super::EXIT_OK)
+}
+
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The figures that decide between designs, one value per scenario.
+fn rows(
+    scenarios: &[crate::scenario::Scenario],
+    summaries: &[Summary],
+) -> Vec<(&'static str, Vec<Value>)> {
+    let col = |f: &dyn Fn(&Summary) -> Value| summaries.iter().map(f).collect::<Vec<_>>();
+    vec![
+        ("sync p99 ms", col(&|s| json!(s.slo.sync_p99.actual_ms))),
+        ("event p99 ms", col(&|s| json!(s.slo.event_p99.actual_ms))),
+        ("availability", col(&|s| json!(s.slo.availability.actual))),
+        (
+            "mean ms",
+            col(&|s| {
+                let (sum, n) = s.workload.values().fold((0.0, 0u64), |(a, b), w| {
+                    (a + w.latency_ms.mean * w.ok as f64, b + w.ok)
+                });
+                json!((n > 0).then(|| (sum / n as f64 * 1000.0).round() / 1000.0))
+            }),
+        ),
+        (
+            "requests sent",
+            col(&|s| json!(s.workload.values().map(|w| w.sent).sum::<u64>())),
+        ),
+        (
+            "all SLOs met",
+            col(&|s| json!(s.slo.sync_p99.pass && s.slo.event_p99.pass && s.slo.availability.pass)),
+        ),
+        (
+            "replicas (cost)",
+            scenarios
+                .iter()
+                .map(|s| {
+                    json!(
+                        s.services
+                            .iter()
+                            .map(|x| u64::from(x.replicas()))
+                            .sum::<u64>()
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "broker nodes",
+            scenarios
+                .iter()
+                .map(|s| json!(s.broker.as_ref().map_or(0, |b| b.nodes())))
+                .collect(),
+        ),
+    ]
+}
+
+fn table(names: &[&str], rows: &[(&str, Vec<Value>)]) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = write!(o, "{:<18}", "");
+    for n in names {
+        let _ = write!(o, " {n:>22}");
+    }
+    o.push('\n');
+    for (label, values) in rows {
+        let _ = write!(o, "{label:<18}");
+        for v in values {
+            let shown = match v {
+                Value::Null => "-".to_string(),
+                Value::Number(x) => x.to_string(),
+                other => other.to_string(),
+            };
+            let _ = write!(o, " {shown:>22}");
+        }
+        o.push('\n');
+    }
+    o
+}
