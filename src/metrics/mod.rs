@@ -3,6 +3,7 @@
 
 pub mod latency;
 pub mod replicate;
+pub mod series;
 pub mod stats;
 pub mod summary;
 
@@ -141,7 +142,7 @@ pub struct GroupStats {
     pub max_partition_lag: u64,
     /// Publish to the end of a successful handling.
     pub latency: Latency,
-    /// Every `series_step`: (total lag, messages handled in the step).
+    /// At every time of the run's series: (total lag, messages handled in the step).
     pub series: Vec<(u64, u64)>,
     pub handled_total: u64,
     /// `handled_total` at the last sample.
@@ -156,8 +157,8 @@ pub struct Collector {
     pub services: Vec<ServiceStats>,
     pub calls: Vec<CallStats>,
     pub topics: Vec<TopicStats>,
-    /// The step of the per-group lag and throughput series.
-    pub series_step: Time,
+    /// Every series over time (the groups' are in their [`GroupStats`]).
+    pub series: series::Series,
     pub failure_windows: Vec<FailureWindow>,
     /// Windows beyond the recorded maximum.
     pub failure_windows_dropped: u64,

@@ -90,7 +90,8 @@ pub struct GroupSummary {
     pub max_partition_lag: u64,
     /// Publish at the producer to the end of a successful handling.
     pub latency_ms: LatencyMs,
-    /// Every `series_step_s` from the start: total lag, and messages handled per second.
+    /// Every `series_step_s` from the start (the last step may be shorter: it
+    /// ends with the run): total lag, and messages handled per second.
     pub series_step_s: f64,
     pub lag: Vec<u64>,
     pub handled_per_s: Vec<f64>,
@@ -340,12 +341,13 @@ fn topics(s: &Scenario, c: &Collector) -> IndexMap<String, TopicSummary> {
                         max_lag: g.max_lag,
                         max_partition_lag: g.max_partition_lag,
                         latency_ms: g.latency.summary(),
-                        series_step_s: as_secs(c.series_step),
+                        series_step_s: as_secs(c.series.step),
                         lag: g.series.iter().map(|&(lag, _)| lag).collect(),
                         handled_per_s: g
                             .series
                             .iter()
-                            .map(|&(_, n)| round3(n as f64 / as_secs(c.series_step)))
+                            .enumerate()
+                            .map(|(i, &(_, n))| round3(n as f64 / c.series.step_secs(i)))
                             .collect(),
                     };
                     (consumer.group.clone(), summary)

@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use rand::RngExt;
 
 use super::breaker::BreakerState;
+use super::trace::{NO_TRACE, SpanKind};
 use super::world::{Event, World};
 use crate::engine::{Id, Stream, Time, stream};
 use crate::scenario::spec::{CallPolicy, Jitter, LoadBalancer, Retry, Scenario, Step};
@@ -68,6 +69,8 @@ pub(super) struct Logical {
     client_timeout: Option<Time>,
     /// The request's message key.
     key: u64,
+    /// The trace it belongs to (NO_TRACE if none).
+    trace: u32,
 }
 
 impl Logical {
@@ -103,6 +106,10 @@ pub(super) struct Call {
     pub abandoned: bool,
     /// The request or its answer was lost in the network: no answer will come.
     pub lost: bool,
+    /// The trace it belongs to (NO_TRACE if none), and its number within its logical call.
+    pub trace: u32,
+    pub n: u16,
+    pub hedge: bool,
 }
 
 /// Per-policy state: retry budget counts, breaker, back-off randomness.
@@ -206,6 +213,7 @@ impl<'s> World<'s> {
         inherited: Time,
         client_timeout: Option<Time>,
         key: u64,
+        trace: u32,
     ) {
         let now = self.now();
         let pol = self.policy(policy);
@@ -229,6 +237,7 @@ impl<'s> World<'s> {
             deadline,
             client_timeout,
             key,
+            trace,
         });
         if deadline != NEVER {
             self.q
@@ -269,8 +278,9 @@ impl<'s> World<'s> {
             l.tries += 1;
         }
         l.in_flight += 1;
-        let (target, from_dc, balancer, ldeadline, key) =
-            (l.target, l.from_dc, l.balancer, l.deadline, l.key);
+        let (target, from_dc, balancer, ldeadline, key, trace) =
+            (l.target, l.from_dc, l.balancer, l.deadline, l.key, l.trace);
+        let n = l.tries + l.hedges;
         let to_client = matches!(l.caller, Caller::Client { .. });
         let per_try = match pol {
             Some(p) => p.timeout,
@@ -306,6 +316,9 @@ impl<'s> World<'s> {
             deadline: if propagate { try_deadline } else { NEVER },
             abandoned: false,
             lost: false,
+            trace,
+            n,
+            hedge,
         });
         match per_try {
             // The policy's own timeout, not cut short by a deadline: its lane.
@@ -324,7 +337,11 @@ impl<'s> World<'s> {
         let to = self.replicas[replica as usize].dc;
         match self.net.request_hop(from_dc, to) {
             Some(0) => self.deliver(call),
-            Some(d) => self.q.schedule_in(d, Event::Deliver { call }),
+            Some(d) => {
+                let kind = SpanKind::Network { from: from_dc, to };
+                self.tracer.span(trace, now, now + d, kind);
+                self.q.schedule_in(d, Event::Deliver { call });
+            }
             None => self.lose(call),
         }
     }
@@ -380,10 +397,17 @@ impl<'s> World<'s> {
             NO_REPLICA => call.from_dc,
             r => self.replicas[r as usize].dc,
         };
-        let to_client = call.to_client;
-        match self.net.answer_hop(from, call.from_dc) {
+        let (to_client, to, trace) = (call.to_client, call.from_dc, call.trace);
+        match self.net.answer_hop(from, to) {
             Some(0) if to_client => self.on_answer(id, outcome),
-            Some(d) => self.q.schedule_in(d, Event::Answer { call: id, outcome }),
+            Some(d) => {
+                if d > 0 {
+                    let now = self.now();
+                    let kind = SpanKind::Network { from, to };
+                    self.tracer.span(trace, now, now + d, kind);
+                }
+                self.q.schedule_in(d, Event::Answer { call: id, outcome })
+            }
             None => self.lose(id),
         }
     }
@@ -466,6 +490,15 @@ impl<'s> World<'s> {
     /// then end the logical call, retry it, or wait for its other attempts.
     fn attempt_done(&mut self, call: &Call, outcome: Outcome) {
         let now = self.now();
+        if call.trace != NO_TRACE {
+            let kind = SpanKind::Attempt {
+                endpoint: call.target,
+                n: call.n,
+                hedge: call.hedge,
+            };
+            self.tracer
+                .span_with(call.trace, call.sent, now, kind, Some(outcome), true);
+        }
         if call.site != NO_SITE && call.measured {
             let st = &mut self.m.calls[call.site as usize];
             match outcome {
@@ -622,12 +655,27 @@ impl<'s> World<'s> {
     fn finish_logical(&mut self, id: Id, outcome: Outcome) {
         let l = self.logicals.remove(id).expect("live logical call");
         let latency = self.now() - l.first_sent;
+        if l.trace != NO_TRACE {
+            let kind = match l.caller {
+                Caller::Client { workload } => SpanKind::Request { workload },
+                Caller::Job(_) => SpanKind::Call { site: l.site },
+            };
+            let now = self.now();
+            self.tracer
+                .span_with(l.trace, l.first_sent, now, kind, Some(outcome), true);
+        }
         if l.site != NO_SITE && l.measured && outcome == Outcome::Ok {
             self.m.calls[l.site as usize].latency.record(latency);
         }
         match l.caller {
             Caller::Client { workload } => {
                 if l.measured {
+                    let series = &mut self.m.series.workloads[workload as usize];
+                    if outcome == Outcome::Ok {
+                        series.record_ok(latency);
+                    } else {
+                        series.errors += 1;
+                    }
                     let st = &mut self.m.workloads[workload as usize];
                     match outcome {
                         Outcome::Ok => {

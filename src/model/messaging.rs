@@ -17,6 +17,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
 
 use super::calls::backoff;
+use super::trace::{NO_TRACE, SpanKind};
 use super::world::{Event, Parent, SlotState, World};
 use crate::engine::{Id, Stream, Time, stream};
 use crate::scenario::spec::{Acks, Assignment, BrokerKind, RetryMode, Scenario};
@@ -42,6 +43,8 @@ pub(super) struct Message {
     open_groups: u32,
     /// Handed to the groups (committed in the log).
     committed: bool,
+    /// The trace of the request that published it (NO_TRACE if none).
+    trace: u32,
 }
 
 /// A handling of a message by one group (a message in flight in that group).
@@ -57,6 +60,7 @@ pub(super) struct Delivery {
     prev_wait: Time,
     /// Kafka: its partition; RabbitMQ: the replica holding it.
     slot: u32,
+    trace: u32,
 }
 
 struct Node {
@@ -128,6 +132,7 @@ impl Delivery {
         group: u32,
         seq: u64,
         slot: u32,
+        trace: u32,
     ) -> Delivery {
         Delivery {
             message,
@@ -138,6 +143,7 @@ impl Delivery {
             attempts: 0,
             prev_wait: 0,
             slot,
+            trace,
         }
     }
 }
@@ -302,6 +308,7 @@ impl World<'_> {
         key: u64,
         from_dc: u16,
         measured: bool,
+        trace: u32,
     ) -> bool {
         let s = self.s;
         let b = s.broker.as_ref().expect("publish needs a broker");
@@ -331,6 +338,7 @@ impl World<'_> {
             needed,
             open_groups: groups,
             committed: false,
+            trace,
         });
         if measured {
             self.m.topics[topic].published += 1;
@@ -499,7 +507,7 @@ impl World<'_> {
             self.send_ack(leader_dc, to_dc, job, true);
         }
         let m = self.messaging.messages.get(msg).expect("live message");
-        let (m_published, m_measured) = (m.published, m.measured);
+        let (m_published, m_measured, m_trace) = (m.published, m.measured, m.trace);
         if m.open_groups == 0 {
             self.messaging.messages.remove(msg);
             return;
@@ -520,6 +528,7 @@ impl World<'_> {
                 g,
                 seq,
                 lane as u32,
+                m_trace,
             ));
             let group = &mut self.messaging.groups[g as usize];
             group.lanes[lane].waiting.push_back(delivery);
@@ -645,11 +654,11 @@ impl World<'_> {
     /// A handler job on the consumer's replica (it waits for a worker past the queue bound).
     fn start_handler(&mut self, r: u32, endpoint: u32, delivery: Id) {
         let svc = self.replicas[r as usize].service as usize;
-        let measured = self
+        let (measured, trace) = self
             .messaging
             .deliveries
             .get(delivery)
-            .is_some_and(|d| d.measured);
+            .map_or((false, NO_TRACE), |d| (d.measured, d.trace));
         if self.inject_error(svc) {
             // An injected error fails the handling at once (as an event: we are inside dispatch).
             if measured {
@@ -665,6 +674,7 @@ impl World<'_> {
             measured,
             super::calls::NEVER,
             NO_KEY,
+            trace,
         );
     }
 
@@ -804,6 +814,15 @@ impl World<'_> {
         let gi = self.group_index(d.group);
         let topic = self.messaging.groups[g].topic as usize;
         let (measured, published) = (d.measured, d.published);
+        if d.trace != NO_TRACE && !replay {
+            let kind = SpanKind::Message {
+                topic: topic as u32,
+                group: d.group,
+            };
+            let now = self.now();
+            self.tracer
+                .span_with(d.trace, published, now, kind, None, handled);
+        }
         if let Some(msg) = d.message {
             let m = self.messaging.messages.get_mut(msg).expect("live message");
             m.open_groups -= 1;
@@ -832,24 +851,9 @@ impl World<'_> {
     }
 }
 
-/// At most this many samples per series; longer runs sample less often.
-const MAX_SAMPLES: u64 = 3600;
-
 impl World<'_> {
-    /// Samples every second (or coarser, for long runs) each group's lag and throughput.
-    pub(super) fn schedule_sampling(&mut self) {
-        if self.s.broker.is_none() {
-            return;
-        }
-        let step = (self.end / MAX_SAMPLES)
-            .max(crate::engine::time::SECOND)
-            .div_ceil(crate::engine::time::SECOND)
-            * crate::engine::time::SECOND;
-        self.m.series_step = step;
-        self.q.schedule_at(step, Event::Sample);
-    }
-
-    pub(super) fn on_sample(&mut self) {
+    /// Takes a sample of each group's lag and of the messages it handled since the last.
+    pub(super) fn sample_groups(&mut self) {
         for (g, group) in self.messaging.groups.iter().enumerate() {
             let topic = group.topic as usize;
             let gi = self.messaging.topic_groups[topic]
@@ -860,10 +864,6 @@ impl World<'_> {
             st.series
                 .push((group.lag, st.handled_total - st.series_mark));
             st.series_mark = st.handled_total;
-        }
-        let next = self.now() + self.m.series_step;
-        if next <= self.end {
-            self.q.schedule_at(next, Event::Sample);
         }
     }
 
@@ -1059,6 +1059,7 @@ impl World<'_> {
                 g,
                 seq,
                 lane as u32,
+                NO_TRACE,
             ));
             self.messaging.groups[g as usize].lanes[lane]
                 .waiting

@@ -21,6 +21,8 @@ mod failures;
 mod messaging;
 mod network;
 mod routing;
+mod sampling;
+pub mod trace;
 pub mod world;
 
-pub use world::{RunOutput, run};
+pub use world::{RunOptions, RunOutput, run, run_with};

@@ -24,6 +24,7 @@ use super::calls::{
 use super::messaging::{MessagingState, NO_KEY, draw_key};
 use super::network::Network;
 use super::routing::View;
+use super::trace::{NO_TRACE, SpanKind, Tracer, Traces};
 
 /// The closed set of things that happen.
 #[derive(Clone, Copy, Debug)]
@@ -173,6 +174,10 @@ pub(super) struct Job {
     pub key: u64,
     /// Propagated deadline: work past it is abandoned (NEVER if none).
     pub deadline: Time,
+    /// The trace it belongs to (NO_TRACE if none), and when it began to wait
+    /// (for a worker, or for a publish's acknowledgement).
+    pub trace: u32,
+    pub mark: Time,
 }
 
 /// What a replica slot is doing. Slots beyond the starting count exist for the autoscaler.
@@ -232,9 +237,11 @@ pub(super) struct ServiceState {
     pub available: u64,
     pub up: u32,
     pub since: Time,
-    /// Integrals over the whole run, kept for the autoscaler only.
+    /// Integrals over the whole run (for the autoscaler and the series), and
+    /// their values at the last sample.
     pub busy_total: u128,
     pub available_total: u128,
+    pub sampled: (u128, u128),
     /// Work-time multiplier and error share from active failures.
     pub slow: Vec<f64>,
     pub errors: Vec<f64>,
@@ -248,9 +255,19 @@ impl ServiceState {
     }
 }
 
-/// What a run produces: the collected metrics.
+/// What a run produces: the collected metrics and the sampled traces.
 pub struct RunOutput {
     pub collector: Collector,
+    pub traces: Traces,
+}
+
+/// How a run records what only the reports need.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// The step of the time series (1 s if None; coarser for long runs).
+    pub series_step: Option<Time>,
+    /// The share of requests (sent after warmup) traced, 0 for none.
+    pub trace_sample: f64,
 }
 
 pub(super) struct World<'s> {
@@ -272,11 +289,27 @@ pub(super) struct World<'s> {
     pub m: Collector,
     pub warmup: Time,
     pub end: Time,
+    pub tracer: Tracer,
+    /// The breaker's policy of each call site, if it has one (for the series).
+    pub site_policy: Vec<Option<usize>>,
+    /// Counters of each call site and topic at the last sample.
+    pub call_marks: Vec<[u64; 4]>,
+    pub topic_marks: Vec<u64>,
 }
 
 /// Runs a scenario with `seed`; `progress` is called now and then with the simulated time.
 pub fn run(s: &Scenario, seed: u64, progress: &mut dyn FnMut(Time, u64)) -> RunOutput {
-    let mut w = World::new(s, seed);
+    run_with(s, seed, &RunOptions::default(), progress)
+}
+
+/// [`run`], with the options of the reports.
+pub fn run_with(
+    s: &Scenario,
+    seed: u64,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(Time, u64),
+) -> RunOutput {
+    let mut w = World::new(s, seed, options);
     let end = w.end;
     let slice = (end / 200).max(1);
     let mut horizon = 0;
@@ -292,7 +325,7 @@ pub fn run(s: &Scenario, seed: u64, progress: &mut dyn FnMut(Time, u64)) -> RunO
 }
 
 impl<'s> World<'s> {
-    fn new(s: &'s Scenario, seed: u64) -> World<'s> {
+    fn new(s: &'s Scenario, seed: u64, options: &RunOptions) -> World<'s> {
         let mut replicas = Vec::new();
         let mut services = Vec::new();
         for (i, svc) in s.services.iter().enumerate() {
@@ -344,6 +377,7 @@ impl<'s> World<'s> {
                 since: 0,
                 busy_total: 0,
                 available_total: 0,
+                sampled: (0, 0),
                 slow: Vec::new(),
                 errors: Vec::new(),
                 error_rng: stream(seed, &format!("service/{}/errors", svc.name)),
@@ -419,9 +453,13 @@ impl<'s> World<'s> {
             failure_rng: (0..s.failures.len())
                 .map(|i| stream(seed, &format!("failure/{i}")))
                 .collect(),
-            m,
             warmup: s.warmup,
             end: s.end(),
+            tracer: Tracer::new(options.trace_sample, seed),
+            site_policy: Vec::new(),
+            call_marks: vec![[0; 4]; m.calls.len()],
+            topic_marks: vec![0; m.topics.len()],
+            m,
         };
         for svc in 0..w.services.len() {
             w.rebuild_view(svc);
@@ -435,7 +473,8 @@ impl<'s> World<'s> {
         w.schedule_failures();
         w.schedule_discovery();
         w.schedule_autoscalers();
-        w.schedule_sampling();
+        let step = crate::metrics::series::effective_step(w.end, options.series_step);
+        w.schedule_sampling(step);
         w
     }
 
@@ -472,7 +511,7 @@ impl<'s> World<'s> {
                 producer,
             } => self.on_ack_retry(from_dc, to_dc, id, producer),
             Event::FollowerAcked { message } => self.on_follower_acked(message),
-            Event::PublishAcked { job } => self.call_returned(job, true),
+            Event::PublishAcked { job } => self.on_publish_acked(job),
             Event::Redeliver { delivery, front } => self.on_redeliver(delivery, front),
             Event::HandlerFailed { delivery } => self.on_handled(delivery, false),
             Event::Rebalance { group } => self.on_rebalance(group),
@@ -496,6 +535,7 @@ impl<'s> World<'s> {
         let measured = now >= self.warmup;
         if measured {
             self.m.workloads[workload as usize].sent += 1;
+            self.m.series.workloads[workload as usize].sent += 1;
         }
         let entry = wl.entry as u32;
         let policy = self.s.services[self.s.endpoints[wl.entry].service].load_balancer;
@@ -504,6 +544,7 @@ impl<'s> World<'s> {
             Some(k) => draw_key(k, &mut self.key_rng[workload as usize]),
             None => NO_KEY,
         };
+        let trace = self.tracer.sample(measured);
         self.start_call(
             Caller::Client { workload },
             from,
@@ -515,6 +556,7 @@ impl<'s> World<'s> {
             NEVER,
             timeout,
             key,
+            trace,
         );
         if let Some(t) = self.arrivals[workload as usize].next_after(now, self.end) {
             self.q.schedule_at(t, Event::Arrival { workload });
@@ -527,8 +569,14 @@ impl<'s> World<'s> {
         let Some(c) = self.calls.get(call) else {
             return;
         };
-        let (r, measured, endpoint, deadline, key) =
-            (c.replica, c.measured, c.target as usize, c.deadline, c.key);
+        let (r, measured, endpoint, deadline, key, trace) = (
+            c.replica,
+            c.measured,
+            c.target as usize,
+            c.deadline,
+            c.key,
+            c.trace,
+        );
         let svc = self.s.endpoints[endpoint].service;
         if !self.replicas[r as usize].serving() {
             if self.net.dc_is_down(self.replicas[r as usize].dc) {
@@ -562,6 +610,7 @@ impl<'s> World<'s> {
             measured,
             deadline,
             key,
+            trace,
         );
     }
 
@@ -576,8 +625,10 @@ impl<'s> World<'s> {
         measured: bool,
         deadline: Time,
         key: u64,
+        trace: u32,
     ) {
         let svc = self.replicas[r as usize].service as usize;
+        let now = self.now();
         let job = self.jobs.insert(Job {
             endpoint,
             replica: r,
@@ -585,11 +636,13 @@ impl<'s> World<'s> {
             pending: 0,
             failed: false,
             has_worker: false,
-            arrived: self.now(),
+            arrived: now,
             parent,
             measured,
             key,
             deadline,
+            trace,
+            mark: now,
         });
         self.replicas[r as usize].outstanding += 1;
         if self.replicas[r as usize].busy < self.services[svc].concurrency {
@@ -652,12 +705,15 @@ impl<'s> World<'s> {
         }
         match step {
             Step::Work(dist) => {
+                let trace = job.trace;
                 if !job.has_worker {
                     if self.replicas[r as usize].busy < self.services[svc].concurrency {
                         self.take_worker(r);
                         self.job_mut(id).has_worker = true;
                     } else {
                         // A continuation of an admitted request: it waits, past the queue bound.
+                        let now = self.now();
+                        self.job_mut(id).mark = now;
                         self.replicas[r as usize].queue.push_back(id);
                         return;
                     }
@@ -667,13 +723,21 @@ impl<'s> World<'s> {
                     let factor: f64 = self.services[svc].slow.iter().product();
                     d = crate::engine::time::from_nanos_f64(d as f64 * factor);
                 }
+                let now = self.now();
+                if d > 0 {
+                    self.tracer.span(trace, now, now + d, SpanKind::Work);
+                }
                 self.q.schedule_in(d, Event::WorkDone { job: id });
             }
             &Step::Publish { topic } => {
-                let (has_worker, measured, key) = (job.has_worker, job.measured, job.key);
+                let (has_worker, measured, key, trace) =
+                    (job.has_worker, job.measured, job.key, job.trace);
                 let from_dc = self.replicas[r as usize].dc;
-                self.job_mut(id).pending = 1;
-                if self.publish(id, topic, key, from_dc, measured) {
+                let now = self.now();
+                let j = self.job_mut(id);
+                j.pending = 1;
+                j.mark = now;
+                if self.publish(id, topic, key, from_dc, measured, trace) {
                     if has_worker && self.services[svc].is_async {
                         self.job_mut(id).has_worker = false;
                         self.release_worker(r);
@@ -688,8 +752,13 @@ impl<'s> World<'s> {
             }
             Step::Calls(specs) => {
                 let total: u32 = specs.iter().map(|c| c.fanout).sum();
-                let (has_worker, measured, deadline, key) =
-                    (job.has_worker, job.measured, job.deadline, job.key);
+                let (has_worker, measured, deadline, key, trace) = (
+                    job.has_worker,
+                    job.measured,
+                    job.deadline,
+                    job.key,
+                    job.trace,
+                );
                 let from_dc = self.replicas[r as usize].dc;
                 self.job_mut(id).pending = total;
                 for spec in specs {
@@ -708,6 +777,7 @@ impl<'s> World<'s> {
                             deadline,
                             None,
                             key,
+                            trace,
                         );
                     }
                 }
@@ -732,6 +802,15 @@ impl<'s> World<'s> {
     fn finish(&mut self, id: Id, ok: bool) {
         let job = self.jobs.remove(id).expect("live job");
         let now = self.now();
+        if job.trace != NO_TRACE {
+            let svc = self.replicas[job.replica as usize].service as usize;
+            let kind = SpanKind::Job {
+                endpoint: job.endpoint,
+                replica: job.replica - self.services[svc].first_replica,
+            };
+            self.tracer
+                .span_with(job.trace, job.arrived, now, kind, None, ok);
+        }
         if job.measured {
             let st = &mut self.m.endpoints[job.endpoint as usize];
             if ok {
@@ -765,6 +844,21 @@ impl<'s> World<'s> {
                 self.run_job(job);
             }
         }
+    }
+
+    fn on_publish_acked(&mut self, job: Id) {
+        if let Some(j) = self.jobs.get(job)
+            && j.trace != NO_TRACE
+        {
+            let topic = match self.s.endpoints[j.endpoint as usize].steps[j.step as usize] {
+                Step::Publish { topic } => topic as u32,
+                _ => unreachable!("a publish is acknowledged at a publish step"),
+            };
+            let (trace, mark, now) = (j.trace, j.mark, self.now());
+            self.tracer
+                .span(trace, mark, now, SpanKind::Publish { topic });
+        }
+        self.call_returned(job, true);
     }
 
     /// Load shedding: drops a request that waited too long before its first step.
@@ -820,7 +914,13 @@ impl<'s> World<'s> {
             };
             match next {
                 Some(n) => {
-                    self.job_mut(n).has_worker = true;
+                    let now = self.now();
+                    let job = self.job_mut(n);
+                    job.has_worker = true;
+                    let (trace, mark) = (job.trace, job.mark);
+                    if now > mark {
+                        self.tracer.span(trace, mark, now, SpanKind::Queue);
+                    }
                     self.run_job(n);
                 }
                 None => {
@@ -840,11 +940,9 @@ impl<'s> World<'s> {
     pub fn integrate(&mut self, svc: usize) {
         let now = self.now();
         let st = &mut self.services[svc];
-        if st.hpa.is_some() {
-            let dt = u128::from(now - st.since);
-            st.busy_total += u128::from(st.busy) * dt;
-            st.available_total += u128::from(st.available) * dt;
-        }
+        let dt = u128::from(now - st.since);
+        st.busy_total += u128::from(st.busy) * dt;
+        st.available_total += u128::from(st.available) * dt;
         let from = st.since.max(self.warmup);
         if now > from {
             let dt = u128::from(now - from);
@@ -896,8 +994,14 @@ impl<'s> World<'s> {
             }
         }
         self.count_messages_in_flight();
+        if self.m.series.times.last() != Some(&self.end) {
+            self.on_sample();
+        }
         self.m.events_processed = self.q.events_processed();
         self.m.end = self.end;
-        RunOutput { collector: self.m }
+        RunOutput {
+            collector: self.m,
+            traces: self.tracer.finish(),
+        }
     }
 }

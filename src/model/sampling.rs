@@ -1,0 +1,107 @@
+//! The run's time series: a `Sample` event every step takes one point of
+//! every series (see [`crate::metrics::series`]), and a last, possibly
+//! shorter, step is closed at the end of the run.
+
+use super::breaker::State;
+use super::world::{Event, World};
+use crate::metrics::series::{CallPoint, ServicePoint, WorkloadPoint, WorkloadSeries};
+use crate::scenario::spec::Step;
+
+impl World<'_> {
+    pub(super) fn schedule_sampling(&mut self, step: crate::engine::Time) {
+        let s = self.s;
+        let series = &mut self.m.series;
+        series.step = step;
+        series.workloads = vec![WorkloadSeries::default(); s.workloads.len()];
+        series.services = vec![Vec::new(); s.services.len()];
+        series.calls = vec![Vec::new(); s.call_sites.len()];
+        series.published = vec![Vec::new(); self.m.topics.len()];
+        self.site_policy = vec![None; s.call_sites.len()];
+        for spec in s.endpoints.iter().flat_map(|e| &e.steps) {
+            if let Step::Calls(specs) = spec {
+                for c in specs {
+                    if self.policies[c.policy].breaker.is_some() {
+                        self.site_policy[c.site] = Some(c.policy);
+                    }
+                }
+            }
+        }
+        self.q.schedule_at(step.min(self.end), Event::Sample);
+    }
+
+    pub(super) fn on_sample(&mut self) {
+        let now = self.now();
+        if self.m.series.times.last() == Some(&now) {
+            return;
+        }
+        self.m.series.times.push(now);
+        for w in &mut self.m.series.workloads {
+            let p = WorkloadPoint {
+                sent: w.sent,
+                ok: w.ok,
+                errors: w.errors,
+                p50_ns: w.bucket.value_at_quantile(0.5),
+                p99_ns: w.bucket.value_at_quantile(0.99),
+            };
+            w.points.push(p);
+            (w.sent, w.ok, w.errors) = (0, 0, 0);
+            w.bucket.reset();
+        }
+        for svc in 0..self.services.len() {
+            self.integrate(svc);
+            let st = &mut self.services[svc];
+            let (busy, available) = (
+                st.busy_total - st.sampled.0,
+                st.available_total - st.sampled.1,
+            );
+            st.sampled = (st.busy_total, st.available_total);
+            let queue = st
+                .replicas()
+                .map(|r| self.replicas[r as usize].queue.len() as u64)
+                .sum();
+            let utilization = if available == 0 {
+                0.0
+            } else {
+                busy as f64 / available as f64
+            };
+            self.m.series.services[svc].push(ServicePoint {
+                utilization,
+                queue,
+                replicas: st.up,
+            });
+        }
+        for site in 0..self.m.calls.len() {
+            let c = &self.m.calls[site];
+            let totals = [
+                c.attempts,
+                c.failed + c.rejected + c.timeouts,
+                c.retries,
+                c.short_circuited,
+            ];
+            let mark = &mut self.call_marks[site];
+            let breaker = self.site_policy[site]
+                .and_then(|p| self.policies[p].breaker.as_ref())
+                .map_or(0, |b| match b.state() {
+                    State::Closed => 0,
+                    State::HalfOpen => 1,
+                    State::Open => 2,
+                });
+            self.m.series.calls[site].push(CallPoint {
+                attempts: totals[0] - mark[0],
+                errors: totals[1] - mark[1],
+                retries: totals[2] - mark[2],
+                short_circuited: totals[3] - mark[3],
+                breaker,
+            });
+            *mark = totals;
+        }
+        for (t, topic) in self.m.topics.iter().enumerate() {
+            let before = self.topic_marks[t];
+            self.m.series.published[t].push(topic.published - before);
+            self.topic_marks[t] = topic.published;
+        }
+        self.sample_groups();
+        let next = now + self.m.series.step;
+        self.q.schedule_at(next.min(self.end), Event::Sample);
+    }
+}
