@@ -1,14 +1,19 @@
 //! `meshsim compare A.yaml B.yaml ...`: the scenarios run under one seed
-//! (common random numbers: the same arrivals), side by side. This version
-//! prints the table and writes `compare.json` and each run's summary; the
-//! HTML report with overlaid charts arrives with the reports issue.
+//! (common random numbers: the same arrivals), side by side. It prints the
+//! table and writes `report.html` (verdicts in columns, the differences,
+//! latency CDFs overlaid, each chart side by side), `latency_cdf.png`,
+//! `compare.json` and each run's summary.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
 use super::output;
+use crate::engine::time::as_millis;
 use crate::metrics::{Summary, summarize};
+use crate::report::charts::Chart;
+use crate::report::html::{self, Figure};
+use crate::report::run::{NamedChart, RunData};
 
 pub fn compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -> Result<u8, String> {
     if paths.len() < 2 {
@@ -23,12 +28,14 @@ pub fn compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -> Re
         "meshsim: compare {} scenarios, seed {seed} for all",
         scenarios.len()
     );
+    let runs: Vec<_> = scenarios
+        .iter()
+        .map(|s| crate::model::run(s, seed, &mut |_, _| {}))
+        .collect();
     let summaries: Vec<Summary> = scenarios
         .iter()
-        .map(|s| {
-            let run = crate::model::run(s, seed, &mut |_, _| {});
-            summarize(s, seed, &run.collector)
-        })
+        .zip(&runs)
+        .map(|(s, run)| summarize(s, seed, &run.collector))
         .collect();
     let names: Vec<&str> = summaries.iter().map(|s| s.scenario.as_str()).collect();
     let out =
@@ -48,15 +55,91 @@ pub fn compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -> Re
     let mut bytes = serde_json::to_vec_pretty(&doc).expect("json");
     bytes.push(b'\n');
     files.push(("compare.json".into(), bytes));
+    let yamls: Vec<String> = paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect();
+    let file_names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let data: Vec<RunData> = (0..scenarios.len())
+        .map(|i| RunData {
+            scenario: &scenarios[i],
+            summary: &summaries[i],
+            collector: &runs[i].collector,
+            yaml: &yamls[i],
+            file: &file_names[i],
+        })
+        .collect();
+    files.extend(report_files(&data, &rows)?);
     let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     output::write_all(&out, &refs)
         .map_err(|e| format!("error: cannot write to {}: {e}\n", out.display()))?;
     print!("{}", table(&names, &rows));
     eprintln!(
         "meshsim: wrote {}",
-        Path::new(&out).join("compare.json").display()
+        Path::new(&out).join("report.html").display()
     );
     Ok(super::EXIT_OK)
+}
+
+/// The comparison's report.html and its overlaid CDF as a PNG.
+fn report_files(
+    runs: &[RunData],
+    rows: &[(&str, Vec<Value>)],
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut overlay = Chart::new(
+        "Latency CDFs overlaid (requests and events; one dash pattern per scenario)",
+        "latency, ms (log scale)",
+        "share at or below",
+    );
+    overlay.log_x = true;
+    overlay.y_range = Some((0.0, 1.0));
+    let mut color = 0;
+    for (i, r) in runs.iter().enumerate() {
+        let prefix = format!("{}: ", r.summary.scenario);
+        overlay
+            .lines
+            .extend(r.cdf_lines(&prefix, &mut color, i % 2 == 1));
+    }
+    let sync = runs[0].scenario.slo.sync_p99;
+    overlay.x_targets.push((
+        as_millis(sync),
+        format!("sync p99 target {} ms", as_millis(sync)),
+    ));
+    let mut figures = vec![vec![Figure {
+        svg: overlay.svg()?,
+        caption: "Every scenario's latency CDFs on one chart (also latency_cdf.png)".into(),
+    }]];
+    let per_run: Vec<Vec<NamedChart>> = runs.iter().map(|r| r.charts()).collect();
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for charts in &per_run {
+        for c in charts {
+            if c.file != "latency_cdf" && !kinds.contains(&c.file) {
+                kinds.push(c.file);
+            }
+        }
+    }
+    for kind in kinds {
+        let mut row = Vec::new();
+        for (r, charts) in runs.iter().zip(&per_run) {
+            let name = &r.summary.scenario;
+            row.push(match charts.iter().find(|c| c.file == kind) {
+                Some(c) => Figure {
+                    svg: c.chart.svg()?,
+                    caption: format!("{name}: {}", c.chart.title),
+                },
+                None => Figure {
+                    svg: String::new(),
+                    caption: format!("{name}: nothing of this kind in the scenario"),
+                },
+            });
+        }
+        figures.push(row);
+    }
+    let page = html::compare_page(runs, html::differences(rows), figures);
+    Ok(vec![
+        ("latency_cdf.png".into(), overlay.png()?),
+        ("report.html".into(), page.into_bytes()),
+    ])
 }
 
 fn file_safe(name: &str) -> String {

@@ -4,6 +4,7 @@
 mod compare;
 mod output;
 mod progress;
+mod report;
 mod sweep;
 
 use std::io::IsTerminal;
@@ -36,7 +37,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario and write summary.json and run.json.
+    /// Run a scenario: summary.json, report.html, PNG charts, timeseries.csv, traces.json.
     Run(RunArgs),
     /// Parse and validate a scenario without simulating it.
     Check {
@@ -130,9 +131,17 @@ struct RunArgs {
     /// Output folder (default: reports/<scenario name>/).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Print summary.json to standard output instead of the table.
+    /// Print summary.json to standard output instead of the table, and write
+    /// only summary.json and run.json (no report, charts, series or traces).
     #[arg(long)]
     json: bool,
+    /// Share of requests (sent after warmup) traced into traces.json.
+    #[arg(long, default_value_t = 0.001, value_name = "SHARE")]
+    trace_sample: f64,
+    /// Step of the time series and charts over time (default 1s; coarser
+    /// for runs longer than 3600 steps).
+    #[arg(long, value_name = "DURATION", value_parser = report::parse_duration)]
+    series_step: Option<crate::engine::Time>,
     /// Exit with 1 when a target is missed.
     #[arg(long)]
     fail_on_slo: bool,
@@ -263,27 +272,53 @@ fn run(args: &RunArgs) -> Result<u8, String> {
         Some(n) if n > 1 => return run_replications(args, &s, seed, n),
         _ => {}
     }
+    if !(0.0..=1.0).contains(&args.trace_sample) {
+        return Err(format!(
+            "error: --trace-sample must be a share between 0 and 1, not {}\n",
+            args.trace_sample
+        ));
+    }
+    if args.series_step == Some(0) {
+        return Err("error: --series-step must be longer than 0\n".into());
+    }
     eprintln!("meshsim: scenario {} seed {seed}", s.name);
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| output::default_dir(&s.name));
+    let options = crate::model::RunOptions {
+        series_step: args.series_step,
+        trace_sample: if args.json { 0.0 } else { args.trace_sample },
+    };
     let started = Instant::now();
     let mut bar = progress::Bar::new(std::io::stderr().is_terminal(), s.end());
-    let result = crate::model::run(&s, seed, &mut |t, events| bar.update(t, events));
+    let result = crate::model::run_with(&s, seed, &options, &mut |t, events| {
+        bar.update(t, events)
+    });
     bar.finish();
     let wall = started.elapsed().as_secs_f64();
     let summary = summarize(&s, seed, &result.collector);
     let events = result.collector.events_processed;
     let info = json::RunInfo::new(&s.name, seed, wall, events, as_secs(s.end()));
-    output::write_all(
-        &out_dir,
-        &[
-            ("summary.json", json::summary_json(&summary)),
-            ("run.json", json::run_json(&info)),
-        ],
-    )
-    .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
+    let mut files = vec![
+        ("summary.json".to_string(), json::summary_json(&summary)),
+        ("run.json".to_string(), json::run_json(&info)),
+    ];
+    if !args.json {
+        let yaml = std::fs::read_to_string(&args.scenario).unwrap_or_default();
+        let data = crate::report::run::RunData {
+            scenario: &s,
+            summary: &summary,
+            collector: &result.collector,
+            yaml: &yaml,
+            file: &args.scenario.display().to_string(),
+        };
+        let overrides: Vec<String> = args.set.iter().map(|o| format!("--set {o}")).collect();
+        files.extend(report::files(&data, &overrides.join(" "), &result.traces)?);
+    }
+    let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    output::write_all(&out_dir, &refs)
+        .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
     if args.json {
         print!("{}", String::from_utf8_lossy(&json::summary_json(&summary)));
     } else {

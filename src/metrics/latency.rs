@@ -80,6 +80,29 @@ impl Latency {
         }
     }
 
+    /// The empirical CDF as (milliseconds, share of records at or below), at
+    /// most about `max_points` points spread evenly over the recorded values.
+    pub fn cdf(&self, max_points: usize) -> Vec<(f64, f64)> {
+        let n = self.count();
+        if n == 0 {
+            return Vec::new();
+        }
+        let all: Vec<(f64, f64)> = self
+            .hist
+            .iter_recorded()
+            .map(|v| {
+                let ns = self.hist.highest_equivalent(v.value_iterated_to()).min(self.max_ns);
+                (as_millis(ns), v.quantile_iterated_to())
+            })
+            .collect();
+        let every = all.len().div_ceil(max_points.max(1)).max(1);
+        let mut out: Vec<(f64, f64)> = all.iter().copied().step_by(every).collect();
+        if out.last() != all.last() {
+            out.extend(all.last());
+        }
+        out
+    }
+
     /// The summary.json form, in milliseconds rounded to the microsecond.
     pub fn summary(&self) -> LatencyMs {
         LatencyMs {

@@ -2,7 +2,11 @@
 //! sweep's csv, json and html (with inline SVG charts).
 //! Renderers return bytes or strings; only [`crate::cli`] writes them.
 
+pub mod charts;
+pub mod html;
 pub mod json;
+pub mod run;
 pub mod svg;
 pub mod sweep;
 pub mod table;
+pub mod traces;
