@@ -292,9 +292,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
     };
     let started = Instant::now();
     let mut bar = progress::Bar::new(std::io::stderr().is_terminal(), s.end());
-    let result = crate::model::run_with(&s, seed, &options, &mut |t, events| {
-        bar.update(t, events)
-    });
+    let result = crate::model::run_with(&s, seed, &options, &mut |t, events| bar.update(t, events));
     bar.finish();
     let wall = started.elapsed().as_secs_f64();
     let summary = summarize(&s, seed, &result.collector);

@@ -91,7 +91,10 @@ impl Latency {
             .hist
             .iter_recorded()
             .map(|v| {
-                let ns = self.hist.highest_equivalent(v.value_iterated_to()).min(self.max_ns);
+                let ns = self
+                    .hist
+                    .highest_equivalent(v.value_iterated_to())
+                    .min(self.max_ns);
                 (as_millis(ns), v.quantile_iterated_to())
             })
             .collect();

@@ -192,9 +192,7 @@ impl Chart {
             mesh.draw().map_err(err)?;
             self.draw_content(&mut chart, (x0 * 0.9, x1 * 1.1), (y0, y1))
         } else {
-            let mut chart = builder
-                .build_cartesian_2d(x0..x1, y0..y1)
-                .map_err(err)?;
+            let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
             let names = self.y_names;
             let y_fmt = move |v: &f64| match names {
                 Some(n) if (v.fract()).abs() < 1e-9 && *v >= 0.0 => {
@@ -282,7 +280,9 @@ impl Chart {
                 ))
                 .map_err(err)?
                 .label(label)
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], TARGET.stroke_width(2)));
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], TARGET.stroke_width(2))
+                });
         }
         for (x, label) in &self.x_targets {
             chart
@@ -294,7 +294,9 @@ impl Chart {
                 ))
                 .map_err(err)?
                 .label(label)
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], TARGET.stroke_width(2)));
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], TARGET.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -394,13 +396,22 @@ impl VerdictPanel {
                 ))
                 .map_err(err)?;
                 let text = |s: &str, y: i32, size: u32, color: RGBColor| {
-                    Text::new(s.to_string(), (x + 14, y), (FAMILY, size).into_font().color(&color))
+                    Text::new(
+                        s.to_string(),
+                        (x + 14, y),
+                        (FAMILY, size).into_font().color(&color),
+                    )
                 };
                 root.draw(&text(name, 22, 18, BLACK)).map_err(err)?;
                 root.draw(&text(verdict, 50, 32, edge)).map_err(err)?;
                 root.draw(&text(actual, 92, 20, BLACK)).map_err(err)?;
-                root.draw(&text(&format!("target {target}"), 120, 15, RGBColor(80, 80, 80)))
-                    .map_err(err)?;
+                root.draw(&text(
+                    &format!("target {target}"),
+                    120,
+                    15,
+                    RGBColor(80, 80, 80),
+                ))
+                .map_err(err)?;
             }
             root.present().map_err(err)?;
         }

@@ -205,7 +205,9 @@ fn f3(x: f64) -> String {
 fn tables(s: &Summary) -> Vec<Table> {
     let lat_head = ["mean ms", "p50", "p90", "p99", "p99.9", "max"];
     let lat = |l: &crate::metrics::latency::LatencyMs| {
-        [l.mean, l.p50, l.p90, l.p99, l.p999, l.max].map(f3).to_vec()
+        [l.mean, l.p50, l.p90, l.p99, l.p999, l.max]
+            .map(f3)
+            .to_vec()
     };
     let mut out = Vec::new();
     let mut head: Vec<String> = [
@@ -468,7 +470,8 @@ fn findings(d: &RunData) -> Vec<String> {
             "Failure {} was injected from {} s to {}.",
             f.failure,
             f3(f.start_s),
-            f.end_s.map_or("the end of the run".into(), |e| format!("{} s", f3(e)))
+            f.end_s
+                .map_or("the end of the run".into(), |e| format!("{} s", f3(e)))
         ));
     }
     const MAX: usize = 12;

@@ -62,7 +62,12 @@ impl RunData<'_> {
     /// Latency CDFs: each workload's requests and each consumer group's events.
     pub fn cdf_lines(&self, prefix: &str, color: &mut usize, dashed: bool) -> Vec<Line> {
         let mut lines = Vec::new();
-        for (w, st) in self.scenario.workloads.iter().zip(&self.collector.workloads) {
+        for (w, st) in self
+            .scenario
+            .workloads
+            .iter()
+            .zip(&self.collector.workloads)
+        {
             lines.push(Line {
                 label: format!("{prefix}{} (request)", w.name),
                 points: st.latency.cdf(CDF_POINTS),
@@ -75,7 +80,12 @@ impl RunData<'_> {
         for (t, topic) in self.collector.topics.iter().enumerate() {
             let consumers = self.scenario.consumers.iter().filter(|c| c.topic == t);
             for (c, g) in consumers.zip(&topic.groups) {
-                let name = &self.scenario.broker.as_ref().expect("topics need a broker").topics[t]
+                let name = &self
+                    .scenario
+                    .broker
+                    .as_ref()
+                    .expect("topics need a broker")
+                    .topics[t]
                     .name;
                 lines.push(Line {
                     label: format!("{prefix}{name} → {} (event)", c.group),
@@ -101,12 +111,18 @@ impl RunData<'_> {
         c.lines = self.cdf_lines("", &mut 0, false);
         c.x_targets.push((
             as_millis(self.scenario.slo.sync_p99),
-            format!("sync p99 target {} ms", as_millis(self.scenario.slo.sync_p99)),
+            format!(
+                "sync p99 target {} ms",
+                as_millis(self.scenario.slo.sync_p99)
+            ),
         ));
         if !self.collector.topics.is_empty() {
             c.x_targets.push((
                 as_millis(self.scenario.slo.event_p99),
-                format!("event p99 target {} ms", as_millis(self.scenario.slo.event_p99)),
+                format!(
+                    "event p99 target {} ms",
+                    as_millis(self.scenario.slo.event_p99)
+                ),
             ));
         }
         c
@@ -128,7 +144,13 @@ impl RunData<'_> {
             "latency, ms",
         );
         lat.bands = bands();
-        for (i, (w, ws)) in self.scenario.workloads.iter().zip(&series.workloads).enumerate() {
+        for (i, (w, ws)) in self
+            .scenario
+            .workloads
+            .iter()
+            .zip(&series.workloads)
+            .enumerate()
+        {
             let pick = |f: fn(&crate::metrics::series::WorkloadPoint) -> u64| -> Vec<(f64, f64)> {
                 ws.points
                     .iter()
@@ -167,7 +189,13 @@ impl RunData<'_> {
             "requests per second",
         );
         thr.bands = bands();
-        for (i, (w, ws)) in self.scenario.workloads.iter().zip(&series.workloads).enumerate() {
+        for (i, (w, ws)) in self
+            .scenario
+            .workloads
+            .iter()
+            .zip(&series.workloads)
+            .enumerate()
+        {
             let rate = |f: fn(&crate::metrics::series::WorkloadPoint) -> u64| -> Vec<(f64, f64)> {
                 ws.points
                     .iter()
@@ -235,7 +263,13 @@ impl RunData<'_> {
         );
         util.bands = bands();
         util.y_range = Some((0.0, 1.05));
-        for (i, (svc, pts)) in self.scenario.services.iter().zip(&series.services).enumerate() {
+        for (i, (svc, pts)) in self
+            .scenario
+            .services
+            .iter()
+            .zip(&series.services)
+            .enumerate()
+        {
             let mean = self.summary.services[i].utilization;
             util.lines.push(Line {
                 label: format!("{} (mean {:.2})", svc.name, mean),
@@ -369,7 +403,13 @@ pub fn timeseries_csv(s: &Scenario, c: &Collector) -> Vec<u8> {
             let p = &ws.points[k];
             row(t, "workload", &w.name, "sent_per_s", p.sent as f64 / secs);
             row(t, "workload", &w.name, "ok_per_s", p.ok as f64 / secs);
-            row(t, "workload", &w.name, "errors_per_s", p.errors as f64 / secs);
+            row(
+                t,
+                "workload",
+                &w.name,
+                "errors_per_s",
+                p.errors as f64 / secs,
+            );
             if p.ok > 0 {
                 row(t, "workload", &w.name, "p50_ms", as_millis(p.p50_ns));
                 row(t, "workload", &w.name, "p99_ms", as_millis(p.p99_ns));
@@ -377,15 +417,33 @@ pub fn timeseries_csv(s: &Scenario, c: &Collector) -> Vec<u8> {
         }
         for (svc, pts) in s.services.iter().zip(&series.services) {
             let p = &pts[k];
-            row(t, "service", &svc.name, "utilization", round6(p.utilization));
+            row(
+                t,
+                "service",
+                &svc.name,
+                "utilization",
+                round6(p.utilization),
+            );
             row(t, "service", &svc.name, "queue", p.queue as f64);
             row(t, "service", &svc.name, "replicas", f64::from(p.replicas));
         }
         for (site, pts) in s.call_sites.iter().zip(&series.calls) {
             let p = &pts[k];
-            row(t, "call", &site.key, "attempts_per_s", p.attempts as f64 / secs);
+            row(
+                t,
+                "call",
+                &site.key,
+                "attempts_per_s",
+                p.attempts as f64 / secs,
+            );
             row(t, "call", &site.key, "errors_per_s", p.errors as f64 / secs);
-            row(t, "call", &site.key, "retries_per_s", p.retries as f64 / secs);
+            row(
+                t,
+                "call",
+                &site.key,
+                "retries_per_s",
+                p.retries as f64 / secs,
+            );
             row(
                 t,
                 "call",

@@ -42,9 +42,7 @@ fn describe(s: &Scenario, span: &Span) -> (String, &'static str, Value) {
         args.insert("outcome".into(), outcome_name(o).into());
     }
     let (name, cat) = match span.kind {
-        SpanKind::Request { workload } => {
-            (s.workloads[workload as usize].name.clone(), "request")
-        }
+        SpanKind::Request { workload } => (s.workloads[workload as usize].name.clone(), "request"),
         SpanKind::Call { site } => (s.call_sites[site as usize].key.clone(), "call"),
         SpanKind::Attempt { endpoint, n, hedge } => {
             let what = if hedge { "hedge" } else { "attempt" };
@@ -70,7 +68,10 @@ fn describe(s: &Scenario, span: &Span) -> (String, &'static str, Value) {
         SpanKind::Work => ("work".to_string(), "work"),
         SpanKind::Publish { topic } => {
             let b = s.broker.as_ref().expect("publish needs a broker");
-            (format!("publish {}", b.topics[topic as usize].name), "event")
+            (
+                format!("publish {}", b.topics[topic as usize].name),
+                "event",
+            )
         }
         SpanKind::Message { topic, group } => {
             let b = s.broker.as_ref().expect("messages need a broker");
@@ -126,9 +127,8 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
             .map(|&(_, sp)| *sp)
     };
     let mut order: Vec<usize> = (0..by_trace.len()).collect();
-    order.sort_by_key(|&t| {
-        std::cmp::Reverse(root(&by_trace[t]).map_or(0, |r| r.end - r.start + 1))
-    });
+    order
+        .sort_by_key(|&t| std::cmp::Reverse(root(&by_trace[t]).map_or(0, |r| r.end - r.start + 1)));
     let mut events = Vec::new();
     for (rank, &t) in order.iter().enumerate() {
         let mut spans = std::mem::take(&mut by_trace[t]);
@@ -155,21 +155,29 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
             }
             None => format!("request #{pid}: unanswered at the end of the run"),
         };
-        events.push(json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
-            "args": {"name": title}}));
-        events.push(json!({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0,
-            "args": {"sort_index": rank}}));
+        events.push(
+            json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
+            "args": {"name": title}}),
+        );
+        events.push(
+            json!({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0,
+            "args": {"sort_index": rank}}),
+        );
         let refs: Vec<&Span> = spans.iter().map(|&(_, sp)| sp).collect();
         let lanes = tracks(&refs);
         let lane_count = lanes.iter().max().map_or(0, |m| m + 1);
         for lane in 0..lane_count {
-            events.push(json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": lane,
-                "args": {"name": format!("track {lane}")}}));
+            events.push(
+                json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": lane,
+                "args": {"name": format!("track {lane}")}}),
+            );
         }
         for (span, lane) in refs.iter().zip(lanes) {
             let (name, cat, args) = describe(s, span);
-            events.push(json!({"ph": "X", "name": name, "cat": cat, "pid": pid, "tid": lane,
-                "ts": us(span.start), "dur": us(span.end - span.start), "args": args}));
+            events.push(
+                json!({"ph": "X", "name": name, "cat": cat, "pid": pid, "tid": lane,
+                "ts": us(span.start), "dur": us(span.end - span.start), "args": args}),
+            );
         }
     }
     let doc = json!({

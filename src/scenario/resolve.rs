@@ -262,15 +262,18 @@ fn datacenters(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Vec<Stri
 }
 
 pub(super) fn check_name(r: &mut Resolver, name: &str, what: &str, path: &YamlPath) {
+    // Dots separate the parts of `--set` paths and call keys; anything else
+    // goes (the reports escape it).
     let ok = !name.is_empty()
-        && name.len() <= 100
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        && name.chars().count() <= 100
+        && name.trim() == name
+        && !name.chars().any(|c| c == '.' || c.is_control());
     if !ok {
         r.push(
-            Problem::new(path.clone(), format!("'{name}' is not a valid {what} name"))
-                .expected("1 to 100 letters, digits, '-' or '_' (no dots or spaces)"),
+            Problem::new(path.clone(), format!("'{name}' is not a valid {what} name")).expected(
+                "1 to 100 characters, without dots, control characters \
+                     or spaces at either end",
+            ),
         );
     }
 }

@@ -7,6 +7,7 @@ mod errors;
 mod events;
 mod failures;
 mod regression;
+mod reports;
 mod resilience;
 mod scenarios;
 mod sweeps;
