@@ -7,8 +7,6 @@
 //! (utilisation, queue length, replicas, breaker state, lag) are sampled over
 //! the whole run, warmup included.
 
-use hdrhistogram::Histogram;
-
 use crate::engine::Time;
 use crate::engine::time::SECOND;
 
@@ -28,39 +26,116 @@ pub fn effective_step(end: Time, wanted: Option<Time>) -> Time {
     }
 }
 
-/// Requests of one workload in the current step, and the points so far.
-#[derive(Clone, Debug)]
+/// One workload's points, its counters at the last sample (a step's counts
+/// are the differences), and the latencies of the current step.
+#[derive(Clone, Debug, Default)]
 pub struct WorkloadSeries {
-    pub sent: u64,
-    pub ok: u64,
-    pub errors: u64,
-    /// Latencies of successful requests answered in the current step.
-    pub bucket: Histogram<u64>,
+    pub marks: [u64; 3],
+    pub step: StepHistogram,
     pub points: Vec<WorkloadPoint>,
 }
 
-impl Default for WorkloadSeries {
+/// Sub-buckets per power of two: values are kept within ±1.6%.
+const SUB_BITS: u32 = 5;
+const SUB: usize = 1 << SUB_BITS;
+const BUCKETS: usize = (64 - SUB_BITS as usize + 1) * SUB;
+
+/// The latencies of one step: a log-linear histogram (32 linear sub-buckets
+/// per power of two) that records in a few instructions and clears cheaply.
+#[derive(Clone, Debug)]
+pub struct StepHistogram {
+    counts: Vec<u32>,
+    total: u64,
+}
+
+impl Default for StepHistogram {
     fn default() -> Self {
-        // Two significant digits are plenty for a per-step percentile.
-        let mut bucket = Histogram::new_with_bounds(100, 1_000_000, 2).expect("valid bounds");
-        bucket.auto(true);
-        WorkloadSeries {
-            sent: 0,
-            ok: 0,
-            errors: 0,
-            bucket,
-            points: Vec::new(),
+        StepHistogram {
+            counts: vec![0; BUCKETS],
+            total: 0,
         }
     }
 }
 
-impl WorkloadSeries {
+impl StepHistogram {
     #[inline]
-    pub fn record_ok(&mut self, latency: Time) {
-        self.ok += 1;
-        if self.bucket.record(latency.max(1)).is_err() {
-            self.bucket.saturating_record(latency.max(1));
+    fn index(v: u64) -> usize {
+        if v < SUB as u64 {
+            return v as usize;
         }
+        let e = 63 - v.leading_zeros();
+        let shift = e - SUB_BITS;
+        ((shift as usize + 1) << SUB_BITS) + ((v >> shift) as usize & (SUB - 1))
+    }
+
+    /// The middle of bucket `i`.
+    fn value(i: usize) -> u64 {
+        if i < SUB {
+            return i as u64;
+        }
+        let shift = (i >> SUB_BITS) - 1;
+        let m = (SUB + (i & (SUB - 1))) as u64;
+        (m << shift) + ((1u64 << shift) >> 1)
+    }
+
+    #[inline]
+    pub fn record(&mut self, v: Time) {
+        let c = &mut self.counts[Self::index(v)];
+        *c = c.saturating_add(1);
+        self.total += 1;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The q-quantile (0 < q ≤ 1), 0 when empty.
+    pub fn quantile(&self, q: f64) -> u64 {
+        if self.total == 0 {
+            return 0;
+        }
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0u64;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += u64::from(c);
+            if seen >= rank {
+                return Self::value(i);
+            }
+        }
+        Self::value(BUCKETS - 1)
+    }
+
+    pub fn clear(&mut self) {
+        if self.total > 0 {
+            self.counts.fill(0);
+            self.total = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_histogram_keeps_two_significant_digits() {
+        let mut h = StepHistogram::default();
+        for v in 1..=100_000u64 {
+            h.record(v * 1000);
+        }
+        for q in [0.5, 0.9, 0.99] {
+            let exact = q * 100_000.0 * 1000.0;
+            let got = h.quantile(q) as f64;
+            assert!((got / exact - 1.0).abs() < 0.02, "q {q}: {got} vs {exact}");
+        }
+        for v in [0u64, 1, 31, 32, 33, 1000, 123_456_789, u64::MAX] {
+            let i = StepHistogram::index(v);
+            assert!(i < BUCKETS);
+            let mid = StepHistogram::value(i) as f64;
+            assert!(v < 32 && mid == v as f64 || (mid / v as f64 - 1.0).abs() < 0.032);
+        }
+        h.clear();
+        assert_eq!((h.count(), h.quantile(0.5)), (0, 0));
     }
 }
 

@@ -670,17 +670,14 @@ impl<'s> World<'s> {
         match l.caller {
             Caller::Client { workload } => {
                 if l.measured {
-                    let series = &mut self.m.series.workloads[workload as usize];
-                    if outcome == Outcome::Ok {
-                        series.record_ok(latency);
-                    } else {
-                        series.errors += 1;
-                    }
                     let st = &mut self.m.workloads[workload as usize];
                     match outcome {
                         Outcome::Ok => {
                             st.ok += 1;
                             st.latency.record(latency);
+                            self.m.series.workloads[workload as usize]
+                                .step
+                                .record(latency);
                         }
                         Outcome::ServerError
                         | Outcome::ConnectFailure

@@ -35,17 +35,17 @@ impl World<'_> {
             return;
         }
         self.m.series.times.push(now);
-        for w in &mut self.m.series.workloads {
-            let p = WorkloadPoint {
-                sent: w.sent,
-                ok: w.ok,
-                errors: w.errors,
-                p50_ns: w.bucket.value_at_quantile(0.5),
-                p99_ns: w.bucket.value_at_quantile(0.99),
-            };
-            w.points.push(p);
-            (w.sent, w.ok, w.errors) = (0, 0, 0);
-            w.bucket.reset();
+        for (st, w) in self.m.workloads.iter().zip(&mut self.m.series.workloads) {
+            let totals = [st.sent, st.ok, st.failed + st.timed_out + st.rejected];
+            w.points.push(WorkloadPoint {
+                sent: totals[0] - w.marks[0],
+                ok: totals[1] - w.marks[1],
+                errors: totals[2] - w.marks[2],
+                p50_ns: w.step.quantile(0.5),
+                p99_ns: w.step.quantile(0.99),
+            });
+            w.marks = totals;
+            w.step.clear();
         }
         for svc in 0..self.services.len() {
             self.integrate(svc);

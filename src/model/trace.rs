@@ -104,6 +104,7 @@ impl Tracer {
         self.span_with(trace, start, end, kind, None, true);
     }
 
+    #[inline]
     pub fn span_with(
         &mut self,
         trace: u32,

@@ -535,7 +535,6 @@ impl<'s> World<'s> {
         let measured = now >= self.warmup;
         if measured {
             self.m.workloads[workload as usize].sent += 1;
-            self.m.series.workloads[workload as usize].sent += 1;
         }
         let entry = wl.entry as u32;
         let policy = self.s.services[self.s.endpoints[wl.entry].service].load_balancer;

@@ -8,7 +8,7 @@
 //! while parallel calls, hedges, work left running after a timeout, and the
 //! message handlings that outlive the request go to tracks of their own.
 
-use serde_json::{Value, json};
+use std::fmt::Write as _;
 
 use crate::engine::Time;
 use crate::model::calls::Outcome;
@@ -35,18 +35,18 @@ fn endpoint_name(s: &Scenario, e: u32) -> String {
     format!("{}.{}", s.services[e.service].name, e.name)
 }
 
-/// The name, category and arguments of a span.
-fn describe(s: &Scenario, span: &Span) -> (String, &'static str, Value) {
-    let mut args = serde_json::Map::new();
+/// The name, category and arguments (as a JSON object) of a span.
+fn describe(s: &Scenario, span: &Span) -> (String, &'static str, String) {
+    let mut args: Vec<String> = Vec::new();
     if let Some(o) = span.outcome {
-        args.insert("outcome".into(), outcome_name(o).into());
+        args.push(format!("\"outcome\":\"{}\"", outcome_name(o)));
     }
     let (name, cat) = match span.kind {
         SpanKind::Request { workload } => (s.workloads[workload as usize].name.clone(), "request"),
         SpanKind::Call { site } => (s.call_sites[site as usize].key.clone(), "call"),
         SpanKind::Attempt { endpoint, n, hedge } => {
             let what = if hedge { "hedge" } else { "attempt" };
-            args.insert("attempt".into(), n.into());
+            args.push(format!("\"attempt\":{n}"));
             (
                 format!("{what} {n} → {}", endpoint_name(s, endpoint)),
                 "attempt",
@@ -60,8 +60,7 @@ fn describe(s: &Scenario, span: &Span) -> (String, &'static str, Value) {
             "network",
         ),
         SpanKind::Job { endpoint, replica } => {
-            args.insert("replica".into(), replica.into());
-            args.insert("ok".into(), span.ok.into());
+            args.push(format!("\"replica\":{replica},\"ok\":{}", span.ok));
             (endpoint_name(s, endpoint), "service")
         }
         SpanKind::Queue => ("queue".to_string(), "queue"),
@@ -75,7 +74,7 @@ fn describe(s: &Scenario, span: &Span) -> (String, &'static str, Value) {
         }
         SpanKind::Message { topic, group } => {
             let b = s.broker.as_ref().expect("messages need a broker");
-            args.insert("handled".into(), span.ok.into());
+            args.push(format!("\"handled\":{}", span.ok));
             (
                 format!(
                     "{} → {}",
@@ -85,7 +84,12 @@ fn describe(s: &Scenario, span: &Span) -> (String, &'static str, Value) {
             )
         }
     };
-    (name, cat, Value::Object(args))
+    (name, cat, format!("{{{}}}", args.join(",")))
+}
+
+/// A JSON string literal.
+fn q(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
 }
 
 /// Lays spans (sorted parent-first) on tracks where they nest; returns each one's track.
@@ -129,7 +133,25 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
     let mut order: Vec<usize> = (0..by_trace.len()).collect();
     order
         .sort_by_key(|&t| std::cmp::Reverse(root(&by_trace[t]).map_or(0, |r| r.end - r.start + 1)));
-    let mut events = Vec::new();
+    let mut out = String::with_capacity(traces.spans.len() * 200 + 1024);
+    let _ = write!(
+        out,
+        "{{\"displayTimeUnit\":\"ms\",\"otherData\":{{\"scenario\":{},\"clock\":{},\"sample\":{},\"traces\":{},\"spans_dropped\":{}}},\"traceEvents\":[",
+        q(&s.name),
+        q("simulated time, microseconds from the start of the run"),
+        traces.sample,
+        traces.traced,
+        traces.dropped
+    );
+    let mut first = true;
+    let mut event = |out: &mut String, text: std::fmt::Arguments| {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push('\n');
+        let _ = out.write_fmt(text);
+    };
     for (rank, &t) in order.iter().enumerate() {
         let mut spans = std::mem::take(&mut by_trace[t]);
         // Parents first: earlier start, then later end, then recorded later
@@ -155,43 +177,43 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
             }
             None => format!("request #{pid}: unanswered at the end of the run"),
         };
-        events.push(
-            json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
-            "args": {"name": title}}),
+        event(
+            &mut out,
+            format_args!(
+                "{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{pid},\"tid\":0,\"args\":{{\"name\":{}}}}}",
+                q(&title)
+            ),
         );
-        events.push(
-            json!({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0,
-            "args": {"sort_index": rank}}),
+        event(
+            &mut out,
+            format_args!(
+                "{{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":{pid},\"tid\":0,\"args\":{{\"sort_index\":{rank}}}}}"
+            ),
         );
         let refs: Vec<&Span> = spans.iter().map(|&(_, sp)| sp).collect();
         let lanes = tracks(&refs);
         let lane_count = lanes.iter().max().map_or(0, |m| m + 1);
         for lane in 0..lane_count {
-            events.push(
-                json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": lane,
-                "args": {"name": format!("track {lane}")}}),
+            event(
+                &mut out,
+                format_args!(
+                    "{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":{pid},\"tid\":{lane},\"args\":{{\"name\":\"track {lane}\"}}}}"
+                ),
             );
         }
         for (span, lane) in refs.iter().zip(lanes) {
             let (name, cat, args) = describe(s, span);
-            events.push(
-                json!({"ph": "X", "name": name, "cat": cat, "pid": pid, "tid": lane,
-                "ts": us(span.start), "dur": us(span.end - span.start), "args": args}),
+            event(
+                &mut out,
+                format_args!(
+                    "{{\"ph\":\"X\",\"name\":{},\"cat\":\"{cat}\",\"pid\":{pid},\"tid\":{lane},\"ts\":{},\"dur\":{},\"args\":{args}}}",
+                    q(&name),
+                    us(span.start),
+                    us(span.end - span.start)
+                ),
             );
         }
     }
-    let doc = json!({
-        "displayTimeUnit": "ms",
-        "otherData": {
-            "scenario": s.name,
-            "clock": "simulated time, microseconds from the start of the run",
-            "sample": traces.sample,
-            "traces": traces.traced,
-            "spans_dropped": traces.dropped,
-        },
-        "traceEvents": events,
-    });
-    let mut out = serde_json::to_vec(&doc).expect("traces serialise");
-    out.push(b'\n');
-    out
+    out.push_str("\n]}\n");
+    out.into_bytes()
 }
