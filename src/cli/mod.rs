@@ -237,6 +237,14 @@ pub fn read_text(path: &Path) -> Result<(String, String), String> {
 }
 
 /// Reads and validates a scenario; the error is the message to print.
+/// Colours on standard output: only on a terminal, and not with NO_COLOR set
+/// (<https://no-color.org>) or TERM=dumb.
+fn colour() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
 pub fn load(path: &Path, set: &[String]) -> Result<Scenario, String> {
     let overrides = set
         .iter()
@@ -320,7 +328,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
     if args.json {
         print!("{}", String::from_utf8_lossy(&json::summary_json(&summary)));
     } else {
-        print!("{}", table::render(&summary));
+        print!("{}", table::render(&summary, colour()));
     }
     eprintln!(
         "meshsim: {events} events in {wall:.3} s wall ({:.2} M events/s, {:.0}x real time); wrote {}",
@@ -370,7 +378,7 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
     if args.json {
         print!("{}", String::from_utf8_lossy(&bytes));
     } else {
-        print!("{}", table::render_replications(&combined));
+        print!("{}", table::render_replications(&combined, colour()));
     }
     eprintln!(
         "meshsim: {n} replications, {events} events in {wall:.3} s wall; wrote {}",

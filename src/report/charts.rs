@@ -301,7 +301,7 @@ impl Chart {
         chart
             .configure_series_labels()
             .label_font((FAMILY, 13))
-            .background_style(WHITE.mix(0.85))
+            .background_style(WHITE.mix(0.6))
             .border_style(RGBColor(200, 200, 200))
             .position(SeriesLabelPosition::UpperLeft)
             .draw()

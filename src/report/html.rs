@@ -407,7 +407,35 @@ fn tables(s: &Summary) -> Vec<Table> {
 fn findings(d: &RunData) -> Vec<String> {
     let s = d.summary;
     let mut out = Vec::new();
-    for (name, svc) in &s.services {
+    let series = &d.collector.series;
+    for (i, (name, svc)) in s.services.iter().enumerate() {
+        // The longest stretch of steps with every worker busy.
+        let (mut best, mut run) = ((0, 0), (0, 0));
+        for (k, p) in series.services[i].iter().enumerate() {
+            if p.utilization >= 0.95 {
+                run = if run.1 == k && run != (0, 0) {
+                    (run.0, k + 1)
+                } else {
+                    (k, k + 1)
+                };
+                if run.1 - run.0 > best.1 - best.0 {
+                    best = run;
+                }
+            }
+        }
+        if best.1 - best.0 >= 3 && svc.utilization < 0.8 {
+            let from = if best.0 == 0 {
+                0.0
+            } else {
+                crate::engine::time::as_secs(series.times[best.0 - 1])
+            };
+            let to = crate::engine::time::as_secs(series.times[best.1 - 1]);
+            out.push(format!(
+                "{name} was saturated (every worker busy) from {} s to {} s: requests queued behind it.",
+                f3(from),
+                f3(to)
+            ));
+        }
         if svc.utilization >= 0.8 {
             out.push(format!(
                 "{name} runs at {:.0}% utilisation: near saturation queueing delay grows steeply; more replicas or workers would shorten it.",

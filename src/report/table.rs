@@ -10,7 +10,7 @@ fn pct(x: Option<f64>) -> String {
 }
 
 /// Renders the summary as aligned text.
-pub fn render(s: &Summary) -> String {
+pub fn render(s: &Summary, colour: bool) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -165,7 +165,7 @@ pub fn render(s: &Summary) -> String {
         ),
     ];
     for (label, actual, target, pass) in rows {
-        let verdict = if pass { "PASS" } else { "FAIL" };
+        let verdict = verdict(if pass { "PASS" } else { "FAIL" }, colour);
         let _ = writeln!(
             o,
             "  {label:<14} {actual:>14}   target {target:<12} {verdict}"
@@ -174,8 +174,22 @@ pub fn render(s: &Summary) -> String {
     o
 }
 
+/// A verdict, green, red or yellow (ANSI) when `colour`: only on a terminal.
+pub fn verdict(word: &str, colour: bool) -> String {
+    let code = match word {
+        "PASS" => "1;32",
+        "FAIL" => "1;31",
+        _ => "1;33",
+    };
+    if colour {
+        format!("\x1b[{code}m{word}\x1b[0m")
+    } else {
+        word.to_string()
+    }
+}
+
 /// The table of a run with replications: means ± 95% half-widths, and verdicts.
-pub fn render_replications(v: &serde_json::Value) -> String {
+pub fn render_replications(v: &serde_json::Value, colour: bool) -> String {
     let mut o = String::new();
     let n = v["replications"].as_u64().unwrap_or(0);
     let _ = writeln!(
@@ -228,7 +242,10 @@ pub fn render_replications(v: &serde_json::Value) -> String {
             o,
             "  {label:<14} {:>22}   target {target:<8} {}",
             pm(&slo[unit], &v["ci95"]["slo"][key][unit]),
-            slo["verdict"].as_str().unwrap_or("-").to_uppercase()
+            verdict(
+                &slo["verdict"].as_str().unwrap_or("-").to_uppercase(),
+                colour
+            )
         );
     }
     o

@@ -585,3 +585,28 @@ fn compare_writes_one_page_side_by_side() {
     let (w, h, colours, _) = png_facts(&o.join("latency_cdf.png"));
     assert_eq!((w, h, colours > 20), (960, 400, true));
 }
+
+/// Colours only on a terminal: piped output has no escape codes.
+#[test]
+fn no_colours_when_not_on_a_terminal() {
+    let out = tempfile::tempdir().unwrap();
+    let assert = meshsim()
+        .args(["run", &scenario_path("mm1.yaml"), "--json", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(!stdout.contains('\x1b'));
+    let assert = meshsim()
+        .args(["run", &scenario_path("mm1.yaml"), "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("PASS") && !stdout.contains('\x1b'));
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\r'),
+        "no progress bar"
+    );
+}
