@@ -415,6 +415,36 @@ pub fn replicate(s: &Scenario, base: u64, n: usize) -> Vec<(Summary, u64)> {
         .collect()
 }
 
+/// [`replicate`], keeping the whole output of replication 1, run with
+/// `options` (for its report): the figures are the same either way.
+pub fn replicate_keeping_first(
+    s: &Scenario,
+    base: u64,
+    n: usize,
+    options: &crate::model::RunOptions,
+) -> (Vec<(Summary, u64)>, crate::model::RunOutput) {
+    let mut runs: Vec<(Summary, u64, Option<crate::model::RunOutput>)> = (0..n)
+        .into_par_iter()
+        .map(|r| {
+            let seed = if n == 1 {
+                base
+            } else {
+                replication_seed(base, r)
+            };
+            let out = if r == 0 {
+                crate::model::run_with(s, seed, options, &mut |_, _| {})
+            } else {
+                crate::model::run(s, seed, &mut |_, _| {})
+            };
+            let summary = summarize(s, seed, &out.collector);
+            let events = out.collector.events_processed;
+            (summary, events, (r == 0).then_some(out))
+        })
+        .collect();
+    let first = runs[0].2.take().expect("replication 1 kept");
+    (runs.into_iter().map(|(s, e, _)| (s, e)).collect(), first)
+}
+
 /// One point's runs, as written to `points/<index>.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PointResult {

@@ -273,13 +273,6 @@ fn check(path: &Path, set: &[String]) -> Result<u8, String> {
 fn run(args: &RunArgs) -> Result<u8, String> {
     let s = load(&args.scenario, &args.set)?;
     let seed = args.seed.unwrap_or(s.seed);
-    match args.replications {
-        Some(0) | Some(10_001..) => {
-            return Err("error: --replications must be between 1 and 10000\n".into());
-        }
-        Some(n) if n > 1 => return run_replications(args, &s, seed, n),
-        _ => {}
-    }
     if !(0.0..=1.0).contains(&args.trace_sample) {
         return Err(format!(
             "error: --trace-sample must be a share between 0 and 1, not {}\n",
@@ -288,6 +281,13 @@ fn run(args: &RunArgs) -> Result<u8, String> {
     }
     if args.series_step == Some(0) {
         return Err("error: --series-step must be longer than 0\n".into());
+    }
+    match args.replications {
+        Some(0) | Some(10_001..) => {
+            return Err("error: --replications must be between 1 and 10000\n".into());
+        }
+        Some(n) if n > 1 => return run_replications(args, &s, seed, n),
+        _ => {}
     }
     eprintln!("meshsim: scenario {} seed {seed}", s.name);
     let out_dir = args
@@ -320,7 +320,12 @@ fn run(args: &RunArgs) -> Result<u8, String> {
             file: &args.scenario.display().to_string(),
         };
         let overrides: Vec<String> = args.set.iter().map(|o| format!("--set {o}")).collect();
-        files.extend(report::files(&data, &overrides.join(" "), &result.traces)?);
+        files.extend(report::files(
+            &data,
+            &overrides.join(" "),
+            &result.traces,
+            None,
+        )?);
     }
     let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     output::write_all(&out_dir, &refs)
@@ -358,7 +363,12 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .map_err(|e| format!("error: cannot start worker threads: {e}\n"))?;
-    let runs = pool.install(|| crate::sweep::replicate(s, seed, n));
+    let options = crate::model::RunOptions {
+        series_step: args.series_step,
+        trace_sample: if args.json { 0.0 } else { args.trace_sample },
+    };
+    let (runs, first) =
+        pool.install(|| crate::sweep::replicate_keeping_first(s, seed, n, &options));
     let wall = started.elapsed().as_secs_f64();
     let summaries: Vec<_> = runs.iter().map(|(s, _)| s.clone()).collect();
     let events: u64 = runs.iter().map(|(_, e)| e).sum();
@@ -367,14 +377,30 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
     let mut bytes = serde_json::to_vec_pretty(&combined).expect("json");
     bytes.push(b'\n');
     let info = json::RunInfo::new(&s.name, seed, wall, events, as_secs(s.end()) * n as f64);
-    output::write_all(
-        &out_dir,
-        &[
-            ("summary.json", bytes.clone()),
-            ("run.json", json::run_json(&info)),
-        ],
-    )
-    .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
+    let mut files = vec![
+        ("summary.json".to_string(), bytes.clone()),
+        ("run.json".to_string(), json::run_json(&info)),
+    ];
+    if !args.json {
+        let yaml = std::fs::read_to_string(&args.scenario).unwrap_or_default();
+        let data = crate::report::run::RunData {
+            scenario: s,
+            summary: &summaries[0],
+            collector: &first.collector,
+            yaml: &yaml,
+            file: &args.scenario.display().to_string(),
+        };
+        let overrides: Vec<String> = args.set.iter().map(|o| format!("--set {o}")).collect();
+        files.extend(report::files(
+            &data,
+            &overrides.join(" "),
+            &first.traces,
+            Some((&combined, n)),
+        )?);
+    }
+    let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    output::write_all(&out_dir, &refs)
+        .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
     if args.json {
         print!("{}", String::from_utf8_lossy(&bytes));
     } else {

@@ -8,7 +8,13 @@ use crate::report::run::RunData;
 use crate::report::{run, traces};
 
 /// Everything but summary.json and run.json.
-pub fn files(d: &RunData, overrides: &str, tr: &Traces) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// `combined`: summary.json of replications, and their number, if any.
+pub fn files(
+    d: &RunData,
+    overrides: &str,
+    tr: &Traces,
+    combined: Option<(&serde_json::Value, usize)>,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
     let charts = d.charts();
     let mut files = Vec::new();
     let mut figures = Vec::new();
@@ -19,7 +25,7 @@ pub fn files(d: &RunData, overrides: &str, tr: &Traces) -> Result<Vec<(String, V
             for c in &charts {
                 out.push(c.chart.png()?);
             }
-            out.push(d.verdict_panel().png()?);
+            out.push(d.verdict_panel(combined.map(|c| c.0)).png()?);
             Ok(out)
         },
         || -> Result<Vec<String>, String> { charts.iter().map(|c| c.chart.svg()).collect() },
@@ -40,7 +46,7 @@ pub fn files(d: &RunData, overrides: &str, tr: &Traces) -> Result<Vec<(String, V
     files.push(("traces.json".into(), traces::traces_json(d.scenario, tr)));
     files.push((
         "report.html".into(),
-        html::run_page(d, overrides, figures).into_bytes(),
+        html::run_page(d, overrides, figures, combined).into_bytes(),
     ));
     Ok(files)
 }

@@ -357,8 +357,9 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
 
 /// The SLO verdicts as a picture: one box per target, green or red.
 pub struct VerdictPanel {
-    /// (name, actual, target, pass); `None` pass: nothing to measure.
-    pub rows: Vec<(String, String, String, Option<bool>)>,
+    /// (name, actual, target, pass, label); `None` pass: nothing to
+    /// measure, or inconclusive.
+    pub rows: Vec<(String, String, String, Option<bool>, &'static str)>,
 }
 
 pub const PANEL_HEIGHT: u32 = 160;
@@ -373,12 +374,12 @@ impl VerdictPanel {
             root.fill(&WHITE).map_err(err)?;
             let n = self.rows.len().max(1) as i32;
             let w = (WIDTH as i32 - 20) / n;
-            for (i, (name, actual, target, pass)) in self.rows.iter().enumerate() {
+            for (i, (name, actual, target, pass, verdict)) in self.rows.iter().enumerate() {
                 let x = 10 + i as i32 * w;
-                let (fill, verdict) = match pass {
-                    Some(true) => (RGBColor(220, 245, 220), "PASS"),
-                    Some(false) => (RGBColor(250, 215, 215), "FAIL"),
-                    None => (RGBColor(235, 235, 235), "n/a"),
+                let fill = match pass {
+                    Some(true) => RGBColor(220, 245, 220),
+                    Some(false) => RGBColor(250, 215, 215),
+                    None => RGBColor(235, 235, 235),
                 };
                 let edge = match pass {
                     Some(true) => RGBColor(30, 130, 30),
@@ -404,7 +405,13 @@ impl VerdictPanel {
                 };
                 root.draw(&text(name, 22, 18, BLACK)).map_err(err)?;
                 root.draw(&text(verdict, 50, 32, edge)).map_err(err)?;
-                root.draw(&text(actual, 92, 20, BLACK)).map_err(err)?;
+                root.draw(&text(
+                    actual,
+                    92,
+                    if actual.len() > 24 { 15 } else { 20 },
+                    BLACK,
+                ))
+                .map_err(err)?;
                 root.draw(&text(
                     &format!("target {target}"),
                     120,

@@ -7,7 +7,7 @@
 
 use askama::Template;
 
-use super::run::{RunData, Verdict, percent, verdicts};
+use super::run::{RunData, Verdict, percent, verdicts, verdicts_combined};
 use crate::metrics::Summary;
 
 pub const CSS: &str = r#"
@@ -15,7 +15,7 @@ pub const CSS: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;padding:1.5em 2em;color:#1d1d1d;max-width:1280px;line-height:1.4}
 h1{margin:0 0 .2em;font-size:1.8em}h2{border-bottom:2px solid #333;padding-bottom:.2em;margin-top:1.8em}
 h3{margin:1.2em 0 .4em}.description{font-size:1.1em;color:#333;margin:.2em 0}
-.meta{color:#555;font-size:.9em}.meta span{margin-right:1.4em;white-space:nowrap}
+.meta{color:#555;font-size:.9em}.meta span{margin-right:1.4em;display:inline-block}
 table{border-collapse:collapse;font-size:.9em;font-variant-numeric:tabular-nums}
 td,th{border:1px solid var(--line);padding:.25em .6em;text-align:right}
 thead th{background:#f3f3f3;position:sticky;top:0}th[scope=row]{text-align:left;background:#fafafa;font-weight:600}
@@ -87,34 +87,28 @@ struct Page<'a> {
     seed: u64,
 }
 
-const SLO_KEYS: [&str; 3] = ["sync_p99", "event_p99", "availability"];
-
-fn verdict_view(key: &'static str, v: &Verdict) -> VerdictView {
-    let (class, label) = match v.pass {
-        Some(true) => ("pass", "PASS"),
-        Some(false) => ("fail", "FAIL"),
-        None => ("na", "NO DATA"),
-    };
+fn verdict_view(v: &Verdict) -> VerdictView {
     VerdictView {
-        key,
+        key: v.key,
         actual: v.actual.clone(),
         value: v.value.map_or(String::new(), |x| x.to_string()),
         target: v.target.clone(),
-        class,
-        label,
+        class: match v.pass {
+            Some(true) => "pass",
+            Some(false) => "fail",
+            None => "na",
+        },
+        label: v.label,
     }
 }
 
-fn verdict_rows(summaries: &[&Summary]) -> Vec<(&'static str, Vec<VerdictView>)> {
-    let all: Vec<Vec<Verdict>> = summaries.iter().map(|s| verdicts(s)).collect();
+/// One row per SLO, one column per run.
+fn verdict_rows(all: &[Vec<Verdict>]) -> Vec<(&'static str, Vec<VerdictView>)> {
     (0..3)
         .map(|i| {
-            let name = all[0][i].name;
             (
-                name,
-                all.iter()
-                    .map(|v| verdict_view(SLO_KEYS[i], &v[i]))
-                    .collect(),
+                all[0][i].name,
+                all.iter().map(|v| verdict_view(&v[i])).collect(),
             )
         })
         .collect()
@@ -149,13 +143,34 @@ fn meta(d: &RunData) -> Vec<(String, String)> {
     ]
 }
 
-/// The report of one run. `figures` are the run's charts as SVG, with captions.
-pub fn run_page(d: &RunData, overrides: &str, figures: Vec<Figure>) -> String {
+/// The report of one run. `figures` are the run's charts as SVG, with
+/// captions; `combined` the verdicts of replications, when there were some.
+pub fn run_page(
+    d: &RunData,
+    overrides: &str,
+    figures: Vec<Figure>,
+    combined: Option<(&serde_json::Value, usize)>,
+) -> String {
+    let mut meta = meta(d);
+    let verdicts = match combined {
+        Some((v, n)) => {
+            meta.push((
+                "replications".into(),
+                format!(
+                    "{n}: the verdicts are their means with 95% intervals; the charts and \
+                     tables are of replication 1 (seed {})",
+                    d.summary.seed
+                ),
+            ));
+            verdicts_combined(v)
+        }
+        None => verdicts(d.summary),
+    };
     let page = Page {
         title: &d.summary.scenario,
         description: &d.scenario.description,
-        meta: meta(d),
-        verdict_rows: verdict_rows(&[d.summary]),
+        meta,
+        verdict_rows: verdict_rows(&[verdicts]),
         differences: Vec::new(),
         figures: figures.into_iter().map(|f| vec![f]).collect(),
         runs: vec![run_view(d, overrides)],
@@ -186,7 +201,7 @@ pub fn compare_page(
         title: &title,
         description: "",
         meta,
-        verdict_rows: verdict_rows(&summaries),
+        verdict_rows: verdict_rows(&summaries.iter().map(|s| verdicts(s)).collect::<Vec<_>>()),
         differences,
         figures,
         runs: runs.iter().map(|r| run_view(r, "")).collect(),

@@ -328,11 +328,12 @@ impl RunData<'_> {
     }
 
     /// The SLO verdicts as a picture.
-    pub fn verdict_panel(&self) -> VerdictPanel {
+    pub fn verdict_panel(&self, combined: Option<&serde_json::Value>) -> VerdictPanel {
         VerdictPanel {
-            rows: verdicts(self.summary)
+            rows: combined
+                .map_or_else(|| verdicts(self.summary), verdicts_combined)
                 .into_iter()
-                .map(|v| (v.name.to_string(), v.actual, v.target, v.pass))
+                .map(|v| (v.name.to_string(), v.actual, v.target, v.pass, v.label))
                 .collect(),
         }
     }
@@ -341,11 +342,24 @@ impl RunData<'_> {
 /// One SLO verdict, as the report shows it.
 pub struct Verdict {
     pub name: &'static str,
-    /// The figure as text ("25.6 ms", "99.985%"), and exactly as summary.json has it.
+    pub key: &'static str,
+    /// The figure as text ("25.6 ms", "99.985%").
     pub actual: String,
+    /// The figure exactly as summary.json has it.
     pub value: Option<f64>,
     pub target: String,
+    /// None: nothing to measure, or (with replications) inconclusive.
     pub pass: Option<bool>,
+    pub label: &'static str,
+}
+
+fn label(pass: Option<bool>, measured: bool) -> &'static str {
+    match (pass, measured) {
+        (Some(true), _) => "PASS",
+        (Some(false), _) => "FAIL",
+        (None, false) => "NO DATA",
+        (None, true) => "INCONCLUSIVE",
+    }
 }
 
 /// The three SLO verdicts of a summary. `pass` is None when there was nothing
@@ -353,32 +367,101 @@ pub struct Verdict {
 pub fn verdicts(s: &Summary) -> Vec<Verdict> {
     let slo = &s.slo;
     let ms = |v: Option<f64>| v.map_or("no data".to_string(), |v| format!("{v} ms"));
-    vec![
-        Verdict {
-            name: "Synchronous p99",
-            actual: ms(slo.sync_p99.actual_ms),
-            value: slo.sync_p99.actual_ms,
-            target: format!("< {} ms", slo.sync_p99.target_ms),
-            pass: slo.sync_p99.actual_ms.map(|_| slo.sync_p99.pass),
-        },
-        Verdict {
-            name: "Event p99",
-            actual: ms(slo.event_p99.actual_ms),
-            value: slo.event_p99.actual_ms,
-            target: format!("< {} ms", slo.event_p99.target_ms),
-            pass: slo.event_p99.actual_ms.map(|_| slo.event_p99.pass),
-        },
-        Verdict {
-            name: "Availability",
-            actual: slo
-                .availability
+    let rows = [
+        (
+            "Synchronous p99",
+            "sync_p99",
+            slo.sync_p99.actual_ms,
+            slo.sync_p99.pass,
+            ms(slo.sync_p99.actual_ms),
+            format!("< {} ms", slo.sync_p99.target_ms),
+        ),
+        (
+            "Event p99",
+            "event_p99",
+            slo.event_p99.actual_ms,
+            slo.event_p99.pass,
+            ms(slo.event_p99.actual_ms),
+            format!("< {} ms", slo.event_p99.target_ms),
+        ),
+        (
+            "Availability",
+            "availability",
+            slo.availability.actual,
+            slo.availability.pass,
+            slo.availability
                 .actual
                 .map_or("no data".to_string(), |a| format!("{}%", percent(a))),
-            value: slo.availability.actual,
-            target: format!("≥ {}%", percent(slo.availability.target)),
-            pass: slo.availability.actual.map(|_| slo.availability.pass),
-        },
+            format!("≥ {}%", percent(slo.availability.target)),
+        ),
+    ];
+    rows.into_iter()
+        .map(|(name, key, value, pass, actual, target)| {
+            let pass = value.map(|_| pass);
+            Verdict {
+                name,
+                key,
+                actual,
+                value,
+                target,
+                pass,
+                label: label(pass, false),
+            }
+        })
+        .collect()
+}
+
+/// The verdicts of runs with replications (summary.json's combined form):
+/// the mean with its 95% interval, and pass, fail or inconclusive.
+pub fn verdicts_combined(v: &serde_json::Value) -> Vec<Verdict> {
+    [
+        ("Synchronous p99", "sync_p99", "actual_ms", "target_ms"),
+        ("Event p99", "event_p99", "actual_ms", "target_ms"),
+        ("Availability", "availability", "actual", "target"),
     ]
+    .into_iter()
+    .map(|(name, key, field, target_field)| {
+        let slo = &v["slo"][key];
+        let ci = &v["ci95"]["slo"][key][field];
+        let value = slo[field].as_f64();
+        let availability = key == "availability";
+        let show = |x: f64| {
+            if availability {
+                format!("{}%", percent(x))
+            } else {
+                let s = format!("{x:.3}");
+                format!("{} ms", s.trim_end_matches('0').trim_end_matches('.'))
+            }
+        };
+        let actual = match (value, ci[0].as_f64(), ci[1].as_f64()) {
+            (Some(m), Some(lo), Some(hi)) => {
+                format!("{} (95%: {} to {})", show(m), show(lo), show(hi))
+            }
+            (Some(m), _, _) => show(m),
+            _ => "no data".into(),
+        };
+        let target = slo[target_field].as_f64().unwrap_or(0.0);
+        let target = if availability {
+            format!("≥ {}%", percent(target))
+        } else {
+            format!("< {target} ms")
+        };
+        let pass = match slo["verdict"].as_str() {
+            Some("pass") if value.is_some() => Some(true),
+            Some("fail") => Some(false),
+            _ => None,
+        };
+        Verdict {
+            name,
+            key,
+            actual,
+            value,
+            target,
+            pass,
+            label: label(pass, value.is_some()),
+        }
+    })
+    .collect()
 }
 
 /// 0.99985 → "99.985" (the shortest form that is exact for six decimals).

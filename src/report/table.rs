@@ -198,15 +198,16 @@ pub fn render_replications(v: &serde_json::Value, colour: bool) -> String {
         v["scenario"].as_str().unwrap_or(""),
         v["seed"]
     );
-    let pm = |mean: &serde_json::Value, ci: &serde_json::Value| match (
+    let pm_with = |mean: &serde_json::Value, ci: &serde_json::Value, d: usize| match (
         mean.as_f64(),
         ci[0].as_f64(),
         ci[1].as_f64(),
     ) {
-        (Some(m), Some(lo), Some(hi)) => format!("{m:.3} ± {:.3}", (hi - lo) / 2.0),
-        (Some(m), _, _) => format!("{m:.3}"),
+        (Some(m), Some(lo), Some(hi)) => format!("{m:.d$} ± {:.d$}", (hi - lo) / 2.0),
+        (Some(m), _, _) => format!("{m:.d$}"),
         _ => "-".into(),
     };
+    let pm = |mean: &serde_json::Value, ci: &serde_json::Value| pm_with(mean, ci, 3);
     let _ = writeln!(
         o,
         "\n{:<20} {:>14} {:>22} {:>22} {:>22}",
@@ -220,7 +221,7 @@ pub fn render_replications(v: &serde_json::Value, colour: bool) -> String {
                 "{:<20} {:>14} {:>22} {:>22} {:>22}",
                 name,
                 pm(&w["sent"], &ci["sent"]),
-                pm(&w["availability"], &ci["availability"]),
+                pm_with(&w["availability"], &ci["availability"], 5),
                 pm(&w["latency_ms"]["mean"], &ci["latency_ms"]["mean"]),
                 pm(&w["latency_ms"]["p99"], &ci["latency_ms"]["p99"])
             );
@@ -241,7 +242,11 @@ pub fn render_replications(v: &serde_json::Value, colour: bool) -> String {
         let _ = writeln!(
             o,
             "  {label:<14} {:>22}   target {target:<8} {}",
-            pm(&slo[unit], &v["ci95"]["slo"][key][unit]),
+            pm_with(
+                &slo[unit],
+                &v["ci95"]["slo"][key][unit],
+                if key == "availability" { 5 } else { 3 }
+            ),
             verdict(
                 &slo["verdict"].as_str().unwrap_or("-").to_uppercase(),
                 colour

@@ -610,3 +610,20 @@ fn no_colours_when_not_on_a_terminal() {
         "no progress bar"
     );
 }
+
+/// With replications the page shows their combined verdicts (summary.json's
+/// means), and charts and tables of replication 1.
+#[test]
+fn replications_get_a_report_with_their_combined_verdicts() {
+    let out = run_to(&scenario_path("mm1.yaml"), &["--replications", "3"]);
+    let o = out.path();
+    let summary = read_json(&o.join("summary.json"));
+    assert_eq!(summary["replications"], 3);
+    let html = std::fs::read_to_string(o.join("report.html")).unwrap();
+    let tags = check_html(&html);
+    assert_self_contained(&html, &tags);
+    assert_verdicts_match(&summary, &tags, 0, 1);
+    assert!(html.contains("95%: ") && html.contains("replication 1"));
+    let (w, h, _, _) = png_facts(&o.join("latency_cdf.png"));
+    assert_eq!((w, h), (960, 400));
+}
