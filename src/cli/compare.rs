@@ -70,8 +70,7 @@ pub fn compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -> Re
         })
         .collect();
     files.extend(report_files(&data, &rows)?);
-    let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    output::write_all(&out, &refs)
+    output::write_all(&out, &files)
         .map_err(|e| format!("error: cannot write to {}: {e}\n", out.display()))?;
     print!("{}", table(&names, &rows));
     eprintln!(

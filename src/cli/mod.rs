@@ -327,8 +327,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
             None,
         )?);
     }
-    let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    output::write_all(&out_dir, &refs)
+    output::write_all(&out_dir, &files)
         .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
     if args.json {
         print!("{}", String::from_utf8_lossy(&json::summary_json(&summary)));
@@ -398,8 +397,7 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
             Some((&combined, n)),
         )?);
     }
-    let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    output::write_all(&out_dir, &refs)
+    output::write_all(&out_dir, &files)
         .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
     if args.json {
         print!("{}", String::from_utf8_lossy(&bytes));

@@ -22,9 +22,10 @@ pub fn default_dir(name: &str) -> PathBuf {
 }
 
 /// Writes each (file name, bytes) into `dir`, creating it, atomically per file.
-pub fn write_all(dir: &Path, files: &[(&str, Vec<u8>)]) -> std::io::Result<()> {
+pub fn write_all<N: AsRef<str>>(dir: &Path, files: &[(N, Vec<u8>)]) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     for (name, bytes) in files {
+        let name = name.as_ref();
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         {
             let mut f = fs::File::create(&tmp)?;

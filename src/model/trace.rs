@@ -14,7 +14,9 @@ use crate::engine::{Stream, Time, stream};
 
 /// Not traced.
 pub const NO_TRACE: u32 = u32::MAX;
-/// At most this many traces per run; later requests are not sampled.
+/// At most this many traces are kept: when the sample grows past it, it is
+/// thinned evenly (every other trace dropped, and from then on every other
+/// sampled request skipped), so the traces still cover the whole run.
 pub const MAX_TRACES: u32 = 2_000;
 /// At most this many spans in all; a trace that would pass it is cut short.
 pub const MAX_SPANS: usize = 200_000;
@@ -54,10 +56,13 @@ pub struct Span {
     pub ok: bool,
 }
 
-/// The traces of a run.
+/// The traces of a run. Trace numbers in `spans` are sparse (thinning).
 #[derive(Clone, Debug, Default)]
 pub struct Traces {
+    /// The share asked for, and the share kept after thinning.
     pub sample: f64,
+    pub effective_sample: f64,
+    /// Traces kept.
     pub traced: u32,
     pub spans: Vec<Span>,
     /// Spans not recorded (the cap was reached).
@@ -67,7 +72,11 @@ pub struct Traces {
 pub struct Tracer {
     rate: f64,
     rng: Stream,
-    traced: u32,
+    /// Requests sampled so far (each one's number), and traces kept.
+    sampled: u32,
+    kept: u32,
+    /// Only sampled numbers that are multiples of 2^thinning are kept.
+    thinning: u32,
     spans: Vec<Span>,
     dropped: u64,
 }
@@ -77,7 +86,9 @@ impl Tracer {
         Tracer {
             rate: rate.clamp(0.0, 1.0),
             rng: stream(seed, "tracing"),
-            traced: 0,
+            sampled: 0,
+            kept: 0,
+            thinning: 0,
             spans: Vec::new(),
             dropped: 0,
         }
@@ -86,16 +97,34 @@ impl Tracer {
     /// Decides whether a new request is traced; returns its trace number or NO_TRACE.
     #[inline]
     pub fn sample(&mut self, measured: bool) -> u32 {
-        if self.rate <= 0.0 || !measured || self.traced >= MAX_TRACES {
+        if self.rate <= 0.0 || !measured || self.sampled == NO_TRACE - 1 {
             return NO_TRACE;
         }
         let u: f64 = self.rng.random();
-        if u < self.rate {
-            self.traced += 1;
-            self.traced - 1
-        } else {
-            NO_TRACE
+        if u >= self.rate {
+            return NO_TRACE;
         }
+        let n = self.sampled;
+        self.sampled += 1;
+        if !self.keeps(n) {
+            return NO_TRACE;
+        }
+        if self.kept == MAX_TRACES {
+            self.thinning += 1;
+            let mask = (1u32 << self.thinning) - 1;
+            self.spans.retain(|s| s.trace & mask == 0);
+            self.kept = self.kept.div_ceil(2);
+            if !self.keeps(n) {
+                return NO_TRACE;
+            }
+        }
+        self.kept += 1;
+        n
+    }
+
+    #[inline]
+    fn keeps(&self, n: u32) -> bool {
+        n & ((1u32 << self.thinning) - 1) == 0
     }
 
     /// Records a span of trace `trace` (nothing if it is NO_TRACE).
@@ -114,7 +143,7 @@ impl Tracer {
         outcome: Option<Outcome>,
         ok: bool,
     ) {
-        if trace == NO_TRACE {
+        if trace == NO_TRACE || !self.keeps(trace) {
             return;
         }
         if self.spans.len() >= MAX_SPANS {
@@ -134,9 +163,36 @@ impl Tracer {
     pub fn finish(self) -> Traces {
         Traces {
             sample: self.rate,
-            traced: self.traced,
+            effective_sample: self.rate / f64::from(1u32 << self.thinning),
+            traced: self.kept,
             spans: self.spans,
             dropped: self.dropped,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_sample_is_thinned_evenly_over_the_run() {
+        let mut t = Tracer::new(1.0, 7);
+        let mut kept = Vec::new();
+        for i in 0..10_000u64 {
+            let n = t.sample(true);
+            t.span(n, i, i + 1, SpanKind::Work);
+            if n != NO_TRACE {
+                kept.push(n);
+            }
+        }
+        let traces = t.finish();
+        // 10,000 sampled, thinned three times: every 8th kept, 1,250 traces.
+        assert_eq!(traces.traced, 1_250);
+        assert_eq!(traces.effective_sample, 1.0 / 8.0);
+        assert_eq!(traces.spans.len(), 1_250);
+        assert!(traces.spans.iter().all(|s| s.trace % 8 == 0));
+        assert_eq!(traces.spans.last().map(|s| s.trace), Some(9_992));
+        assert!(kept.len() > 1_250, "early traces were dropped later");
     }
 }

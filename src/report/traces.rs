@@ -119,9 +119,13 @@ fn tracks(spans: &[&Span]) -> Vec<usize> {
 
 /// The traces as Chrome trace event JSON.
 pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
-    let mut by_trace: Vec<Vec<(usize, &Span)>> = vec![Vec::new(); traces.traced as usize];
+    let mut ids: Vec<u32> = traces.spans.iter().map(|s| s.trace).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut by_trace: Vec<Vec<(usize, &Span)>> = vec![Vec::new(); ids.len()];
     for (i, span) in traces.spans.iter().enumerate() {
-        by_trace[span.trace as usize].push((i, span));
+        let t = ids.binary_search(&span.trace).expect("a listed trace");
+        by_trace[t].push((i, span));
     }
     // Slowest request first; unanswered ones last.
     let root = |spans: &Vec<(usize, &Span)>| {
@@ -136,11 +140,12 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
     let mut out = String::with_capacity(traces.spans.len() * 200 + 1024);
     let _ = write!(
         out,
-        "{{\"displayTimeUnit\":\"ms\",\"otherData\":{{\"scenario\":{},\"clock\":{},\"sample\":{},\"traces\":{},\"spans_dropped\":{}}},\"traceEvents\":[",
+        "{{\"displayTimeUnit\":\"ms\",\"otherData\":{{\"scenario\":{},\"clock\":{},\"sample\":{},\"effective_sample\":{},\"traces\":{},\"spans_dropped\":{}}},\"traceEvents\":[",
         q(&s.name),
         q("simulated time, microseconds from the start of the run"),
         traces.sample,
-        traces.traced,
+        traces.effective_sample,
+        ids.len(),
         traces.dropped
     );
     let mut first = true;
