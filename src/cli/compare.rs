@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::output;
@@ -28,8 +29,10 @@ pub fn compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -> Re
         "meshsim: compare {} scenarios, seed {seed} for all",
         scenarios.len()
     );
+    // One scenario per core; each run is single-threaded and seeded, so the
+    // results do not depend on the number of threads.
     let runs: Vec<_> = scenarios
-        .iter()
+        .par_iter()
         .map(|s| crate::model::run(s, seed, &mut |_, _| {}))
         .collect();
     let summaries: Vec<Summary> = scenarios
