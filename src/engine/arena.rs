@@ -16,6 +16,11 @@ impl Id {
     pub fn index(self) -> usize {
         self.index as usize
     }
+
+    /// The id as one number, unique over the arena's whole life.
+    pub fn to_bits(self) -> u64 {
+        (u64::from(self.generation) << 32) | u64::from(self.index)
+    }
 }
 
 struct Slot<T> {

@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use rand::RngExt;
 
 use super::breaker::BreakerState;
-use super::trace::{NO_TRACE, SpanKind};
+use super::trace::{NO_TRACE, Span, SpanKind, SpanRef};
 use super::world::{Event, World};
 use crate::engine::{Id, Stream, Time, stream};
 use crate::scenario::spec::{CallPolicy, Jitter, LoadBalancer, Retry, Scenario, Step};
@@ -339,7 +339,8 @@ impl<'s> World<'s> {
             Some(0) => self.deliver(call),
             Some(d) => {
                 let kind = SpanKind::Network { from: from_dc, to };
-                self.tracer.span(trace, now, now + d, kind);
+                self.tracer
+                    .span(trace, now, now + d, kind, SpanRef::attempt(call));
                 self.q.schedule_in(d, Event::Deliver { call });
             }
             None => self.lose(call),
@@ -404,7 +405,8 @@ impl<'s> World<'s> {
                 if d > 0 {
                     let now = self.now();
                     let kind = SpanKind::Network { from, to };
-                    self.tracer.span(trace, now, now + d, kind);
+                    self.tracer
+                        .span(trace, now, now + d, kind, SpanRef::attempt(id));
                 }
                 self.q.schedule_in(d, Event::Answer { call: id, outcome })
             }
@@ -430,7 +432,7 @@ impl<'s> World<'s> {
             return;
         };
         if !call.abandoned {
-            self.attempt_done(&call, outcome);
+            self.attempt_done(id, &call, outcome);
         }
     }
 
@@ -483,21 +485,28 @@ impl<'s> World<'s> {
         if snapshot.lost {
             self.calls.remove(id);
         }
-        self.attempt_done(&snapshot, Outcome::TimedOut);
+        self.attempt_done(id, &snapshot, Outcome::TimedOut);
     }
 
     /// An attempt has ended: count it, tell the breaker and outlier detection,
     /// then end the logical call, retry it, or wait for its other attempts.
-    fn attempt_done(&mut self, call: &Call, outcome: Outcome) {
+    fn attempt_done(&mut self, id: Id, call: &Call, outcome: Outcome) {
         let now = self.now();
         if call.trace != NO_TRACE {
-            let kind = SpanKind::Attempt {
-                endpoint: call.target,
-                n: call.n,
-                hedge: call.hedge,
-            };
-            self.tracer
-                .span_with(call.trace, call.sent, now, kind, Some(outcome), true);
+            self.tracer.push(call.trace, |trace| Span {
+                trace,
+                start: call.sent,
+                end: now,
+                kind: SpanKind::Attempt {
+                    endpoint: call.target,
+                    n: call.n,
+                    hedge: call.hedge,
+                },
+                outcome: Some(outcome),
+                ok: outcome == Outcome::Ok,
+                of: SpanRef::attempt(id),
+                parent: SpanRef::logical(call.logical),
+            });
         }
         if call.site != NO_SITE && call.measured {
             let st = &mut self.m.calls[call.site as usize];
@@ -656,13 +665,21 @@ impl<'s> World<'s> {
         let l = self.logicals.remove(id).expect("live logical call");
         let latency = self.now() - l.first_sent;
         if l.trace != NO_TRACE {
-            let kind = match l.caller {
-                Caller::Client { workload } => SpanKind::Request { workload },
-                Caller::Job(_) => SpanKind::Call { site: l.site },
+            let (kind, parent) = match l.caller {
+                Caller::Client { workload } => (SpanKind::Request { workload }, SpanRef::NONE),
+                Caller::Job(job) => (SpanKind::Call { site: l.site }, SpanRef::job(job)),
             };
             let now = self.now();
-            self.tracer
-                .span_with(l.trace, l.first_sent, now, kind, Some(outcome), true);
+            self.tracer.push(l.trace, |trace| Span {
+                trace,
+                start: l.first_sent,
+                end: now,
+                kind,
+                outcome: Some(outcome),
+                ok: outcome == Outcome::Ok,
+                of: SpanRef::logical(id),
+                parent,
+            });
         }
         if l.site != NO_SITE && l.measured && outcome == Outcome::Ok {
             self.m.calls[l.site as usize].latency.record(latency);

@@ -17,7 +17,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
 
 use super::calls::backoff;
-use super::trace::{NO_TRACE, SpanKind};
+use super::trace::{NO_TRACE, Span, SpanKind, SpanRef};
 use super::world::{Event, Parent, SlotState, World};
 use crate::engine::{Id, Stream, Time, stream};
 use crate::scenario::spec::{Acks, Assignment, BrokerKind, RetryMode, Scenario};
@@ -815,13 +815,20 @@ impl World<'_> {
         let topic = self.messaging.groups[g].topic as usize;
         let (measured, published) = (d.measured, d.published);
         if d.trace != NO_TRACE && !replay {
-            let kind = SpanKind::Message {
-                topic: topic as u32,
-                group: d.group,
-            };
             let now = self.now();
-            self.tracer
-                .span_with(d.trace, published, now, kind, None, handled);
+            self.tracer.push(d.trace, |trace| Span {
+                trace,
+                start: published,
+                end: now,
+                kind: SpanKind::Message {
+                    topic: topic as u32,
+                    group: d.group,
+                },
+                outcome: None,
+                ok: handled,
+                of: SpanRef::delivery(delivery),
+                parent: SpanRef::NONE,
+            });
         }
         if let Some(msg) = d.message {
             let m = self.messaging.messages.get_mut(msg).expect("live message");

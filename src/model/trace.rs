@@ -10,7 +10,7 @@
 use rand::RngExt;
 
 use super::calls::Outcome;
-use crate::engine::{Stream, Time, stream};
+use crate::engine::{Id, Stream, Time, stream};
 
 /// Not traced.
 pub const NO_TRACE: u32 = u32::MAX;
@@ -18,8 +18,48 @@ pub const NO_TRACE: u32 = u32::MAX;
 /// thinned evenly (every other trace dropped, and from then on every other
 /// sampled request skipped), so the traces still cover the whole run.
 pub const MAX_TRACES: u32 = 2_000;
-/// At most this many spans in all; a trace that would pass it is cut short.
-pub const MAX_SPANS: usize = 200_000;
+/// At most this many spans in all; a trace that would pass it is cut short,
+/// and no new request is traced once it is reached.
+pub const MAX_SPANS: usize = 150_000;
+
+/// What a span is the span of (a logical call, an attempt, a job, a message's
+/// delivery to a group), so that spans can name their parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpanRef {
+    space: u8,
+    bits: u64,
+}
+
+impl SpanRef {
+    pub const NONE: SpanRef = SpanRef { space: 0, bits: 0 };
+    pub fn logical(id: Id) -> SpanRef {
+        SpanRef {
+            space: 1,
+            bits: id.to_bits(),
+        }
+    }
+    pub fn attempt(id: Id) -> SpanRef {
+        SpanRef {
+            space: 2,
+            bits: id.to_bits(),
+        }
+    }
+    pub fn job(id: Id) -> SpanRef {
+        SpanRef {
+            space: 3,
+            bits: id.to_bits(),
+        }
+    }
+    pub fn delivery(id: Id) -> SpanRef {
+        SpanRef {
+            space: 4,
+            bits: id.to_bits(),
+        }
+    }
+    pub fn is_none(self) -> bool {
+        self.space == 0
+    }
+}
 
 /// What a span covers. Every id is an index into the resolved scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +94,9 @@ pub struct Span {
     pub outcome: Option<Outcome>,
     /// False for a job that failed, a message not handled.
     pub ok: bool,
+    /// What this span is of (NONE for a leaf), and what its parent span is of.
+    pub of: SpanRef,
+    pub parent: SpanRef,
 }
 
 /// The traces of a run. Trace numbers in `spans` are sparse (thinning).
@@ -65,8 +108,9 @@ pub struct Traces {
     /// Traces kept.
     pub traced: u32,
     pub spans: Vec<Span>,
-    /// Spans not recorded (the cap was reached).
+    /// Spans not recorded (the cap was reached), and the traces they belonged to.
     pub dropped: u64,
+    pub cut: Vec<u32>,
 }
 
 pub struct Tracer {
@@ -79,6 +123,7 @@ pub struct Tracer {
     thinning: u32,
     spans: Vec<Span>,
     dropped: u64,
+    cut: Vec<u32>,
 }
 
 impl Tracer {
@@ -91,13 +136,18 @@ impl Tracer {
             thinning: 0,
             spans: Vec::new(),
             dropped: 0,
+            cut: Vec::new(),
         }
     }
 
     /// Decides whether a new request is traced; returns its trace number or NO_TRACE.
     #[inline]
     pub fn sample(&mut self, measured: bool) -> u32 {
-        if self.rate <= 0.0 || !measured || self.sampled == NO_TRACE - 1 {
+        if self.rate <= 0.0
+            || !measured
+            || self.sampled == NO_TRACE - 1
+            || self.spans.len() >= MAX_SPANS
+        {
             return NO_TRACE;
         }
         let u: f64 = self.rng.random();
@@ -127,37 +177,36 @@ impl Tracer {
         n & ((1u32 << self.thinning) - 1) == 0
     }
 
-    /// Records a span of trace `trace` (nothing if it is NO_TRACE).
+    /// Records a leaf span of trace `trace` under `parent` (nothing if the
+    /// trace is NO_TRACE).
     #[inline]
-    pub fn span(&mut self, trace: u32, start: Time, end: Time, kind: SpanKind) {
-        self.span_with(trace, start, end, kind, None, true);
+    pub fn span(&mut self, trace: u32, start: Time, end: Time, kind: SpanKind, parent: SpanRef) {
+        self.push(trace, |trace| Span {
+            trace,
+            start,
+            end,
+            kind,
+            outcome: None,
+            ok: true,
+            of: SpanRef::NONE,
+            parent,
+        });
     }
 
+    /// Records a span; `make` builds it, only if the trace is kept.
     #[inline]
-    pub fn span_with(
-        &mut self,
-        trace: u32,
-        start: Time,
-        end: Time,
-        kind: SpanKind,
-        outcome: Option<Outcome>,
-        ok: bool,
-    ) {
+    pub fn push(&mut self, trace: u32, make: impl FnOnce(u32) -> Span) {
         if trace == NO_TRACE || !self.keeps(trace) {
             return;
         }
         if self.spans.len() >= MAX_SPANS {
             self.dropped += 1;
+            if self.cut.last() != Some(&trace) && !self.cut.contains(&trace) {
+                self.cut.push(trace);
+            }
             return;
         }
-        self.spans.push(Span {
-            trace,
-            start,
-            end,
-            kind,
-            outcome,
-            ok,
-        });
+        self.spans.push(make(trace));
     }
 
     pub fn finish(self) -> Traces {
@@ -167,6 +216,7 @@ impl Tracer {
             traced: self.kept,
             spans: self.spans,
             dropped: self.dropped,
+            cut: self.cut,
         }
     }
 }
@@ -181,7 +231,7 @@ mod tests {
         let mut kept = Vec::new();
         for i in 0..10_000u64 {
             let n = t.sample(true);
-            t.span(n, i, i + 1, SpanKind::Work);
+            t.span(n, i, i + 1, SpanKind::Work, SpanRef::NONE);
             if n != NO_TRACE {
                 kept.push(n);
             }

@@ -24,7 +24,7 @@ use super::calls::{
 use super::messaging::{MessagingState, NO_KEY, draw_key};
 use super::network::Network;
 use super::routing::View;
-use super::trace::{NO_TRACE, SpanKind, Tracer, Traces};
+use super::trace::{NO_TRACE, Span, SpanKind, SpanRef, Tracer, Traces};
 
 /// The closed set of things that happen.
 #[derive(Clone, Copy, Debug)]
@@ -722,9 +722,9 @@ impl<'s> World<'s> {
                     let factor: f64 = self.services[svc].slow.iter().product();
                     d = crate::engine::time::from_nanos_f64(d as f64 * factor);
                 }
-                let now = self.now();
-                if d > 0 {
-                    self.tracer.span(trace, now, now + d, SpanKind::Work);
+                if trace != NO_TRACE {
+                    let now = self.now();
+                    self.job_mut(id).mark = now;
                 }
                 self.q.schedule_in(d, Event::WorkDone { job: id });
             }
@@ -794,6 +794,12 @@ impl<'s> World<'s> {
             return;
         };
         job.step += 1;
+        let (trace, mark) = (job.trace, job.mark);
+        let now = self.now();
+        if now > mark {
+            self.tracer
+                .span(trace, mark, now, SpanKind::Work, SpanRef::job(id));
+        }
         self.run_job(id);
     }
 
@@ -801,15 +807,7 @@ impl<'s> World<'s> {
     fn finish(&mut self, id: Id, ok: bool) {
         let job = self.jobs.remove(id).expect("live job");
         let now = self.now();
-        if job.trace != NO_TRACE {
-            let svc = self.replicas[job.replica as usize].service as usize;
-            let kind = SpanKind::Job {
-                endpoint: job.endpoint,
-                replica: job.replica - self.services[svc].first_replica,
-            };
-            self.tracer
-                .span_with(job.trace, job.arrived, now, kind, None, ok);
-        }
+        self.trace_job(id, &job, ok);
         if job.measured {
             let st = &mut self.m.endpoints[job.endpoint as usize];
             if ok {
@@ -845,6 +843,32 @@ impl<'s> World<'s> {
         }
     }
 
+    /// Records a traced job's span, from its arrival to now.
+    fn trace_job(&mut self, id: Id, job: &Job, ok: bool) {
+        if job.trace == NO_TRACE {
+            return;
+        }
+        let svc = self.replicas[job.replica as usize].service as usize;
+        let replica = job.replica - self.services[svc].first_replica;
+        let now = self.now();
+        self.tracer.push(job.trace, |trace| Span {
+            trace,
+            start: job.arrived,
+            end: now,
+            kind: SpanKind::Job {
+                endpoint: job.endpoint,
+                replica,
+            },
+            outcome: None,
+            ok,
+            of: SpanRef::job(id),
+            parent: match job.parent {
+                Parent::Call(c) => SpanRef::attempt(c),
+                Parent::Delivery(d) => SpanRef::delivery(d),
+            },
+        });
+    }
+
     fn on_publish_acked(&mut self, job: Id) {
         if let Some(j) = self.jobs.get(job)
             && j.trace != NO_TRACE
@@ -854,8 +878,8 @@ impl<'s> World<'s> {
                 _ => unreachable!("a publish is acknowledged at a publish step"),
             };
             let (trace, mark, now) = (j.trace, j.mark, self.now());
-            self.tracer
-                .span(trace, mark, now, SpanKind::Publish { topic });
+            let kind = SpanKind::Publish { topic };
+            self.tracer.span(trace, mark, now, kind, SpanRef::job(job));
         }
         self.call_returned(job, true);
     }
@@ -874,6 +898,13 @@ impl<'s> World<'s> {
             return false;
         }
         let job = self.jobs.remove(id).expect("queued job");
+        if job.trace != NO_TRACE {
+            let now = self.now();
+            let parent = SpanRef::job(id);
+            self.tracer
+                .span(job.trace, job.mark, now, SpanKind::Queue, parent);
+            self.trace_job(id, &job, false);
+        }
         if job.measured {
             self.m.services[svc].shed += 1;
         }
@@ -918,7 +949,8 @@ impl<'s> World<'s> {
                     job.has_worker = true;
                     let (trace, mark) = (job.trace, job.mark);
                     if now > mark {
-                        self.tracer.span(trace, mark, now, SpanKind::Queue);
+                        let parent = SpanRef::job(n);
+                        self.tracer.span(trace, mark, now, SpanKind::Queue, parent);
                     }
                     self.run_job(n);
                 }
@@ -962,6 +994,7 @@ impl<'s> World<'s> {
         let jobs = self.jobs.ids_where(|j| j.replica == r);
         for id in jobs {
             let job = self.jobs.remove(id).expect("live job");
+            self.trace_job(id, &job, false);
             if job.measured {
                 self.m.endpoints[job.endpoint as usize].failed += 1;
             }

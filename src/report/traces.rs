@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use crate::engine::Time;
 use crate::model::calls::Outcome;
-use crate::model::trace::{Span, SpanKind, Traces};
+use crate::model::trace::{Span, SpanKind, SpanRef, Traces};
 use crate::scenario::Scenario;
 
 fn outcome_name(o: Outcome) -> &'static str {
@@ -35,9 +35,18 @@ fn endpoint_name(s: &Scenario, e: u32) -> String {
     format!("{}.{}", s.services[e.service].name, e.name)
 }
 
-/// The name, category and arguments (as a JSON object) of a span.
-fn describe(s: &Scenario, span: &Span) -> (String, &'static str, String) {
-    let mut args: Vec<String> = Vec::new();
+/// The name, category and arguments (as a JSON object) of a span: `span` is
+/// its number within its trace, `parent` its parent's (absent for a root).
+fn describe(
+    s: &Scenario,
+    span: &Span,
+    number: usize,
+    parent: Option<usize>,
+) -> (String, &'static str, String) {
+    let mut args: Vec<String> = vec![format!("\"span\":{number}")];
+    if let Some(p) = parent {
+        args.push(format!("\"parent\":{p}"));
+    }
     if let Some(o) = span.outcome {
         args.push(format!("\"outcome\":\"{}\"", outcome_name(o)));
     }
@@ -92,27 +101,99 @@ fn q(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialise")
 }
 
-/// Lays spans (sorted parent-first) on tracks where they nest; returns each one's track.
-fn tracks(spans: &[&Span]) -> Vec<usize> {
-    let mut stacks: Vec<Vec<Time>> = Vec::new();
-    let mut out = Vec::with_capacity(spans.len());
-    for span in spans {
-        let mut placed = None;
-        for (i, stack) in stacks.iter_mut().enumerate() {
-            while stack.last().is_some_and(|&end| end <= span.start) {
-                stack.pop();
-            }
-            if stack.last().is_none_or(|&end| end >= span.end) {
-                stack.push(span.end);
-                placed = Some(i);
-                break;
-            }
+/// One trace's spans in the order to write them (each parent before its
+/// children, siblings by start), with each one's track and parent (an index
+/// into the returned order).
+///
+/// A span goes on its parent's track when it fits there: inside the parent and
+/// clear of everything else on the track but its ancestors. Otherwise (a
+/// parallel sibling, work that outlives a timed-out caller) it goes on the first
+/// later track where it fits that way, and its own children follow it there.
+/// Spans whose parent was not recorded (a message's handlings, a request still
+/// in flight) are roots.
+fn layout(spans: &[(usize, &Span)]) -> Vec<(usize, usize, Option<usize>)> {
+    let n = spans.len();
+    let by_ref: std::collections::HashMap<SpanRef, usize> = spans
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, sp))| !sp.of.is_none())
+        .map(|(i, (_, sp))| (sp.of, i))
+        .collect();
+    let parent: Vec<Option<usize>> = spans
+        .iter()
+        .map(|(_, sp)| by_ref.get(&sp.parent).copied())
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut roots = Vec::new();
+    for (i, p) in parent.iter().enumerate() {
+        match p {
+            Some(p) if *p != i => children[*p].push(i),
+            _ => roots.push(i),
         }
-        let i = placed.unwrap_or_else(|| {
-            stacks.push(vec![span.end]);
-            stacks.len() - 1
+    }
+    // Earlier start first, then the longer; then the one recorded later (of two
+    // spans with the same bounds, the outer one ends its work last).
+    let key = |&i: &usize| {
+        let (rec, sp) = spans[i];
+        (sp.start, std::cmp::Reverse(sp.end), std::cmp::Reverse(rec))
+    };
+    roots.sort_by_key(key);
+    for c in &mut children {
+        c.sort_by_key(key);
+    }
+    // Each track's spans, and the latest end among them (a span that starts
+    // after it fits at once: the common case of parallel siblings).
+    let mut tracks: Vec<(Vec<usize>, Time)> = Vec::new();
+    let mut track_of = vec![0usize; n];
+    let mut is_ancestor = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    let mut position = vec![0usize; n];
+    // Depth-first, iteratively: (span, entering) pairs.
+    let mut stack: Vec<(usize, bool)> = roots.iter().rev().map(|&r| (r, true)).collect();
+    while let Some((i, entering)) = stack.pop() {
+        if !entering {
+            is_ancestor[i] = false;
+            continue;
+        }
+        let sp = spans[i].1;
+        // Two spans that only touch are apart, unless one has no length (a
+        // viewer could not tell which one it belongs to).
+        let long = sp.end > sp.start;
+        let fits = |(track, last_end): &(Vec<usize>, Time)| {
+            *last_end < sp.start
+                || (*last_end == sp.start && long)
+                || track.iter().all(|&j| {
+                    let o = spans[j].1;
+                    let both_long = long && o.end > o.start;
+                    o.end < sp.start
+                        || o.end == sp.start && both_long
+                        || o.start > sp.end
+                        || o.start == sp.end && both_long
+                        || is_ancestor[j] && o.start <= sp.start && o.end >= sp.end
+                })
+        };
+        // A span outside its parent's time (an answer arriving after its
+        // attempt timed out) starts looking one track further down.
+        let first = parent[i].map_or(0, |p| {
+            let o = spans[p].1;
+            track_of[p] + usize::from(!(o.start <= sp.start && o.end >= sp.end))
         });
-        out.push(i);
+        let t = (first..tracks.len())
+            .find(|&t| fits(&tracks[t]))
+            .unwrap_or_else(|| {
+                tracks.push((Vec::new(), 0));
+                tracks.len() - 1
+            });
+        tracks[t].0.push(i);
+        tracks[t].1 = tracks[t].1.max(sp.end);
+        track_of[i] = t;
+        position[i] = out.len();
+        out.push((i, t, parent[i].map(|p| position[p])));
+        is_ancestor[i] = true;
+        stack.push((i, false));
+        for &c in children[i].iter().rev() {
+            stack.push((c, true));
+        }
     }
     out
 }
@@ -158,22 +239,14 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
         let _ = out.write_fmt(text);
     };
     for (rank, &t) in order.iter().enumerate() {
-        let mut spans = std::mem::take(&mut by_trace[t]);
-        // Parents first: earlier start, then later end, then recorded later
-        // (a span is recorded when it ends, after the spans inside it).
-        spans.sort_by(|a, b| {
-            a.1.start
-                .cmp(&b.1.start)
-                .then(b.1.end.cmp(&a.1.end))
-                .then(b.0.cmp(&a.0))
-        });
+        let spans = std::mem::take(&mut by_trace[t]);
         let pid = t + 1;
         let title = match spans
             .iter()
             .find(|(_, sp)| matches!(sp.kind, SpanKind::Request { .. }))
         {
             Some((_, r)) => {
-                let (name, _, _) = describe(s, r);
+                let (name, _, _) = describe(s, r, 0, None);
                 format!(
                     "{name} #{pid}: {:.3} ms, {}",
                     (r.end - r.start) as f64 / 1e6,
@@ -181,6 +254,11 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
                 )
             }
             None => format!("request #{pid}: unanswered at the end of the run"),
+        };
+        let title = if traces.cut.contains(&ids[t]) {
+            format!("{title} (cut short: the span limit was reached)")
+        } else {
+            title
         };
         event(
             &mut out,
@@ -195,9 +273,8 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
                 "{{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":{pid},\"tid\":0,\"args\":{{\"sort_index\":{rank}}}}}"
             ),
         );
-        let refs: Vec<&Span> = spans.iter().map(|&(_, sp)| sp).collect();
-        let lanes = tracks(&refs);
-        let lane_count = lanes.iter().max().map_or(0, |m| m + 1);
+        let placed = layout(&spans);
+        let lane_count = placed.iter().map(|p| p.1 + 1).max().unwrap_or(0);
         for lane in 0..lane_count {
             event(
                 &mut out,
@@ -206,8 +283,9 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
                 ),
             );
         }
-        for (span, lane) in refs.iter().zip(lanes) {
-            let (name, cat, args) = describe(s, span);
+        for (k, &(i, lane, parent)) in placed.iter().enumerate() {
+            let span = spans[i].1;
+            let (name, cat, args) = describe(s, span, k, parent);
             event(
                 &mut out,
                 format_args!(

@@ -293,17 +293,20 @@ fn check_series(summary: &Value, path: &Path) {
     }
 }
 
-/// traces.json follows the Chrome trace event format (the JSON object form),
-/// and on every track of every trace the spans nest.
 /// A span as the tests see it: (track, start µs, end µs, category).
 type SpanRow = (u64, f64, f64, String);
 
+/// traces.json follows the Chrome trace event format (the JSON object form),
+/// and on every track of every trace the spans nest the way a viewer shows
+/// them (sorted by start, longer first): each span appears inside its own
+/// parent when they share a track, and never inside a span that is not one
+/// of its ancestors.
 fn check_traces(doc: &Value) -> Vec<(u64, Vec<SpanRow>)> {
     assert_eq!(doc["displayTimeUnit"], "ms");
     let events = doc["traceEvents"].as_array().expect("traceEvents array");
-    type Track = Vec<(f64, f64, String)>;
-    let mut by_track: HashMap<(u64, u64), Track> = HashMap::new();
-    let mut by_trace: HashMap<u64, Vec<SpanRow>> = HashMap::new();
+    // Per trace: span number -> (track, start ns, end ns, category, parent).
+    type Row = (u64, i64, i64, String, Option<u64>, String);
+    let mut by_trace: HashMap<u64, HashMap<u64, Row>> = HashMap::new();
     for e in events {
         let e = e.as_object().expect("event object");
         let ph = e["ph"].as_str().unwrap();
@@ -326,36 +329,116 @@ fn check_traces(doc: &Value) -> Vec<(u64, Vec<SpanRow>)> {
                 let ts = e["ts"].as_f64().expect("ts");
                 let dur = e["dur"].as_f64().expect("dur");
                 assert!(ts >= 0.0 && dur >= 0.0);
+                // Microseconds with three decimals: whole nanoseconds.
+                let (start, len) = ((ts * 1e3).round() as i64, (dur * 1e3).round() as i64);
                 let cat = e["cat"].as_str().unwrap().to_string();
-                by_track
-                    .entry((pid, tid))
-                    .or_default()
-                    .push((ts, ts + dur, name.to_string()));
-                by_trace
-                    .entry(pid)
-                    .or_default()
-                    .push((tid, ts, ts + dur, cat));
+                let span = e["args"]["span"].as_u64().expect("span number");
+                let parent = e["args"].get("parent").map(|p| p.as_u64().unwrap());
+                let row = (tid, start, start + len, cat, parent, name.to_string());
+                let old = by_trace.entry(pid).or_default().insert(span, row);
+                assert!(old.is_none(), "span {span} twice in trace {pid}");
             }
             other => panic!("unexpected phase {other}"),
         }
     }
-    const EPS: f64 = 1e-6;
-    for ((pid, tid), mut spans) in by_track {
-        spans.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
-        let mut stack: Vec<f64> = Vec::new();
-        for (start, end, name) in spans {
-            while stack.last().is_some_and(|&e| e <= start + EPS) {
-                stack.pop();
+    for (pid, spans) in &by_trace {
+        let ancestors = |mut s: u64| {
+            let mut out = Vec::new();
+            while let Some(p) = spans[&s].4 {
+                out.push(p);
+                s = p;
             }
-            if let Some(&top) = stack.last() {
-                assert!(end <= top + EPS, "trace {pid} track {tid}: {name} overlaps");
+            out
+        };
+        let mut tracks: HashMap<u64, Vec<(i64, i64, u64)>> = HashMap::new();
+        for (&n, row) in spans {
+            if let Some(p) = row.4 {
+                assert!(
+                    spans.contains_key(&p),
+                    "trace {pid}: span {n} has no parent {p}"
+                );
             }
-            stack.push(end);
+            tracks.entry(row.0).or_default().push((row.1, row.2, n));
+        }
+        for (tid, mut list) in tracks {
+            list.sort_by_key(|&(start, end, n)| (start, std::cmp::Reverse(end), n));
+            let mut stack: Vec<(i64, u64)> = Vec::new();
+            for (start, end, n) in list {
+                while stack
+                    .last()
+                    .is_some_and(|&(e, _)| e < start || e == start && end > start)
+                {
+                    stack.pop();
+                }
+                let shown = stack.last().map(|&(_, s)| s);
+                let row = &spans[&n];
+                if let Some(&(top_end, top)) = stack.last() {
+                    assert!(
+                        end <= top_end,
+                        "trace {pid} track {tid}: {} overlaps {top}",
+                        row.5
+                    );
+                }
+                match row.4 {
+                    Some(p) if spans[&p].0 == tid && spans[&p].1 <= start && spans[&p].2 >= end => {
+                        assert_eq!(
+                            shown,
+                            Some(p),
+                            "trace {pid}: {} not under its parent",
+                            row.5
+                        )
+                    }
+                    _ => assert!(
+                        shown.is_none_or(|s| ancestors(n).contains(&s)),
+                        "trace {pid}: {} shown under a stranger",
+                        row.5
+                    ),
+                }
+                stack.push((end, n));
+            }
         }
     }
-    let mut traces: Vec<_> = by_trace.into_iter().collect();
+    let mut traces: Vec<(u64, Vec<SpanRow>)> = by_trace
+        .into_iter()
+        .map(|(pid, spans)| {
+            let rows = spans
+                .into_values()
+                .map(|(tid, start, end, cat, _, _)| {
+                    (tid, start as f64 / 1e3, end as f64 / 1e3, cat)
+                })
+                .collect();
+            (pid, rows)
+        })
+        .collect();
     traces.sort_by_key(|t| t.0);
     traces
+}
+
+/// Parallel calls, hedges and work that outlives a timed-out caller each get
+/// a track of their own, under the right parent (fan-out of 20 shards with
+/// hedging; a slow leaf behind timeouts; retries against a saturated backend).
+#[test]
+fn traces_of_fan_out_hedges_and_timeouts_nest_under_their_parents() {
+    for (name, set) in [
+        ("tail-at-scale.yaml", "duration=10s"),
+        ("cascading-failure.yaml", "duration=60s"),
+        ("retry-storm.yaml", "duration=120s"),
+    ] {
+        let out = run_to(
+            &scenario_path(name),
+            &["--trace-sample", "0.05", "--set", set],
+        );
+        let traces = check_traces(&read_json(&out.path().join("traces.json")));
+        assert!(traces.len() > 20, "{name}: {} traces", traces.len());
+        if name == "tail-at-scale.yaml" {
+            let most = traces
+                .iter()
+                .map(|(_, s)| s.iter().map(|r| r.0).max().unwrap() + 1)
+                .max()
+                .unwrap();
+            assert!(most >= 20, "{name}: parallel shards on {most} tracks");
+        }
+    }
 }
 
 /// In a sequential chain (client → gateway → A → B) each traced request's
