@@ -53,7 +53,8 @@ pub fn compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -> Re
             )
         })
         .collect();
-    let rows = rows(&scenarios, &summaries);
+    let collectors: Vec<_> = runs.iter().map(|r| &r.collector).collect();
+    let rows = rows(&scenarios, &summaries, &collectors);
     let doc = json!({"seed": seed, "scenarios": names, "figures": rows.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>()});
     let mut bytes = serde_json::to_vec_pretty(&doc).expect("json");
     bytes.push(b'\n');
@@ -156,10 +157,31 @@ fn file_safe(name: &str) -> String {
         .collect()
 }
 
+/// Replicas provisioned over all services, averaged over the run's time
+/// (the configured count unless an autoscaler changed it), to 2 decimals.
+fn mean_replicas(c: &crate::metrics::Collector) -> f64 {
+    let series = &c.series;
+    let total = crate::engine::time::as_secs(c.end);
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let sum: f64 = series
+        .services
+        .iter()
+        .flat_map(|pts| {
+            pts.iter()
+                .enumerate()
+                .map(|(k, p)| f64::from(p.provisioned) * series.step_secs(k))
+        })
+        .sum();
+    (sum / total * 100.0).round() / 100.0
+}
+
 /// The figures that decide between designs, one value per scenario.
 fn rows(
     scenarios: &[crate::scenario::Scenario],
     summaries: &[Summary],
+    collectors: &[&crate::metrics::Collector],
 ) -> Vec<(&'static str, Vec<Value>)> {
     let col = |f: &dyn Fn(&Summary) -> Value| summaries.iter().map(f).collect::<Vec<_>>();
     vec![
@@ -185,17 +207,7 @@ fn rows(
         ),
         (
             "replicas (cost)",
-            scenarios
-                .iter()
-                .map(|s| {
-                    json!(
-                        s.services
-                            .iter()
-                            .map(|x| u64::from(x.replicas()))
-                            .sum::<u64>()
-                    )
-                })
-                .collect(),
+            collectors.iter().map(|c| json!(mean_replicas(c))).collect(),
         ),
         (
             "broker nodes",

@@ -99,7 +99,9 @@ impl Latency {
             })
             .collect();
         let every = all.len().div_ceil(max_points.max(1)).max(1);
-        let mut out: Vec<(f64, f64)> = all.iter().copied().step_by(every).collect();
+        // From 0 at the smallest value, so that even a single value draws a step.
+        let mut out = vec![(all[0].0, 0.0)];
+        out.extend(all.iter().copied().step_by(every));
         if out.last() != all.last() {
             out.extend(all.last());
         }

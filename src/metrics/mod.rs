@@ -147,6 +147,9 @@ pub struct GroupStats {
     pub handled_total: u64,
     /// `handled_total` at the last sample.
     pub series_mark: u64,
+    /// Event latencies of the current step, and each step's (p50, p99) in ns.
+    pub step_latency: series::StepHistogram,
+    pub latency_series: Vec<(u64, u64)>,
 }
 
 /// Everything a run collects.

@@ -156,12 +156,21 @@ pub struct ServicePoint {
     pub utilization: f64,
     /// Jobs waiting for a worker, over all replicas, at the sample.
     pub queue: u64,
-    /// Serving replicas at the sample.
+    /// Serving replicas at the sample, and replicas provisioned (started,
+    /// starting or draining, crashed or not: what is paid for).
     pub replicas: u32,
+    pub provisioned: u32,
+    /// Executions of its endpoints that ended ok, and failed, in the step.
+    pub ok: u64,
+    pub failed: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CallPoint {
+    /// Percentiles of the calls that succeeded in the step, first send to
+    /// answer (0 when none did).
+    pub p50_ns: u64,
+    pub p99_ns: u64,
     pub attempts: u64,
     /// Failed, rejected or timed-out attempts.
     pub errors: u64,
@@ -183,6 +192,10 @@ pub struct Series {
     /// Messages published per step, per topic (each group's lag and
     /// throughput are in its [`super::GroupStats::series`]).
     pub published: Vec<Vec<u64>>,
+    /// Latencies of each call site's successful calls in the current step.
+    pub call_steps: Vec<StepHistogram>,
+    /// Each service's endpoint (ok, failed) counts at the last sample.
+    pub service_marks: Vec<(u64, u64)>,
 }
 
 impl Series {

@@ -683,6 +683,7 @@ impl<'s> World<'s> {
         }
         if l.site != NO_SITE && l.measured && outcome == Outcome::Ok {
             self.m.calls[l.site as usize].latency.record(latency);
+            self.m.series.call_steps[l.site as usize].record(latency);
         }
         match l.caller {
             Caller::Client { workload } => {

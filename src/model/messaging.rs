@@ -850,6 +850,7 @@ impl World<'_> {
                     st.handled_total += 1;
                     st.out_of_order += u64::from(out_of_order);
                     st.latency.record(now - published);
+                    st.step_latency.record(now - published);
                 }
                 Settled::DeadLettered => st.dead_lettered += 1,
                 Settled::Lost => st.lost += 1,
@@ -871,6 +872,12 @@ impl World<'_> {
             st.series
                 .push((group.lag, st.handled_total - st.series_mark));
             st.series_mark = st.handled_total;
+            let p = (
+                st.step_latency.quantile(0.5),
+                st.step_latency.quantile(0.99),
+            );
+            st.latency_series.push(p);
+            st.step_latency.clear();
         }
     }
 

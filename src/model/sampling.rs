@@ -3,7 +3,7 @@
 //! shorter, step is closed at the end of the run.
 
 use super::breaker::State;
-use super::world::{Event, World};
+use super::world::{Event, SlotState, World};
 use crate::metrics::series::{CallPoint, ServicePoint, WorkloadPoint, WorkloadSeries};
 use crate::scenario::spec::Step;
 
@@ -16,6 +16,8 @@ impl World<'_> {
         series.services = vec![Vec::new(); s.services.len()];
         series.calls = vec![Vec::new(); s.call_sites.len()];
         series.published = vec![Vec::new(); self.m.topics.len()];
+        series.call_steps = vec![Default::default(); s.call_sites.len()];
+        series.service_marks = vec![(0, 0); s.services.len()];
         self.site_policy = vec![None; s.call_sites.len()];
         for spec in s.endpoints.iter().flat_map(|e| &e.steps) {
             if let Step::Calls(specs) = spec {
@@ -59,6 +61,18 @@ impl World<'_> {
                 .replicas()
                 .map(|r| self.replicas[r as usize].queue.len() as u64)
                 .sum();
+            let provisioned = st
+                .replicas()
+                .filter(|&r| self.replicas[r as usize].state != SlotState::Absent)
+                .count() as u32;
+            let (mut ok, mut failed) = (0, 0);
+            for (e, ep) in self.s.endpoints.iter().enumerate() {
+                if ep.service == svc {
+                    ok += self.m.endpoints[e].ok;
+                    failed += self.m.endpoints[e].failed;
+                }
+            }
+            let mark = std::mem::replace(&mut self.m.series.service_marks[svc], (ok, failed));
             let utilization = if available == 0 {
                 0.0
             } else {
@@ -68,6 +82,9 @@ impl World<'_> {
                 utilization,
                 queue,
                 replicas: st.up,
+                provisioned,
+                ok: ok - mark.0,
+                failed: failed - mark.1,
             });
         }
         for site in 0..self.m.calls.len() {
@@ -86,7 +103,12 @@ impl World<'_> {
                     State::HalfOpen => 1,
                     State::Open => 2,
                 });
+            let step = &mut self.m.series.call_steps[site];
+            let (p50_ns, p99_ns) = (step.quantile(0.5), step.quantile(0.99));
+            step.clear();
             self.m.series.calls[site].push(CallPoint {
+                p50_ns,
+                p99_ns,
                 attempts: totals[0] - mark[0],
                 errors: totals[1] - mark[1],
                 retries: totals[2] - mark[2],

@@ -224,6 +224,53 @@ impl RunData<'_> {
         });
 
         if !self.collector.topics.is_empty() {
+            let mut ev = Chart::new(
+                "Event latency over time, publish to handled (p50 dashed, p99 solid)",
+                "simulated time, s",
+                "latency, ms",
+            );
+            ev.bands = bands();
+            let mut color = 0;
+            for (t, topic) in self.collector.topics.iter().enumerate() {
+                let consumers = self.scenario.consumers.iter().filter(|c| c.topic == t);
+                let name = &self.scenario.broker.as_ref().expect("broker").topics[t].name;
+                for (c, g) in consumers.zip(&topic.groups) {
+                    let pick = |f: fn(&(u64, u64)) -> u64| -> Vec<(f64, f64)> {
+                        g.latency_series
+                            .iter()
+                            .zip(&times)
+                            .filter(|(p, _)| p.1 > 0)
+                            .map(|(p, &t)| (t, as_millis(f(p))))
+                            .collect()
+                    };
+                    ev.lines.push(Line {
+                        label: format!("{name} → {} p99", c.group),
+                        points: pick(|p| p.1),
+                        color,
+                        dashed: false,
+                        steps: false,
+                    });
+                    ev.lines.push(Line {
+                        label: format!("{name} → {} p50", c.group),
+                        points: pick(|p| p.0),
+                        color,
+                        dashed: true,
+                        steps: false,
+                    });
+                    color += 1;
+                }
+            }
+            ev.targets.push((
+                as_millis(self.scenario.slo.event_p99),
+                format!(
+                    "event p99 target {} ms",
+                    as_millis(self.scenario.slo.event_p99)
+                ),
+            ));
+            out.push(NamedChart {
+                file: "event_latency_over_time",
+                chart: ev,
+            });
             let mut lag = Chart::new(
                 "Consumer lag over time (messages not yet handled, per group)",
                 "simulated time, s",
@@ -397,7 +444,13 @@ pub fn verdicts(s: &Summary) -> Vec<Verdict> {
     ];
     rows.into_iter()
         .map(|(name, key, value, pass, actual, target)| {
-            let pass = value.map(|_| pass);
+            // Nothing measured and passed: no data (no events). Nothing
+            // measured and failed (every request failed): a failure.
+            let pass = if value.is_none() && pass {
+                None
+            } else {
+                Some(pass)
+            };
             Verdict {
                 name,
                 key,
@@ -509,6 +562,21 @@ pub fn timeseries_csv(s: &Scenario, c: &Collector) -> Vec<u8> {
             );
             row(t, "service", &svc.name, "queue", p.queue as f64);
             row(t, "service", &svc.name, "replicas", f64::from(p.replicas));
+            row(
+                t,
+                "service",
+                &svc.name,
+                "provisioned",
+                f64::from(p.provisioned),
+            );
+            row(t, "service", &svc.name, "ok_per_s", p.ok as f64 / secs);
+            row(
+                t,
+                "service",
+                &svc.name,
+                "failed_per_s",
+                p.failed as f64 / secs,
+            );
         }
         for (site, pts) in s.call_sites.iter().zip(&series.calls) {
             let p = &pts[k];
@@ -535,6 +603,10 @@ pub fn timeseries_csv(s: &Scenario, c: &Collector) -> Vec<u8> {
                 p.short_circuited as f64 / secs,
             );
             row(t, "call", &site.key, "breaker_state", f64::from(p.breaker));
+            if p.p99_ns > 0 {
+                row(t, "call", &site.key, "p50_ms", as_millis(p.p50_ns));
+                row(t, "call", &site.key, "p99_ms", as_millis(p.p99_ns));
+            }
         }
         for (ti, topic) in c.topics.iter().enumerate() {
             let name = &s.broker.as_ref().expect("broker").topics[ti].name;
@@ -547,10 +619,16 @@ pub fn timeseries_csv(s: &Scenario, c: &Collector) -> Vec<u8> {
             );
             let consumers = s.consumers.iter().filter(|c| c.topic == ti);
             for (consumer, g) in consumers.zip(&topic.groups) {
-                let group = format!("{name}/{}", consumer.group);
+                // Dots cannot be in names: `topic.group` is unambiguous.
+                let group = format!("{name}.{}", consumer.group);
                 let (lag, handled) = g.series[k];
                 row(t, "group", &group, "lag", lag as f64);
                 row(t, "group", &group, "handled_per_s", handled as f64 / secs);
+                let (p50, p99) = g.latency_series[k];
+                if p99 > 0 {
+                    row(t, "group", &group, "p50_ms", as_millis(p50));
+                    row(t, "group", &group, "p99_ms", as_millis(p99));
+                }
             }
         }
     }

@@ -252,9 +252,11 @@ fn every_example_scenario_gets_a_full_report() {
         assert_eq!((w, h), (960, 160));
         assert!(ink > 0.2);
         if summary["topics"].as_object().is_some_and(|t| !t.is_empty()) {
-            let (w, h, colours, _) = png_facts(&o.join("consumer_lag.png"));
-            assert_eq!((w, h), (960, 400));
-            assert!(colours > 20);
+            for png in ["consumer_lag", "event_latency_over_time"] {
+                let (w, h, colours, _) = png_facts(&o.join(format!("{png}.png")));
+                assert_eq!((w, h), (960, 400));
+                assert!(colours > 20, "{path:?} {png}");
+            }
         }
         check_series(&summary, &o.join("timeseries.csv"));
         check_traces(&read_json(&o.join("traces.json")));
@@ -274,14 +276,31 @@ fn check_series(summary: &Value, path: &Path) {
         let (t, component, name, metric) = (f[0].parse::<f64>().unwrap(), f[1], f[2], f[3]);
         let value: f64 = f[4].parse().unwrap();
         assert!(value.is_finite());
-        if component == "workload" && metric.ends_with("_per_s") {
-            let key = (name.to_string(), metric.to_string());
+        if ["workload", "group", "call"].contains(&component) && metric.ends_with("_per_s") {
+            let key = (format!("{component}:{name}"), metric.to_string());
             let start = prev_t.insert(key.clone(), t).unwrap_or(0.0);
             *sums.entry(key).or_default() += value * (t - start);
         }
     }
+    for (topic, t) in summary["topics"].as_object().unwrap() {
+        for (group, g) in t["groups"].as_object().unwrap() {
+            let key = (
+                format!("group:{topic}.{group}"),
+                "handled_per_s".to_string(),
+            );
+            assert_eq!(sums[&key].round() as u64, g["handled"].as_u64().unwrap());
+        }
+    }
+    for (site, c) in summary["calls"].as_object().unwrap() {
+        let key = (format!("call:{site}"), "attempts_per_s".to_string());
+        assert_eq!(
+            sums[&key].round() as u64,
+            c["attempts"].as_u64().unwrap(),
+            "{site}"
+        );
+    }
     for (name, w) in summary["workload"].as_object().unwrap() {
-        let sum = |m: &str| sums[&(name.clone(), m.to_string())].round() as u64;
+        let sum = |m: &str| sums[&(format!("workload:{name}"), m.to_string())].round() as u64;
         let n = |k: &str| w[k].as_u64().unwrap();
         assert_eq!(sum("sent_per_s"), n("sent"), "{name}");
         assert_eq!(sum("ok_per_s"), n("ok"), "{name}");
@@ -709,4 +728,54 @@ fn replications_get_a_report_with_their_combined_verdicts() {
     assert!(html.contains("95%: ") && html.contains("replication 1"));
     let (w, h, _, _) = png_facts(&o.join("latency_cdf.png"));
     assert_eq!((w, h), (960, 400));
+}
+
+/// Every request fails: the page says FAIL where summary.json says so (not
+/// "no data"), and the charts still draw.
+#[test]
+fn a_run_where_everything_fails_shows_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("allfail.yaml");
+    std::fs::write(
+        &file,
+        "name: allfail\nduration: 5s\nslo: {sync_p99: 200ms, availability: 99%}\n\
+         services:\n  a:\n    endpoints:\n      x:\n        steps: [{work: {constant: 1ms}}]\n\
+         workload:\n  - {name: w, target: a.x, rate: 100/s}\n\
+         failures:\n  - {at: 0s, for: 1h, errors: a, rate: 100%}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    meshsim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["slo"]["sync_p99"]["pass"], false);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let tags = check_html(&html);
+    assert_verdicts_match(&summary, &tags, 0, 1);
+    let cells: Vec<&Tag> = tags
+        .iter()
+        .filter(|t| {
+            t.name == "td"
+                && t.attrs
+                    .iter()
+                    .any(|(k, v)| k == "class" && v.starts_with("verdict"))
+        })
+        .collect();
+    let class = |i: usize| {
+        cells[i]
+            .attrs
+            .iter()
+            .find(|(k, _)| k == "class")
+            .unwrap()
+            .1
+            .clone()
+    };
+    assert_eq!(class(0), "verdict fail", "sync p99");
+    assert_eq!(class(1), "verdict na", "event p99: no events");
+    assert_eq!(class(2), "verdict fail", "availability");
 }
