@@ -29,13 +29,17 @@ pub const BREAKER_STATES: &[&str] = &["closed", "half-open", "open"];
 
 impl RunData<'_> {
     /// Times of the series' points, in seconds.
+    /// Times of the points charted, in seconds: a last step shorter than half
+    /// a step is left off the charts (its rates would be noise); it stays in
+    /// timeseries.csv.
     fn times(&self) -> Vec<f64> {
-        self.collector
-            .series
-            .times
-            .iter()
-            .map(|&t| as_secs(t))
-            .collect()
+        let series = &self.collector.series;
+        let mut times: Vec<f64> = series.times.iter().map(|&t| as_secs(t)).collect();
+        let last = times.len().saturating_sub(1);
+        if times.len() > 1 && series.step_secs(last) < as_secs(series.step) / 2.0 {
+            times.pop();
+        }
+        times
     }
 
     /// The warmup and every failure window, to shade on charts over time.
@@ -199,8 +203,9 @@ impl RunData<'_> {
             let rate = |f: fn(&crate::metrics::series::WorkloadPoint) -> u64| -> Vec<(f64, f64)> {
                 ws.points
                     .iter()
+                    .zip(&times)
                     .enumerate()
-                    .map(|(k, p)| (times[k], f(p) as f64 / series.step_secs(k)))
+                    .map(|(k, (p, &t))| (t, f(p) as f64 / series.step_secs(k)))
                     .collect()
             };
             thr.lines.push(Line {
