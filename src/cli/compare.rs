@@ -112,7 +112,7 @@ fn report_files(
         svg: overlay.svg()?,
         caption: "Every scenario's latency CDFs on one chart (also latency_cdf.png)".into(),
     }]];
-    let per_run: Vec<Vec<NamedChart>> = runs.iter().map(|r| r.charts()).collect();
+    let mut per_run: Vec<Vec<NamedChart>> = runs.iter().map(|r| r.charts()).collect();
     let mut kinds: Vec<&'static str> = Vec::new();
     for charts in &per_run {
         for c in charts {
@@ -122,6 +122,18 @@ fn report_files(
         }
     }
     for kind in kinds {
+        // One y scale across the row, so that side by side compares truly.
+        let top = per_run
+            .iter()
+            .flatten()
+            .filter(|c| c.file == kind)
+            .map(|c| c.chart.y_top())
+            .fold(0.0, f64::max);
+        for c in per_run.iter_mut().flatten().filter(|c| c.file == kind) {
+            if c.chart.y_range.is_none() {
+                c.chart.y_range = Some((0.0, top * 1.08));
+            }
+        }
         let mut row = Vec::new();
         for (r, charts) in runs.iter().zip(&per_run) {
             let name = &r.summary.scenario;

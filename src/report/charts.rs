@@ -101,6 +101,14 @@ impl Chart {
         }
     }
 
+    /// The largest y of the lines and targets (0 with none).
+    pub fn y_top(&self) -> f64 {
+        let lines = self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+        lines
+            .chain(self.targets.iter().map(|t| t.0))
+            .fold(0.0, f64::max)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.lines.iter().all(|l| l.points.is_empty())
     }

@@ -80,6 +80,8 @@ struct Page<'a> {
     meta: Vec<(String, String)>,
     verdict_rows: Vec<(&'static str, Vec<VerdictView>)>,
     differences: Vec<Vec<String>>,
+    /// Header of the differences' last column (two runs), else empty.
+    difference_head: String,
     figures: Vec<Vec<Figure>>,
     runs: Vec<RunView>,
     css: &'static str,
@@ -172,6 +174,7 @@ pub fn run_page(
         meta,
         verdict_rows: verdict_rows(&[verdicts]),
         differences: Vec::new(),
+        difference_head: String::new(),
         figures: figures.into_iter().map(|f| vec![f]).collect(),
         runs: vec![run_view(d, overrides)],
         css: CSS,
@@ -202,6 +205,10 @@ pub fn compare_page(
         description: "",
         meta,
         verdict_rows: verdict_rows(&summaries.iter().map(|s| verdicts(s)).collect::<Vec<_>>()),
+        difference_head: match names.as_slice() {
+            [a, b] => format!("{b} − {a}"),
+            _ => String::new(),
+        },
         differences,
         figures,
         runs: runs.iter().map(|r| run_view(r, "")).collect(),
@@ -537,7 +544,8 @@ fn findings(d: &RunData) -> Vec<String> {
     out
 }
 
-/// The comparison's table of differences, rows of (label, value per run).
+/// The comparison's table of differences, rows of (label, value per run);
+/// with two runs, a last column says how the second differs from the first.
 pub fn differences(rows: &[(&str, Vec<serde_json::Value>)]) -> Vec<Vec<String>> {
     rows.iter()
         .map(|(label, values)| {
@@ -547,6 +555,25 @@ pub fn differences(rows: &[(&str, Vec<serde_json::Value>)]) -> Vec<Vec<String>> 
                 serde_json::Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
                 other => other.to_string(),
             }));
+            if let [a, b] = values.as_slice() {
+                // Six decimals: availabilities differ in the fourth.
+                let d = |a: f64, b: f64| {
+                    let x = ((b - a) * 1e6).round() / 1e6;
+                    if x > 0.0 {
+                        format!("+{x}")
+                    } else {
+                        x.to_string()
+                    }
+                };
+                r.push(match (a.as_f64(), b.as_f64()) {
+                    (Some(a), Some(b)) if a != 0.0 => {
+                        format!("{} ({:+.1}%)", d(a, b), (b - a) / a.abs() * 100.0)
+                    }
+                    (Some(a), Some(b)) => d(a, b),
+                    _ if a == b => "same".to_string(),
+                    _ => "differs".to_string(),
+                });
+            }
             r
         })
         .collect()
