@@ -338,9 +338,11 @@ impl<'s> World<'s> {
         match self.net.request_hop(from_dc, to) {
             Some(0) => self.deliver(call),
             Some(d) => {
-                let kind = SpanKind::Network { from: from_dc, to };
-                self.tracer
-                    .span(trace, now, now + d, kind, SpanRef::attempt(call));
+                if trace != NO_TRACE {
+                    let kind = SpanKind::Network { from: from_dc, to };
+                    self.tracer
+                        .span(trace, now, now + d, kind, SpanRef::attempt(call));
+                }
                 self.q.schedule_in(d, Event::Deliver { call });
             }
             None => self.lose(call),
@@ -402,7 +404,7 @@ impl<'s> World<'s> {
         match self.net.answer_hop(from, to) {
             Some(0) if to_client => self.on_answer(id, outcome),
             Some(d) => {
-                if d > 0 {
+                if d > 0 && trace != NO_TRACE {
                     let now = self.now();
                     let kind = SpanKind::Network { from, to };
                     self.tracer

@@ -794,11 +794,12 @@ impl<'s> World<'s> {
             return;
         };
         job.step += 1;
-        let (trace, mark) = (job.trace, job.mark);
-        let now = self.now();
-        if now > mark {
-            self.tracer
-                .span(trace, mark, now, SpanKind::Work, SpanRef::job(id));
+        if job.trace != NO_TRACE {
+            let (trace, mark, now) = (job.trace, job.mark, self.q.now());
+            if now > mark {
+                self.tracer
+                    .span(trace, mark, now, SpanKind::Work, SpanRef::job(id));
+            }
         }
         self.run_job(id);
     }
@@ -807,7 +808,9 @@ impl<'s> World<'s> {
     fn finish(&mut self, id: Id, ok: bool) {
         let job = self.jobs.remove(id).expect("live job");
         let now = self.now();
-        self.trace_job(id, &job, ok);
+        if job.trace != NO_TRACE {
+            self.trace_job(id, &job, ok);
+        }
         if job.measured {
             let st = &mut self.m.endpoints[job.endpoint as usize];
             if ok {
@@ -844,6 +847,7 @@ impl<'s> World<'s> {
     }
 
     /// Records a traced job's span, from its arrival to now.
+    #[cold]
     fn trace_job(&mut self, id: Id, job: &Job, ok: bool) {
         if job.trace == NO_TRACE {
             return;
@@ -944,12 +948,11 @@ impl<'s> World<'s> {
             };
             match next {
                 Some(n) => {
-                    let now = self.now();
                     let job = self.job_mut(n);
                     job.has_worker = true;
                     let (trace, mark) = (job.trace, job.mark);
-                    if now > mark {
-                        let parent = SpanRef::job(n);
+                    if trace != NO_TRACE && self.now() > mark {
+                        let (parent, now) = (SpanRef::job(n), self.now());
                         self.tracer.span(trace, mark, now, SpanKind::Queue, parent);
                     }
                     self.run_job(n);
