@@ -90,11 +90,12 @@ fn report_files(
     rows: &[(&str, Vec<Value>)],
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut overlay = Chart::new(
-        "Latency CDFs overlaid (requests and events; one dash pattern per scenario)",
+        "Latency CDFs overlaid (requests and events; dashed and solid alternate by scenario)",
         "latency, ms (log scale)",
         "share at or below",
     );
     overlay.log_x = true;
+    overlay.legend_lower_right = true;
     overlay.y_range = Some((0.0, 1.0));
     let mut color = 0;
     for (i, r) in runs.iter().enumerate() {
@@ -108,6 +109,13 @@ fn report_files(
         as_millis(sync),
         format!("sync p99 target {} ms", as_millis(sync)),
     ));
+    if let Some(r) = runs.iter().find(|r| !r.scenario.consumers.is_empty()) {
+        let event = r.scenario.slo.event_p99;
+        overlay.x_targets.push((
+            as_millis(event),
+            format!("event p99 target {} ms", as_millis(event)),
+        ));
+    }
     let mut figures = vec![vec![Figure {
         svg: overlay.svg()?,
         caption: "Every scenario's latency CDFs on one chart (also latency_cdf.png)".into(),
@@ -122,16 +130,21 @@ fn report_files(
         }
     }
     for kind in kinds {
-        // One y scale across the row, so that side by side compares truly.
-        let top = per_run
+        // One y scale across the row, so that side by side compares truly,
+        // unless the scales differ more than tenfold (one would be flattened).
+        let tops: Vec<f64> = per_run
             .iter()
             .flatten()
             .filter(|c| c.file == kind)
             .map(|c| c.chart.y_top())
-            .fold(0.0, f64::max);
-        for c in per_run.iter_mut().flatten().filter(|c| c.file == kind) {
-            if c.chart.y_range.is_none() {
-                c.chart.y_range = Some((0.0, top * 1.08));
+            .collect();
+        let top = tops.iter().copied().fold(0.0, f64::max);
+        let low = tops.iter().copied().fold(f64::INFINITY, f64::min);
+        if top > 0.0 && low * 10.0 >= top {
+            for c in per_run.iter_mut().flatten().filter(|c| c.file == kind) {
+                if c.chart.y_range.is_none() {
+                    c.chart.y_range = Some((0.0, top * 1.08));
+                }
             }
         }
         let mut row = Vec::new();

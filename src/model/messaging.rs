@@ -43,8 +43,10 @@ pub(super) struct Message {
     open_groups: u32,
     /// Handed to the groups (committed in the log).
     committed: bool,
-    /// The trace of the request that published it (NO_TRACE if none).
+    /// The trace of the request that published it (NO_TRACE if none), and
+    /// the job that published it (the parent of its handlings' spans).
     trace: u32,
+    publisher: Id,
 }
 
 /// A handling of a message by one group (a message in flight in that group).
@@ -61,6 +63,7 @@ pub(super) struct Delivery {
     /// Kafka: its partition; RabbitMQ: the replica holding it.
     slot: u32,
     trace: u32,
+    publisher: Option<Id>,
 }
 
 struct Node {
@@ -132,7 +135,7 @@ impl Delivery {
         group: u32,
         seq: u64,
         slot: u32,
-        trace: u32,
+        (trace, publisher): (u32, Option<Id>),
     ) -> Delivery {
         Delivery {
             message,
@@ -144,6 +147,7 @@ impl Delivery {
             prev_wait: 0,
             slot,
             trace,
+            publisher,
         }
     }
 }
@@ -339,6 +343,7 @@ impl World<'_> {
             open_groups: groups,
             committed: false,
             trace,
+            publisher: job,
         });
         if measured {
             self.m.topics[topic].published += 1;
@@ -507,7 +512,8 @@ impl World<'_> {
             self.send_ack(leader_dc, to_dc, job, true);
         }
         let m = self.messaging.messages.get(msg).expect("live message");
-        let (m_published, m_measured, m_trace) = (m.published, m.measured, m.trace);
+        let (m_published, m_measured, m_trace, m_publisher) =
+            (m.published, m.measured, m.trace, m.publisher);
         if m.open_groups == 0 {
             self.messaging.messages.remove(msg);
             return;
@@ -528,7 +534,7 @@ impl World<'_> {
                 g,
                 seq,
                 lane as u32,
-                m_trace,
+                (m_trace, Some(m_publisher)),
             ));
             let group = &mut self.messaging.groups[g as usize];
             group.lanes[lane].waiting.push_back(delivery);
@@ -827,7 +833,7 @@ impl World<'_> {
                 outcome: None,
                 ok: handled,
                 of: SpanRef::delivery(delivery),
-                parent: SpanRef::NONE,
+                parent: d.publisher.map_or(SpanRef::NONE, SpanRef::job),
             });
         }
         if let Some(msg) = d.message {
@@ -1073,7 +1079,7 @@ impl World<'_> {
                 g,
                 seq,
                 lane as u32,
-                NO_TRACE,
+                (NO_TRACE, None),
             ));
             self.messaging.groups[g as usize].lanes[lane]
                 .waiting

@@ -18,9 +18,13 @@ pub const NO_TRACE: u32 = u32::MAX;
 /// thinned evenly (every other trace dropped, and from then on every other
 /// sampled request skipped), so the traces still cover the whole run.
 pub const MAX_TRACES: u32 = 2_000;
-/// At most this many spans in all; a trace that would pass it is cut short,
-/// and no new request is traced once it is reached.
+/// At most this many spans in all; a trace that would pass it is cut short.
 pub const MAX_SPANS: usize = 150_000;
+/// Past this many spans the sample is thinned like past MAX_TRACES, leaving
+/// room for the traces in progress to finish.
+const SOFT_SPANS: usize = MAX_SPANS / 5 * 4;
+/// Thinning stops at keeping one sampled request in 2^24.
+const MAX_THINNING: u32 = 24;
 
 /// What a span is the span of (a logical call, an attempt, a job, a message's
 /// delivery to a group), so that spans can name their parent.
@@ -111,6 +115,9 @@ pub struct Traces {
     /// Spans not recorded (the cap was reached), and the traces they belonged to.
     pub dropped: u64,
     pub cut: Vec<u32>,
+    /// When tracing of new requests stopped: a few traces held 4/5 of the
+    /// span cap, so thinning could not make room.
+    pub stopped: Option<Time>,
 }
 
 pub struct Tracer {
@@ -124,6 +131,8 @@ pub struct Tracer {
     spans: Vec<Span>,
     dropped: u64,
     cut: Vec<u32>,
+    /// When sampling stopped because the span cap was near.
+    stopped: Option<Time>,
 }
 
 impl Tracer {
@@ -137,17 +146,14 @@ impl Tracer {
             spans: Vec::new(),
             dropped: 0,
             cut: Vec::new(),
+            stopped: None,
         }
     }
 
     /// Decides whether a new request is traced; returns its trace number or NO_TRACE.
     #[inline]
-    pub fn sample(&mut self, measured: bool) -> u32 {
-        if self.rate <= 0.0
-            || !measured
-            || self.sampled == NO_TRACE - 1
-            || self.spans.len() >= MAX_SPANS
-        {
+    pub fn sample(&mut self, measured: bool, now: Time) -> u32 {
+        if self.rate <= 0.0 || !measured || self.sampled == NO_TRACE - 1 || self.stopped.is_some() {
             return NO_TRACE;
         }
         let u: f64 = self.rng.random();
@@ -159,14 +165,22 @@ impl Tracer {
         if !self.keeps(n) {
             return NO_TRACE;
         }
-        if self.kept == MAX_TRACES {
+        // Too many traces, or spans near the cap: thin the sample evenly.
+        let full = |t: &Tracer| t.kept >= MAX_TRACES || t.spans.len() >= SOFT_SPANS;
+        while full(self) && self.thinning < MAX_THINNING {
             self.thinning += 1;
             let mask = (1u32 << self.thinning) - 1;
             self.spans.retain(|s| s.trace & mask == 0);
-            self.kept = self.kept.div_ceil(2);
-            if !self.keeps(n) {
-                return NO_TRACE;
-            }
+            // The kept traces are the multiples of 2^thinning below n.
+            self.kept = n.div_ceil(1 << self.thinning);
+        }
+        if self.spans.len() >= SOFT_SPANS {
+            // What is left is a few huge traces: stop tracing new requests.
+            self.stopped = Some(now);
+            return NO_TRACE;
+        }
+        if !self.keeps(n) {
+            return NO_TRACE;
         }
         self.kept += 1;
         n
@@ -217,6 +231,7 @@ impl Tracer {
             spans: self.spans,
             dropped: self.dropped,
             cut: self.cut,
+            stopped: self.stopped,
         }
     }
 }
@@ -230,7 +245,7 @@ mod tests {
         let mut t = Tracer::new(1.0, 7);
         let mut kept = Vec::new();
         for i in 0..10_000u64 {
-            let n = t.sample(true);
+            let n = t.sample(true, i);
             t.span(n, i, i + 1, SpanKind::Work, SpanRef::NONE);
             if n != NO_TRACE {
                 kept.push(n);

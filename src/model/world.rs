@@ -543,7 +543,7 @@ impl<'s> World<'s> {
             Some(k) => draw_key(k, &mut self.key_rng[workload as usize]),
             None => NO_KEY,
         };
-        let trace = self.tracer.sample(measured);
+        let trace = self.tracer.sample(measured, now);
         self.start_call(
             Caller::Client { workload },
             from,

@@ -77,6 +77,8 @@ pub struct Chart {
     pub y_range: Option<(f64, f64)>,
     /// Labels for integer y values (breaker states).
     pub y_names: Option<&'static [&'static str]>,
+    /// The legend in the lower right (CDFs: their curves leave it empty).
+    pub legend_lower_right: bool,
 }
 
 type DrawResult = Result<(), String>;
@@ -98,6 +100,7 @@ impl Chart {
             log_x: false,
             y_range: None,
             y_names: None,
+            legend_lower_right: false,
         }
     }
 
@@ -255,6 +258,16 @@ impl Chart {
         for line in &self.lines {
             let color = PALETTE[line.color % PALETTE.len()];
             let style = color.stroke_width(2);
+            if line.points.len() == 1 {
+                // One point draws no line: a dot instead.
+                chart
+                    .draw_series(
+                        line.points
+                            .iter()
+                            .map(|&p| Circle::new(p, 3, color.filled())),
+                    )
+                    .map_err(err)?;
+            }
             let points: Vec<(f64, f64)> = if line.steps {
                 stepped(&line.points)
             } else {
@@ -311,7 +324,11 @@ impl Chart {
             .label_font((FAMILY, 13))
             .background_style(WHITE.mix(0.6))
             .border_style(RGBColor(200, 200, 200))
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(if self.legend_lower_right {
+                SeriesLabelPosition::LowerRight
+            } else {
+                SeriesLabelPosition::UpperLeft
+            })
             .draw()
             .map_err(err)
     }

@@ -29,8 +29,8 @@ table.verdicts td{text-align:left;min-width:14em;padding:.5em .8em}
 .findings{margin:1em 0;padding:.2em 1em;border-left:4px solid #888;background:#fafafa}
 .findings h3{margin:.5em 0}
 .figrow{display:grid;gap:1em;margin:1em 0}.figrow.cols1{grid-template-columns:1fr}
-.figrow.cols2{grid-template-columns:1fr 1fr}.figrow.cols3{grid-template-columns:1fr 1fr 1fr}
-.figrow.cols4{grid-template-columns:1fr 1fr 1fr 1fr}
+.figrow.cols2{grid-template-columns:1fr 1fr}
+.figrow.cols3,.figrow.cols4,.figrow.cols5,.figrow.cols6{grid-template-columns:repeat(auto-fill,minmax(560px,1fr))}
 figure{margin:0;border:1px solid var(--line);background:#fff}
 figure svg{display:block;width:100%;height:auto}
 figcaption{font-size:.85em;color:#444;padding:.3em .6em;border-top:1px solid var(--line)}
@@ -198,7 +198,8 @@ pub fn compare_page(
     meta.retain(|(k, _)| k == "seed");
     meta.push((
         "common random numbers".into(),
-        "every scenario saw the same arrivals".into(),
+        "one seed for all: workloads with the same name and arrival process saw the same arrivals"
+            .into(),
     ));
     let page = Page {
         title: &title,
@@ -226,7 +227,11 @@ fn f3(x: f64) -> String {
 
 fn tables(s: &Summary) -> Vec<Table> {
     let lat_head = ["mean ms", "p50", "p90", "p99", "p99.9", "max"];
-    let lat = |l: &crate::metrics::latency::LatencyMs| {
+    // An empty histogram has no latency: a dash, not 0.
+    let lat = |l: &crate::metrics::latency::LatencyMs, n: u64| {
+        if n == 0 {
+            return vec!["–".to_string(); 6];
+        }
         [l.mean, l.p50, l.p90, l.p99, l.p999, l.max]
             .map(f3)
             .to_vec()
@@ -265,7 +270,7 @@ fn tables(s: &Summary) -> Vec<Table> {
                     w.availability
                         .map_or("–".into(), |a| format!("{}%", percent(a))),
                 ];
-                r.extend(lat(&w.latency_ms));
+                r.extend(lat(&w.latency_ms, w.ok));
                 r
             })
             .collect(),
@@ -303,7 +308,7 @@ fn tables(s: &Summary) -> Vec<Table> {
             let mut r = vec![format!("  {name}.{ep}")];
             r.extend(std::iter::repeat_n(String::new(), 7));
             r.push(e.count.to_string());
-            r.extend(lat(&e.latency_ms));
+            r.extend(lat(&e.latency_ms, e.ok));
             rows.push(r);
         }
     }
@@ -353,8 +358,8 @@ fn tables(s: &Summary) -> Vec<Table> {
                         c.breaker_opened.to_string(),
                         c.deadline_exceeded.to_string(),
                         c.budget_exhausted.to_string(),
-                        f3(c.latency_ms.p50),
-                        f3(c.latency_ms.p99),
+                        if c.ok == 0 { "–".into() } else { f3(c.latency_ms.p50) },
+                        if c.ok == 0 { "–".into() } else { f3(c.latency_ms.p99) },
                     ]
                 })
                 .collect(),
@@ -389,7 +394,7 @@ fn tables(s: &Summary) -> Vec<Table> {
                     gs.max_lag.to_string(),
                     gs.max_partition_lag.to_string(),
                 ];
-                r.extend(lat(&gs.latency_ms));
+                r.extend(lat(&gs.latency_ms, gs.handled));
                 rows.push(r);
             }
         }
@@ -472,7 +477,7 @@ fn findings(d: &RunData) -> Vec<String> {
         }
         if svc.connection_failures > 0 {
             out.push(format!(
-                "Callers of {name} hit {} connection failures (a replica down but still in their view){}.",
+                "Callers of {name} hit {} connection failures (no replica reachable, or a crashed one still in their view){}.",
                 svc.connection_failures,
                 svc.last_connection_failure_s
                     .map_or(String::new(), |t| format!(", the last at {} s", f3(t)))
@@ -517,7 +522,7 @@ fn findings(d: &RunData) -> Vec<String> {
     }
     for f in &s.failures {
         out.push(format!(
-            "Failure {} was injected from {} s to {}.",
+            "Injected failure “{}” was active from {} s to {}.",
             f.failure,
             f3(f.start_s),
             f.end_s

@@ -111,6 +111,7 @@ impl RunData<'_> {
             "share at or below",
         );
         c.log_x = true;
+        c.legend_lower_right = true;
         c.y_range = Some((0.0, 1.0));
         c.lines = self.cdf_lines("", &mut 0, false);
         c.x_targets.push((
@@ -228,7 +229,7 @@ impl RunData<'_> {
             chart: thr,
         });
 
-        if !self.collector.topics.is_empty() {
+        if !self.scenario.consumers.is_empty() {
             let mut ev = Chart::new(
                 "Event latency over time, publish to handled (p50 dashed, p99 solid)",
                 "simulated time, s",
@@ -418,6 +419,7 @@ fn label(pass: Option<bool>, measured: bool) -> &'static str {
 /// to measure (no events): the summary counts that as a pass.
 pub fn verdicts(s: &Summary) -> Vec<Verdict> {
     let slo = &s.slo;
+    let nothing_sent = s.workload.values().all(|w| w.sent == 0);
     let ms = |v: Option<f64>| v.map_or("no data".to_string(), |v| format!("{v} ms"));
     let rows = [
         (
@@ -451,7 +453,7 @@ pub fn verdicts(s: &Summary) -> Vec<Verdict> {
         .map(|(name, key, value, pass, actual, target)| {
             // Nothing measured and passed: no data (no events). Nothing
             // measured and failed (every request failed): a failure.
-            let pass = if value.is_none() && pass {
+            let pass = if value.is_none() && (pass || nothing_sent) {
                 None
             } else {
                 Some(pass)

@@ -221,13 +221,16 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
     let mut out = String::with_capacity(traces.spans.len() * 200 + 1024);
     let _ = write!(
         out,
-        "{{\"displayTimeUnit\":\"ms\",\"otherData\":{{\"scenario\":{},\"clock\":{},\"sample\":{},\"effective_sample\":{},\"traces\":{},\"spans_dropped\":{}}},\"traceEvents\":[",
+        "{{\"displayTimeUnit\":\"ms\",\"otherData\":{{\"scenario\":{},\"clock\":{},\"sample\":{},\"effective_sample\":{},\"traces\":{},\"spans_dropped\":{},\"sampling_stopped_s\":{}}},\"traceEvents\":[",
         q(&s.name),
         q("simulated time, microseconds from the start of the run"),
         traces.sample,
         traces.effective_sample,
         ids.len(),
-        traces.dropped
+        traces.dropped,
+        traces
+            .stopped
+            .map_or("null".to_string(), |t| (t as f64 / 1e9).to_string())
     );
     let mut first = true;
     let mut event = |out: &mut String, text: std::fmt::Arguments| {
@@ -253,9 +256,12 @@ pub fn traces_json(s: &Scenario, traces: &Traces) -> Vec<u8> {
                     r.outcome.map_or("?", outcome_name)
                 )
             }
+            None if traces.cut.contains(&ids[t]) => {
+                format!("request #{pid}: cut short (the span limit was reached)")
+            }
             None => format!("request #{pid}: unanswered at the end of the run"),
         };
-        let title = if traces.cut.contains(&ids[t]) {
+        let title = if traces.cut.contains(&ids[t]) && !title.contains("cut short") {
             format!("{title} (cut short: the span limit was reached)")
         } else {
             title
