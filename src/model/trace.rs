@@ -120,6 +120,27 @@ pub struct Traces {
     pub stopped: Option<Time>,
 }
 
+impl Tracer {
+    /// When traced job `job` began to wait or work (kept here, not in every
+    /// job: only traced jobs have one, and there are few in flight).
+    pub fn set_mark(&mut self, job: Id, at: Time) {
+        match self.marks.iter_mut().find(|m| m.0 == job) {
+            Some(m) => m.1 = at,
+            None => self.marks.push((job, at)),
+        }
+    }
+
+    pub fn mark(&self, job: Id) -> Time {
+        self.marks.iter().find(|m| m.0 == job).map_or(0, |m| m.1)
+    }
+
+    pub fn forget_mark(&mut self, job: Id) {
+        if let Some(i) = self.marks.iter().position(|m| m.0 == job) {
+            self.marks.swap_remove(i);
+        }
+    }
+}
+
 pub struct Tracer {
     rate: f64,
     rng: Stream,
@@ -133,6 +154,7 @@ pub struct Tracer {
     cut: Vec<u32>,
     /// When sampling stopped because the span cap was near.
     stopped: Option<Time>,
+    marks: Vec<(Id, Time)>,
 }
 
 impl Tracer {
@@ -147,6 +169,7 @@ impl Tracer {
             dropped: 0,
             cut: Vec::new(),
             stopped: None,
+            marks: Vec::new(),
         }
     }
 

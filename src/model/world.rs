@@ -174,10 +174,9 @@ pub(super) struct Job {
     pub key: u64,
     /// Propagated deadline: work past it is abandoned (NEVER if none).
     pub deadline: Time,
-    /// The trace it belongs to (NO_TRACE if none), and when it began to wait
-    /// (for a worker, or for a publish's acknowledgement).
+    /// The trace it belongs to (NO_TRACE if none); a traced job's marks
+    /// (when it began to wait or work) are kept by the tracer.
     pub trace: u32,
-    pub mark: Time,
 }
 
 /// What a replica slot is doing. Slots beyond the starting count exist for the autoscaler.
@@ -641,8 +640,10 @@ impl<'s> World<'s> {
             key,
             deadline,
             trace,
-            mark: now,
         });
+        if trace != NO_TRACE {
+            self.tracer.set_mark(job, now);
+        }
         self.replicas[r as usize].outstanding += 1;
         if self.replicas[r as usize].busy < self.services[svc].concurrency {
             self.take_worker(r);
@@ -711,8 +712,10 @@ impl<'s> World<'s> {
                         self.job_mut(id).has_worker = true;
                     } else {
                         // A continuation of an admitted request: it waits, past the queue bound.
-                        let now = self.now();
-                        self.job_mut(id).mark = now;
+                        if trace != NO_TRACE {
+                            let now = self.now();
+                            self.tracer.set_mark(id, now);
+                        }
                         self.replicas[r as usize].queue.push_back(id);
                         return;
                     }
@@ -724,7 +727,7 @@ impl<'s> World<'s> {
                 }
                 if trace != NO_TRACE {
                     let now = self.now();
-                    self.job_mut(id).mark = now;
+                    self.tracer.set_mark(id, now);
                 }
                 self.q.schedule_in(d, Event::WorkDone { job: id });
             }
@@ -733,9 +736,10 @@ impl<'s> World<'s> {
                     (job.has_worker, job.measured, job.key, job.trace);
                 let from_dc = self.replicas[r as usize].dc;
                 let now = self.now();
-                let j = self.job_mut(id);
-                j.pending = 1;
-                j.mark = now;
+                self.job_mut(id).pending = 1;
+                if trace != NO_TRACE {
+                    self.tracer.set_mark(id, now);
+                }
                 if self.publish(id, topic, key, from_dc, measured, trace) {
                     if has_worker && self.services[svc].is_async {
                         self.job_mut(id).has_worker = false;
@@ -795,7 +799,8 @@ impl<'s> World<'s> {
         };
         job.step += 1;
         if job.trace != NO_TRACE {
-            let (trace, mark, now) = (job.trace, job.mark, self.q.now());
+            let (trace, now) = (job.trace, self.q.now());
+            let mark = self.tracer.mark(id);
             if now > mark {
                 self.tracer
                     .span(trace, mark, now, SpanKind::Work, SpanRef::job(id));
@@ -852,6 +857,7 @@ impl<'s> World<'s> {
         if job.trace == NO_TRACE {
             return;
         }
+        self.tracer.forget_mark(id);
         let svc = self.replicas[job.replica as usize].service as usize;
         let replica = job.replica - self.services[svc].first_replica;
         let now = self.now();
@@ -881,7 +887,7 @@ impl<'s> World<'s> {
                 Step::Publish { topic } => topic as u32,
                 _ => unreachable!("a publish is acknowledged at a publish step"),
             };
-            let (trace, mark, now) = (j.trace, j.mark, self.now());
+            let (trace, mark, now) = (j.trace, self.tracer.mark(job), self.now());
             let kind = SpanKind::Publish { topic };
             self.tracer.span(trace, mark, now, kind, SpanRef::job(job));
         }
@@ -905,8 +911,13 @@ impl<'s> World<'s> {
         if job.trace != NO_TRACE {
             let now = self.now();
             let parent = SpanRef::job(id);
-            self.tracer
-                .span(job.trace, job.mark, now, SpanKind::Queue, parent);
+            self.tracer.span(
+                job.trace,
+                self.tracer.mark(id),
+                now,
+                SpanKind::Queue,
+                parent,
+            );
             self.trace_job(id, &job, false);
         }
         if job.measured {
@@ -950,7 +961,12 @@ impl<'s> World<'s> {
                 Some(n) => {
                     let job = self.job_mut(n);
                     job.has_worker = true;
-                    let (trace, mark) = (job.trace, job.mark);
+                    let trace = job.trace;
+                    let mark = if trace == NO_TRACE {
+                        Time::MAX
+                    } else {
+                        self.tracer.mark(n)
+                    };
                     if trace != NO_TRACE && self.now() > mark {
                         let (parent, now) = (SpanRef::job(n), self.now());
                         self.tracer.span(trace, mark, now, SpanKind::Queue, parent);
