@@ -356,6 +356,10 @@ pub fn short_number(v: f64) -> String {
     } else {
         (v, "")
     };
+    if x != 0.0 && x.abs() < 0.01 {
+        // Tiny ticks (a run of a few milliseconds): keep two significant digits.
+        return format!("{:.1e}", x);
+    }
     let s = if (x - x.round()).abs() < 1e-9 {
         format!("{x:.0}")
     } else if x.abs() >= 10.0 {
@@ -461,6 +465,7 @@ mod tests {
         assert_eq!(short_number(12.0), "12");
         assert_eq!(short_number(15000.0), "15k");
         assert_eq!(short_number(2_500_000.0), "2.5M");
+        assert_eq!(short_number(0.0004), "4.0e-4");
     }
 
     #[test]

@@ -9,9 +9,20 @@ fn pct(x: Option<f64>) -> String {
     x.map_or("-".into(), |a| format!("{:.3}%", a * 100.0))
 }
 
-/// Renders the summary as aligned text.
+/// The width of a column of names: the widest name, at least `min`.
+fn width<'a>(names: impl Iterator<Item = &'a String>, min: usize) -> usize {
+    names.map(|n| n.chars().count()).max().unwrap_or(0).max(min)
+}
+
+/// Renders the summary as aligned text (columns widen for long names).
 pub fn render(s: &Summary, colour: bool) -> String {
     let mut o = String::new();
+    let ww = width(s.workload.keys(), 20);
+    let sw = width(s.services.keys(), 20);
+    let ew = width(s.services.values().flat_map(|v| v.endpoints.keys()), 24);
+    let cw = width(s.calls.keys(), 40);
+    let tw = width(s.topics.keys(), 24);
+    let gw = width(s.topics.values().flat_map(|t| t.groups.keys()), 16);
     let _ = writeln!(
         o,
         "scenario {}  seed {}  measured {}s after {}s warmup  {} events",
@@ -19,7 +30,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
     );
     let _ = writeln!(
         o,
-        "\n{:<20} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10} {:>10} {:>10} {:>10}",
+        "\n{:<ww$} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10} {:>10} {:>10} {:>10}",
         "workload",
         "sent",
         "ok",
@@ -36,7 +47,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
         let l = &w.latency_ms;
         let _ = writeln!(
             o,
-            "{:<20} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3}",
+            "{:<ww$} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3}",
             name,
             w.sent,
             w.ok,
@@ -52,7 +63,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
     }
     let _ = writeln!(
         o,
-        "\n{:<20} {:>8} {:>11} {:>9}   {:<24} {:>10} {:>10} {:>10}",
+        "\n{:<sw$} {:>8} {:>11} {:>9}   {:<ew$} {:>10} {:>10} {:>10}",
         "service", "replicas", "utilization", "rejected", "endpoint", "count", "mean ms", "p99 ms"
     );
     for (name, svc) in &s.services {
@@ -71,14 +82,14 @@ pub fn render(s: &Summary, colour: bool) -> String {
             first = false;
             let _ = writeln!(
                 o,
-                "{:<20} {:>8} {:>11} {:>9}   {:<24} {:>10} {:>10.3} {:>10.3}",
+                "{:<sw$} {:>8} {:>11} {:>9}   {:<ew$} {:>10} {:>10.3} {:>10.3}",
                 n, r, u, rej, ep, e.count, e.latency_ms.mean, e.latency_ms.p99
             );
         }
         if first {
             let _ = writeln!(
                 o,
-                "{:<20} {:>8} {:>11} {:>9}",
+                "{:<sw$} {:>8} {:>11} {:>9}",
                 name,
                 svc.replicas,
                 format!("{:.1}%", svc.utilization * 100.0),
@@ -89,13 +100,13 @@ pub fn render(s: &Summary, colour: bool) -> String {
     if !s.calls.is_empty() {
         let _ = writeln!(
             o,
-            "\n{:<40} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10}",
+            "\n{:<cw$} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10}",
             "call", "attempts", "retries", "failed", "rejected", "timeouts", "breaker", "p99 ms"
         );
         for (key, c) in &s.calls {
             let _ = writeln!(
                 o,
-                "{:<40} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10.3}",
+                "{:<cw$} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10.3}",
                 key,
                 c.attempts,
                 c.retries,
@@ -110,7 +121,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
     if !s.topics.is_empty() {
         let _ = writeln!(
             o,
-            "\n{:<24} {:<16} {:>10} {:>10} {:>8} {:>6} {:>9} {:>10} {:>9} {:>10}",
+            "\n{:<tw$} {:<gw$} {:>10} {:>10} {:>8} {:>6} {:>9} {:>10} {:>9} {:>10}",
             "topic",
             "group",
             "published",
@@ -126,7 +137,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
             for (group, g) in &t.groups {
                 let _ = writeln!(
                     o,
-                    "{:<24} {:<16} {:>10} {:>10} {:>8} {:>6} {:>9} {:>10} {:>9} {:>10.3}",
+                    "{:<tw$} {:<gw$} {:>10} {:>10} {:>8} {:>6} {:>9} {:>10} {:>9} {:>10.3}",
                     topic,
                     group,
                     t.published,
