@@ -106,10 +106,25 @@ impl Chart {
 
     /// The largest y of the lines and targets (0 with none).
     pub fn y_top(&self) -> f64 {
-        let lines = self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
-        lines
-            .chain(self.targets.iter().map(|t| t.0))
+        let data = self.data_top();
+        self.targets
+            .iter()
+            .map(|t| t.0)
+            .filter(|&t| Self::target_on_scale(t, data))
+            .fold(data, f64::max)
+    }
+
+    fn data_top(&self) -> f64 {
+        self.lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.1))
             .fold(0.0, f64::max)
+    }
+
+    /// A target far above the data (more than thrice its top) would flatten
+    /// the lines: it is named in the legend instead of drawn.
+    fn target_on_scale(target: f64, data_top: f64) -> bool {
+        data_top <= 0.0 || target <= 3.0 * data_top
     }
 
     pub fn is_empty(&self) -> bool {
@@ -171,8 +186,11 @@ impl Chart {
             x0 = x0.min(x);
             x1 = x1.max(x);
         }
+        let data_top = y1;
         for &(y, _) in &self.targets {
-            y1 = y1.max(y);
+            if Self::target_on_scale(y, data_top) {
+                y1 = y1.max(y);
+            }
         }
         if !x0.is_finite() || !x1.is_finite() {
             (x0, x1) = (if self.log_x { 0.1 } else { 0.0 }, 1.0);
@@ -292,6 +310,16 @@ impl Chart {
             });
         }
         for (y, label) in &self.targets {
+            if *y > y1 {
+                chart
+                    .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
+                    .map_err(err)?
+                    .label(format!("{label}: above the chart"))
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], TARGET.stroke_width(2))
+                    });
+                continue;
+            }
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(xa, *y), (xb, *y)],
