@@ -398,21 +398,10 @@ fn round(x: f64) -> f64 {
 /// derived from `base`, or `base` itself for a single run. Each comes with its
 /// count of events.
 pub fn replicate(s: &Scenario, base: u64, n: usize) -> Vec<(Summary, u64)> {
-    (0..n)
-        .into_par_iter()
-        .map(|r| {
-            let seed = if n == 1 {
-                base
-            } else {
-                replication_seed(base, r)
-            };
-            let out = crate::model::run(s, seed, &mut |_, _| {});
-            (
-                summarize(s, seed, &out.collector),
-                out.collector.events_processed,
-            )
-        })
-        .collect()
+    if n == 0 {
+        return Vec::new();
+    }
+    replicate_keeping_first(s, base, n, &crate::model::RunOptions::default()).0
 }
 
 /// [`replicate`], keeping the whole output of replication 1, run with
@@ -431,11 +420,8 @@ pub fn replicate_keeping_first(
             } else {
                 replication_seed(base, r)
             };
-            let out = if r == 0 {
-                crate::model::run_with(s, seed, options, &mut |_, _| {})
-            } else {
-                crate::model::run(s, seed, &mut |_, _| {})
-            };
+            let options = if r == 0 { *options } else { Default::default() };
+            let out = crate::model::run_with(s, seed, &options, &mut |_, _| {});
             let summary = summarize(s, seed, &out.collector);
             let events = out.collector.events_processed;
             (summary, events, (r == 0).then_some(out))

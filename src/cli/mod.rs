@@ -153,6 +153,40 @@ struct RunArgs {
     threads: Option<usize>,
 }
 
+impl RunArgs {
+    /// What the run records for the reports (no traces with --json).
+    fn options(&self) -> crate::model::RunOptions {
+        crate::model::RunOptions {
+            series_step: self.series_step,
+            trace_sample: if self.json { 0.0 } else { self.trace_sample },
+        }
+    }
+
+    /// The report's files for a run (none with --json); `combined`: the
+    /// summary of replications, when `out` is replication 1 of them.
+    fn report_files(
+        &self,
+        s: &Scenario,
+        summary: &crate::metrics::Summary,
+        out: &crate::model::RunOutput,
+        combined: Option<(&serde_json::Value, usize)>,
+    ) -> Result<Vec<(String, Vec<u8>)>, String> {
+        if self.json {
+            return Ok(Vec::new());
+        }
+        let yaml = std::fs::read_to_string(&self.scenario).unwrap_or_default();
+        let data = crate::report::run::RunData {
+            scenario: s,
+            summary,
+            collector: &out.collector,
+            yaml: &yaml,
+            file: &self.scenario.display().to_string(),
+        };
+        let overrides: Vec<String> = self.set.iter().map(|o| format!("--set {o}")).collect();
+        report::files(&data, &overrides.join(" "), &out.traces, combined)
+    }
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -294,10 +328,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
         .out
         .clone()
         .unwrap_or_else(|| output::default_dir(&s.name));
-    let options = crate::model::RunOptions {
-        series_step: args.series_step,
-        trace_sample: if args.json { 0.0 } else { args.trace_sample },
-    };
+    let options = args.options();
     let started = Instant::now();
     let mut bar = progress::Bar::new(std::io::stderr().is_terminal(), s.end());
     let result = crate::model::run_with(&s, seed, &options, &mut |t, events| bar.update(t, events));
@@ -306,31 +337,16 @@ fn run(args: &RunArgs) -> Result<u8, String> {
     let summary = summarize(&s, seed, &result.collector);
     let events = result.collector.events_processed;
     let info = json::RunInfo::new(&s.name, seed, wall, events, as_secs(s.end()));
+    let summary_bytes = json::summary_json(&summary);
     let mut files = vec![
-        ("summary.json".to_string(), json::summary_json(&summary)),
+        ("summary.json".to_string(), summary_bytes.clone()),
         ("run.json".to_string(), json::run_json(&info)),
     ];
-    if !args.json {
-        let yaml = std::fs::read_to_string(&args.scenario).unwrap_or_default();
-        let data = crate::report::run::RunData {
-            scenario: &s,
-            summary: &summary,
-            collector: &result.collector,
-            yaml: &yaml,
-            file: &args.scenario.display().to_string(),
-        };
-        let overrides: Vec<String> = args.set.iter().map(|o| format!("--set {o}")).collect();
-        files.extend(report::files(
-            &data,
-            &overrides.join(" "),
-            &result.traces,
-            None,
-        )?);
-    }
+    files.extend(args.report_files(&s, &summary, &result, None)?);
     output::write_all(&out_dir, &files)
         .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
     if args.json {
-        print!("{}", String::from_utf8_lossy(&json::summary_json(&summary)));
+        print!("{}", String::from_utf8_lossy(&summary_bytes));
     } else {
         print!("{}", table::render(&summary, colour()));
     }
@@ -362,10 +378,7 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .map_err(|e| format!("error: cannot start worker threads: {e}\n"))?;
-    let options = crate::model::RunOptions {
-        series_step: args.series_step,
-        trace_sample: if args.json { 0.0 } else { args.trace_sample },
-    };
+    let options = args.options();
     let (runs, first) =
         pool.install(|| crate::sweep::replicate_keeping_first(s, seed, n, &options));
     let wall = started.elapsed().as_secs_f64();
@@ -380,23 +393,7 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
         ("summary.json".to_string(), bytes.clone()),
         ("run.json".to_string(), json::run_json(&info)),
     ];
-    if !args.json {
-        let yaml = std::fs::read_to_string(&args.scenario).unwrap_or_default();
-        let data = crate::report::run::RunData {
-            scenario: s,
-            summary: &summaries[0],
-            collector: &first.collector,
-            yaml: &yaml,
-            file: &args.scenario.display().to_string(),
-        };
-        let overrides: Vec<String> = args.set.iter().map(|o| format!("--set {o}")).collect();
-        files.extend(report::files(
-            &data,
-            &overrides.join(" "),
-            &first.traces,
-            Some((&combined, n)),
-        )?);
-    }
+    files.extend(args.report_files(s, &summaries[0], &first, Some((&combined, n)))?);
     output::write_all(&out_dir, &files)
         .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
     if args.json {

@@ -49,7 +49,13 @@ impl World<'_> {
             w.marks = totals;
             w.step.clear();
         }
-        for svc in 0..self.services.len() {
+        // Each service's endpoint executions so far, in one pass.
+        let mut done = vec![(0u64, 0u64); self.services.len()];
+        for (ep, st) in self.s.endpoints.iter().zip(&self.m.endpoints) {
+            done[ep.service].0 += st.ok;
+            done[ep.service].1 += st.failed;
+        }
+        for (svc, (ok, failed)) in done.into_iter().enumerate() {
             self.integrate(svc);
             let st = &mut self.services[svc];
             let (busy, available) = (
@@ -65,13 +71,6 @@ impl World<'_> {
                 .replicas()
                 .filter(|&r| self.replicas[r as usize].state != SlotState::Absent)
                 .count() as u32;
-            let (mut ok, mut failed) = (0, 0);
-            for (e, ep) in self.s.endpoints.iter().enumerate() {
-                if ep.service == svc {
-                    ok += self.m.endpoints[e].ok;
-                    failed += self.m.endpoints[e].failed;
-                }
-            }
             let mark = std::mem::replace(&mut self.m.series.service_marks[svc], (ok, failed));
             let utilization = if available == 0 {
                 0.0

@@ -55,6 +55,33 @@ pub struct Line {
     pub steps: bool,
 }
 
+impl Line {
+    /// A solid line.
+    pub fn new(label: String, points: Vec<(f64, f64)>, color: usize) -> Line {
+        Line {
+            label,
+            points,
+            color,
+            dashed: false,
+            steps: false,
+        }
+    }
+
+    pub fn dashed(self) -> Line {
+        Line {
+            dashed: true,
+            ..self
+        }
+    }
+
+    pub fn stepped(self) -> Line {
+        Line {
+            steps: true,
+            ..self
+        }
+    }
+}
+
 /// A shaded span of x (a failure window, the warmup).
 pub struct Band {
     pub from: f64,
@@ -374,6 +401,16 @@ fn stepped(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
+/// `x` to `n` decimals, without trailing zeros: 25.510 → "25.51", 2.000 → "2".
+pub fn decimals(x: f64, n: usize) -> String {
+    let s = format!("{x:.n$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// 0.5, 12, 1.5k, 2M: short tick labels.
 pub fn short_number(v: f64) -> String {
     let a = v.abs();
@@ -393,8 +430,7 @@ pub fn short_number(v: f64) -> String {
     } else if x.abs() >= 10.0 {
         format!("{x:.1}")
     } else {
-        let s = format!("{x:.3}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        decimals(x, 3)
     };
     format!("{s}{suffix}")
 }
@@ -499,13 +535,9 @@ mod tests {
     #[test]
     fn a_chart_draws_on_both_backends() {
         let mut c = Chart::new("t <script>", "s", "ms");
-        c.lines.push(Line {
-            label: "a \"quoted\" <b>".into(),
-            points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5)],
-            color: 0,
-            dashed: false,
-            steps: false,
-        });
+        let points = vec![(0.0, 1.0), (1.0, 2.0), (2.0, 1.5)];
+        c.lines
+            .push(Line::new("a \"quoted\" <b>".into(), points, 0));
         c.bands.push(Band {
             from: 0.5,
             to: 1.0,

@@ -7,6 +7,7 @@
 
 use askama::Template;
 
+use super::charts::decimals;
 use super::run::{RunData, Verdict, percent, verdicts, verdicts_combined};
 use crate::metrics::Summary;
 
@@ -221,8 +222,7 @@ pub fn compare_page(
 }
 
 fn f3(x: f64) -> String {
-    let s = format!("{x:.3}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+    decimals(x, 3)
 }
 
 fn tables(s: &Summary) -> Vec<Table> {

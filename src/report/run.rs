@@ -3,9 +3,12 @@
 
 use std::fmt::Write as _;
 
-use super::charts::{Band, Chart, Line, VerdictPanel};
+use super::charts::{Band, Chart, Line, VerdictPanel, decimals};
+use super::sweep::csv_field;
 use crate::engine::time::{as_millis, as_secs};
-use crate::metrics::{Collector, Summary};
+use crate::metrics::latency::round6;
+use crate::metrics::series::WorkloadPoint;
+use crate::metrics::{Collector, GroupStats, Summary};
 use crate::scenario::Scenario;
 
 /// What the report of one run is made of.
@@ -63,45 +66,35 @@ impl RunData<'_> {
         bands
     }
 
+    /// Every consumer group, in scenario order: (topic name, group name, stats).
+    pub fn groups(&self) -> Vec<(&str, &str, &GroupStats)> {
+        groups(self.scenario, self.collector)
+    }
+
     /// Latency CDFs: each workload's requests and each consumer group's events.
     pub fn cdf_lines(&self, prefix: &str, color: &mut usize, dashed: bool) -> Vec<Line> {
-        let mut lines = Vec::new();
-        for (w, st) in self
+        let workloads = self
             .scenario
             .workloads
             .iter()
-            .zip(&self.collector.workloads)
-        {
-            lines.push(Line {
-                label: format!("{prefix}{} (request)", w.name),
-                points: st.latency.cdf(CDF_POINTS),
-                color: *color,
-                dashed,
-                steps: false,
-            });
-            *color += 1;
-        }
-        for (t, topic) in self.collector.topics.iter().enumerate() {
-            let consumers = self.scenario.consumers.iter().filter(|c| c.topic == t);
-            for (c, g) in consumers.zip(&topic.groups) {
-                let name = &self
-                    .scenario
-                    .broker
-                    .as_ref()
-                    .expect("topics need a broker")
-                    .topics[t]
-                    .name;
-                lines.push(Line {
-                    label: format!("{prefix}{name} → {} (event)", c.group),
-                    points: g.latency.cdf(CDF_POINTS),
-                    color: *color,
-                    dashed,
-                    steps: false,
-                });
+            .zip(&self.collector.workloads);
+        let requests = workloads.map(|(w, st)| (format!("{} (request)", w.name), &st.latency));
+        let groups = self.groups();
+        let events = groups
+            .iter()
+            .map(|(topic, group, g)| (format!("{topic} → {group} (event)"), &g.latency));
+        requests
+            .chain(events)
+            .map(|(label, latency)| {
                 *color += 1;
-            }
-        }
-        lines
+                let line = Line::new(
+                    format!("{prefix}{label}"),
+                    latency.cdf(CDF_POINTS),
+                    *color - 1,
+                );
+                if dashed { line.dashed() } else { line }
+            })
+            .collect()
     }
 
     pub fn cdf_chart(&self) -> Chart {
@@ -114,22 +107,21 @@ impl RunData<'_> {
         c.legend_lower_right = true;
         c.y_range = Some((0.0, 1.0));
         c.lines = self.cdf_lines("", &mut 0, false);
-        c.x_targets.push((
-            as_millis(self.scenario.slo.sync_p99),
-            format!(
-                "sync p99 target {} ms",
-                as_millis(self.scenario.slo.sync_p99)
-            ),
-        ));
+        let sync = as_millis(self.scenario.slo.sync_p99);
+        c.x_targets
+            .push((sync, format!("sync p99 target {sync} ms")));
         if !self.collector.topics.is_empty() {
-            c.x_targets.push((
-                as_millis(self.scenario.slo.event_p99),
-                format!(
-                    "event p99 target {} ms",
-                    as_millis(self.scenario.slo.event_p99)
-                ),
-            ));
+            let event = as_millis(self.scenario.slo.event_p99);
+            c.x_targets
+                .push((event, format!("event p99 target {event} ms")));
         }
+        c
+    }
+
+    /// A chart over simulated time, with the warmup and failures shaded.
+    fn over_time(&self, title: &str, y_label: &str) -> Chart {
+        let mut c = Chart::new(title, "simulated time, s", y_label);
+        c.bands = self.bands();
         c
     }
 
@@ -137,18 +129,13 @@ impl RunData<'_> {
     pub fn charts(&self) -> Vec<NamedChart> {
         let times = self.times();
         let series = &self.collector.series;
-        let bands = || self.bands();
-        let mut out = vec![NamedChart {
-            file: "latency_cdf",
-            chart: self.cdf_chart(),
-        }];
+        let named = |file, chart| NamedChart { file, chart };
+        let mut out = vec![named("latency_cdf", self.cdf_chart())];
 
-        let mut lat = Chart::new(
+        let mut lat = self.over_time(
             "Request latency over time (p50 dashed, p99 solid)",
-            "simulated time, s",
             "latency, ms",
         );
-        lat.bands = bands();
         for (i, (w, ws)) in self
             .scenario
             .workloads
@@ -156,44 +143,18 @@ impl RunData<'_> {
             .zip(&series.workloads)
             .enumerate()
         {
-            let pick = |f: fn(&crate::metrics::series::WorkloadPoint) -> u64| -> Vec<(f64, f64)> {
-                ws.points
-                    .iter()
-                    .zip(&times)
-                    .filter(|(p, _)| p.ok > 0)
-                    .map(|(p, &t)| (t, as_millis(f(p))))
-                    .collect()
-            };
-            lat.lines.push(Line {
-                label: format!("{} p99", w.name),
-                points: pick(|p| p.p99_ns),
-                color: i,
-                dashed: false,
-                steps: false,
-            });
-            lat.lines.push(Line {
-                label: format!("{} p50", w.name),
-                points: pick(|p| p.p50_ns),
-                color: i,
-                dashed: true,
-                steps: false,
-            });
+            let points = ws.points.iter().map(|p| (p.ok > 0, p.p50_ns, p.p99_ns));
+            lat.lines
+                .extend(percentile_lines(&w.name, points, &times, i));
         }
-        lat.targets.push((
-            as_millis(self.scenario.slo.sync_p99),
-            format!("p99 target {} ms", as_millis(self.scenario.slo.sync_p99)),
-        ));
-        out.push(NamedChart {
-            file: "latency_over_time",
-            chart: lat,
-        });
+        let sync = as_millis(self.scenario.slo.sync_p99);
+        lat.targets.push((sync, format!("p99 target {sync} ms")));
+        out.push(named("latency_over_time", lat));
 
-        let mut thr = Chart::new(
+        let mut thr = self.over_time(
             "Throughput and errors over time (by the client's answer)",
-            "simulated time, s",
             "requests per second",
         );
-        thr.bands = bands();
         for (i, (w, ws)) in self
             .scenario
             .workloads
@@ -201,7 +162,7 @@ impl RunData<'_> {
             .zip(&series.workloads)
             .enumerate()
         {
-            let rate = |f: fn(&crate::metrics::series::WorkloadPoint) -> u64| -> Vec<(f64, f64)> {
+            let rate = |f: fn(&WorkloadPoint) -> u64| -> Vec<(f64, f64)> {
                 ws.points
                     .iter()
                     .zip(&times)
@@ -209,112 +170,53 @@ impl RunData<'_> {
                     .map(|(k, (p, &t))| (t, f(p) as f64 / series.step_secs(k)))
                     .collect()
             };
-            thr.lines.push(Line {
-                label: format!("{} ok/s", w.name),
-                points: rate(|p| p.ok),
-                color: 2 * i,
-                dashed: false,
-                steps: false,
-            });
-            thr.lines.push(Line {
-                label: format!("{} errors/s", w.name),
-                points: rate(|p| p.errors),
-                color: 2 * i + 3,
-                dashed: true,
-                steps: false,
-            });
+            thr.lines
+                .push(Line::new(format!("{} ok/s", w.name), rate(|p| p.ok), 2 * i));
+            let errors = Line::new(
+                format!("{} errors/s", w.name),
+                rate(|p| p.errors),
+                2 * i + 3,
+            );
+            thr.lines.push(errors.dashed());
         }
-        out.push(NamedChart {
-            file: "throughput",
-            chart: thr,
-        });
+        out.push(named("throughput", thr));
 
         if !self.scenario.consumers.is_empty() {
-            let mut ev = Chart::new(
+            let groups = self.groups();
+            let mut ev = self.over_time(
                 "Event latency over time, publish to handled (p50 dashed, p99 solid)",
-                "simulated time, s",
                 "latency, ms",
             );
-            ev.bands = bands();
-            let mut color = 0;
-            for (t, topic) in self.collector.topics.iter().enumerate() {
-                let consumers = self.scenario.consumers.iter().filter(|c| c.topic == t);
-                let name = &self.scenario.broker.as_ref().expect("broker").topics[t].name;
-                for (c, g) in consumers.zip(&topic.groups) {
-                    let pick = |f: fn(&(u64, u64)) -> u64| -> Vec<(f64, f64)> {
-                        g.latency_series
-                            .iter()
-                            .zip(&times)
-                            .filter(|(p, _)| p.1 > 0)
-                            .map(|(p, &t)| (t, as_millis(f(p))))
-                            .collect()
-                    };
-                    ev.lines.push(Line {
-                        label: format!("{name} → {} p99", c.group),
-                        points: pick(|p| p.1),
-                        color,
-                        dashed: false,
-                        steps: false,
-                    });
-                    ev.lines.push(Line {
-                        label: format!("{name} → {} p50", c.group),
-                        points: pick(|p| p.0),
-                        color,
-                        dashed: true,
-                        steps: false,
-                    });
-                    color += 1;
-                }
-            }
-            ev.targets.push((
-                as_millis(self.scenario.slo.event_p99),
-                format!(
-                    "event p99 target {} ms",
-                    as_millis(self.scenario.slo.event_p99)
-                ),
-            ));
-            out.push(NamedChart {
-                file: "event_latency_over_time",
-                chart: ev,
-            });
-            let mut lag = Chart::new(
+            let mut lag = self.over_time(
                 "Consumer lag over time (messages not yet handled, per group)",
-                "simulated time, s",
                 "messages",
             );
-            lag.bands = bands();
-            let mut color = 0;
-            for (t, topic) in self.collector.topics.iter().enumerate() {
-                let consumers = self.scenario.consumers.iter().filter(|c| c.topic == t);
-                let name = &self.scenario.broker.as_ref().expect("broker").topics[t].name;
-                for (c, g) in consumers.zip(&topic.groups) {
-                    lag.lines.push(Line {
-                        label: format!("{name} → {}", c.group),
-                        points: g
-                            .series
-                            .iter()
-                            .zip(&times)
-                            .map(|(&(l, _), &t)| (t, l as f64))
-                            .collect(),
-                        color,
-                        dashed: false,
-                        steps: false,
-                    });
-                    color += 1;
-                }
+            for (color, (topic, group, g)) in groups.iter().enumerate() {
+                let name = format!("{topic} → {group}");
+                let points = g
+                    .latency_series
+                    .iter()
+                    .map(|&(p50, p99)| (p99 > 0, p50, p99));
+                ev.lines
+                    .extend(percentile_lines(&name, points, &times, color));
+                let lags = g
+                    .series
+                    .iter()
+                    .zip(&times)
+                    .map(|(&(l, _), &t)| (t, l as f64));
+                lag.lines.push(Line::new(name, lags.collect(), color));
             }
-            out.push(NamedChart {
-                file: "consumer_lag",
-                chart: lag,
-            });
+            let event = as_millis(self.scenario.slo.event_p99);
+            ev.targets
+                .push((event, format!("event p99 target {event} ms")));
+            out.push(named("event_latency_over_time", ev));
+            out.push(named("consumer_lag", lag));
         }
 
-        let mut util = Chart::new(
+        let mut util = self.over_time(
             "Utilisation per service (busy workers / workers of serving replicas)",
-            "simulated time, s",
             "utilisation",
         );
-        util.bands = bands();
         util.y_range = Some((0.0, 1.05));
         for (i, (svc, pts)) in self
             .scenario
@@ -324,22 +226,11 @@ impl RunData<'_> {
             .enumerate()
         {
             let mean = self.summary.services[i].utilization;
-            util.lines.push(Line {
-                label: format!("{} (mean {:.2})", svc.name, mean),
-                points: pts
-                    .iter()
-                    .zip(&times)
-                    .map(|(p, &t)| (t, p.utilization))
-                    .collect(),
-                color: i,
-                dashed: false,
-                steps: false,
-            });
+            let points = pts.iter().zip(&times).map(|(p, &t)| (t, p.utilization));
+            let label = format!("{} (mean {mean:.2})", svc.name);
+            util.lines.push(Line::new(label, points.collect(), i));
         }
-        out.push(NamedChart {
-            file: "utilization",
-            chart: util,
-        });
+        out.push(named("utilization", util));
 
         let breakers: Vec<usize> = (0..series.calls.len())
             .filter(|&site| {
@@ -348,12 +239,7 @@ impl RunData<'_> {
             })
             .collect();
         if !breakers.is_empty() {
-            let mut br = Chart::new(
-                "Circuit breaker state over time",
-                "simulated time, s",
-                "state",
-            );
-            br.bands = bands();
+            let mut br = self.over_time("Circuit breaker state over time", "state");
             br.y_range = Some((-0.1, 2.3));
             br.y_names = Some(BREAKER_STATES);
             for (i, &site) in breakers.iter().enumerate() {
@@ -364,18 +250,10 @@ impl RunData<'_> {
                 }
                 let last = points.last().map_or(0.0, |p| p.1);
                 points.push((as_secs(self.collector.end), last));
-                br.lines.push(Line {
-                    label: self.scenario.call_sites[site].key.clone(),
-                    points,
-                    color: i,
-                    dashed: false,
-                    steps: true,
-                });
+                let key = self.scenario.call_sites[site].key.clone();
+                br.lines.push(Line::new(key, points, i).stepped());
             }
-            out.push(NamedChart {
-                file: "breakers",
-                chart: br,
-            });
+            out.push(named("breakers", br));
         }
         out
     }
@@ -390,6 +268,27 @@ impl RunData<'_> {
                 .collect(),
         }
     }
+}
+
+/// A p99 line (solid) and a p50 line (dashed) over `times`, from per-step
+/// (has data, p50 ns, p99 ns); steps without data are left out.
+fn percentile_lines(
+    name: &str,
+    points: impl Iterator<Item = (bool, u64, u64)>,
+    times: &[f64],
+    color: usize,
+) -> [Line; 2] {
+    let (mut p50, mut p99) = (Vec::new(), Vec::new());
+    for ((has, a, b), &t) in points.zip(times) {
+        if has {
+            p50.push((t, as_millis(a)));
+            p99.push((t, as_millis(b)));
+        }
+    }
+    [
+        Line::new(format!("{name} p99"), p99, color),
+        Line::new(format!("{name} p50"), p50, color).dashed(),
+    ]
 }
 
 /// One SLO verdict, as the report shows it.
@@ -489,8 +388,7 @@ pub fn verdicts_combined(v: &serde_json::Value) -> Vec<Verdict> {
             if availability {
                 format!("{}%", percent(x))
             } else {
-                let s = format!("{x:.3}");
-                format!("{} ms", s.trim_end_matches('0').trim_end_matches('.'))
+                format!("{} ms", decimals(x, 3))
             }
         };
         let actual = match (value, ci[0].as_f64(), ci[1].as_f64()) {
@@ -526,131 +424,98 @@ pub fn verdicts_combined(v: &serde_json::Value) -> Vec<Verdict> {
 
 /// 0.99985 → "99.985" (the shortest form that is exact for six decimals).
 pub fn percent(x: f64) -> String {
-    let s = format!("{:.4}", x * 100.0);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
+    decimals(x * 100.0, 4)
 }
 
 /// `timeseries.csv`: tidy, one row per time and series:
 /// `time_s,component,name,metric,value`.
 pub fn timeseries_csv(s: &Scenario, c: &Collector) -> Vec<u8> {
     let series = &c.series;
+    let groups = groups(s, c);
     let mut out = String::from("time_s,component,name,metric,value\n");
-    let mut row = |t: f64, component: &str, name: &str, metric: &str, value: f64| {
-        let _ = writeln!(out, "{t},{component},{},{metric},{value}", csv_field(name));
-    };
     for (k, &end) in series.times.iter().enumerate() {
         let t = as_secs(end);
         let secs = series.step_secs(k);
+        let per_s = |n: u64| n as f64 / secs;
+        // Percentiles only for steps that had something to measure.
+        let percentiles = |has: bool, p50: u64, p99: u64| {
+            has.then(|| [("p50_ms", as_millis(p50)), ("p99_ms", as_millis(p99))])
+                .into_iter()
+                .flatten()
+        };
+        let mut rows =
+            |component: &str, name: &str, metrics: &mut dyn Iterator<Item = (&str, f64)>| {
+                let name = csv_field(name);
+                for (metric, value) in metrics {
+                    let _ = writeln!(out, "{t},{component},{name},{metric},{value}");
+                }
+            };
         for (w, ws) in s.workloads.iter().zip(&series.workloads) {
             let p = &ws.points[k];
-            row(t, "workload", &w.name, "sent_per_s", p.sent as f64 / secs);
-            row(t, "workload", &w.name, "ok_per_s", p.ok as f64 / secs);
-            row(
-                t,
-                "workload",
-                &w.name,
-                "errors_per_s",
-                p.errors as f64 / secs,
-            );
-            if p.ok > 0 {
-                row(t, "workload", &w.name, "p50_ms", as_millis(p.p50_ns));
-                row(t, "workload", &w.name, "p99_ms", as_millis(p.p99_ns));
-            }
+            let counts = [
+                ("sent_per_s", per_s(p.sent)),
+                ("ok_per_s", per_s(p.ok)),
+                ("errors_per_s", per_s(p.errors)),
+            ];
+            let all = counts
+                .into_iter()
+                .chain(percentiles(p.ok > 0, p.p50_ns, p.p99_ns));
+            rows("workload", &w.name, &mut all.into_iter());
         }
         for (svc, pts) in s.services.iter().zip(&series.services) {
             let p = &pts[k];
-            row(
-                t,
-                "service",
-                &svc.name,
-                "utilization",
-                round6(p.utilization),
-            );
-            row(t, "service", &svc.name, "queue", p.queue as f64);
-            row(t, "service", &svc.name, "replicas", f64::from(p.replicas));
-            row(
-                t,
-                "service",
-                &svc.name,
-                "provisioned",
-                f64::from(p.provisioned),
-            );
-            row(t, "service", &svc.name, "ok_per_s", p.ok as f64 / secs);
-            row(
-                t,
-                "service",
-                &svc.name,
-                "failed_per_s",
-                p.failed as f64 / secs,
-            );
+            let metrics = [
+                ("utilization", round6(p.utilization)),
+                ("queue", p.queue as f64),
+                ("replicas", f64::from(p.replicas)),
+                ("provisioned", f64::from(p.provisioned)),
+                ("ok_per_s", per_s(p.ok)),
+                ("failed_per_s", per_s(p.failed)),
+            ];
+            rows("service", &svc.name, &mut metrics.into_iter());
         }
         for (site, pts) in s.call_sites.iter().zip(&series.calls) {
             let p = &pts[k];
-            row(
-                t,
-                "call",
-                &site.key,
-                "attempts_per_s",
-                p.attempts as f64 / secs,
-            );
-            row(t, "call", &site.key, "errors_per_s", p.errors as f64 / secs);
-            row(
-                t,
-                "call",
-                &site.key,
-                "retries_per_s",
-                p.retries as f64 / secs,
-            );
-            row(
-                t,
-                "call",
-                &site.key,
-                "short_circuited_per_s",
-                p.short_circuited as f64 / secs,
-            );
-            row(t, "call", &site.key, "breaker_state", f64::from(p.breaker));
-            if p.p99_ns > 0 {
-                row(t, "call", &site.key, "p50_ms", as_millis(p.p50_ns));
-                row(t, "call", &site.key, "p99_ms", as_millis(p.p99_ns));
-            }
+            let counts = [
+                ("attempts_per_s", per_s(p.attempts)),
+                ("errors_per_s", per_s(p.errors)),
+                ("retries_per_s", per_s(p.retries)),
+                ("short_circuited_per_s", per_s(p.short_circuited)),
+                ("breaker_state", f64::from(p.breaker)),
+            ];
+            let all = counts
+                .into_iter()
+                .chain(percentiles(p.p99_ns > 0, p.p50_ns, p.p99_ns));
+            rows("call", &site.key, &mut all.into_iter());
         }
-        for (ti, topic) in c.topics.iter().enumerate() {
-            let name = &s.broker.as_ref().expect("broker").topics[ti].name;
-            row(
-                t,
+        for (ti, published) in series.published.iter().enumerate() {
+            let name = &s.broker.as_ref().expect("topics need a broker").topics[ti].name;
+            rows(
                 "topic",
                 name,
-                "published_per_s",
-                series.published[ti][k] as f64 / secs,
+                &mut [("published_per_s", per_s(published[k]))].into_iter(),
             );
-            let consumers = s.consumers.iter().filter(|c| c.topic == ti);
-            for (consumer, g) in consumers.zip(&topic.groups) {
-                // Dots cannot be in names: `topic.group` is unambiguous.
-                let group = format!("{name}.{}", consumer.group);
-                let (lag, handled) = g.series[k];
-                row(t, "group", &group, "lag", lag as f64);
-                row(t, "group", &group, "handled_per_s", handled as f64 / secs);
-                let (p50, p99) = g.latency_series[k];
-                if p99 > 0 {
-                    row(t, "group", &group, "p50_ms", as_millis(p50));
-                    row(t, "group", &group, "p99_ms", as_millis(p99));
-                }
-            }
+        }
+        for (topic, group, g) in &groups {
+            let ((lag, handled), (p50, p99)) = (g.series[k], g.latency_series[k]);
+            let counts = [("lag", lag as f64), ("handled_per_s", per_s(handled))];
+            let all = counts.into_iter().chain(percentiles(p99 > 0, p50, p99));
+            // Dots cannot be in names: `topic.group` is unambiguous.
+            rows("group", &format!("{topic}.{group}"), &mut all.into_iter());
         }
     }
     out.into_bytes()
 }
 
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
-/// A CSV field, quoted when it must be (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// Every consumer group, in scenario order: (topic name, group name, stats).
+fn groups<'a>(s: &'a Scenario, c: &'a Collector) -> Vec<(&'a str, &'a str, &'a GroupStats)> {
+    let mut out = Vec::new();
+    for (t, topic) in c.topics.iter().enumerate() {
+        let name = &s.broker.as_ref().expect("topics need a broker").topics[t].name;
+        let consumers = s.consumers.iter().filter(|consumer| consumer.topic == t);
+        for (consumer, g) in consumers.zip(&topic.groups) {
+            out.push((name.as_str(), consumer.group.as_str(), g));
+        }
     }
+    out
 }

@@ -11,8 +11,9 @@ use super::svg::{Chart, Series, escape};
 use crate::metrics::stats::{Estimate, estimate};
 use crate::sweep::{Axis, Figures, PointResult};
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
+/// A CSV field, quoted when it must be (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()

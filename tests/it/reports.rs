@@ -30,6 +30,23 @@ fn run_to(path: &str, extra: &[&str]) -> tempfile::TempDir {
     dir
 }
 
+/// Writes `yaml` to a scenario file and runs it; returns the folder (keep it)
+/// and the output folder inside it.
+fn run_yaml(yaml: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let out = dir.path().join("out");
+    meshsim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    (dir, out)
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -587,17 +604,7 @@ workload:
 /// Names holding `<script>`, quotes and ampersands appear only escaped.
 #[test]
 fn every_scenario_string_is_escaped() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("hostile.yaml");
-    std::fs::write(&file, HOSTILE).unwrap();
-    let out = dir.path().join("out");
-    meshsim()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    let (_dir, out) = run_yaml(HOSTILE);
     let summary = read_json(&out.join("summary.json"));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let tags = check_html(&html);
@@ -734,24 +741,12 @@ fn replications_get_a_report_with_their_combined_verdicts() {
 /// "no data"), and the charts still draw.
 #[test]
 fn a_run_where_everything_fails_shows_fail() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("allfail.yaml");
-    std::fs::write(
-        &file,
+    let (_dir, out) = run_yaml(
         "name: allfail\nduration: 5s\nslo: {sync_p99: 200ms, availability: 99%}\n\
          services:\n  a:\n    endpoints:\n      x:\n        steps: [{work: {constant: 1ms}}]\n\
          workload:\n  - {name: w, target: a.x, rate: 100/s}\n\
          failures:\n  - {at: 0s, for: 1h, errors: a, rate: 100%}\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    meshsim()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    );
     let summary = read_json(&out.join("summary.json"));
     assert_eq!(summary["slo"]["sync_p99"]["pass"], false);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
