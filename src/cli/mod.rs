@@ -162,6 +162,24 @@ impl RunArgs {
         }
     }
 
+    /// Writes the run's files, then prints summary.json (--json) or the table.
+    fn write_and_print(
+        &self,
+        out_dir: &Path,
+        files: &[(String, Vec<u8>)],
+        summary: &[u8],
+        table: impl FnOnce() -> String,
+    ) -> Result<(), String> {
+        output::write_all(out_dir, files)
+            .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
+        if self.json {
+            print!("{}", String::from_utf8_lossy(summary));
+        } else {
+            print!("{}", table());
+        }
+        Ok(())
+    }
+
     /// The report's files for a run (none with --json); `combined`: the
     /// summary of replications, when `out` is replication 1 of them.
     fn report_files(
@@ -343,13 +361,9 @@ fn run(args: &RunArgs) -> Result<u8, String> {
         ("run.json".to_string(), json::run_json(&info)),
     ];
     files.extend(args.report_files(&s, &summary, &result, None)?);
-    output::write_all(&out_dir, &files)
-        .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
-    if args.json {
-        print!("{}", String::from_utf8_lossy(&summary_bytes));
-    } else {
-        print!("{}", table::render(&summary, colour()));
-    }
+    args.write_and_print(&out_dir, &files, &summary_bytes, || {
+        table::render(&summary, colour())
+    })?;
     eprintln!(
         "meshsim: {events} events in {wall:.3} s wall ({:.2} M events/s, {:.0}x real time); wrote {}",
         info.events_per_second / 1e6,
@@ -394,13 +408,9 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
         ("run.json".to_string(), json::run_json(&info)),
     ];
     files.extend(args.report_files(s, &summaries[0], &first, Some((&combined, n)))?);
-    output::write_all(&out_dir, &files)
-        .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
-    if args.json {
-        print!("{}", String::from_utf8_lossy(&bytes));
-    } else {
-        print!("{}", table::render_replications(&combined, colour()));
-    }
+    args.write_and_print(&out_dir, &files, &bytes, || {
+        table::render_replications(&combined, colour())
+    })?;
     eprintln!(
         "meshsim: {n} replications, {events} events in {wall:.3} s wall; wrote {}",
         out_dir.display()
