@@ -6,7 +6,7 @@ mod determinism;
 mod errors;
 mod events;
 mod failures;
-mod regression;
+mod regressions;
 mod reports;
 mod resilience;
 mod scenarios;
