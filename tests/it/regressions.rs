@@ -2,6 +2,11 @@
 
 use crate::common::{load, run};
 
+mod answers;
+mod charts;
+mod outputs;
+mod schema;
+
 fn scenario(name: &str) -> meshsim::scenario::Scenario {
     let path = format!("{}/tests/it/data/{name}", env!("CARGO_MANIFEST_DIR"));
     load(&std::fs::read_to_string(path).unwrap())

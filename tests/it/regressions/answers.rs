@@ -1,0 +1,1 @@
+//! Regressions: silent wrong answers, memory and time, messages.

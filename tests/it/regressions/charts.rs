@@ -1,0 +1,1 @@
+//! Regressions: charts and tables.

@@ -1,0 +1,1 @@
+//! Regressions: outputs that must be trusted after a failure.

@@ -1,0 +1,1 @@
+//! Regressions: the JSON Schema, CI and what a new user reads.
