@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::metrics::stats::{Estimate, Verdict, estimate};
+use crate::metrics::summary::Outcome;
 use crate::scenario::{self, LoadError, Override};
 
 /// One configuration tried and what it gave.
@@ -114,7 +115,9 @@ impl Planner<'_> {
             &|e| Verdict::at_least(e, slo.availability.target),
             slo.availability.pass,
         );
-        let events_ok = summaries.iter().all(|x| x.slo.event_p99.pass);
+        let events_ok = summaries
+            .iter()
+            .all(|x| x.slo.event_p99.verdict != Outcome::Fail);
         let verdict = match (v1, v2) {
             _ if !events_ok => Verdict::Fail,
             (Verdict::Pass, Verdict::Pass) => Verdict::Pass,
@@ -132,13 +135,7 @@ impl Planner<'_> {
             availability: availability.map(|e| e.mean),
             availability_ci95: ci(availability),
             verdict: verdict.name(),
-            replicas: s
-                .services
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| Some(*i) != s.gateway)
-                .map(|(_, x)| x.replicas())
-                .sum(),
+            replicas: s.replicas(),
         }
     }
 

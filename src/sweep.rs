@@ -323,7 +323,7 @@ pub struct Figures {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct WorkloadFigures {
-    pub p99_ms: f64,
+    pub p99_ms: Option<f64>,
     pub availability: Option<f64>,
 }
 
@@ -361,13 +361,8 @@ impl Figures {
                     .map(|w| w.latency_ms.p999)
                     .fold(0.0, f64::max)
             }),
-            slo_pass: slo.sync_p99.pass && slo.event_p99.pass && slo.availability.pass,
-            replicas: s
-                .services
-                .iter()
-                .filter(|x| Some(x.name.as_str()) != s.gateway.map(|g| s.services[g].name.as_str()))
-                .map(|x| x.replicas())
-                .sum(),
+            slo_pass: !slo.missed(),
+            replicas: s.replicas(),
             workloads: sum
                 .workload
                 .iter()
@@ -375,7 +370,7 @@ impl Figures {
                     (
                         k.clone(),
                         WorkloadFigures {
-                            p99_ms: w.latency_ms.p99,
+                            p99_ms: (w.latency_ms.count > 0).then_some(w.latency_ms.p99),
                             availability: w.availability,
                         },
                     )

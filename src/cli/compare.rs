@@ -16,13 +16,18 @@ use crate::report::charts::Chart;
 use crate::report::html::{self, Figure};
 use crate::report::run::{NamedChart, RunData};
 
-pub fn compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -> Result<u8, String> {
+pub fn compare(
+    paths: &[PathBuf],
+    set: &[String],
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+) -> Result<u8, String> {
     if paths.len() < 2 {
         return Err("error: compare needs at least two scenarios\n".into());
     }
     let scenarios = paths
         .iter()
-        .map(|p| super::load(p, &[]))
+        .map(|p| super::load(p, set))
         .collect::<Result<Vec<_>, _>>()?;
     let seed = seed.unwrap_or(scenarios[0].seed);
     eprintln!(
@@ -226,10 +231,7 @@ fn rows(
             "requests sent",
             col(&|s| json!(s.workload.values().map(|w| w.sent).sum::<u64>())),
         ),
-        (
-            "all SLOs met",
-            col(&|s| json!(s.slo.sync_p99.pass && s.slo.event_p99.pass && s.slo.availability.pass)),
-        ),
+        ("all SLOs met", col(&|s| json!(!s.slo.missed()))),
         (
             "replicas (cost)",
             collectors.iter().map(|c| json!(mean_replicas(c))).collect(),

@@ -111,6 +111,7 @@ impl Latency {
     /// The summary.json form, in milliseconds rounded to the microsecond.
     pub fn summary(&self) -> LatencyMs {
         LatencyMs {
+            count: self.count(),
             mean: round3(self.mean_ns() / 1e6),
             p50: round3(as_millis(self.quantile_ns(0.50))),
             p90: round3(as_millis(self.quantile_ns(0.90))),
@@ -121,15 +122,40 @@ impl Latency {
     }
 }
 
-/// Latency figures in milliseconds.
+/// Latency figures in milliseconds. With nothing recorded every figure is
+/// 0 here, and summary.json writes `null` in its place ([`or_null`]).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct LatencyMs {
+    /// Records behind the figures (not written: the counters say it).
+    #[serde(skip)]
+    pub count: u64,
     pub mean: f64,
     pub p50: f64,
     pub p90: f64,
     pub p99: f64,
     pub p999: f64,
     pub max: f64,
+}
+
+impl LatencyMs {
+    /// "-" for nothing recorded, else the figure with three decimals.
+    pub fn show(&self, figure: f64) -> String {
+        if self.count == 0 {
+            "-".into()
+        } else {
+            format!("{figure:.3}")
+        }
+    }
+}
+
+/// `serialize_with` for a latency in summary.json: `null` when nothing was
+/// recorded, never a latency of 0.
+pub fn or_null<S: serde::Serializer>(l: &LatencyMs, s: S) -> Result<S::Ok, S::Error> {
+    if l.count == 0 {
+        s.serialize_none()
+    } else {
+        s.serialize_some(l)
+    }
 }
 
 /// Rounds to three decimals (a microsecond, for milliseconds).

@@ -22,6 +22,8 @@ pub struct WorkloadStats {
     pub rejected: u64,
     /// Still unanswered at the end of the run (filled in at the end).
     pub in_flight: u64,
+    /// Of those, unanswered for longer than the client's patience.
+    pub hung: u64,
     pub latency: Latency,
 }
 

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::stats::{Estimate, Verdict, estimate};
-use super::summary::Summary;
+use super::summary::{Outcome, Summary};
 use crate::engine::rng::stable_hash;
 
 /// The seed of replication `i` of a run seeded `seed` (independent streams).
@@ -40,6 +40,7 @@ pub fn combine(summaries: &[Summary]) -> Value {
         for (name, verdict) in verdicts {
             if let Some(Value::Object(v)) = slo.get_mut(name) {
                 v.insert("verdict".into(), Value::from(verdict.name()));
+                // `pass` as in a single run: the verdict is pass.
                 v.insert("pass".into(), Value::from(verdict == Verdict::Pass));
             }
         }
@@ -108,20 +109,30 @@ fn interval(e: Estimate) -> Value {
 
 fn verdicts(summaries: &[Summary]) -> Vec<(&'static str, Verdict)> {
     let s0 = &summaries[0].slo;
-    let column = |f: &dyn Fn(&Summary) -> Option<f64>| -> Option<Estimate> {
-        let xs: Option<Vec<f64>> = summaries.iter().map(f).collect();
-        xs.map(|xs| estimate(&xs))
+    // Every replication measured it: the interval decides. None did: all say
+    // no data, or all failed to get an answer. A mix: inconclusive.
+    let decide = |f: &dyn Fn(&Summary) -> (Option<f64>, Outcome),
+                  judge: &dyn Fn(Estimate) -> Verdict| {
+        let xs: Option<Vec<f64>> = summaries.iter().map(|s| f(s).0).collect();
+        match xs {
+            Some(xs) => judge(estimate(&xs)),
+            None if summaries.iter().all(|s| f(s).1 == Outcome::NoData) => Verdict::NoData,
+            None if summaries.iter().all(|s| f(s).1 == Outcome::Fail) => Verdict::Fail,
+            None => Verdict::Inconclusive,
+        }
     };
-    let sync = column(&|s| s.slo.sync_p99.actual_ms).map_or(Verdict::Inconclusive, |e| {
-        Verdict::at_most(e, s0.sync_p99.target_ms)
-    });
-    let event = match column(&|s| s.slo.event_p99.actual_ms) {
-        Some(e) => Verdict::at_most(e, s0.event_p99.target_ms),
-        None => Verdict::Pass,
-    };
-    let availability = column(&|s| s.slo.availability.actual).map_or(Verdict::Inconclusive, |e| {
-        Verdict::at_least(e, s0.availability.target)
-    });
+    let sync = decide(
+        &|s| (s.slo.sync_p99.actual_ms, s.slo.sync_p99.verdict),
+        &|e| Verdict::at_most(e, s0.sync_p99.target_ms),
+    );
+    let event = decide(
+        &|s| (s.slo.event_p99.actual_ms, s.slo.event_p99.verdict),
+        &|e| Verdict::at_most(e, s0.event_p99.target_ms),
+    );
+    let availability = decide(
+        &|s| (s.slo.availability.actual, s.slo.availability.verdict),
+        &|e| Verdict::at_least(e, s0.availability.target),
+    );
     vec![
         ("sync_p99", sync),
         ("event_p99", event),

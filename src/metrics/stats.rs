@@ -67,6 +67,8 @@ pub enum Verdict {
     Pass,
     Fail,
     Inconclusive,
+    /// Nothing to measure in any replication (no events).
+    NoData,
 }
 
 impl Verdict {
@@ -75,6 +77,7 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::NoData => "no_data",
         }
     }
 

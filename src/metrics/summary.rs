@@ -6,8 +6,8 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::Collector;
-use super::latency::{Latency, LatencyMs, round3, round6};
+use super::latency::{Latency, LatencyMs, or_null, round3, round6};
+use super::{Collector, WorkloadStats};
 use crate::engine::time::{as_millis, as_secs};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{FailureKind, When};
@@ -35,9 +35,14 @@ pub struct WorkloadSummary {
     pub timed_out: u64,
     pub rejected: u64,
     pub in_flight: u64,
-    /// ok / sent (SPEC §3): a request unanswered at the end counts against it.
+    /// Of `in_flight`, those unanswered for longer than the client's patience
+    /// (the workload's `timeout`, else 10× the sync p99 target): hung.
+    pub hung: u64,
+    /// ok / (sent − in_flight + hung): a request the end of the run cut off
+    /// young is left out; a hung one counts against it. None when nothing counts.
     pub availability: Option<f64>,
     /// Of successful requests, client send to client receive.
+    #[serde(serialize_with = "or_null")]
     pub latency_ms: LatencyMs,
 }
 
@@ -47,8 +52,12 @@ pub struct ServiceSummary {
     pub replicas: u32,
     /// Busy worker time / worker time of serving replicas.
     pub utilization: f64,
-    /// Time-based: share of measured time with at least one serving replica.
-    pub availability: f64,
+    /// Of the requests that reached it, the share answered ok:
+    /// ok / (ok + failed + rejected + shed + connection failures + injected
+    /// errors). None when none reached it.
+    pub availability: Option<f64>,
+    /// Share of measured time with at least one serving replica.
+    pub uptime: f64,
     pub rejected: u64,
     /// Dropped after waiting longer than `max_queue_time`.
     pub shed: u64,
@@ -89,6 +98,7 @@ pub struct GroupSummary {
     pub max_lag: u64,
     pub max_partition_lag: u64,
     /// Publish at the producer to the end of a successful handling.
+    #[serde(serialize_with = "or_null")]
     pub latency_ms: LatencyMs,
     /// Every `series_step_s` from the start (the last step may be shorter: it
     /// ends with the run): total lag, and messages handled per second.
@@ -117,6 +127,7 @@ pub struct EndpointSummary {
     /// Requests whose work was abandoned at their propagated deadline.
     pub abandoned: u64,
     /// From arrival at the replica (queueing included) to the end of the last step.
+    #[serde(serialize_with = "or_null")]
     pub latency_ms: LatencyMs,
 }
 
@@ -147,6 +158,7 @@ pub struct CallSummary {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub breaker_transitions: Vec<(f64, &'static str)>,
     /// Of successful calls, first send to answer at the caller, retries included.
+    #[serde(serialize_with = "or_null")]
     pub latency_ms: LatencyMs,
 }
 
@@ -157,19 +169,90 @@ pub struct SloSummary {
     pub availability: AvailabilityVerdict,
 }
 
+/// Whether a target was met: the one definition every output shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Measured and within the target (latency ≤ target, availability ≥ target).
+    Pass,
+    /// Measured and outside it; or something was sent and nothing came back
+    /// (every request failed, no message handled), which misses any target.
+    Fail,
+    /// Nothing was sent that the target is about (no events in the scenario):
+    /// the target does not apply, and it fails nothing (`--fail-on-slo` too).
+    NoData,
+}
+
+impl Outcome {
+    /// PASS, FAIL, NO DATA: as the terminal, the report and the charts say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+            Outcome::NoData => "NO DATA",
+        }
+    }
+
+    fn of(actual: Option<bool>, anything_sent: bool) -> Outcome {
+        match (actual, anything_sent) {
+            (Some(true), _) => Outcome::Pass,
+            (Some(false), _) | (None, true) => Outcome::Fail,
+            (None, false) => Outcome::NoData,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct LatencyVerdict {
     pub target_ms: f64,
     /// None when there was nothing to measure (no events, no successful request).
     pub actual_ms: Option<f64>,
+    /// `verdict == pass`.
     pub pass: bool,
+    pub verdict: Outcome,
+}
+
+impl LatencyVerdict {
+    /// "≤ 200 ms": a p99 at the target passes.
+    pub fn target_text(&self) -> String {
+        format!("≤ {} ms", self.target_ms)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AvailabilityVerdict {
     pub target: f64,
     pub actual: Option<f64>,
+    /// `verdict == pass`.
     pub pass: bool,
+    pub verdict: Outcome,
+}
+
+impl AvailabilityVerdict {
+    /// "≥ 99.9%": an availability at the target passes.
+    pub fn target_text(&self) -> String {
+        format!("≥ {}%", percent_text(self.target))
+    }
+}
+
+impl SloSummary {
+    /// The run missed a target (a no-data verdict misses nothing).
+    pub fn missed(&self) -> bool {
+        [
+            self.sync_p99.verdict,
+            self.event_p99.verdict,
+            self.availability.verdict,
+        ]
+        .contains(&Outcome::Fail)
+    }
+}
+
+/// 0.99985 → "99.985": a share as a percentage, at most four decimals, no
+/// trailing zeros.
+pub fn percent_text(x: f64) -> String {
+    let s = format!("{:.4}", x * 100.0);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
 }
 
 /// Builds the summary of a finished run.
@@ -179,7 +262,7 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
         .iter()
         .zip(&c.workloads)
         .map(|(w, st)| {
-            let availability = (st.sent > 0).then(|| round6(st.ok as f64 / st.sent as f64));
+            let availability = availability(st);
             let ws = WorkloadSummary {
                 sent: st.sent,
                 ok: st.ok,
@@ -187,6 +270,7 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                 timed_out: st.timed_out,
                 rejected: st.rejected,
                 in_flight: st.in_flight,
+                hung: st.hung,
                 availability,
                 latency_ms: st.latency.summary(),
             };
@@ -206,14 +290,14 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                 }
             };
             let utilization = ratio(st.busy_worker_ns, st.available_worker_ns);
-            let availability = ratio(st.up_ns, u128::from(c.end.saturating_sub(s.warmup)));
+            let uptime = ratio(st.up_ns, u128::from(c.end.saturating_sub(s.warmup)));
             let replicas_over_time = svc.autoscale.as_ref().map(|_| {
                 st.replica_timeline
                     .iter()
                     .map(|&(t, n)| (as_secs(t), n))
                     .collect()
             });
-            let endpoints = svc
+            let endpoints: IndexMap<String, EndpointSummary> = svc
                 .endpoints
                 .iter()
                 .map(|&e| {
@@ -228,10 +312,18 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                     (s.endpoints[e].name.clone(), summary)
                 })
                 .collect();
+            let (ok, failed) = endpoints
+                .values()
+                .fold((0, 0), |(o, f), e: &EndpointSummary| {
+                    (o + e.ok, f + e.failed)
+                });
+            let reached =
+                ok + failed + st.rejected + st.shed + st.connection_failures + st.injected_errors;
             let ss = ServiceSummary {
                 replicas: svc.replicas(),
                 utilization,
-                availability,
+                availability: (reached > 0).then(|| round6(ok as f64 / reached as f64)),
+                uptime,
                 rejected: st.rejected,
                 shed: st.shed,
                 ejections: st.ejections,
@@ -365,43 +457,61 @@ fn topics(s: &Scenario, c: &Collector) -> IndexMap<String, TopicSummary> {
         .collect()
 }
 
+/// Requests answered ok over those that count: everything sent but the
+/// requests still in flight at the end that had not yet outwaited the
+/// client's patience (the run ended on them; they are neither ok nor failed).
+pub fn availability(w: &WorkloadStats) -> Option<f64> {
+    let counted = w.sent - (w.in_flight - w.hung);
+    (counted > 0).then(|| round6(w.ok as f64 / counted as f64))
+}
+
 fn slo(s: &Scenario, c: &Collector) -> SloSummary {
     let mut all = Latency::default();
-    let (mut ok, mut sent) = (0u64, 0u64);
+    let mut total = WorkloadStats::default();
     for w in &c.workloads {
         all.merge(&w.latency);
-        ok += w.ok;
-        sent += w.sent;
+        total.ok += w.ok;
+        total.sent += w.sent;
+        total.in_flight += w.in_flight;
+        total.hung += w.hung;
     }
     let sync_actual = (all.count() > 0).then(|| round3(as_millis(all.quantile_ns(0.99))));
     let sync_target = as_millis(s.slo.sync_p99);
-    let availability = (sent > 0).then(|| round6(ok as f64 / sent as f64));
+    let availability = availability(&total);
+    let counted = total.sent - (total.in_flight - total.hung);
+    let sync = Outcome::of(sync_actual.map(|a| a <= sync_target), counted > 0);
+    let avail = Outcome::of(availability.map(|a| a >= s.slo.availability), counted > 0);
     SloSummary {
         sync_p99: LatencyVerdict {
             target_ms: sync_target,
             actual_ms: sync_actual,
-            pass: sync_actual.is_some_and(|a| a <= sync_target),
+            pass: sync == Outcome::Pass,
+            verdict: sync,
         },
         event_p99: {
             let mut events = Latency::default();
-            c.topics
-                .iter()
-                .flat_map(|t| &t.groups)
-                .for_each(|g| events.merge(&g.latency));
+            let mut delivered = 0;
+            for g in c.topics.iter().flat_map(|t| &t.groups) {
+                events.merge(&g.latency);
+                delivered += g.handled + g.dead_lettered + g.lost + g.in_flight;
+            }
             let target_ms = as_millis(s.slo.event_p99);
             let actual_ms =
                 (events.count() > 0).then(|| round3(as_millis(events.quantile_ns(0.99))));
-            // No events in this scenario: nothing can miss the target.
+            // No message for any consumer: the target does not apply.
+            let verdict = Outcome::of(actual_ms.map(|a| a <= target_ms), delivered > 0);
             LatencyVerdict {
                 target_ms,
                 actual_ms,
-                pass: actual_ms.is_none_or(|a| a <= target_ms),
+                pass: verdict == Outcome::Pass,
+                verdict,
             }
         },
         availability: AvailabilityVerdict {
             target: s.slo.availability,
             actual: availability,
-            pass: availability.is_some_and(|a| a >= s.slo.availability),
+            pass: avail == Outcome::Pass,
+            verdict: avail,
         },
     }
 }

@@ -80,6 +80,9 @@ impl Logical {
     pub fn measured(&self) -> bool {
         self.measured
     }
+    pub fn first_sent(&self) -> Time {
+        self.first_sent
+    }
 }
 
 /// One attempt on the wire.

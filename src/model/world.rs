@@ -1036,7 +1036,11 @@ impl<'s> World<'s> {
         }
         for l in self.logicals.iter() {
             if let (Caller::Client { workload }, true) = (l.caller(), l.measured()) {
-                self.m.workloads[workload as usize].in_flight += 1;
+                let w = workload as usize;
+                let hung = self.end - l.first_sent() > self.s.patience(w);
+                let m = &mut self.m.workloads[w];
+                m.in_flight += 1;
+                m.hung += u64::from(hung);
             }
         }
         for call in self.calls.iter() {

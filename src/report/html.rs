@@ -295,7 +295,8 @@ fn tables(s: &Summary) -> Vec<Table> {
             name.clone(),
             svc.replicas.to_string(),
             f3(svc.utilization),
-            format!("{}%", percent(svc.availability)),
+            svc.availability
+                .map_or("–".into(), |a| format!("{}%", percent(a))),
             svc.rejected.to_string(),
             svc.shed.to_string(),
             svc.connection_failures.to_string(),

@@ -8,6 +8,7 @@ use super::sweep::csv_field;
 use crate::engine::time::{as_millis, as_secs};
 use crate::metrics::latency::round6;
 use crate::metrics::series::WorkloadPoint;
+use crate::metrics::summary::Outcome;
 use crate::metrics::{Collector, GroupStats, Summary};
 use crate::scenario::Scenario;
 
@@ -305,67 +306,51 @@ pub struct Verdict {
     pub label: &'static str,
 }
 
-fn label(pass: Option<bool>, measured: bool) -> &'static str {
-    match (pass, measured) {
-        (Some(true), _) => "PASS",
-        (Some(false), _) => "FAIL",
-        (None, false) => "NO DATA",
-        (None, true) => "INCONCLUSIVE",
-    }
-}
-
-/// The three SLO verdicts of a summary. `pass` is None when there was nothing
-/// to measure (no events): the summary counts that as a pass.
+/// The three SLO verdicts of a summary, as summary.json decides them.
 pub fn verdicts(s: &Summary) -> Vec<Verdict> {
     let slo = &s.slo;
-    let nothing_sent = s.workload.values().all(|w| w.sent == 0);
     let ms = |v: Option<f64>| v.map_or("no data".to_string(), |v| format!("{v} ms"));
     let rows = [
         (
             "Synchronous p99",
             "sync_p99",
             slo.sync_p99.actual_ms,
-            slo.sync_p99.pass,
+            slo.sync_p99.verdict,
             ms(slo.sync_p99.actual_ms),
-            format!("< {} ms", slo.sync_p99.target_ms),
+            slo.sync_p99.target_text(),
         ),
         (
             "Event p99",
             "event_p99",
             slo.event_p99.actual_ms,
-            slo.event_p99.pass,
+            slo.event_p99.verdict,
             ms(slo.event_p99.actual_ms),
-            format!("< {} ms", slo.event_p99.target_ms),
+            slo.event_p99.target_text(),
         ),
         (
             "Availability",
             "availability",
             slo.availability.actual,
-            slo.availability.pass,
+            slo.availability.verdict,
             slo.availability
                 .actual
                 .map_or("no data".to_string(), |a| format!("{}%", percent(a))),
-            format!("≥ {}%", percent(slo.availability.target)),
+            slo.availability.target_text(),
         ),
     ];
     rows.into_iter()
-        .map(|(name, key, value, pass, actual, target)| {
-            // Nothing measured and passed: no data (no events). Nothing
-            // measured and failed (every request failed): a failure.
-            let pass = if value.is_none() && (pass || nothing_sent) {
-                None
-            } else {
-                Some(pass)
-            };
-            Verdict {
-                name,
-                key,
-                actual,
-                value,
-                target,
-                pass,
-                label: label(pass, false),
-            }
+        .map(|(name, key, value, outcome, actual, target)| Verdict {
+            name,
+            key,
+            actual,
+            value,
+            target,
+            pass: match outcome {
+                Outcome::Pass => Some(true),
+                Outcome::Fail => Some(false),
+                Outcome::NoData => None,
+            },
+            label: outcome.label(),
         })
         .collect()
 }
@@ -402,12 +387,13 @@ pub fn verdicts_combined(v: &serde_json::Value) -> Vec<Verdict> {
         let target = if availability {
             format!("≥ {}%", percent(target))
         } else {
-            format!("< {target} ms")
+            format!("≤ {target} ms")
         };
-        let pass = match slo["verdict"].as_str() {
-            Some("pass") if value.is_some() => Some(true),
-            Some("fail") => Some(false),
-            _ => None,
+        let (pass, label) = match slo["verdict"].as_str() {
+            Some("pass") => (Some(true), "PASS"),
+            Some("fail") => (Some(false), "FAIL"),
+            Some("no_data") => (None, "NO DATA"),
+            _ => (None, "INCONCLUSIVE"),
         };
         Verdict {
             name,
@@ -416,7 +402,7 @@ pub fn verdicts_combined(v: &serde_json::Value) -> Vec<Verdict> {
             value,
             target,
             pass,
-            label: label(pass, value.is_some()),
+            label,
         }
     })
     .collect()

@@ -74,7 +74,7 @@ pub fn csv(axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
             row.extend(
                 f.workloads
                     .values()
-                    .flat_map(|w| [w.p99_ms.to_string(), opt(w.availability)]),
+                    .flat_map(|w| [opt(w.p99_ms), opt(w.availability)]),
             );
             row.extend(f.utilization.values().map(|u| u.to_string()));
             out += &(row.join(",") + "\n");

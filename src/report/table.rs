@@ -47,7 +47,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
         let l = &w.latency_ms;
         let _ = writeln!(
             o,
-            "{:<ww$} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3}",
+            "{:<ww$} {:>10} {:>10} {:>8} {:>9} {:>8} {:>9} {:>10} {:>10} {:>10} {:>10}",
             name,
             w.sent,
             w.ok,
@@ -55,10 +55,10 @@ pub fn render(s: &Summary, colour: bool) -> String {
             w.timed_out,
             w.rejected,
             w.in_flight,
-            l.mean,
-            l.p50,
-            l.p99,
-            l.p999
+            l.show(l.mean),
+            l.show(l.p50),
+            l.show(l.p99),
+            l.show(l.p999)
         );
     }
     let _ = writeln!(
@@ -82,8 +82,15 @@ pub fn render(s: &Summary, colour: bool) -> String {
             first = false;
             let _ = writeln!(
                 o,
-                "{:<sw$} {:>8} {:>11} {:>9}   {:<ew$} {:>10} {:>10.3} {:>10.3}",
-                n, r, u, rej, ep, e.count, e.latency_ms.mean, e.latency_ms.p99
+                "{:<sw$} {:>8} {:>11} {:>9}   {:<ew$} {:>10} {:>10} {:>10}",
+                n,
+                r,
+                u,
+                rej,
+                ep,
+                e.count,
+                e.latency_ms.show(e.latency_ms.mean),
+                e.latency_ms.show(e.latency_ms.p99)
             );
         }
         if first {
@@ -106,7 +113,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
         for (key, c) in &s.calls {
             let _ = writeln!(
                 o,
-                "{:<cw$} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10.3}",
+                "{:<cw$} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10}",
                 key,
                 c.attempts,
                 c.retries,
@@ -114,7 +121,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
                 c.rejected,
                 c.timeouts,
                 c.short_circuited,
-                c.latency_ms.p99
+                c.latency_ms.show(c.latency_ms.p99)
             );
         }
     }
@@ -137,7 +144,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
             for (group, g) in &t.groups {
                 let _ = writeln!(
                     o,
-                    "{:<tw$} {:<gw$} {:>10} {:>10} {:>8} {:>6} {:>9} {:>10} {:>9} {:>10.3}",
+                    "{:<tw$} {:<gw$} {:>10} {:>10} {:>8} {:>6} {:>9} {:>10} {:>9} {:>10}",
                     topic,
                     group,
                     t.published,
@@ -147,7 +154,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
                     g.in_flight,
                     g.duplicates,
                     g.max_lag,
-                    g.latency_ms.p99
+                    g.latency_ms.show(g.latency_ms.p99)
                 );
             }
         }
@@ -159,24 +166,24 @@ pub fn render(s: &Summary, colour: bool) -> String {
         (
             "sync p99",
             ms(slo.sync_p99.actual_ms, "-"),
-            format!("<= {} ms", slo.sync_p99.target_ms),
-            slo.sync_p99.pass,
+            slo.sync_p99.target_text(),
+            slo.sync_p99.verdict,
         ),
         (
             "event p99",
             ms(slo.event_p99.actual_ms, "no events"),
-            format!("<= {} ms", slo.event_p99.target_ms),
-            slo.event_p99.pass,
+            slo.event_p99.target_text(),
+            slo.event_p99.verdict,
         ),
         (
             "availability",
             pct(slo.availability.actual),
-            format!(">= {}", pct(Some(slo.availability.target))),
-            slo.availability.pass,
+            slo.availability.target_text(),
+            slo.availability.verdict,
         ),
     ];
-    for (label, actual, target, pass) in rows {
-        let verdict = verdict(if pass { "PASS" } else { "FAIL" }, colour);
+    for (label, actual, target, outcome) in rows {
+        let verdict = verdict(outcome.label(), colour);
         let _ = writeln!(
             o,
             "  {label:<14} {actual:>14}   target {target:<12} {verdict}"

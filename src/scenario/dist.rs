@@ -279,6 +279,26 @@ fn empirical(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dis
             }
             Some(Dist::Percentiles(pts))
         }
+        Value::Array(items) if items.len() > MAX_EMPIRICAL => {
+            out.push(
+                Problem::new(p.clone(), format!("{} samples are too many", items.len()))
+                    .expected(format!("at most {MAX_EMPIRICAL} samples"))
+                    .help(
+                        "keep a random subset, or give percentiles: {p50: .., p99: .., p100: ..}",
+                    ),
+            );
+            None
+        }
+        Value::Object(points) if points.len() > 1000 => {
+            out.push(
+                Problem::new(
+                    p.clone(),
+                    format!("{} percentiles are too many", points.len()),
+                )
+                .expected("at most 1000 percentiles"),
+            );
+            None
+        }
         _ => {
             out.push(
                 Problem::new(

@@ -72,18 +72,36 @@ impl Problem {
 
     /// The problem as the user sees it, with the source line when `text` is given.
     pub fn render(&self, text: Option<&str>) -> String {
+        self.render_as("error", text)
+    }
+
+    /// [`Problem::render`] as a warning: something that loads, but is likely
+    /// not what was meant.
+    pub fn render_warning(&self, text: Option<&str>) -> String {
+        self.render_as("warning", text)
+    }
+
+    fn render_as(&self, severity: &str, text: Option<&str>) -> String {
         let l = &self.location;
         let mut out = String::new();
-        let place = match (l.line, l.column) {
+        let mut place = match (l.line, l.column) {
             (0, _) => l.source.clone(),
             (line, col) => format!("{}:{line}:{col}", l.source),
         };
-        let _ = writeln!(out, "error: {place}: {}: {}", self.path, self.message);
+        if !self.path.0.is_empty() || place.is_empty() {
+            place = [place, self.path.to_string()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(": ");
+        }
+        let _ = writeln!(out, "{severity}: {place}: {}", self.message);
         if let Some(source_line) = text.and_then(|t| t.lines().nth(l.line.wrapping_sub(1))) {
             let n = l.line.to_string();
             let pad = " ".repeat(n.len());
-            let caret = " ".repeat(l.column.saturating_sub(1));
-            let _ = writeln!(out, "{pad} |\n{n} | {source_line}\n{pad} | {caret}^");
+            let (shown, col) = excerpt(source_line, l.column.saturating_sub(1));
+            let caret = " ".repeat(col);
+            let _ = writeln!(out, "{pad} |\n{n} | {shown}\n{pad} | {caret}^");
         }
         if let Some(e) = &self.expected {
             let _ = writeln!(out, "  = expected: {e}");
@@ -95,10 +113,41 @@ impl Problem {
     }
 }
 
-/// Every problem of a scenario, rendered, with a closing count.
+/// The most problems shown at once; the rest are counted.
+pub const SHOWN_PROBLEMS: usize = 30;
+
+/// At most this many characters of a source line are quoted under a problem.
+const SHOWN_LINE: usize = 120;
+
+/// A long source line cut to about [`SHOWN_LINE`] characters around `col`
+/// (0-based, in characters), and the caret's column in the cut line.
+fn excerpt(line: &str, col: usize) -> (String, usize) {
+    let n = line.chars().count();
+    if n <= SHOWN_LINE {
+        return (line.to_string(), col);
+    }
+    let start = col.saturating_sub(SHOWN_LINE / 2).min(n - SHOWN_LINE);
+    let body: String = line.chars().skip(start).take(SHOWN_LINE).collect();
+    let head = if start > 0 { "…" } else { "" };
+    let tail = if start + SHOWN_LINE < n { "…" } else { "" };
+    (
+        format!("{head}{body}{tail}"),
+        col - start + head.chars().count(),
+    )
+}
+
+/// Every problem of a scenario, rendered (the first few dozen, then how many
+/// more), with a closing count.
 pub fn render_all(problems: &[Problem], text: Option<&str>) -> String {
-    let mut out: String = problems.iter().map(|p| p.render(text) + "\n").collect();
+    let mut out: String = problems
+        .iter()
+        .take(SHOWN_PROBLEMS)
+        .map(|p| p.render(text) + "\n")
+        .collect();
     let n = problems.len();
+    if n > SHOWN_PROBLEMS {
+        let _ = writeln!(out, "… and {} more.\n", n - SHOWN_PROBLEMS);
+    }
     let _ = writeln!(
         out,
         "{n} problem{} found; nothing was simulated.",

@@ -147,6 +147,19 @@ fn typed_problem(e: &serde_path_to_error::Error<serde_json::Error>, tree: &Item)
     let message = message
         .replace("unknown field", "unknown key")
         .replace("missing field", "missing key");
+    // "invalid value: integer '-3', expected u32": say what a count may be.
+    let key = match path.0.last() {
+        Some(Seg::Key(k)) => k.as_str(),
+        _ => "",
+    };
+    let range = |rust: &str| integer_range(key, rust);
+    let (message, candidates) = match candidates.as_deref().and_then(range) {
+        Some(range) => (
+            message.replace("invalid value: integer", "out of range:"),
+            Some(range),
+        ),
+        None => (message, candidates),
+    };
     let mut p = Problem::new(path, message).at(location);
     if let Some(c) = &candidates {
         p = p.expected(c.clone());
@@ -158,6 +171,30 @@ fn typed_problem(e: &serde_path_to_error::Error<serde_json::Error>, tree: &Item)
         p = p.suggest(&wrong, names);
     }
     p
+}
+
+/// serde's name of an integer type -> what the user may write.
+fn integer_range(key: &str, rust: &str) -> Option<String> {
+    use resolve::limits;
+    let documented = match key {
+        "queue" => Some(u64::from(limits::QUEUE)),
+        "concurrency" => Some(u64::from(limits::CONCURRENCY)),
+        "fanout" => Some(u64::from(limits::FANOUT)),
+        _ => None,
+    };
+    if let Some(max) = documented {
+        return Some(format!("a whole number from 0 to {max}"));
+    }
+    let max = match rust {
+        "u8" => u64::from(u8::MAX),
+        "u16" => u64::from(u16::MAX),
+        "u32" => u64::from(u32::MAX),
+        "u64" | "usize" => u64::MAX,
+        _ => return None,
+    };
+    Some(format!(
+        "a whole number from 0 to {max} (docs/SCENARIO.md gives each key's own limit)"
+    ))
 }
 
 /// "unknown field 'x', expected one of 'a', 'b'" -> ("unknown field 'x'", Some("one of a, b")).

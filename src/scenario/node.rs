@@ -84,6 +84,11 @@ impl fmt::Display for YamlPath {
 
 /// Limits against hostile or absurd input, on top of the parser's own budget.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+/// Values in a document (a 4 MiB file holds at most about 2 million), so
+/// that the format's own limits (10,000 services, 100,000 samples) fit.
+pub const MAX_NODES: usize = 2_500_000;
+const MAX_ALIASES: usize = 1_000;
+const MAX_DEPTH: usize = 64;
 
 /// Parses YAML text into a located tree. The only call into the YAML crate.
 pub fn parse(text: &str, source: &str) -> Result<Item, Problem> {
@@ -91,15 +96,16 @@ pub fn parse(text: &str, source: &str) -> Result<Item, Problem> {
         return Err(Problem::new(
             YamlPath::root(),
             format!(
-                "the file is {} bytes; the limit is {MAX_FILE_BYTES}",
+                "the file is {} bytes; a scenario is at most {MAX_FILE_BYTES} bytes (4 MiB)",
                 text.len()
             ),
-        ));
+        )
+        .at(Location::file(source)));
     }
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = 200_000;
-    budget.max_aliases = 1_000;
-    budget.max_depth = 64;
+    budget.max_nodes = MAX_NODES;
+    budget.max_aliases = MAX_ALIASES;
+    budget.max_depth = MAX_DEPTH;
     let options = serde_saphyr::options! { budget: Some(budget), strict_booleans: true };
     match serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options) {
         Ok(spanned) => Ok(Item {
@@ -133,11 +139,22 @@ fn location_of(l: &serde_saphyr::Location, source: &str) -> Location {
 fn clean_parser_message(msg: &str) -> String {
     let cut = msg.find(" at line ").unwrap_or(msg.len());
     let msg = &msg[..cut];
-    if msg.starts_with("budget breached") {
-        return format!(
-            "the document expands to too many nodes (an alias bomb?): {}",
-            msg.trim_start_matches("budget breached: ")
-        );
+    if let Some(what) = msg.strip_prefix("budget breached: ") {
+        return if what.contains("lias") {
+            format!("the document uses too many aliases (at most {MAX_ALIASES})")
+        } else if what.contains("epth") {
+            format!("the document nests too deep (at most {MAX_DEPTH} levels)")
+        } else {
+            format!(
+                "the document holds too many values (at most {MAX_NODES}, an alias counting each time it is used)"
+            )
+        };
+    }
+    if msg.starts_with("multiple YAML documents") {
+        return "the file holds more than one YAML document ('---'); a scenario is one".into();
+    }
+    if msg.contains("recursive references") {
+        return "an alias refers to the anchor it is inside (a recursive reference)".into();
     }
     msg.replace(", set DuplicateKeyPolicy in Options if acceptable", "")
 }

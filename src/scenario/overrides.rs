@@ -4,8 +4,9 @@
 //! Paths are dotted keys; list items with a `name` are addressed by it
 //! (`workload.checkout.rate`), others by index (`steps[1]` or `steps.1`).
 //! The value is YAML (`8`, `5000/s`, `{exponential: {mean: 4ms}}`). A missing
-//! key is added (its validity is then checked like any key); a missing named
-//! item or index is an error.
+//! key of the format is added (its validity is then checked like any key); a
+//! missing named item, index, or key of a map of user names (a service, an
+//! endpoint, a topic) is an error with the closest name.
 
 use super::error::{Location, Problem};
 use super::node::{self, Item, Key, Node, Seg, YamlPath};
@@ -94,6 +95,18 @@ fn set(
             let next = at.key(seg);
             let i = match entries.iter().position(|(k, _)| k.name == *seg) {
                 Some(i) => i,
+                None if names_user_items(&at) => {
+                    let names: Vec<&str> = entries.iter().map(|(k, _)| k.name.as_str()).collect();
+                    let what = user_item_kind(&at);
+                    let p = fail(next.clone(), format!("no {what} named '{seg}' in '{at}'"))
+                        .expected(if names.is_empty() {
+                            format!("a {what} written in the file (there is none)")
+                        } else {
+                            format!("one of {}", names.join(", "))
+                        })
+                        .suggest(seg, names.iter().copied());
+                    return Err(p);
+                }
                 None => {
                     let empty = Item {
                         node: Node::Map(Vec::new()),
@@ -152,6 +165,37 @@ fn set(
     }
 }
 
+/// The maps whose keys are names the user chose (services, endpoints,
+/// topics, replicas per data center): `--set` may change what such a map
+/// holds but never adds to it, so a misspelt name is an error, not a new
+/// empty service. Every other map is a struct of the format, whose unknown
+/// keys the typed stage refuses.
+fn names_user_items(at: &YamlPath) -> bool {
+    let keys: Vec<Option<&str>> =
+        at.0.iter()
+            .map(|s| match s {
+                Seg::Key(k) => Some(k.as_str()),
+                Seg::Index(_) => None,
+            })
+            .collect();
+    matches!(
+        keys.as_slice(),
+        [Some("services")]
+            | [Some("services"), Some(_), Some("endpoints")]
+            | [Some("services"), Some(_), Some("replicas")]
+            | [Some("broker"), Some("topics")]
+    )
+}
+
+fn user_item_kind(at: &YamlPath) -> &'static str {
+    match at.0.last() {
+        Some(Seg::Key(k)) if k == "services" => "service",
+        Some(Seg::Key(k)) if k == "endpoints" => "endpoint",
+        Some(Seg::Key(k)) if k == "topics" => "topic",
+        _ => "data center",
+    }
+}
+
 fn item_name(item: &Item) -> Option<String> {
     match &item.get(&[Seg::Key("name".into())])?.node {
         Node::Str(s) => Some(s.clone()),
@@ -195,5 +239,19 @@ mod tests {
         .unwrap_err();
         assert!(err.message.contains("chekout"));
         assert_eq!(err.help.as_deref(), Some("did you mean 'checkout'?"));
+    }
+
+    #[test]
+    fn misspelt_service_is_an_error_not_a_new_service() {
+        let mut t = tree("services:\n  service-b: {replicas: 1, endpoints: {get: {}}}\n");
+        for bad in [
+            "services.serviceb.replicas=6",
+            "services.service-b.endpoints.gett.steps=[]",
+        ] {
+            let err = apply(&mut t, &[Override::parse(bad).unwrap()]).unwrap_err();
+            assert!(err.message.starts_with("no "), "{}", err.message);
+            assert!(err.help.is_some(), "{bad}: {err:?}");
+        }
+        assert_eq!(t.to_json()["services"].as_object().unwrap().len(), 1);
     }
 }

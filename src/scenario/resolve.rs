@@ -29,6 +29,7 @@ pub mod limits {
     pub const WORKLOADS: usize = 10_000;
     pub const RATE_PER_S: f64 = 100_000_000.0;
     pub const DURATION_H: u64 = 10_000;
+    pub const DATACENTERS: usize = 100;
 }
 
 pub(super) struct Resolver {
@@ -97,9 +98,8 @@ pub fn resolve(raw: &RawScenario) -> Result<Scenario, Vec<Problem>> {
 }
 
 fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
-    let duration = r
-        .duration(&raw.duration.0, &root.key("duration"))
-        .unwrap_or(SECOND);
+    let parsed = r.duration(&raw.duration.0, &root.key("duration"));
+    let duration = parsed.unwrap_or(SECOND);
     let warmup = match &raw.warmup {
         Some(w) => r.duration(&w.0, &root.key("warmup")).unwrap_or(0),
         None => 0,
@@ -116,13 +116,29 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
                 .expected(format!("at most {}h", limits::DURATION_H)),
         );
     }
-    if warmup >= duration && duration > 0 {
+    // Only against a duration that was read: no second error from a first.
+    if parsed.is_some() && warmup >= duration && duration > 0 {
         r.push(
             Problem::new(
                 root.key("warmup"),
                 "the warmup is not shorter than the duration",
             )
             .expected("warmup < duration"),
+        );
+    }
+    let name = &raw.name;
+    if name.trim().is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        let shown: String = name
+            .chars()
+            .take(100)
+            .flat_map(char::escape_debug)
+            .collect();
+        r.push(
+            Problem::new(
+                root.key("name"),
+                format!("'{shown}' is not a valid scenario name"),
+            )
+            .expected("1 to 100 characters, without control characters"),
         );
     }
     let slo = slo(r, raw, root);
@@ -250,8 +266,21 @@ fn datacenters(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Vec<Stri
         );
         return vec!["dc1".to_string()];
     }
+    // Links are a matrix of data centers: bound the count before anything is built.
+    if list.len() > limits::DATACENTERS {
+        r.push(
+            Problem::new(
+                p.clone(),
+                format!("{} data centers are too many", list.len()),
+            )
+            .expected(format!("at most {}", limits::DATACENTERS)),
+        );
+        return vec!["dc1".to_string()];
+    }
+    let mut seen = std::collections::HashSet::new();
     for (i, name) in list.iter().enumerate() {
-        if list[..i].contains(name) {
+        check_name(r, name, "data center", &p.index(i));
+        if !seen.insert(name.as_str()) {
             r.push(Problem::new(
                 p.index(i),
                 format!("data center '{name}' is listed twice"),
@@ -269,8 +298,18 @@ pub(super) fn check_name(r: &mut Resolver, name: &str, what: &str, path: &YamlPa
         && name.trim() == name
         && !name.chars().any(|c| c == '.' || c.is_control());
     if !ok {
+        // Escaped, so that a name holding terminal codes is shown, not obeyed.
+        let shown: String = name
+            .chars()
+            .take(100)
+            .flat_map(char::escape_debug)
+            .collect();
         r.push(
-            Problem::new(path.clone(), format!("'{name}' is not a valid {what} name")).expected(
+            Problem::new(
+                path.clone(),
+                format!("'{shown}' is not a valid {what} name"),
+            )
+            .expected(
                 "1 to 100 characters, without dots, control characters \
                      or spaces at either end",
             ),

@@ -42,6 +42,22 @@ impl Scenario {
     pub fn end(&self) -> Time {
         self.warmup + self.duration
     }
+
+    /// Replicas provisioned at the start, every service counted, the gateway
+    /// too: the one cost figure of `check`, `sweep`, `plan` and `compare`.
+    pub fn replicas(&self) -> u32 {
+        self.services.iter().map(|s| s.replicas()).sum()
+    }
+
+    /// How long a client of workload `w` waits before a request unanswered at
+    /// the end of the run counts as unavailable: its `timeout`, or with none,
+    /// ten times the sync p99 target. A younger request was cut off by the end
+    /// of the run, not failed, and is left out of availability.
+    pub fn patience(&self, w: usize) -> Time {
+        self.workloads[w]
+            .timeout
+            .unwrap_or(self.slo.sync_p99.saturating_mul(10))
+    }
 }
 
 #[derive(Clone, Debug)]

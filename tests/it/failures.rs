@@ -18,7 +18,7 @@ fn random_failures_give_renewal_availability() {
         let theory = 1.0 - (1.0 - a).powi(k);
         assert_close(
             &format!("time-based availability, {k} replicas"),
-            summary.services["s"].availability,
+            summary.services["s"].uptime,
             theory,
             0.02,
         );
@@ -153,12 +153,7 @@ fn partition_gives_timeouts_and_crash_gives_failures() {
         (summary.failures[0].start_s, summary.failures[0].end_s),
         (20.0, Some(30.0))
     );
-    assert_close(
-        "availability of s",
-        summary.services["s"].availability,
-        0.9,
-        1e-9,
-    );
+    assert_close("availability of s", summary.services["s"].uptime, 0.9, 1e-9);
 }
 
 /// Slow multiplies work; errors fail a share at once; extra latency adds to the link.
