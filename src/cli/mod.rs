@@ -309,7 +309,12 @@ pub fn load(path: &Path, set: &[String]) -> Result<Scenario, String> {
         .map_err(|e| format!("error: {e}\n"))?;
     let source = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| format!("error: cannot read {source}: {e}\n"))?;
-    scenario::load_bytes(&bytes, &source, &overrides).map_err(|e| e.render())
+    let s = scenario::load_bytes(&bytes, &source, &overrides).map_err(|e| e.render())?;
+    eprint!(
+        "{}",
+        scenario::render_warnings(&s, &String::from_utf8_lossy(&bytes))
+    );
+    Ok(s)
 }
 
 fn check(path: &Path, set: &[String]) -> Result<u8, String> {

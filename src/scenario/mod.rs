@@ -19,6 +19,7 @@ pub mod resolve;
 pub mod spec;
 pub mod topology;
 pub mod units;
+pub mod warnings;
 
 pub use error::{Location, Problem};
 pub use overrides::Override;
@@ -73,7 +74,7 @@ pub fn load_bytes(
 pub fn load_str(text: &str, source: &str, overrides: &[Override]) -> Result<Scenario, LoadError> {
     let raw = load_raw(text, source, overrides)?;
     let (raw, tree) = raw;
-    resolve::resolve(&raw).map_err(|mut problems| {
+    let mut scenario = resolve::resolve(&raw).map_err(|mut problems| {
         for p in &mut problems {
             if p.location.source.is_empty() {
                 p.location = tree.locate(&p.path.0);
@@ -83,7 +84,23 @@ pub fn load_str(text: &str, source: &str, overrides: &[Override]) -> Result<Scen
             problems,
             text: Some(text.to_string()),
         }
-    })
+    })?;
+    scenario.warnings = warnings::warnings(&scenario)
+        .into_iter()
+        .map(|p| {
+            let location = tree.locate(&p.path.0);
+            p.at(location)
+        })
+        .collect();
+    Ok(scenario)
+}
+
+/// The warnings of a loaded scenario, rendered with the lines they are about.
+pub fn render_warnings(s: &Scenario, text: &str) -> String {
+    s.warnings
+        .iter()
+        .map(|w| w.render_warning(Some(text)) + "\n")
+        .collect()
 }
 
 /// Parses, applies overrides and deserialises into raw structs.

@@ -209,6 +209,7 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         policies: world.policies,
         workloads,
         gateway,
+        warnings: Vec::new(),
     }
 }
 

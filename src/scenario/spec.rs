@@ -35,6 +35,8 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Index of the gateway in `services`.
     pub gateway: Option<usize>,
+    /// What is valid but likely not meant, or costly (printed, never fatal).
+    pub warnings: Vec<super::Problem>,
 }
 
 impl Scenario {
