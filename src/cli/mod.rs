@@ -23,6 +23,9 @@ use crate::scenario::{self, Override, Scenario};
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_SLO_MISSED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// The run stopped early, its state past the memory budget; its report,
+/// up to then and with every verdict FAIL, is written.
+pub const EXIT_OVERLOADED: u8 = 3;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -383,6 +386,10 @@ fn run(args: &RunArgs) -> Result<u8, String> {
         info.speedup,
         out_dir.display()
     );
+    if let Some(o) = &summary.overload {
+        eprintln!("meshsim: {}", o.message);
+        return Ok(EXIT_OVERLOADED);
+    }
     Ok(if args.fail_on_slo && summary.slo.missed() {
         EXIT_SLO_MISSED
     } else {
@@ -426,6 +433,10 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
         "meshsim: {n} replications, {events} events in {wall:.3} s wall; wrote {}",
         out_dir.display()
     );
+    if let Some(o) = summaries.iter().find_map(|s| s.overload.as_ref()) {
+        eprintln!("meshsim: a replication stopped early: {}", o.message);
+        return Ok(EXIT_OVERLOADED);
+    }
     // Inconclusive misses a target as surely as fail: it was not shown met.
     let missed = ["sync_p99", "event_p99", "availability"].iter().any(|k| {
         !matches!(

@@ -113,6 +113,11 @@ impl<T> Arena<T> {
         self.live
     }
 
+    /// Bytes the arena holds (its capacity, live or not).
+    pub fn bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot<T>>() + self.free.capacity() * 4
+    }
+
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }

@@ -118,6 +118,11 @@ impl<E> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
+
+    /// Bytes the pending events hold (the heap's capacity).
+    pub fn bytes(&self) -> usize {
+        self.heap.capacity() * std::mem::size_of::<Entry<E>>()
+    }
 }
 
 #[cfg(test)]

@@ -170,4 +170,7 @@ pub struct Collector {
     pub events_processed: u64,
     /// Simulated time actually run.
     pub end: Time,
+    /// Set when the run stopped early, its state past the memory budget:
+    /// when, and the sentence that says where the backlog grew.
+    pub overload: Option<(Time, String)>,
 }

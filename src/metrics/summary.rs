@@ -24,7 +24,17 @@ pub struct Summary {
     pub calls: IndexMap<String, CallSummary>,
     pub topics: IndexMap<String, TopicSummary>,
     pub failures: Vec<FailureSummary>,
+    /// Present when the run stopped early, overloaded past the memory budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overload: Option<OverloadSummary>,
     pub slo: SloSummary,
+}
+
+/// Where and when an overloaded run stopped; its verdicts are all FAIL.
+#[derive(Clone, Debug, Serialize)]
+pub struct OverloadSummary {
+    pub stopped_at_s: f64,
+    pub message: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -403,6 +413,10 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                 }
             })
             .collect(),
+        overload: c.overload.as_ref().map(|(at, message)| OverloadSummary {
+            stopped_at_s: as_secs(*at),
+            message: message.clone(),
+        }),
         slo: slo(s, c),
     }
 }
@@ -479,8 +493,16 @@ fn slo(s: &Scenario, c: &Collector) -> SloSummary {
     let sync_target = as_millis(s.slo.sync_p99);
     let availability = availability(&total);
     let counted = total.sent - (total.in_flight - total.hung);
-    let sync = Outcome::of(sync_actual.map(|a| a <= sync_target), counted > 0);
-    let avail = Outcome::of(availability.map(|a| a >= s.slo.availability), counted > 0);
+    // An overloaded run stopped before its end: it met no target.
+    let stopped = c.overload.is_some();
+    let sync = Outcome::of(
+        sync_actual.map(|a| a <= sync_target && !stopped),
+        counted > 0 || stopped,
+    );
+    let avail = Outcome::of(
+        availability.map(|a| a >= s.slo.availability && !stopped),
+        counted > 0 || stopped,
+    );
     SloSummary {
         sync_p99: LatencyVerdict {
             target_ms: sync_target,
@@ -499,7 +521,7 @@ fn slo(s: &Scenario, c: &Collector) -> SloSummary {
             let actual_ms =
                 (events.count() > 0).then(|| round3(as_millis(events.quantile_ns(0.99))));
             // No message for any consumer: the target does not apply.
-            let verdict = Outcome::of(actual_ms.map(|a| a <= target_ms), delivered > 0);
+            let verdict = Outcome::of(actual_ms.map(|a| a <= target_ms && !stopped), delivered > 0);
             LatencyVerdict {
                 target_ms,
                 actual_ms,

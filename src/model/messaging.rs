@@ -127,6 +127,39 @@ pub(super) struct MessagingState {
     round_robin: Vec<u64>,
 }
 
+impl MessagingState {
+    /// Bytes of the broker's messages and deliveries (arena capacities).
+    pub(super) fn bytes_of_arenas(&self) -> usize {
+        self.messages.bytes() + self.deliveries.bytes()
+    }
+
+    /// Bytes of the queues of nodes, partitions and consumer lanes (capacities).
+    pub(super) fn bytes_of_queues(&self) -> usize {
+        let lanes = self.groups.iter().flat_map(|g| &g.lanes);
+        let lanes: usize = lanes
+            .map(|l| l.waiting.capacity() * 8 + l.uncommitted.capacity() * 24)
+            .sum();
+        let nodes = self.nodes.iter();
+        let nodes: usize = nodes
+            .map(|n| n.queue.capacity() * 16 + n.held.capacity() * 8)
+            .sum();
+        let parts: usize = self
+            .partitions
+            .iter()
+            .map(|p| p.pending.capacity() * 8)
+            .sum();
+        lanes + nodes + parts
+    }
+
+    /// (consumer, topic, messages waiting) of every consumer group.
+    pub(super) fn waiting_per_group(&self) -> impl Iterator<Item = (u32, u32, u64)> + '_ {
+        self.groups.iter().map(|g| {
+            let waiting = g.lanes.iter().map(|l| l.waiting.len() as u64).sum();
+            (g.consumer, g.topic, waiting)
+        })
+    }
+}
+
 impl Delivery {
     fn new(
         message: Option<Id>,

@@ -16,6 +16,7 @@ pub mod arrivals;
 mod autoscale;
 pub mod balancer;
 mod breaker;
+pub mod budget;
 pub mod calls;
 mod failures;
 mod messaging;

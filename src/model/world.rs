@@ -11,6 +11,7 @@
 
 use std::collections::VecDeque;
 
+use super::budget::CHECK_EVERY;
 use crate::engine::{Arena, EventQueue, Id, Stream, Time, stream};
 use crate::metrics::{CallStats, Collector, EndpointStats, ServiceStats, WorkloadStats};
 use crate::scenario::spec::{Scenario, Step, Threading};
@@ -289,6 +290,7 @@ pub(super) struct World<'s> {
     pub warmup: Time,
     pub end: Time,
     pub tracer: Tracer,
+    pub budget: super::budget::Budget,
     /// The breaker's policy of each call site, if it has one (for the series).
     pub site_policy: Vec<Option<usize>>,
     /// Counters of each call site and topic at the last sample.
@@ -316,6 +318,12 @@ pub fn run_with(
         horizon = (horizon + slice).min(end);
         while let Some(ev) = w.q.pop_until(horizon) {
             w.handle(ev);
+            if w.q.events_processed().is_multiple_of(CHECK_EVERY) && w.over_budget() {
+                let overload = w.overload();
+                w.end = w.now();
+                w.m.overload = Some((overload.at, overload.message()));
+                return w.into_output();
+            }
         }
         progress(horizon, w.q.events_processed());
     }
@@ -448,6 +456,7 @@ impl<'s> World<'s> {
                 .map(|w| stream(seed, &format!("workload/{}/keys", w.name)))
                 .collect(),
             work_rng,
+            budget: Default::default(),
             lanes: timeout_lanes(s),
             failure_rng: (0..s.failures.len())
                 .map(|i| stream(seed, &format!("failure/{i}")))

@@ -435,6 +435,15 @@ fn tables(s: &Summary) -> Vec<Table> {
 fn findings(d: &RunData) -> Vec<String> {
     let s = d.summary;
     let mut out = Vec::new();
+    if let Some(o) = &s.overload {
+        let mut first = o.message.clone();
+        if let Some(c) = first.get_mut(..1) {
+            c.make_ascii_uppercase();
+        }
+        out.push(format!(
+            "{first}. Every verdict is FAIL; what follows is up to then."
+        ));
+    }
     let series = &d.collector.series;
     for (i, (name, svc)) in s.services.iter().enumerate() {
         // The longest stretch of steps with every worker busy.

@@ -17,6 +17,9 @@ fn width<'a>(names: impl Iterator<Item = &'a String>, min: usize) -> usize {
 /// Renders the summary as aligned text (columns widen for long names).
 pub fn render(s: &Summary, colour: bool) -> String {
     let mut o = String::new();
+    if let Some(ov) = &s.overload {
+        let _ = writeln!(o, "STOPPED EARLY: {}\n", ov.message);
+    }
     let ww = width(s.workload.keys(), 20);
     let sw = width(s.services.keys(), 20);
     let ew = width(s.services.values().flat_map(|v| v.endpoints.keys()), 24);

@@ -133,3 +133,62 @@ fn a_topic_never_published_warns_and_has_no_latency() {
     // No data misses nothing: the run as a whole met its targets.
     assert!(!sum.slo.missed());
 }
+
+fn data(name: &str) -> meshsim::scenario::Scenario {
+    let path = format!("{}/tests/it/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    load(&std::fs::read_to_string(path).unwrap())
+}
+
+/// A legal overloaded scenario grew memory without bound and died with
+/// "memory allocation failed" (exit 134): a queue of ten million at
+/// 100,000/s into 10 ms work. It now stops at the budget, exit 3, with a
+/// report of what happened up to then and every verdict FAIL.
+#[test]
+fn an_overloaded_queue_stops_at_the_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let o = meshsim(&[
+        "run",
+        "tests/it/data/overload-queue.yaml",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("overloaded: 4,19"), "{err}");
+    assert!(
+        err.contains("requests waiting at api at 42.0 s simulated"),
+        "{err}"
+    );
+    let sum: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let at = sum["overload"]["stopped_at_s"].as_f64().unwrap();
+    assert!((41.9..42.1).contains(&at), "{at}");
+    for k in ["sync_p99", "availability"] {
+        assert_eq!(sum["slo"][k]["verdict"], "fail", "{k}");
+    }
+    // One worker at 10 ms: 100 a second were served until the stop.
+    let ok = sum["workload"]["w"]["ok"].as_u64().unwrap();
+    assert!((4150..=4200).contains(&ok), "{ok}");
+}
+
+/// The same for a Kafka backlog (one 1 s consumer at 100,000/s) and for
+/// calls lost on a link with no timeout: each names its own backlog.
+#[test]
+fn overloaded_backlogs_and_lost_calls_stop_at_the_budget() {
+    for (file, says) in [
+        (
+            "overload-kafka.yaml",
+            "messages of topic orders waiting for group g",
+        ),
+        ("overload-loss.yaml", "calls to db.q unanswered"),
+    ] {
+        let (sum, _) = run(&data(file));
+        let o = sum.overload.as_ref().expect("stopped early");
+        assert!(o.message.contains(says), "{file}: {}", o.message);
+        assert!(o.stopped_at_s > 10.0 && o.stopped_at_s < 60.0, "{o:?}");
+        assert!(sum.slo.missed());
+        assert_eq!(sum.slo.availability.verdict, Outcome::Fail);
+    }
+}
