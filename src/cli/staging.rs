@@ -84,9 +84,7 @@ impl Staging {
             committed: false,
         };
         probe(&staging.dir).map_err(|e| cannot(shown, explain(e)))?;
-        if staging.target.is_dir() {
-            probe(&staging.target).map_err(|e| cannot(shown, explain(e)))?;
-        }
+        writable(&staging.target).map_err(|e| cannot(shown, explain(e)))?;
         Ok(staging)
     }
 
@@ -331,6 +329,30 @@ fn probe(dir: &Path) -> std::io::Result<()> {
     fs::remove_file(path)
 }
 
+/// An existing target must be writable (its old files are removed after
+/// the swap); asked without writing in it, so a kill leaves it untouched.
+#[cfg(unix)]
+fn writable(target: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    if !target.is_dir() {
+        return Ok(());
+    }
+    let path =
+        std::ffi::CString::new(target.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: a NUL-terminated path that lives across the call.
+    if unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Elsewhere a read-only folder shows when its old files cannot be removed.
+#[cfg(not(unix))]
+fn writable(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// Writes a file and waits until it is on disk.
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = fs::File::create(path)?;
@@ -397,4 +419,88 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 #[cfg(not(target_os = "linux"))]
 fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(ErrorKind::Unsupported))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id of a process that has ended.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        child.id()
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn commit_replaces_the_folder_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("report.html"), "old").unwrap();
+        fs::write(out.join("summary.json"), "old").unwrap();
+        let stage = Staging::begin(&out).unwrap();
+        stage.write(&[("summary.json", b"new".to_vec())]).unwrap();
+        assert_eq!(fs::read(out.join("summary.json")).unwrap(), b"old");
+        stage.commit().unwrap();
+        assert_eq!(names(&out), [MARKER, "summary.json"]);
+        assert_eq!(fs::read(out.join("summary.json")).unwrap(), b"new");
+        assert_eq!(names(dir.path()), ["out"]);
+        drop(Staging::begin(&out).unwrap());
+        assert_eq!(names(dir.path()), ["out"], "an abandoned stage is removed");
+    }
+
+    #[test]
+    fn a_lost_target_is_restored_and_leftovers_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (d, pid) = (dir.path(), dead_pid());
+        for kind in ["old", "staging"] {
+            let left = d.join(format!(".out.{kind}-{pid}"));
+            fs::create_dir(&left).unwrap();
+            fs::write(left.join("summary.json"), kind).unwrap();
+        }
+        fs::create_dir(d.join(format!(".other.old-{pid}"))).unwrap();
+        let stage = Staging::begin(&d.join("out")).unwrap();
+        assert_eq!(fs::read(d.join("out/summary.json")).unwrap(), b"old");
+        drop(stage);
+        assert_eq!(names(d), [format!(".other.old-{pid}"), "out".into()]);
+    }
+
+    #[test]
+    fn a_folder_of_other_files_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("summary.json"), "").unwrap();
+        fs::write(out.join("thesis.tex"), "").unwrap();
+        let err = Staging::begin(&out).unwrap_err();
+        assert!(err.contains("meshsim did not write (thesis.tex)"), "{err}");
+        assert_eq!(names(dir.path()), ["out"]);
+        fs::write(out.join(MARKER), "").unwrap();
+        assert!(Staging::begin(&out).is_ok(), "meshsim's, by its marker");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn exchange_swaps_two_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        for (p, text) in [(&a, "a"), (&b, "b")] {
+            fs::create_dir(p).unwrap();
+            fs::write(p.join("f"), text).unwrap();
+        }
+        exchange(&a, &b).unwrap();
+        assert_eq!(fs::read(a.join("f")).unwrap(), b"b");
+        assert_eq!(fs::read(b.join("f")).unwrap(), b"a");
+    }
 }
