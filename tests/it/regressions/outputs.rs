@@ -92,8 +92,10 @@ fn spawn_run(dir: &Path, args: &[&str]) -> Child {
 }
 
 /// A bad --out was found only after simulating ("File exists (os error 17)").
-/// Now every command checks it first: with an hour to simulate, each returns
-/// at once (nothing simulated: not even the seed line), exit 2, naming the path.
+/// Now every command checks it first (an existing file, /dev/null, a path
+/// under a file, a folder of someone else's files, a place that cannot be
+/// written): with an hour to simulate, each returns at once (nothing
+/// simulated: not even the seed line), exit 2, naming the path.
 #[test]
 fn bad_out_is_found_before_simulating() {
     let dir = tempfile::tempdir().unwrap();
@@ -103,7 +105,14 @@ fn bad_out_is_found_before_simulating() {
     std::fs::write(d.join("notes/todo.txt"), "mine\n").unwrap();
     let hour = data("regression-one-hour.yaml");
     let sweep_set = "services.server.replicas=4,5";
-    for out in ["file", "/dev/null", "file/sub", "notes"] {
+    // /proc: a place no one can write, root included (as CI runs).
+    for out in [
+        "file",
+        "/dev/null",
+        "file/sub",
+        "notes",
+        "/proc/meshsim-report",
+    ] {
         let commands: [Vec<&str>; 4] = [
             vec!["run", &hour, "--out", out],
             vec!["sweep", &hour, "--set", sweep_set, "--out", out],
