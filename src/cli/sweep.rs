@@ -88,7 +88,7 @@ pub fn sweep(a: &SweepArgs) -> Result<u8, String> {
         .filter(|i| shard.is_none_or(|(k, n)| i % n == k))
         .collect();
     let todo = to_run(&points_dir, &mine, &meta, &sweep.points);
-    let done: Vec<usize> = mine.iter().copied().filter(|i| !todo.contains(i)).collect();
+    let done = mine.len() - todo.len();
     eprintln!(
         "meshsim: sweep {} seed {}: {} points × {} replications; {} to run{}",
         sweep.name,
@@ -96,10 +96,10 @@ pub fn sweep(a: &SweepArgs) -> Result<u8, String> {
         sweep.points.len(),
         a.replications,
         todo.len(),
-        if done.is_empty() {
+        if done == 0 {
             String::new()
         } else {
-            format!(", {} already done", done.len())
+            format!(", {done} already done")
         }
     );
     output::write_all(&points_dir, &[("sweep-meta.json", json_bytes(&meta))])
