@@ -30,6 +30,11 @@ pub fn compare(
         .map(|p| super::load(p, set))
         .collect::<Result<Vec<_>, _>>()?;
     let seed = seed.unwrap_or(scenarios[0].seed);
+    // --out is checked before anything is simulated.
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+    let out =
+        out.unwrap_or_else(|| output::default_dir(&format!("compare-{}", names.join("-vs-"))));
+    let stage = super::staging::Staging::begin(&out)?;
     eprintln!(
         "meshsim: compare {} scenarios, seed {seed} for all",
         scenarios.len()
@@ -45,9 +50,6 @@ pub fn compare(
         .zip(&runs)
         .map(|(s, run)| summarize(s, seed, &run.collector))
         .collect();
-    let names: Vec<&str> = summaries.iter().map(|s| s.scenario.as_str()).collect();
-    let out =
-        out.unwrap_or_else(|| output::default_dir(&format!("compare-{}", names.join("-vs-"))));
     let mut files: Vec<(String, Vec<u8>)> = summaries
         .iter()
         .enumerate()
@@ -66,7 +68,12 @@ pub fn compare(
     files.push(("compare.json".into(), bytes));
     let yamls: Vec<String> = paths
         .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .map(|p| {
+            super::read_bytes(p).map_or_else(
+                |_| String::new(),
+                |b| String::from_utf8_lossy(&b).into_owned(),
+            )
+        })
         .collect();
     let file_names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let data: Vec<RunData> = (0..scenarios.len())
@@ -79,8 +86,8 @@ pub fn compare(
         })
         .collect();
     files.extend(report_files(&data, &rows)?);
-    output::write_all(&out, &files)
-        .map_err(|e| format!("error: cannot write to {}: {e}\n", out.display()))?;
+    stage.write(&files)?;
+    stage.commit()?;
     print!("{}", table(&names, &rows));
     eprintln!(
         "meshsim: wrote {}",

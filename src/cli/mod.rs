@@ -5,6 +5,8 @@ mod compare;
 mod output;
 mod progress;
 mod report;
+mod signals;
+mod staging;
 mod sweep;
 
 use std::io::IsTerminal;
@@ -18,6 +20,7 @@ use crate::engine::time::as_secs;
 use crate::metrics::summarize;
 use crate::report::{json, table};
 use crate::scenario::{self, Override, Scenario};
+use staging::Staging;
 
 /// Exit codes (SPEC §2).
 pub const EXIT_OK: u8 = 0;
@@ -26,6 +29,19 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// The run stopped early, its state past the memory budget; its report,
 /// up to then and with every verdict FAIL, is written.
 pub const EXIT_OVERLOADED: u8 = 3;
+
+/// The most worker threads a command starts (`--threads`).
+pub const MAX_THREADS: usize = 1024;
+
+/// `--threads N`: from 1 to [`MAX_THREADS`].
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a number of threads from 1 to {MAX_THREADS}"
+        )),
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -74,8 +90,8 @@ enum Command {
         /// Output folder (default: reports/<name>-sweep/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (default: every core).
-        #[arg(long)]
+        /// Worker threads (default: every core; at most 1024).
+        #[arg(long, value_parser = parse_threads)]
         threads: Option<usize>,
     },
     /// Combine the per-point results of sweep shards into sweep.csv/json/html.
@@ -120,7 +136,8 @@ enum Command {
         seed: Option<u64>,
         #[arg(long)]
         out: Option<PathBuf>,
-        #[arg(long)]
+        /// Worker threads (default: every core; at most 1024).
+        #[arg(long, value_parser = parse_threads)]
         threads: Option<usize>,
     },
 }
@@ -154,8 +171,8 @@ struct RunArgs {
     /// Independent replications: every figure becomes a mean with a 95% interval.
     #[arg(long)]
     replications: Option<usize>,
-    /// Worker threads for replications (default: every core).
-    #[arg(long)]
+    /// Worker threads for replications (default: every core; at most 1024).
+    #[arg(long, value_parser = parse_threads)]
     threads: Option<usize>,
 }
 
@@ -171,13 +188,13 @@ impl RunArgs {
     /// Writes the run's files, then prints summary.json (--json) or the table.
     fn write_and_print(
         &self,
-        out_dir: &Path,
+        stage: Staging,
         files: &[(String, Vec<u8>)],
         summary: &[u8],
         table: impl FnOnce() -> String,
     ) -> Result<(), String> {
-        output::write_all(out_dir, files)
-            .map_err(|e| format!("error: cannot write to {}: {e}\n", out_dir.display()))?;
+        stage.write(files)?;
+        stage.commit()?;
         if self.json {
             print!("{}", String::from_utf8_lossy(summary));
         } else {
@@ -198,7 +215,9 @@ impl RunArgs {
         if self.json {
             return Ok(Vec::new());
         }
-        let yaml = std::fs::read_to_string(&self.scenario).unwrap_or_default();
+        let yaml = read_bytes(&self.scenario)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         let data = crate::report::run::RunData {
             scenario: s,
             summary,
@@ -224,6 +243,7 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    signals::install();
     let code = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check { scenario, set } => check(&scenario, &set),
@@ -286,10 +306,31 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Reads a scenario file, refusing one past the size limit of a scenario
+/// without reading more than the limit (`meshsim check /dev/zero`).
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let limit = crate::scenario::node::MAX_FILE_BYTES;
+    let cannot = |e: std::io::Error| format!("error: cannot read {}: {e}\n", path.display());
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > limit {
+        return Err(format!(
+            "error: {}: the file is larger than {limit} bytes, the limit of a scenario file\n",
+            path.display()
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Reads a scenario file as text; the error is the message to print.
 pub fn read_text(path: &Path) -> Result<(String, String), String> {
     let source = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| format!("error: cannot read {source}: {e}\n"))?;
+    let bytes = read_bytes(path)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| format!("error: {source}: the file is not UTF-8 text\n"))?;
     Ok((text, source))
@@ -311,7 +352,7 @@ pub fn load(path: &Path, set: &[String]) -> Result<Scenario, String> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("error: {e}\n"))?;
     let source = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| format!("error: cannot read {source}: {e}\n"))?;
+    let bytes = read_bytes(path)?;
     let s = scenario::load_bytes(&bytes, &source, &overrides).map_err(|e| e.render())?;
     eprint!(
         "{}",
@@ -350,18 +391,19 @@ fn run(args: &RunArgs) -> Result<u8, String> {
     if args.series_step == Some(0) {
         return Err("error: --series-step must be longer than 0\n".into());
     }
-    match args.replications {
-        Some(0) | Some(10_001..) => {
-            return Err("error: --replications must be between 1 and 10000\n".into());
-        }
-        Some(n) if n > 1 => return run_replications(args, &s, seed, n),
-        _ => {}
+    if matches!(args.replications, Some(0) | Some(10_001..)) {
+        return Err("error: --replications must be between 1 and 10000\n".into());
     }
-    eprintln!("meshsim: scenario {} seed {seed}", s.name);
+    // --out is checked before anything is simulated.
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| output::default_dir(&s.name));
+    let stage = Staging::begin(&out_dir)?;
+    if let Some(n @ 2..) = args.replications {
+        return run_replications(args, &s, seed, n, stage);
+    }
+    eprintln!("meshsim: scenario {} seed {seed}", s.name);
     let options = args.options();
     let started = Instant::now();
     let mut bar = progress::Bar::new(std::io::stderr().is_terminal(), s.end());
@@ -377,7 +419,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
         ("run.json".to_string(), json::run_json(&info)),
     ];
     files.extend(args.report_files(&s, &summary, &result, None)?);
-    args.write_and_print(&out_dir, &files, &summary_bytes, || {
+    args.write_and_print(stage, &files, &summary_bytes, || {
         table::render(&summary, colour())
     })?;
     eprintln!(
@@ -398,13 +440,16 @@ fn run(args: &RunArgs) -> Result<u8, String> {
 }
 
 /// `run --replications N`: N runs in parallel under derived seeds, combined.
-fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result<u8, String> {
+fn run_replications(
+    args: &RunArgs,
+    s: &Scenario,
+    seed: u64,
+    n: usize,
+    stage: Staging,
+) -> Result<u8, String> {
     use crate::metrics::replicate::combine;
     eprintln!("meshsim: scenario {} seed {seed}, {n} replications", s.name);
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| output::default_dir(&s.name));
+    let out_dir = stage.target().to_path_buf();
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
@@ -426,7 +471,7 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
         ("run.json".to_string(), json::run_json(&info)),
     ];
     files.extend(args.report_files(s, &summaries[0], &first, Some((&combined, n)))?);
-    args.write_and_print(&out_dir, &files, &bytes, || {
+    args.write_and_print(stage, &files, &bytes, || {
         table::render_replications(&combined, colour())
     })?;
     eprintln!(

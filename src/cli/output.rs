@@ -1,5 +1,7 @@
-//! Writing outputs: every file goes to a temporary name in the output folder
-//! and is renamed into place, so an interrupted run never leaves half a file.
+//! Where outputs go by default, and the files written one by one: a sweep's
+//! journal (`points/`) is written as each point finishes, each file to a
+//! temporary name and renamed, so an interrupted sweep never leaves half a
+//! file. Report folders are built whole and swapped in (`staging.rs`).
 
 use std::fs;
 use std::io::Write;

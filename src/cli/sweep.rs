@@ -1,6 +1,10 @@
 //! `meshsim sweep`, `meshsim merge` and `meshsim plan`: the file side of
 //! sweeps (per-point results written atomically, resumed, sharded, merged)
 //! and of the planner.
+//!
+//! A point's file proves which point it holds (its index, parameters and the
+//! sweep's fingerprint) and how many replications: one that does not match
+//! is run again on resume, and is an error in `merge`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::output;
 use super::progress::Counter;
+use super::staging::{self, Staging};
 use crate::plan::{Planner, Trial};
 use crate::report::sweep as render;
 use crate::sweep::{Axis, PointResult, Sweep, parse_axis, parse_shard};
@@ -20,6 +25,7 @@ struct Meta {
     fingerprint: String,
     axes: Vec<Axis>,
     total_points: usize,
+    replications: usize,
 }
 
 pub struct SweepArgs<'a> {
@@ -65,22 +71,24 @@ pub fn sweep(a: &SweepArgs) -> Result<u8, String> {
         .out
         .clone()
         .unwrap_or_else(|| output::default_dir(&format!("{}-sweep", sweep.name)));
+    // --out is checked before anything is simulated; points/ is the journal,
+    // written file by file in the target, the rest is staged.
+    let stage = Staging::begin(&out)?;
     let points_dir = out.join("points");
+    fs::create_dir_all(&points_dir).map_err(|e| write_error(&out, e))?;
+    staging::remove_dead_temporaries(&points_dir);
     let meta = Meta {
         name: sweep.name.clone(),
         fingerprint: sweep.fingerprint.clone(),
         axes: sweep.axes.clone(),
         total_points: sweep.points.len(),
+        replications: sweep.replications,
     };
     let mine: Vec<usize> = (0..sweep.points.len())
         .filter(|i| shard.is_none_or(|(k, n)| i % n == k))
         .collect();
-    let done: Vec<usize> = mine
-        .iter()
-        .copied()
-        .filter(|&i| read_point(&points_dir, i).is_some_and(|p| p.fingerprint == sweep.fingerprint))
-        .collect();
-    let todo: Vec<usize> = mine.iter().copied().filter(|i| !done.contains(i)).collect();
+    let todo = to_run(&points_dir, &mine, &meta, &sweep.points);
+    let done = mine.len() - todo.len();
     eprintln!(
         "meshsim: sweep {} seed {}: {} points × {} replications; {} to run{}",
         sweep.name,
@@ -88,10 +96,10 @@ pub fn sweep(a: &SweepArgs) -> Result<u8, String> {
         sweep.points.len(),
         a.replications,
         todo.len(),
-        if done.is_empty() {
+        if done == 0 {
             String::new()
         } else {
-            format!(", {} already done", done.len())
+            format!(", {done} already done")
         }
     );
     output::write_all(&points_dir, &[("sweep-meta.json", json_bytes(&meta))])
@@ -122,23 +130,58 @@ pub fn sweep(a: &SweepArgs) -> Result<u8, String> {
             );
             Ok(super::EXIT_OK)
         }
-        None => assemble(std::slice::from_ref(&out), &out),
+        None => assemble(std::slice::from_ref(&out), stage),
     }
+}
+
+/// The points of `mine` to run: those without a file that matches (a note
+/// for each file that does not).
+fn to_run(points_dir: &Path, mine: &[usize], meta: &Meta, grid: &[Vec<String>]) -> Vec<usize> {
+    let mut notes = Vec::new();
+    let todo = mine
+        .iter()
+        .copied()
+        .filter(|&i| match read_point(points_dir, i, meta, &grid[i]) {
+            PointFile::Good(_) => false,
+            PointFile::Missing => true,
+            PointFile::Bad(why) => {
+                notes.push(format!(
+                    "meshsim: points/{i}.json does not count: {why}; running point {i} again"
+                ));
+                true
+            }
+        })
+        .collect();
+    for note in notes.iter().take(5) {
+        eprintln!("{note}");
+    }
+    if notes.len() > 5 {
+        eprintln!("meshsim: and {} more such point files", notes.len() - 5);
+    }
+    todo
 }
 
 pub fn merge(dirs: &[PathBuf], out: Option<PathBuf>) -> Result<u8, String> {
     let out = out.unwrap_or_else(|| dirs[0].clone());
-    assemble(dirs, &out)
+    let stage = Staging::begin(&out)?;
+    assemble(dirs, stage)
 }
 
-/// Reads every point of the sweep from `sources` and writes the outputs in `out`.
-fn assemble(sources: &[PathBuf], out: &Path) -> Result<u8, String> {
+/// The sweep's description in each of `sources`; they must agree.
+fn read_meta(sources: &[PathBuf]) -> Result<Meta, String> {
     let mut meta: Option<Meta> = None;
     for dir in sources {
-        let m: Meta = read_json(&dir.join("points").join("sweep-meta.json")).ok_or_else(|| {
+        let path = dir.join("points").join("sweep-meta.json");
+        let bytes = fs::read(&path).map_err(|_| {
             format!(
                 "error: {} holds no sweep results (points/sweep-meta.json)\n",
                 dir.display()
+            )
+        })?;
+        let m: Meta = serde_json::from_slice(&bytes).map_err(|e| {
+            format!(
+                "error: {}: not a sweep's description ({e}); made by another version? run the sweep again\n",
+                path.display()
             )
         })?;
         if let Some(first) = &meta
@@ -151,16 +194,45 @@ fn assemble(sources: &[PathBuf], out: &Path) -> Result<u8, String> {
         }
         meta = Some(m);
     }
-    let meta = meta.ok_or("error: merge needs at least one folder\n")?;
+    meta.ok_or_else(|| "error: merge needs at least one folder\n".into())
+}
+
+/// Every point of the sweep from `sources`: a file that does not match its
+/// point, or two files of one point that differ, are errors naming them.
+fn gather(sources: &[PathBuf], meta: &Meta) -> Result<Vec<PointResult>, String> {
+    let grid = crate::sweep::grid(&meta.axes).map_err(|e| format!("error: {e}\n"))?;
+    if grid.len() != meta.total_points {
+        return Err("error: points/sweep-meta.json does not describe its grid\n".into());
+    }
     let mut points = Vec::with_capacity(meta.total_points);
     let mut missing = Vec::new();
-    for i in 0..meta.total_points {
-        match sources
-            .iter()
-            .filter_map(|d| read_point(&d.join("points"), i))
-            .find(|p| p.fingerprint == meta.fingerprint)
-        {
-            Some(p) => points.push(p),
+    for (i, params) in grid.iter().enumerate() {
+        let mut found: Option<(PathBuf, PointResult)> = None;
+        for dir in sources {
+            let path = dir.join("points").join(format!("{i}.json"));
+            match read_point(&dir.join("points"), i, meta, params) {
+                PointFile::Missing => {}
+                PointFile::Bad(why) => {
+                    return Err(format!(
+                        "error: {}: {why}; run its sweep again to redo it\n",
+                        path.display()
+                    ));
+                }
+                PointFile::Good(p) => match &found {
+                    Some((first, q)) if *q != p => {
+                        return Err(format!(
+                            "error: {} and {} hold different results for point {i}: shards of different runs? keep one\n",
+                            first.display(),
+                            path.display()
+                        ));
+                    }
+                    Some(_) => {}
+                    None => found = Some((path, p)),
+                },
+            }
+        }
+        match found {
+            Some((_, p)) => points.push(p),
             None => missing.push(i),
         }
     }
@@ -174,6 +246,14 @@ fn assemble(sources: &[PathBuf], out: &Path) -> Result<u8, String> {
             if missing.len() > 10 { ", ..." } else { "" }
         ));
     }
+    Ok(points)
+}
+
+/// Reads every point of the sweep from `sources` and swaps the outputs in,
+/// with the target's `points/`.
+fn assemble(sources: &[PathBuf], stage: Staging) -> Result<u8, String> {
+    let meta = read_meta(sources)?;
+    let points = gather(sources, &meta)?;
     let files = [
         ("sweep.csv", render::csv(&meta.axes, &points)),
         (
@@ -182,7 +262,10 @@ fn assemble(sources: &[PathBuf], out: &Path) -> Result<u8, String> {
         ),
         ("sweep.html", render::html(&meta.name, &meta.axes, &points)),
     ];
-    output::write_all(out, &files).map_err(|e| write_error(out, e))?;
+    stage.write(&files)?;
+    stage.carry_over("points")?;
+    let out = stage.target().to_path_buf();
+    stage.commit()?;
     print!("{}", table(&meta.axes, &points));
     eprintln!(
         "meshsim: wrote {}/sweep.csv, sweep.json, sweep.html",
@@ -229,12 +312,51 @@ fn table(axes: &[Axis], points: &[PointResult]) -> String {
     o
 }
 
-fn read_point(dir: &Path, i: usize) -> Option<PointResult> {
-    read_json(&dir.join(format!("{i}.json")))
+/// What `points/<i>.json` holds.
+enum PointFile {
+    Missing,
+    /// Unreadable, or not point `i` of this sweep: why.
+    Bad(String),
+    Good(PointResult),
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    serde_json::from_slice(&fs::read(path).ok()?).ok()
+fn read_point(dir: &Path, i: usize, meta: &Meta, params: &[String]) -> PointFile {
+    let bytes = match fs::read(dir.join(format!("{i}.json"))) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return PointFile::Missing,
+        Err(e) => return PointFile::Bad(e.to_string()),
+    };
+    match serde_json::from_slice::<PointResult>(&bytes) {
+        Err(e) => PointFile::Bad(format!("not a point's result ({e})")),
+        Ok(p) => match mismatch(&p, i, meta, params) {
+            Some(why) => PointFile::Bad(why),
+            None => PointFile::Good(p),
+        },
+    }
+}
+
+/// Why `p` cannot stand for point `i` (with `params`) of the sweep `meta`.
+fn mismatch(p: &PointResult, i: usize, meta: &Meta, params: &[String]) -> Option<String> {
+    if p.fingerprint != meta.fingerprint || p.total_points != meta.total_points {
+        return Some("it is from another sweep (scenario, arguments or build)".into());
+    }
+    if p.index != i {
+        return Some(format!("it holds point {}, not {i}", p.index));
+    }
+    if p.runs.len() != meta.replications {
+        return Some(format!(
+            "it holds {} replication(s), not {}",
+            p.runs.len(),
+            meta.replications
+        ));
+    }
+    let expected = meta.axes.iter().map(|a| &a.path).zip(params);
+    let same = p.params.len() == params.len()
+        && p.params
+            .iter()
+            .zip(expected)
+            .all(|((k, v), (ek, ev))| k == ek && v == ev);
+    (!same).then(|| "its parameters are not the point's".into())
 }
 
 fn json_bytes<T: Serialize>(v: &T) -> Vec<u8> {
@@ -289,6 +411,12 @@ pub fn plan(a: &PlanArgs) -> Result<u8, String> {
     let name = crate::scenario::load_str(&text, &source, &[])
         .map_err(|e| e.render())?
         .name;
+    // --out is checked before anything is simulated.
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| output::default_dir(&format!("{name}-plan")));
+    let stage = Staging::begin(&out)?;
     eprintln!(
         "meshsim: plan {name}: varying {} in [{}, {}], {} replications per configuration",
         paths.join(", "),
@@ -306,12 +434,8 @@ pub fn plan(a: &PlanArgs) -> Result<u8, String> {
         )
     };
     let plan = pool(a.threads)?.install(|| planner.plan(&shown));
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| output::default_dir(&format!("{name}-plan")));
-    output::write_all(&out, &[("plan.json", json_bytes(&plan))])
-        .map_err(|e| write_error(&out, e))?;
+    stage.write(&[("plan.json", json_bytes(&plan))])?;
+    stage.commit()?;
     let Some(best) = &plan.best else {
         println!(
             "no configuration up to {} meets every SLO with confidence",

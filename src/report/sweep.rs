@@ -11,13 +11,35 @@ use super::svg::{Chart, Series, escape};
 use crate::metrics::stats::{Estimate, estimate};
 use crate::sweep::{Axis, Figures, PointResult};
 
-/// A CSV field, quoted when it must be (RFC 4180).
+/// A CSV field, quoted when it must be (RFC 4180), the one helper of every
+/// CSV meshsim writes. A text that a spreadsheet would take for a formula
+/// (it begins with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
+/// leading `'` and quotes, as OWASP advises against CSV injection; a number
+/// such as `-1.5` is left a number.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_number(s);
+    if formula {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
     }
+}
+
+/// `-12`, `3.5`, `-1.5e-3`: a plain decimal number, nothing else.
+fn is_number(s: &str) -> bool {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let (mantissa, exponent) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (s, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => digits(int) && digits(frac),
+        None => digits(mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(digits)
 }
 
 fn opt(x: Option<f64>) -> String {

@@ -545,7 +545,7 @@ fn traces_follow_messages_to_their_consumers() {
 }
 
 /// Tracing draws from its own stream: the figures do not change with it, and
-/// `--json` writes only summary.json and run.json.
+/// `--json` writes only summary.json and run.json (and the folder's marker).
 #[test]
 fn tracing_and_reports_do_not_change_the_figures() {
     let path = scenario_path("reference-async.yaml");
@@ -560,7 +560,7 @@ fn tracing_and_reports_do_not_change_the_figures() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     files.sort();
-    assert_eq!(files, ["run.json", "summary.json"]);
+    assert_eq!(files, [".meshsim-output", "run.json", "summary.json"]);
     let traced = read_json(&b.path().join("traces.json"));
     assert!(traced["otherData"]["traces"].as_u64().unwrap() >= 1000);
 }
