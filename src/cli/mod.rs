@@ -427,9 +427,7 @@ fn run_replications(args: &RunArgs, s: &Scenario, seed: u64, n: usize) -> Result
 
 /// The JSON Schema (draft-07) of the scenario format.
 pub fn schema() -> String {
-    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    let schema = generator.into_root_schema_for::<crate::scenario::raw::RawScenario>();
-    serde_json::to_string_pretty(&schema).expect("a schema always serialises") + "\n"
+    crate::scenario::schema::json()
 }
 
 fn validate(quick: bool) -> u8 {
