@@ -19,7 +19,7 @@ use crate::metrics::summarize;
 use crate::report::{json, table};
 use crate::scenario::{self, Override, Scenario};
 
-/// Exit codes (SPEC §2).
+/// Exit codes (README.md, "Using it").
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_SLO_MISSED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
