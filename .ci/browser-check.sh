@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$CI_DIR/.."
-apt_install chromium
+apt_install chromium fonts-liberation
 node_tools
 python="$(venv)"
 out="$(mktemp -d)"
