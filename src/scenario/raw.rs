@@ -50,6 +50,7 @@ text_value!(
 
 /// The whole scenario file.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(title = "meshsim scenario")]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     /// Names the run and the default output folder `reports/<name>/`.

@@ -6,7 +6,8 @@
 //! a derived struct cannot: a step or a failure is exactly one kind. Patterns
 //! accept what [`super::units`] accepts; ranges are those [`super::resolve`]
 //! enforces. What only resolution can know (does a call name an endpoint that
-//! exists?) is left to `meshsim check`.
+//! exists?) is left to `meshsim check`, and so are a few odd spellings it reads
+//! that the patterns refuse (`-0s`, a fraction written as the string `"1e-1"`).
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -45,7 +46,7 @@ const UNIT: &str = "(ns|us|µs|μs|ms|s|m|min|h)";
 /// Rust's `char::is_control`: C0, DEL and C1.
 const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
 
-/// Declares a schema-only type (serde never sees it) with a fixed schema.
+/// Gives a type a fixed schema.
 macro_rules! fixed_schema {
     ($name:ident, $schema:expr) => {
         impl JsonSchema for $name {
