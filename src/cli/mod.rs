@@ -22,7 +22,7 @@ use crate::report::{json, table};
 use crate::scenario::{self, Override, Scenario};
 use staging::Staging;
 
-/// Exit codes (SPEC §2).
+/// Exit codes (README.md, "Using it").
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_SLO_MISSED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -498,9 +498,7 @@ fn run_replications(
 
 /// The JSON Schema (draft-07) of the scenario format.
 pub fn schema() -> String {
-    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    let schema = generator.into_root_schema_for::<crate::scenario::raw::RawScenario>();
-    serde_json::to_string_pretty(&schema).expect("a schema always serialises") + "\n"
+    crate::scenario::schema::json()
 }
 
 fn validate(quick: bool) -> u8 {

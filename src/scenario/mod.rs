@@ -16,6 +16,7 @@ pub mod overrides;
 pub mod policy;
 pub mod raw;
 pub mod resolve;
+pub mod schema;
 pub mod spec;
 pub mod topology;
 pub mod units;

@@ -5,63 +5,52 @@
 //! in [`super::resolve`], which knows their YAML path and can say what is wrong.
 //! Every key of the format is simulated; an unknown key is an error.
 
-use std::borrow::Cow;
-
 use indexmap::IndexMap;
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::resolve::limits;
+use super::schema::{self, EndpointRef, Name, NameMap, PositiveDuration};
+
+/// A value kept as written, checked in resolution; its JSON Schema is in [`super::schema`].
 macro_rules! text_value {
-    ($name:ident, $schema:tt) => {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
         #[derive(Clone, Debug, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub Value);
-        impl JsonSchema for $name {
-            fn schema_name() -> Cow<'static, str> {
-                stringify!($name).into()
-            }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!($schema)
-            }
-        }
     };
 }
 
-text_value!(Duration, {
-    "type": "string",
-    "pattern": "^\\s*[0-9]*\\.?[0-9]+\\s*(ns|us|µs|ms|s|m|min|h)\\s*$",
-    "description": "A duration with a unit: 250us, 5ms, 1.5s, 2m, 1h. A bare number is an error."
-});
-text_value!(Rate, {
-    "type": "string",
-    "pattern": "^\\s*[0-9]*\\.?[0-9]+\\s*/\\s*[0-9]*\\.?[0-9]*\\s*(ns|us|ms|s|m|min|h)\\s*$",
-    "description": "A rate: 10000/s, 600/m."
-});
-text_value!(Fraction, {
-    "anyOf": [
-        {"type": "number", "minimum": 0, "maximum": 1},
-        {"type": "string", "pattern": "^\\s*[0-9]*\\.?[0-9]+\\s*%\\s*$"}
-    ],
-    "description": "A fraction: 99.9% or 0.999."
-});
-text_value!(Distribution, {
-    "description": "A distribution of durations: a bare duration (constant), {constant}, {exponential: {mean}}, {uniform: {min, max}}, {normal: {mean, stddev}}, {lognormal: {median, p99}} or {lognormal: {mu, sigma}}, {gamma: {shape, mean}}, {pareto: {scale, shape}}, {weibull: {scale, shape}}, {mixture: [{weight, dist}]}, {empirical: [samples]} or {empirical: {p50: .., p99: ..}}.",
-    "anyOf": [
-        {"type": "string"},
-        {"type": "object", "minProperties": 1, "maxProperties": 1}
-    ]
-});
-text_value!(Replicas, {
-    "description": "A replica count (all in the first data center) or a count per data center.",
-    "anyOf": [
-        {"type": "integer", "minimum": 0},
-        {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
-    ]
-});
+text_value!(
+    /// A duration with a unit: 250us, 5ms, 1.5s, 2m, 1h.
+    Duration
+);
+text_value!(
+    /// A rate: 10000/s, 600/m.
+    Rate
+);
+text_value!(
+    /// A fraction: 99.9% or 0.999.
+    Fraction
+);
+text_value!(
+    /// A distribution of durations: `5ms` or `{exponential: {mean: 5ms}}` and its siblings.
+    Distribution
+);
+text_value!(
+    /// A count, or a count per data center.
+    Replicas
+);
+text_value!(
+    /// `acks`: 0, 1 or all.
+    Acks
+);
 
 /// The whole scenario file.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(title = "meshsim scenario")]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     /// Names the run and the default output folder `reports/<name>/`.
@@ -70,19 +59,24 @@ pub struct RawScenario {
     /// Seed of every random stream (default 1); `--seed` overrides it.
     pub seed: Option<u64>,
     /// Measured simulated time.
+    #[schemars(with = "PositiveDuration")]
     pub duration: Duration,
     /// Simulated first and excluded from all metrics (default 0s).
     pub warmup: Option<Duration>,
     pub slo: Option<RawSlo>,
     /// Data center names; default is one, named dc1.
+    #[schemars(length(min = 1), extend("uniqueItems" = true))]
     pub datacenters: Option<Vec<String>>,
     pub network: Option<RawNetwork>,
     pub gateway: Option<RawGateway>,
     pub defaults: Option<RawDefaults>,
+    #[schemars(with = "NameMap<RawService>", extend("minProperties" = 1, "maxProperties" = limits::SERVICES))]
     pub services: IndexMap<String, RawService>,
     pub broker: Option<RawBroker>,
     pub discovery: Option<RawDiscovery>,
+    #[schemars(length(min = 1, max = limits::WORKLOADS))]
     pub workload: Vec<RawWorkload>,
+    #[schemars(length(max = 10_000))]
     pub failures: Option<Vec<RawFailure>>,
 }
 
@@ -133,8 +127,10 @@ pub struct RawGateway {
     /// Time the gateway spends on each request (a distribution).
     pub overhead: Option<Distribution>,
     /// Requests in progress per gateway replica (default 1024).
+    #[schemars(range(min = 1, max = limits::CONCURRENCY))]
     pub concurrency: Option<u32>,
     /// Waiting requests per gateway replica (default 1000).
+    #[schemars(range(max = limits::QUEUE))]
     pub queue: Option<u32>,
     /// The gateway's deadline for the upstream call (504 after it).
     pub timeout: Option<Duration>,
@@ -165,13 +161,16 @@ pub struct RawService {
     /// Default 1.
     pub replicas: Option<Replicas>,
     /// Workers per replica (default 1).
+    #[schemars(range(min = 1, max = limits::CONCURRENCY))]
     pub concurrency: Option<u32>,
     /// Waiting requests per replica (default 1000); full means rejected at once.
+    #[schemars(range(max = limits::QUEUE))]
     pub queue: Option<u32>,
     /// Default blocking.
     pub threading: Option<Threading>,
     /// How callers pick one of this service's replicas (default round_robin).
     pub load_balancer: Option<LoadBalancer>,
+    #[schemars(with = "Option<NameMap<RawEndpoint>>")]
     pub endpoints: Option<IndexMap<String, RawEndpoint>>,
     pub autoscale: Option<RawAutoscale>,
     /// Envoy outlier detection: callers eject a replica after consecutive failures.
@@ -187,16 +186,19 @@ pub struct RawService {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawEndpoint {
+    #[schemars(length(max = limits::STEPS))]
     pub steps: Vec<RawStep>,
 }
 
 /// One step: exactly one of `work`, `call`, `parallel`, `publish`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(transform = schema::step_kinds)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     /// Time a worker spends (a distribution).
     pub work: Option<Distribution>,
     /// `service.endpoint` to call synchronously.
+    #[schemars(with = "Option<EndpointRef>")]
     pub call: Option<String>,
     /// Calls made at once; the step ends when all have answered.
     pub parallel: Option<Vec<RawStep>>,
@@ -207,6 +209,7 @@ pub struct RawStep {
     /// The whole call's deadline, retries included (default: `defaults.call.deadline`).
     pub deadline: Option<Duration>,
     /// Parallel copies of the call, each to a replica (default 1).
+    #[schemars(range(min = 1, max = limits::FANOUT))]
     pub fanout: Option<u32>,
     /// Send a backup copy if no answer by `after` (up to `max` copies).
     pub hedge: Option<RawHedge>,
@@ -231,10 +234,13 @@ pub enum ArrivalKind {
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(transform = schema::arrival_blocks)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
+    #[schemars(with = "Name")]
     pub name: String,
     /// `service.endpoint` the clients call.
+    #[schemars(with = "EndpointRef")]
     pub target: String,
     /// Requests per unit of time.
     pub rate: Rate,
@@ -282,6 +288,7 @@ pub struct RawPhase {
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
     /// The two data centers.
+    #[schemars(length(equal = 2), extend("uniqueItems" = true))]
     pub between: Vec<String>,
     /// One hop's delay over the link (a distribution).
     pub latency: Distribution,
@@ -303,10 +310,13 @@ pub enum Locality {
 #[serde(deny_unknown_fields)]
 pub struct RawDiscovery {
     /// Callers refresh their view this often (default 30s).
+    #[schemars(with = "Option<PositiveDuration>")]
     pub refresh_interval: Option<Duration>,
     /// The registry checks every replica this often (default 10s).
+    #[schemars(with = "Option<PositiveDuration>")]
     pub health_check_interval: Option<Duration>,
     /// Failed checks in a row before a replica is marked critical (default 3).
+    #[schemars(range(min = 1, max = 1000))]
     pub failures_before_critical: Option<u32>,
 }
 
@@ -314,10 +324,13 @@ pub struct RawDiscovery {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAutoscale {
+    #[schemars(range(min = 1, max = limits::REPLICAS))]
     pub min_replicas: u32,
+    #[schemars(range(min = 1, max = limits::REPLICAS))]
     pub max_replicas: u32,
     pub target_utilization: Fraction,
     /// Default 15s.
+    #[schemars(with = "Option<PositiveDuration>")]
     pub sync_period: Option<Duration>,
     /// Default 5m.
     pub scale_down_stabilization: Option<Duration>,
@@ -328,31 +341,39 @@ pub struct RawAutoscale {
 /// One injected failure: a window (`at`, `for`) or random (`random`, `mtbf`, `mttr`),
 /// and exactly one kind.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(transform = schema::failure_kinds)]
 #[serde(deny_unknown_fields)]
 pub struct RawFailure {
     pub at: Option<Duration>,
     #[serde(rename = "for")]
+    #[schemars(with = "Option<PositiveDuration>")]
     pub for_: Option<Duration>,
     /// Crash each replica of this service (or `gateway`) at random, independently.
     pub random: Option<String>,
     /// Mean time between failures (exponential).
+    #[schemars(with = "Option<PositiveDuration>")]
     pub mtbf: Option<Duration>,
     /// Mean time to repair (exponential).
+    #[schemars(with = "Option<PositiveDuration>")]
     pub mttr: Option<Duration>,
     /// Crash replicas of this service (or `gateway`): in-flight work is lost.
     pub crash: Option<String>,
     /// How many replicas to crash (default all).
+    #[schemars(range(min = 1))]
     pub replicas: Option<u32>,
     /// Multiply this service's work times by `factor`.
     pub slow: Option<String>,
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub factor: Option<f64>,
     /// Fail a share `rate` of this service's requests at once.
     pub errors: Option<String>,
     pub rate: Option<Fraction>,
     /// Add `extra` to every hop over the link between these two data centers.
+    #[schemars(length(equal = 2))]
     pub latency: Option<Vec<String>>,
     pub extra: Option<Duration>,
     /// Drop every message between these two data centers.
+    #[schemars(length(equal = 2), extend("uniqueItems" = true))]
     pub partition: Option<Vec<String>>,
     /// Everything placed in this data center is down and unreachable.
     pub datacenter_down: Option<String>,
@@ -387,10 +408,12 @@ pub enum RetryOn {
 #[serde(deny_unknown_fields)]
 pub struct RawRetry {
     /// Attempts in all, the first included (default 3).
+    #[schemars(range(min = 1, max = 100))]
     pub max_attempts: Option<u32>,
     /// Wait before the first retry (default 500ms).
     pub wait_duration: Option<Duration>,
     /// Each further wait is the previous × this (default 1: fixed waits).
+    #[schemars(range(min = 1, max = 100))]
     pub backoff_multiplier: Option<f64>,
     /// Cap on a wait (default: none).
     pub max_wait_duration: Option<Duration>,
@@ -415,8 +438,10 @@ pub enum WindowType {
 pub struct RawBreaker {
     pub sliding_window_type: Option<WindowType>,
     /// Calls (count_based, default 100) or seconds (time_based).
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub sliding_window_size: Option<u32>,
     /// Default 100.
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub minimum_number_of_calls: Option<u32>,
     /// Default 50%.
     pub failure_rate_threshold: Option<Fraction>,
@@ -427,6 +452,7 @@ pub struct RawBreaker {
     /// Default 60s.
     pub wait_duration_in_open_state: Option<Duration>,
     /// Default 10.
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub permitted_number_of_calls_in_half_open_state: Option<u32>,
 }
 
@@ -435,6 +461,7 @@ pub struct RawBreaker {
 pub struct RawHedge {
     pub after: Duration,
     /// Backup copies at most (default 1).
+    #[schemars(range(min = 1, max = 10))]
     pub max: Option<u32>,
 }
 
@@ -443,6 +470,7 @@ pub struct RawHedge {
 #[serde(deny_unknown_fields)]
 pub struct RawOutlier {
     /// Default 5.
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub consecutive_5xx: Option<u32>,
     /// Default 30s; the n-th ejection of a replica lasts n × this.
     pub base_ejection_time: Option<Duration>,
@@ -473,27 +501,26 @@ pub struct RawBroker {
     pub leader_election: Option<Duration>,
     /// Kafka: a dead consumer is noticed after this, then a rebalance (default 45s).
     pub session_timeout: Option<Duration>,
+    #[schemars(with = "NameMap<RawTopic>", extend("minProperties" = 1))]
     pub topics: IndexMap<String, RawTopic>,
 }
-
-// `acks`: 0, 1 or all.
-text_value!(Acks, {
-    "description": "0 (do not wait), 1 (the leader appended) or all (min_insync_replicas appended).",
-    "anyOf": [{"enum": [0, 1]}, {"const": "all"}]
-});
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopic {
     /// Default 1.
+    #[schemars(range(min = 1, max = super::broker::MAX_PARTITIONS))]
     pub partitions: Option<u32>,
     /// Default 1.
+    #[schemars(range(min = 1, max = 1000))]
     pub replication_factor: Option<u32>,
     /// Default 1.
+    #[schemars(range(min = 1, max = 1000))]
     pub min_insync_replicas: Option<u32>,
     /// Default all.
     pub acks: Option<Acks>,
     /// RabbitMQ: deliveries before the message goes to the dead-letter queue.
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub delivery_limit: Option<u32>,
     /// RabbitMQ: a message older than this is dead-lettered (or dropped).
     pub message_ttl: Option<Duration>,
@@ -520,8 +547,10 @@ pub enum Assignment {
 #[serde(deny_unknown_fields)]
 pub struct RawConsumer {
     pub topic: String,
+    #[schemars(with = "Name")]
     pub group: String,
     /// The handler, in the same step language as an endpoint.
+    #[schemars(length(max = limits::STEPS))]
     pub steps: Vec<RawStep>,
     /// Retries of a failed handling (Resilience4j keys; default: none).
     pub retry: Option<RawRetry>,
@@ -532,8 +561,10 @@ pub struct RawConsumer {
     /// Redelivered duplicates are recognised and skipped.
     pub idempotent: Option<bool>,
     /// RabbitMQ: unacknowledged messages per consumer (default 10).
+    #[schemars(range(min = 1, max = 100_000))]
     pub prefetch: Option<u32>,
     /// Kafka: records per poll; offsets are committed per poll (default 500).
+    #[schemars(range(min = 1, max = 100_000))]
     pub max_poll_records: Option<u32>,
     /// Kafka partition assignment (default range).
     pub assignment: Option<Assignment>,
@@ -543,7 +574,9 @@ pub struct RawConsumer {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawKeys {
+    #[schemars(range(min = 1, max = super::broker::MAX_KEYS))]
     pub count: u64,
     /// Zipf exponent (default: uniform).
+    #[schemars(range(max = 10), extend("exclusiveMinimum" = 0))]
     pub zipf: Option<f64>,
 }

@@ -126,7 +126,12 @@ pub fn rate(v: &Value) -> Result<f64, Bad> {
         .parse()
         .map_err(|_| bad(format!("'{s}' is not a rate"), RATE_EXPECTED))?;
     let per = per.trim();
-    let per = if per.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+    // "/s" is per one second; "/100ms" and "/.5s" name their window.
+    let per = if per
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == '.')
+    {
         per.to_string()
     } else {
         format!("1{per}")
@@ -225,6 +230,7 @@ mod tests {
         assert_eq!(rate(&json!("600/m")), Ok(10.0));
         assert_eq!(rate(&json!("9.3/s")), Ok(9.3));
         assert_eq!(rate(&json!("5/100ms")), Ok(50.0));
+        assert_eq!(rate(&json!("5/.5s")), Ok(10.0));
         assert!(rate(&json!("-3/s")).is_err());
         assert!(rate(&json!(100)).unwrap_err().message.contains("100/s"));
     }

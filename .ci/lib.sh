@@ -1,0 +1,44 @@
+# Helpers sourced by the scripts of .ci/: each installs what a check needs, once,
+# on a fresh Debian 12 where CI runs as root (apt-get) with node 20 and npm.
+# shellcheck shell=bash
+
+CI_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export DEBIAN_FRONTEND=noninteractive
+
+# apt_install PACKAGE...: installs the Debian packages that are missing.
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "apt-get install ${missing[*]}" >&2
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# venv: .ci/venv with the packages of .ci/requirements.txt; prints its python.
+venv() {
+  local py="$CI_DIR/venv/bin/python"
+  if [[ ! -x "$py" ]] && ! python3 -m venv "$CI_DIR/venv" >/dev/null 2>&1; then
+    # Debian's python3 makes virtual environments only with python3-venv.
+    rm -rf "$CI_DIR/venv"
+    apt_install python3-venv
+    python3 -m venv "$CI_DIR/venv" >&2
+  fi
+  if ! cmp -s "$CI_DIR/requirements.txt" "$CI_DIR/venv/requirements.txt"; then
+    "$py" -m pip install --quiet --disable-pip-version-check -r "$CI_DIR/requirements.txt" >&2
+    cp "$CI_DIR/requirements.txt" "$CI_DIR/venv/requirements.txt"
+  fi
+  echo "$py"
+}
+
+# node_tools: .ci/node/node_modules from the committed package-lock.json.
+node_tools() {
+  local stamp="$CI_DIR/node/node_modules/.installed-lock.json"
+  if ! cmp -s "$CI_DIR/node/package-lock.json" "$stamp"; then
+    (cd "$CI_DIR/node" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    cp "$CI_DIR/node/package-lock.json" "$stamp"
+  fi
+}

@@ -1,0 +1,399 @@
+//! The JSON Schema (draft-07) of the scenario format, as strict as draft-07 can say.
+//!
+//! The structs of [`super::raw`] derive their schema; this module gives the
+//! schema of the values kept as written (durations, rates, fractions,
+//! distributions, replica counts), the names, and the transforms that say what
+//! a derived struct cannot: a step or a failure is exactly one kind. Patterns
+//! accept what [`super::units`] accepts; ranges are those [`super::resolve`]
+//! enforces. What only resolution can know (does a call name an endpoint that
+//! exists?) is left to `meshsim check`, and so are a few odd spellings it reads
+//! that the patterns refuse (`-0s`, a fraction written as the string `"1e-1"`).
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde_json::{Map, Value, json};
+
+use super::dist::MAX_EMPIRICAL;
+use super::raw::{Acks, Distribution, Duration, Fraction, Rate, RawScenario, Replicas};
+use super::resolve::limits;
+
+/// The schema of the scenario format, pretty-printed.
+pub fn json() -> String {
+    let mut settings = SchemaSettings::draft07();
+    // schemars marks integer widths with formats (uint32, double) that draft-07
+    // does not define and strict validators refuse; the ranges say it instead.
+    settings
+        .transforms
+        .push(Box::new(RecursiveTransform(|s: &mut Schema| {
+            s.remove("format");
+        })));
+    let schema = settings
+        .into_generator()
+        .into_root_schema_for::<RawScenario>();
+    serde_json::to_string_pretty(&schema).expect("a schema always serialises") + "\n"
+}
+
+/// A decimal number as `str::parse::<f64>` reads it, without exponent.
+const NUMBER: &str = r"\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)";
+/// A decimal number above zero, without a sign.
+const ABOVE_ZERO: &str = r"(0*[1-9][0-9]*(\.[0-9]*)?|0*\.0*[1-9][0-9]*)";
+/// The units of [`super::units`].
+const UNIT: &str = "(ns|us|µs|μs|ms|s|m|min|h)";
+/// Rust's `char::is_control`: C0, DEL and C1.
+const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
+
+/// Gives a type a fixed schema.
+macro_rules! fixed_schema {
+    ($name:ident, $schema:expr) => {
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                Schema::try_from($schema).expect("an object")
+            }
+        }
+    };
+}
+
+fixed_schema!(
+    Duration,
+    json!({
+        "description": "A duration with a unit: 250us, 5ms, 1.5s, 2m, 1h. A bare number is an error.",
+        "type": "string",
+        "pattern": format!(r"^\s*{NUMBER}\s*{UNIT}\s*$"),
+    })
+);
+
+/// A duration above zero (a run's length, a period, a distribution's mean).
+pub struct PositiveDuration;
+fixed_schema!(
+    PositiveDuration,
+    json!({
+        "description": "A duration above zero, with a unit: 250us, 5ms, 1.5s, 2m, 1h.",
+        "type": "string",
+        "pattern": format!(r"^\s*\+?{ABOVE_ZERO}\s*{UNIT}\s*$"),
+    })
+);
+
+fixed_schema!(
+    Rate,
+    json!({
+        "description": "A rate: 10000/s, 600/m, 5/100ms.",
+        "type": "string",
+        // The count may have an exponent (1e4/s); the window has no sign (5/100ms).
+        "pattern": format!(r"^\s*{NUMBER}([eE][+-]?[0-9]+)?\s*/\s*{ABOVE_ZERO}?\s*{UNIT}\s*$"),
+    })
+);
+
+fixed_schema!(
+    Fraction,
+    json!({
+        "description": "A fraction: 99.9% or 0.999, from 0 to 100%.",
+        "anyOf": [
+            {"type": "number", "minimum": 0, "maximum": 1},
+            {"type": "string", "pattern": r"^\s*\+?(0*100(\.0*)?|0*[0-9]{1,2}(\.[0-9]*)?|\.[0-9]+)\s*%\s*$"},
+            {"type": "string", "pattern": r"^\s*\+?(0*1(\.0*)?|0+(\.[0-9]*)?|0*\.[0-9]+)\s*$"}
+        ]
+    })
+);
+
+fixed_schema!(
+    Replicas,
+    json!({
+        "description": "A replica count (all in the first data center) or a count per data center, at least one in all.",
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": limits::REPLICAS},
+            {
+                "type": "object",
+                "additionalProperties": {"type": "integer", "minimum": 0, "maximum": limits::REPLICAS},
+                "not": {"type": "object", "additionalProperties": {"const": 0}}
+            }
+        ]
+    })
+);
+
+fixed_schema!(
+    Acks,
+    json!({
+        "description": "0 (do not wait), 1 (the leader appended) or all (min_insync_replicas appended).",
+        "enum": [0, 1, "all"]
+    })
+);
+
+/// A name of the user's (service, endpoint, topic, workload, consumer group).
+pub struct Name;
+fixed_schema!(
+    Name,
+    json!({
+        "description": "1 to 100 characters, without dots, control characters or spaces at either end.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100,
+        "pattern": format!(r"^[^.\s{CONTROL}]([^.{CONTROL}]*[^.\s{CONTROL}])?$"),
+    })
+);
+
+/// `service.endpoint`.
+pub struct EndpointRef;
+fixed_schema!(
+    EndpointRef,
+    json!({
+        "description": "An endpoint as service.endpoint, like inventory.reserve.",
+        "type": "string",
+        "pattern": r"^[^.]+\.[^.]+$",
+    })
+);
+
+/// A map keyed by the user's names.
+pub struct NameMap<T>(PhantomData<T>);
+
+impl<T: JsonSchema> JsonSchema for NameMap<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("NameMap_{}", T::schema_name()).into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "object",
+            "propertyNames": g.subschema_for::<Name>(),
+            "additionalProperties": g.subschema_for::<T>(),
+        })
+    }
+}
+
+impl JsonSchema for Distribution {
+    fn schema_name() -> Cow<'static, str> {
+        "Distribution".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let duration = g.subschema_for::<Duration>().to_value();
+        let positive = g.subschema_for::<PositiveDuration>().to_value();
+        let itself = g.subschema_for::<Distribution>().to_value();
+        let number = json!({"type": "number", "exclusiveMinimum": 0});
+        let scale_shape = keys(&[("scale", &positive), ("shape", &number)]);
+        let samples = json!({"oneOf": [
+            {"type": "array", "minItems": 1, "maxItems": MAX_EMPIRICAL, "items": duration},
+            {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1000,
+                "propertyNames": {"pattern": r"^p0*(100(\.0*)?|[0-9]{1,2}(\.[0-9]*)?|\.[0-9]+)$"},
+                "additionalProperties": duration
+            }
+        ]});
+        let families = [
+            ("constant", duration.clone()),
+            ("exponential", keys(&[("mean", &positive)])),
+            ("uniform", keys(&[("min", &duration), ("max", &duration)])),
+            (
+                "normal",
+                keys(&[("mean", &positive), ("stddev", &duration)]),
+            ),
+            (
+                "lognormal",
+                json!({"oneOf": [
+                    keys(&[("median", &positive), ("p99", &positive)]),
+                    keys(&[("mu", &json!({"type": "number"})), ("sigma", &number)])
+                ]}),
+            ),
+            ("gamma", keys(&[("shape", &number), ("mean", &positive)])),
+            ("pareto", scale_shape.clone()),
+            ("weibull", scale_shape),
+            (
+                "mixture",
+                json!({
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 64,
+                    "items": keys(&[("weight", &number), ("dist", &itself)])
+                }),
+            ),
+            ("empirical", samples.clone()),
+            ("percentiles", samples),
+        ];
+        let mut one_of = vec![duration];
+        one_of.extend(
+            families
+                .into_iter()
+                .map(|(name, params)| keys(&[(name, &params)])),
+        );
+        json_schema!({
+            "description": "A distribution of durations: a bare duration (constant), or one family with its parameters: {constant}, {exponential: {mean}}, {uniform: {min, max}}, {normal: {mean, stddev}}, {lognormal: {median, p99}} or {lognormal: {mu, sigma}}, {gamma: {shape, mean}}, {pareto: {scale, shape}}, {weibull: {scale, shape}}, {mixture: [{weight, dist}]}, {empirical: [samples]} or {empirical: {p50: .., p99: ..}}.",
+            "oneOf": one_of,
+        })
+    }
+}
+
+/// An object with exactly these keys, each required.
+fn keys(fields: &[(&str, &Value)]) -> Value {
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), (*v).clone()))
+        .collect();
+    let required: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+/// One kind of a struct that must be exactly one kind: its key, the keys it
+/// also needs, and the keys it may have.
+struct Kind {
+    key: &'static str,
+    needs: &'static [&'static str],
+    may: &'static [&'static str],
+}
+
+const CALL_KEYS: &[&str] = &[
+    "timeout",
+    "deadline",
+    "fanout",
+    "hedge",
+    "retry",
+    "circuit_breaker",
+    "propagate_deadline",
+];
+
+/// A step is exactly one of work, call, parallel (of calls) or publish; only a
+/// call has a call policy.
+pub(super) fn step_kinds(schema: &mut Schema) {
+    let kind = |key, may| Kind {
+        key,
+        needs: &[],
+        may,
+    };
+    exactly_one_kind(
+        schema,
+        &[
+            kind("work", &[]),
+            kind("call", CALL_KEYS),
+            kind("parallel", &[]),
+            kind("publish", &[]),
+        ],
+    );
+    // parallel: a non-empty list of steps that are calls.
+    let parallel = schema
+        .pointer_mut("/oneOf/2/properties/parallel")
+        .and_then(Value::as_object_mut)
+        .expect("the parallel kind");
+    let step = parallel.remove("items").expect("parallel lists steps");
+    parallel.insert("minItems".into(), json!(1));
+    parallel.insert(
+        "items".into(),
+        json!({"allOf": [step, {"type": "object", "properties": {"call": {"type": "string"}}, "required": ["call"]}]}),
+    );
+}
+
+/// A failure is exactly one kind, in a window (`at`, `for`) or at random
+/// (`mtbf`, `mttr`), with the keys of that kind only.
+pub(super) fn failure_kinds(schema: &mut Schema) {
+    const AT_FOR: &[&str] = &["at", "for"];
+    let window = |key, needs: &'static [&'static str]| Kind {
+        key,
+        needs,
+        may: &[],
+    };
+    exactly_one_kind(
+        schema,
+        &[
+            Kind {
+                key: "crash",
+                needs: AT_FOR,
+                may: &["replicas"],
+            },
+            Kind {
+                key: "random",
+                needs: &["mtbf", "mttr"],
+                may: &["replicas"],
+            },
+            window("slow", &["at", "for", "factor"]),
+            window("errors", &["at", "for", "rate"]),
+            window("latency", &["at", "for", "extra"]),
+            window("partition", AT_FOR),
+            window("datacenter_down", AT_FOR),
+            window("broker_node", AT_FOR),
+        ],
+    );
+}
+
+/// Rewrites a derived struct schema as a oneOf of its kinds.
+fn exactly_one_kind(schema: &mut Schema, kinds: &[Kind]) {
+    let Some(Value::Object(properties)) = schema.remove("properties") else {
+        panic!("a struct schema has properties");
+    };
+    schema.remove("additionalProperties");
+    let property = |k: &str| properties.get(k).cloned().expect("a field of the struct");
+    let variants: Vec<Value> = kinds
+        .iter()
+        .map(|kind| {
+            let required: Vec<&str> = [kind.key].iter().chain(kind.needs).copied().collect();
+            let mut props: Map<String, Value> = required
+                .iter()
+                .map(|k| (k.to_string(), non_null(property(k))))
+                .collect();
+            props.extend(kind.may.iter().map(|k| (k.to_string(), property(k))));
+            json!({
+                "type": "object",
+                "title": kind.key,
+                "properties": props,
+                "required": required,
+                "additionalProperties": false,
+            })
+        })
+        .collect();
+    schema.insert("oneOf".into(), Value::Array(variants));
+}
+
+/// The schema of an `Option` field without its `null`: a key that must be given.
+fn non_null(mut v: Value) -> Value {
+    let Some(obj) = v.as_object_mut() else {
+        return v;
+    };
+    if let Some(Value::Array(types)) = obj.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [one] = types.as_slice() {
+            let one = one.clone();
+            obj.insert("type".into(), one);
+        }
+    }
+    if let Some(Value::Array(options)) = obj.remove("anyOf") {
+        let mut options: Vec<Value> = options
+            .into_iter()
+            .filter(|o| *o != json!({"type": "null"}))
+            .collect();
+        match options.pop() {
+            Some(Value::Object(only)) if options.is_empty() => obj.extend(only),
+            Some(last) => {
+                options.push(last);
+                obj.insert("anyOf".into(), Value::Array(options));
+            }
+            None => {}
+        }
+    }
+    v
+}
+
+/// `arrival: ramp` goes with a `ramp` block and only then (`bursty`, `schedule` alike).
+pub(super) fn arrival_blocks(schema: &mut Schema) {
+    let rules: Vec<Value> = ["ramp", "bursty", "schedule"]
+        .iter()
+        .map(|k| {
+            json!({
+                "if": {"properties": {"arrival": {"const": k}}, "required": ["arrival"]},
+                "then": {"properties": {*k: {"not": {"type": "null"}}}, "required": [k]},
+                "else": {"properties": {*k: {"type": "null"}}}
+            })
+        })
+        .collect();
+    schema.insert("allOf".into(), Value::Array(rules));
+}
