@@ -160,7 +160,9 @@ pub struct CallSummary {
     pub deadline_exceeded: u64,
     /// Retries not made because the retry budget was spent.
     pub budget_exhausted: u64,
-    /// Successful attempts nobody waited for (a losing hedge, past the deadline).
+    /// Attempts the callee answered ok after the caller had stopped waiting:
+    /// it had timed out, passed its deadline, or another hedge had won. The
+    /// callee's work for them was done, and wasted.
     pub wasted: u64,
     /// Mean wait before retry 1, 2, ... in milliseconds.
     pub retry_wait_ms_mean: Vec<f64>,

@@ -438,6 +438,9 @@ impl<'s> World<'s> {
         };
         if !call.abandoned {
             self.attempt_done(id, &call, outcome);
+        } else if outcome == Outcome::Ok && call.site != NO_SITE && call.measured {
+            // Done for a caller that had timed out: the callee's work is wasted.
+            self.m.calls[call.site as usize].wasted += 1;
         }
     }
 

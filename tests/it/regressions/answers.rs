@@ -192,3 +192,23 @@ fn overloaded_backlogs_and_lost_calls_stop_at_the_budget() {
         assert_eq!(sum.slo.availability.verdict, Outcome::Fail);
     }
 }
+
+/// `wasted` counted only hedges that lost, while the docs said abandoned
+/// callee work "is wasted": work finished for a caller that had timed out
+/// was not counted.
+#[test]
+fn work_done_after_a_timeout_is_wasted() {
+    let s = load(
+        "name: t\nduration: 20s\nservices:\n  a:\n    endpoints:\n      x: {steps: [{call: b.y, timeout: 5ms}]}\n  b:\n    concurrency: 100\n    endpoints:\n      y: {steps: [{work: 10ms}]}\nworkload:\n  - {name: w, target: a.x, rate: 100/s}\n",
+    );
+    let (sum, _) = run(&s);
+    let c = &sum.calls["a->b.y"];
+    // Every attempt times out at 5 ms; b answers each one at 10 ms, ok.
+    assert_eq!(c.ok, 0);
+    assert_eq!(c.timeouts + c.in_flight, c.attempts);
+    assert!(c.attempts > 1900, "{c:?}");
+    assert!(
+        c.wasted + 2 >= c.timeouts && c.wasted <= c.timeouts,
+        "{c:?}"
+    );
+}
