@@ -212,3 +212,127 @@ fn work_done_after_a_timeout_is_wasted() {
         "{c:?}"
     );
 }
+
+/// Loads `text` as bad.yaml (with `--set`s); returns the rendered problems.
+fn problems(text: &str, set: &[&str]) -> String {
+    let sets: Vec<meshsim::scenario::Override> = set
+        .iter()
+        .map(|s| meshsim::scenario::Override::parse(s).unwrap())
+        .collect();
+    match meshsim::scenario::load_str(text, "bad.yaml", &sets) {
+        Ok(_) => panic!("loaded: {text}"),
+        Err(e) => e.render(),
+    }
+}
+
+const ONE: &str = "services:\n  a:\n    endpoints:\n      e: {steps: [{work: 1ms}]}\nworkload:\n  - {name: w, target: a.e, rate: 10/s}\n";
+
+/// `check` of 10,000 data-center names built a 10⁸-entry matrix (5.6 GB)
+/// before it looked for duplicates; 10,000 services, which the docs allow,
+/// were refused as "an alias bomb?".
+#[test]
+fn counts_are_bounded_before_anything_is_built() {
+    let names: Vec<String> = (0..10_000).map(|i| format!("d{i}")).collect();
+    let dcs = format!(
+        "name: t\nduration: 1s\ndatacenters: [{}]\n{ONE}",
+        names.join(", ")
+    );
+    let e = problems(&dcs, &[]);
+    assert!(
+        e.contains("10000 data centers are too many") && e.contains("at most 100"),
+        "{e}"
+    );
+    let mut many = String::from("name: t\nduration: 1s\nservices:\n");
+    for i in 0..10_000 {
+        many += &format!("  s{i}:\n    endpoints:\n      e: {{steps: [{{work: 1ms}}]}}\n");
+    }
+    many += "workload:\n  - {name: w, target: s0.e, rate: 10/s}\n";
+    let s = load(&many);
+    assert_eq!(s.services.len(), 10_000);
+}
+
+/// 100,001 empirical samples said "a list is not a list of samples"; 10,000
+/// duplicate names printed 9,999 problems.
+#[test]
+fn limits_say_what_they_are_and_floods_are_cut() {
+    let samples = vec!["1ms"; 100_001].join(", ");
+    let text = ONE.replace(
+        "{work: 1ms}",
+        &format!("{{work: {{empirical: [{samples}]}}}}"),
+    );
+    let e = problems(&format!("name: t\nduration: 1s\n{text}"), &[]);
+    assert!(e.contains("100001 samples are too many"), "{e}");
+    let mut dup = format!("name: t\nduration: 1s\n{ONE}");
+    for _ in 0..9_999 {
+        dup += "  - {name: w, target: a.e, rate: 10/s}\n";
+    }
+    let e = problems(&dup, &[]);
+    assert_eq!(e.matches("\nerror: ").count() + 1, 30, "30 shown");
+    assert!(e.contains("… and 9969 more."), "{e}");
+    assert!(
+        e.ends_with("9999 problems found; nothing was simulated.\n"),
+        "{e}"
+    );
+}
+
+/// Messages that leaked library internals, lost the file name, echoed a
+/// 1.3 MB line, or added a second error to a first.
+#[test]
+fn messages_name_the_file_and_speak_plainly() {
+    let big = "x".repeat(5_000_000);
+    let e = problems(&big, &[]);
+    assert!(
+        e.starts_with("error: bad.yaml: the file is 5000000 bytes"),
+        "{e}"
+    );
+    let e = problems("name: a\n---\nname: b\n", &[]);
+    assert!(
+        e.contains("more than one YAML document") && !e.contains("from_str"),
+        "{e}"
+    );
+    let e = problems("a: &x [*x]\n", &[]);
+    assert!(
+        e.contains("recursive reference") && !e.contains("weak"),
+        "{e}"
+    );
+    let queue =
+        format!("name: t\nduration: 1s\n{ONE}").replace("  a:\n", "  a:\n    queue: 20000000000\n");
+    let e = problems(&queue, &[]);
+    assert!(
+        e.contains("a whole number from 0 to 10000000") && !e.contains("u32"),
+        "{e}"
+    );
+    let e = problems(
+        &format!("name: t\nduration: 1s\nwarmup: 2s\n{ONE}"),
+        &["duration=abc"],
+    );
+    assert!(
+        e.ends_with("1 problem found; nothing was simulated.\n"),
+        "{e}"
+    );
+    let long = format!(
+        "name: t\nduration: 1s\ndescription: {}\nbogus: 1\n{ONE}",
+        "y".repeat(1_300_000)
+    )
+    .replace("bogus: 1\n", "");
+    let long = long.replace(
+        "duration: 1s\n",
+        &format!(
+            "duration: 1s\nslo: {{sync_p99: 1ms, bad: {}}}\n",
+            "z".repeat(1_300_000)
+        ),
+    );
+    let e = problems(&long, &[]);
+    assert!(e.len() < 2_000, "the line is cut: {} bytes", e.len());
+    let e = problems(&format!("name: \"\\e[31mred\"\nduration: 1s\n{ONE}"), &[]);
+    assert!(
+        e.contains(r"'\u{1b}[31mred' is not a valid scenario name"),
+        "{e}"
+    );
+    assert!(!e.contains('\u{1b}'), "no escape code reaches the terminal");
+    let o = meshsim(&["check", "tests/it/data/overload-queue.yaml"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("(1 service, 1 endpoint, 1 workload, 1 replica)")
+    );
+}
