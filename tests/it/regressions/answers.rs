@@ -336,3 +336,57 @@ fn messages_name_the_file_and_speak_plainly() {
             .contains("(1 service, 1 endpoint, 1 workload, 1 replica)")
     );
 }
+
+/// With no events the terminal and summary.json said event p99 PASS and the
+/// HTML NO DATA; the HTML said `< 200 ms`, the terminal `<= 200 ms`; the
+/// gateway counted as replicas in `check` but not in `sweep`.
+#[test]
+fn every_output_shows_the_same_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let o = meshsim(&["run", "scenarios/mm1.yaml", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout).into_owned();
+    let event_row = table.lines().find(|l| l.contains("event p99")).unwrap();
+    assert!(
+        event_row.contains("NO DATA") && event_row.contains("≤ 1000 ms"),
+        "{event_row}"
+    );
+    let sum: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(sum["slo"]["event_p99"]["verdict"], "no_data");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("NO DATA") && html.contains("≤ 200 ms"),
+        "html verdicts"
+    );
+    assert!(!html.contains("&lt; 200 ms") && !html.contains("< 200 ms"));
+    // One replica count: check's, and the sweep's for the same point.
+    let sync = "scenarios/reference-sync.yaml";
+    let c = meshsim(&["check", sync]);
+    let said = String::from_utf8_lossy(&c.stdout).into_owned();
+    let n: u32 = said
+        .rsplit(", ")
+        .next()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let s = load_file_text(sync);
+    assert_eq!(s.replicas(), n);
+    assert!(
+        s.gateway.is_some()
+            && s.replicas()
+                > s.services[..s.services.len() - 1]
+                    .iter()
+                    .map(|x| x.replicas())
+                    .sum::<u32>()
+    );
+}
+
+fn load_file_text(path: &str) -> meshsim::scenario::Scenario {
+    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    load(&std::fs::read_to_string(full).unwrap())
+}
