@@ -11,9 +11,12 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub use super::format::{decimals, short_number};
+pub use super::panel::{PANEL_HEIGHT, VerdictPanel};
+
 /// The font every chart uses (DejaVu Sans, its licence beside it).
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(super) const FAMILY: &str = "sans-serif";
 
 /// Width and height of every chart, in pixels.
 pub const WIDTH: u32 = 960;
@@ -36,7 +39,7 @@ const TARGET: RGBColor = RGBColor(200, 0, 0);
 const FAILURE: RGBColor = RGBColor(214, 39, 40);
 const WARMUP: RGBColor = RGBColor(160, 160, 160);
 
-fn register_font() {
+pub(super) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The font is compiled in; it parses, or the build is broken.
@@ -110,7 +113,7 @@ pub struct Chart {
 
 type DrawResult = Result<(), String>;
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
+pub(super) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("cannot draw a chart: {e:?}")
 }
 
@@ -401,41 +404,7 @@ fn stepped(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
-/// `x` to `n` decimals, without trailing zeros: 25.510 → "25.51", 2.000 → "2".
-pub fn decimals(x: f64, n: usize) -> String {
-    let s = format!("{x:.n$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-/// 0.5, 12, 1.5k, 2M: short tick labels.
-pub fn short_number(v: f64) -> String {
-    let a = v.abs();
-    let (x, suffix) = if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e4 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
-    if x != 0.0 && x.abs() < 0.01 {
-        // Tiny ticks (a run of a few milliseconds): keep two significant digits.
-        return format!("{:.1e}", x);
-    }
-    let s = if (x - x.round()).abs() < 1e-9 {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        decimals(x, 3)
-    };
-    format!("{s}{suffix}")
-}
-
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
+pub(super) fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, width, height);
@@ -448,89 +417,9 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The SLO verdicts as a picture: one box per target, green or red.
-pub struct VerdictPanel {
-    /// (name, actual, target, pass, label); `None` pass: nothing to
-    /// measure, or inconclusive.
-    pub rows: Vec<(String, String, String, Option<bool>, &'static str)>,
-}
-
-pub const PANEL_HEIGHT: u32 = 160;
-
-impl VerdictPanel {
-    pub fn png(&self) -> Result<Vec<u8>, String> {
-        register_font();
-        let mut rgb = vec![0u8; (WIDTH * PANEL_HEIGHT * 3) as usize];
-        {
-            let root =
-                BitMapBackend::with_buffer(&mut rgb, (WIDTH, PANEL_HEIGHT)).into_drawing_area();
-            root.fill(&WHITE).map_err(err)?;
-            let n = self.rows.len().max(1) as i32;
-            let w = (WIDTH as i32 - 20) / n;
-            for (i, (name, actual, target, pass, verdict)) in self.rows.iter().enumerate() {
-                let x = 10 + i as i32 * w;
-                let fill = match pass {
-                    Some(true) => RGBColor(220, 245, 220),
-                    Some(false) => RGBColor(250, 215, 215),
-                    None => RGBColor(235, 235, 235),
-                };
-                let edge = match pass {
-                    Some(true) => RGBColor(30, 130, 30),
-                    Some(false) => RGBColor(190, 20, 20),
-                    None => RGBColor(120, 120, 120),
-                };
-                root.draw(&Rectangle::new(
-                    [(x, 10), (x + w - 10, PANEL_HEIGHT as i32 - 10)],
-                    fill.filled(),
-                ))
-                .map_err(err)?;
-                root.draw(&Rectangle::new(
-                    [(x, 10), (x + w - 10, PANEL_HEIGHT as i32 - 10)],
-                    edge.stroke_width(2),
-                ))
-                .map_err(err)?;
-                let text = |s: &str, y: i32, size: u32, color: RGBColor| {
-                    Text::new(
-                        s.to_string(),
-                        (x + 14, y),
-                        (FAMILY, size).into_font().color(&color),
-                    )
-                };
-                root.draw(&text(name, 22, 18, BLACK)).map_err(err)?;
-                root.draw(&text(verdict, 50, 32, edge)).map_err(err)?;
-                root.draw(&text(
-                    actual,
-                    92,
-                    if actual.len() > 24 { 15 } else { 20 },
-                    BLACK,
-                ))
-                .map_err(err)?;
-                root.draw(&text(
-                    &format!("target {target}"),
-                    120,
-                    15,
-                    RGBColor(80, 80, 80),
-                ))
-                .map_err(err)?;
-            }
-            root.present().map_err(err)?;
-        }
-        encode_png(&rgb, WIDTH, PANEL_HEIGHT)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_numbers() {
-        assert_eq!(short_number(0.5), "0.5");
-        assert_eq!(short_number(12.0), "12");
-        assert_eq!(short_number(15000.0), "15k");
-        assert_eq!(short_number(2_500_000.0), "2.5M");
-        assert_eq!(short_number(0.0004), "4.0e-4");
-    }
 
     #[test]
     fn a_chart_draws_on_both_backends() {

@@ -3,10 +3,13 @@
 //! Renderers return bytes or strings; only [`crate::cli`] writes them.
 
 pub mod charts;
+pub mod format;
 pub mod html;
 pub mod json;
+pub mod panel;
 pub mod run;
 pub mod svg;
 pub mod sweep;
 pub mod table;
 pub mod traces;
+pub mod verdicts;

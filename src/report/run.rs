@@ -3,13 +3,15 @@
 
 use std::fmt::Write as _;
 
-use super::charts::{Band, Chart, Line, VerdictPanel, decimals};
+use super::charts::{Band, Chart, Line, VerdictPanel};
 use super::sweep::csv_field;
 use crate::engine::time::{as_millis, as_secs};
 use crate::metrics::latency::round6;
 use crate::metrics::series::WorkloadPoint;
 use crate::metrics::{Collector, GroupStats, Summary};
 use crate::scenario::Scenario;
+
+pub use super::verdicts::{Verdict, percent, verdicts, verdicts_combined};
 
 /// What the report of one run is made of.
 pub struct RunData<'a> {
@@ -289,142 +291,6 @@ fn percentile_lines(
         Line::new(format!("{name} p99"), p99, color),
         Line::new(format!("{name} p50"), p50, color).dashed(),
     ]
-}
-
-/// One SLO verdict, as the report shows it.
-pub struct Verdict {
-    pub name: &'static str,
-    pub key: &'static str,
-    /// The figure as text ("25.6 ms", "99.985%").
-    pub actual: String,
-    /// The figure exactly as summary.json has it.
-    pub value: Option<f64>,
-    pub target: String,
-    /// None: nothing to measure, or (with replications) inconclusive.
-    pub pass: Option<bool>,
-    pub label: &'static str,
-}
-
-fn label(pass: Option<bool>, measured: bool) -> &'static str {
-    match (pass, measured) {
-        (Some(true), _) => "PASS",
-        (Some(false), _) => "FAIL",
-        (None, false) => "NO DATA",
-        (None, true) => "INCONCLUSIVE",
-    }
-}
-
-/// The three SLO verdicts of a summary. `pass` is None when there was nothing
-/// to measure (no events): the summary counts that as a pass.
-pub fn verdicts(s: &Summary) -> Vec<Verdict> {
-    let slo = &s.slo;
-    let nothing_sent = s.workload.values().all(|w| w.sent == 0);
-    let ms = |v: Option<f64>| v.map_or("no data".to_string(), |v| format!("{v} ms"));
-    let rows = [
-        (
-            "Synchronous p99",
-            "sync_p99",
-            slo.sync_p99.actual_ms,
-            slo.sync_p99.pass,
-            ms(slo.sync_p99.actual_ms),
-            format!("< {} ms", slo.sync_p99.target_ms),
-        ),
-        (
-            "Event p99",
-            "event_p99",
-            slo.event_p99.actual_ms,
-            slo.event_p99.pass,
-            ms(slo.event_p99.actual_ms),
-            format!("< {} ms", slo.event_p99.target_ms),
-        ),
-        (
-            "Availability",
-            "availability",
-            slo.availability.actual,
-            slo.availability.pass,
-            slo.availability
-                .actual
-                .map_or("no data".to_string(), |a| format!("{}%", percent(a))),
-            format!("≥ {}%", percent(slo.availability.target)),
-        ),
-    ];
-    rows.into_iter()
-        .map(|(name, key, value, pass, actual, target)| {
-            // Nothing measured and passed: no data (no events). Nothing
-            // measured and failed (every request failed): a failure.
-            let pass = if value.is_none() && (pass || nothing_sent) {
-                None
-            } else {
-                Some(pass)
-            };
-            Verdict {
-                name,
-                key,
-                actual,
-                value,
-                target,
-                pass,
-                label: label(pass, false),
-            }
-        })
-        .collect()
-}
-
-/// The verdicts of runs with replications (summary.json's combined form):
-/// the mean with its 95% interval, and pass, fail or inconclusive.
-pub fn verdicts_combined(v: &serde_json::Value) -> Vec<Verdict> {
-    [
-        ("Synchronous p99", "sync_p99", "actual_ms", "target_ms"),
-        ("Event p99", "event_p99", "actual_ms", "target_ms"),
-        ("Availability", "availability", "actual", "target"),
-    ]
-    .into_iter()
-    .map(|(name, key, field, target_field)| {
-        let slo = &v["slo"][key];
-        let ci = &v["ci95"]["slo"][key][field];
-        let value = slo[field].as_f64();
-        let availability = key == "availability";
-        let show = |x: f64| {
-            if availability {
-                format!("{}%", percent(x))
-            } else {
-                format!("{} ms", decimals(x, 3))
-            }
-        };
-        let actual = match (value, ci[0].as_f64(), ci[1].as_f64()) {
-            (Some(m), Some(lo), Some(hi)) => {
-                format!("{} (95%: {} to {})", show(m), show(lo), show(hi))
-            }
-            (Some(m), _, _) => show(m),
-            _ => "no data".into(),
-        };
-        let target = slo[target_field].as_f64().unwrap_or(0.0);
-        let target = if availability {
-            format!("≥ {}%", percent(target))
-        } else {
-            format!("< {target} ms")
-        };
-        let pass = match slo["verdict"].as_str() {
-            Some("pass") if value.is_some() => Some(true),
-            Some("fail") => Some(false),
-            _ => None,
-        };
-        Verdict {
-            name,
-            key,
-            actual,
-            value,
-            target,
-            pass,
-            label: label(pass, value.is_some()),
-        }
-    })
-    .collect()
-}
-
-/// 0.99985 → "99.985" (the shortest form that is exact for six decimals).
-pub fn percent(x: f64) -> String {
-    decimals(x * 100.0, 4)
 }
 
 /// `timeseries.csv`: tidy, one row per time and series:
