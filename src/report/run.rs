@@ -33,7 +33,6 @@ pub const CDF_POINTS: usize = 400;
 pub const BREAKER_STATES: &[&str] = &["closed", "half-open", "open"];
 
 impl RunData<'_> {
-    /// Times of the series' points, in seconds.
     /// Times of the points charted, in seconds: a last step shorter than half
     /// a step is left off the charts (its rates would be noise); it stays in
     /// timeseries.csv.
@@ -106,16 +105,13 @@ impl RunData<'_> {
             "share at or below",
         );
         c.log_x = true;
-        c.legend_lower_right = true;
         c.y_range = Some((0.0, 1.0));
         c.lines = self.cdf_lines("", &mut 0, false);
         let sync = as_millis(self.scenario.slo.sync_p99);
-        c.x_targets
-            .push((sync, format!("sync p99 target {sync} ms")));
+        c.x_targets.push((sync, format!("sync p99 {sync} ms")));
         if !self.collector.topics.is_empty() {
             let event = as_millis(self.scenario.slo.event_p99);
-            c.x_targets
-                .push((event, format!("event p99 target {event} ms")));
+            c.x_targets.push((event, format!("event p99 {event} ms")));
         }
         c
     }
@@ -125,6 +121,17 @@ impl RunData<'_> {
         let mut c = Chart::new(title, "simulated time, s", y_label);
         c.bands = self.bands();
         c
+    }
+
+    /// The end of the first step that began after the warmup: the first
+    /// point a chart over time draws (a step inside the warmup counts nothing).
+    fn first_measured(&self, times: &[f64]) -> f64 {
+        let warmup = self.summary.warmup_s;
+        let starts = std::iter::once(0.0).chain(times.iter().copied());
+        starts
+            .zip(times)
+            .find(|(start, _)| *start >= warmup - 1e-9)
+            .map_or(f64::INFINITY, |(_, &end)| end)
     }
 
     /// Every chart of the run, in the report's order (empty ones left out).
@@ -150,7 +157,7 @@ impl RunData<'_> {
                 .extend(percentile_lines(&w.name, points, &times, i));
         }
         let sync = as_millis(self.scenario.slo.sync_p99);
-        lat.targets.push((sync, format!("p99 target {sync} ms")));
+        lat.targets.push((sync, format!("sync p99 {sync} ms")));
         out.push(named("latency_over_time", lat));
 
         let mut thr = self.over_time(
@@ -209,8 +216,7 @@ impl RunData<'_> {
                 lag.lines.push(Line::new(name, lags.collect(), color));
             }
             let event = as_millis(self.scenario.slo.event_p99);
-            ev.targets
-                .push((event, format!("event p99 target {event} ms")));
+            ev.targets.push((event, format!("event p99 {event} ms")));
             out.push(named("event_latency_over_time", ev));
             out.push(named("consumer_lag", lag));
         }
@@ -257,6 +263,10 @@ impl RunData<'_> {
             }
             out.push(named("breakers", br));
         }
+        let first = self.first_measured(&times);
+        for c in out.iter_mut().filter(|c| c.file != "latency_cdf") {
+            start_after_warmup(&mut c.chart, self.summary.warmup_s, first);
+        }
         out
     }
 
@@ -268,6 +278,23 @@ impl RunData<'_> {
                 .into_iter()
                 .map(|v| (v.name.to_string(), v.actual, v.target, v.pass, v.label))
                 .collect(),
+        }
+    }
+}
+
+/// Leaves out of a chart over time what lies inside the warmup: the points
+/// before `first` (the first step after it), and the part of a state (steps)
+/// before the warmup's end, where it then starts.
+fn start_after_warmup(chart: &mut Chart, warmup: f64, first: f64) {
+    for line in &mut chart.lines {
+        if line.steps {
+            let held = line.points.iter().rev().find(|p| p.0 <= warmup).copied();
+            line.points.retain(|p| p.0 > warmup);
+            if let Some((_, y)) = held.filter(|_| warmup > 0.0) {
+                line.points.insert(0, (warmup, y));
+            }
+        } else {
+            line.points.retain(|p| p.0 >= first - 1e-9);
         }
     }
 }
