@@ -325,8 +325,13 @@ pub fn plan(a: &PlanArgs) -> Result<u8, String> {
         .find(|t| &t.values == best)
         .expect("the best was tried");
     println!(
-        "cheapest configuration meeting every SLO ({} runs made, evidence in {}/plan.json):",
+        "cheapest configuration meeting every SLO ({} configurations, {} runs, evidence in {}/plan.json):",
         plan.trials.len(),
+        plan.trials
+            .iter()
+            .filter(|t| t.verdict != "invalid")
+            .count()
+            * planner.replications,
         out.display()
     );
     for (p, v) in paths.iter().zip(best) {
