@@ -137,10 +137,30 @@ impl RunData<'_> {
     /// Every chart of the run, in the report's order (empty ones left out).
     pub fn charts(&self) -> Vec<NamedChart> {
         let times = self.times();
-        let series = &self.collector.series;
         let named = |file, chart| NamedChart { file, chart };
-        let mut out = vec![named("latency_cdf", self.cdf_chart())];
+        let mut out = vec![
+            named("latency_cdf", self.cdf_chart()),
+            named("latency_over_time", self.latency_chart(&times)),
+            named("throughput", self.throughput_chart(&times)),
+        ];
+        if !self.scenario.consumers.is_empty() {
+            let (latency, lag) = self.event_charts(&times);
+            out.push(named("event_latency_over_time", latency));
+            out.push(named("consumer_lag", lag));
+        }
+        out.push(named("utilization", self.utilization_chart(&times)));
+        if let Some(breakers) = self.breaker_chart() {
+            out.push(named("breakers", breakers));
+        }
+        let first = self.first_measured(&times);
+        for c in out.iter_mut().filter(|c| c.file != "latency_cdf") {
+            start_after_warmup(&mut c.chart, self.summary.warmup_s, first);
+        }
+        out
+    }
 
+    fn latency_chart(&self, times: &[f64]) -> Chart {
+        let series = &self.collector.series;
         let mut lat = self.over_time(
             "Request latency over time (p50 dashed, p99 solid)",
             "latency, ms",
@@ -154,12 +174,15 @@ impl RunData<'_> {
         {
             let points = ws.points.iter().map(|p| (p.ok > 0, p.p50_ns, p.p99_ns));
             lat.lines
-                .extend(percentile_lines(&w.name, points, &times, i));
+                .extend(percentile_lines(&w.name, points, times, i));
         }
         let sync = as_millis(self.scenario.slo.sync_p99);
         lat.targets.push((sync, format!("sync p99 {sync} ms")));
-        out.push(named("latency_over_time", lat));
+        lat
+    }
 
+    fn throughput_chart(&self, times: &[f64]) -> Chart {
+        let series = &self.collector.series;
         let mut thr = self.over_time(
             "Throughput and errors over time (by the client's answer)",
             "requests per second",
@@ -174,7 +197,7 @@ impl RunData<'_> {
             let rate = |f: fn(&WorkloadPoint) -> u64| -> Vec<(f64, f64)> {
                 ws.points
                     .iter()
-                    .zip(&times)
+                    .zip(times)
                     .enumerate()
                     .map(|(k, (p, &t))| (t, f(p) as f64 / series.step_secs(k)))
                     .collect()
@@ -188,39 +211,40 @@ impl RunData<'_> {
             );
             thr.lines.push(errors.dashed());
         }
-        out.push(named("throughput", thr));
+        thr
+    }
 
-        if !self.scenario.consumers.is_empty() {
-            let groups = self.groups();
-            let mut ev = self.over_time(
-                "Event latency over time, publish to handled (p50 dashed, p99 solid)",
-                "latency, ms",
-            );
-            let mut lag = self.over_time(
-                "Consumer lag over time (messages not yet handled, per group)",
-                "messages",
-            );
-            for (color, (topic, group, g)) in groups.iter().enumerate() {
-                let name = format!("{topic} → {group}");
-                let points = g
-                    .latency_series
-                    .iter()
-                    .map(|&(p50, p99)| (p99 > 0, p50, p99));
-                ev.lines
-                    .extend(percentile_lines(&name, points, &times, color));
-                let lags = g
-                    .series
-                    .iter()
-                    .zip(&times)
-                    .map(|(&(l, _), &t)| (t, l as f64));
-                lag.lines.push(Line::new(name, lags.collect(), color));
-            }
-            let event = as_millis(self.scenario.slo.event_p99);
-            ev.targets.push((event, format!("event p99 {event} ms")));
-            out.push(named("event_latency_over_time", ev));
-            out.push(named("consumer_lag", lag));
+    /// Each consumer group's event latency, and its lag.
+    fn event_charts(&self, times: &[f64]) -> (Chart, Chart) {
+        let mut ev = self.over_time(
+            "Event latency over time, publish to handled (p50 dashed, p99 solid)",
+            "latency, ms",
+        );
+        let mut lag = self.over_time(
+            "Consumer lag over time (messages not yet handled, per group)",
+            "messages",
+        );
+        for (color, (topic, group, g)) in self.groups().iter().enumerate() {
+            let name = format!("{topic} → {group}");
+            let points = g
+                .latency_series
+                .iter()
+                .map(|&(p50, p99)| (p99 > 0, p50, p99));
+            ev.lines
+                .extend(percentile_lines(&name, points, times, color));
+            let lags = g
+                .series
+                .iter()
+                .zip(times)
+                .map(|(&(l, _), &t)| (t, l as f64));
+            lag.lines.push(Line::new(name, lags.collect(), color));
         }
+        let event = as_millis(self.scenario.slo.event_p99);
+        ev.targets.push((event, format!("event p99 {event} ms")));
+        (ev, lag)
+    }
 
+    fn utilization_chart(&self, times: &[f64]) -> Chart {
         let mut util = self.over_time(
             "Utilisation per service (busy workers / workers of serving replicas)",
             "utilisation",
@@ -230,44 +254,44 @@ impl RunData<'_> {
             .scenario
             .services
             .iter()
-            .zip(&series.services)
+            .zip(&self.collector.series.services)
             .enumerate()
         {
             let mean = self.summary.services[i].utilization;
-            let points = pts.iter().zip(&times).map(|(p, &t)| (t, p.utilization));
+            let points = pts.iter().zip(times).map(|(p, &t)| (t, p.utilization));
             let label = format!("{} (mean {mean:.2})", svc.name);
             util.lines.push(Line::new(label, points.collect(), i));
         }
-        out.push(named("utilization", util));
+        util
+    }
 
+    /// The state of every breaker that ever left closed, as steps; none: no chart.
+    fn breaker_chart(&self) -> Option<Chart> {
+        let series = &self.collector.series;
         let breakers: Vec<usize> = (0..series.calls.len())
             .filter(|&site| {
                 !self.collector.calls[site].breaker_transitions.is_empty()
                     || series.calls[site].iter().any(|p| p.breaker != 0)
             })
             .collect();
-        if !breakers.is_empty() {
-            let mut br = self.over_time("Circuit breaker state over time", "state");
-            br.y_range = Some((-0.1, 2.3));
-            br.y_names = Some(BREAKER_STATES);
-            for (i, &site) in breakers.iter().enumerate() {
-                let mut points = vec![(0.0, 0.0)];
-                for &(t, state) in &self.collector.calls[site].breaker_transitions {
-                    let y = BREAKER_STATES.iter().position(|&s| s == state).unwrap_or(0);
-                    points.push((as_secs(t), y as f64));
-                }
-                let last = points.last().map_or(0.0, |p| p.1);
-                points.push((as_secs(self.collector.end), last));
-                let key = self.scenario.call_sites[site].key.clone();
-                br.lines.push(Line::new(key, points, i).stepped());
+        if breakers.is_empty() {
+            return None;
+        }
+        let mut br = self.over_time("Circuit breaker state over time", "state");
+        br.y_range = Some((-0.1, 2.3));
+        br.y_names = Some(BREAKER_STATES);
+        for (i, &site) in breakers.iter().enumerate() {
+            let mut points = vec![(0.0, 0.0)];
+            for &(t, state) in &self.collector.calls[site].breaker_transitions {
+                let y = BREAKER_STATES.iter().position(|&s| s == state).unwrap_or(0);
+                points.push((as_secs(t), y as f64));
             }
-            out.push(named("breakers", br));
+            let last = points.last().map_or(0.0, |p| p.1);
+            points.push((as_secs(self.collector.end), last));
+            let key = self.scenario.call_sites[site].key.clone();
+            br.lines.push(Line::new(key, points, i).stepped());
         }
-        let first = self.first_measured(&times);
-        for c in out.iter_mut().filter(|c| c.file != "latency_cdf") {
-            start_after_warmup(&mut c.chart, self.summary.warmup_s, first);
-        }
-        out
+        Some(br)
     }
 
     /// The SLO verdicts as a picture.
