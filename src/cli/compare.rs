@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::output;
 use crate::engine::time::as_millis;
 use crate::metrics::{Summary, summarize};
-use crate::report::charts::Chart;
+use crate::report::charts::{Chart, SMALL_WIDTH};
 use crate::report::html::{self, Figure};
 use crate::report::run::{NamedChart, RunData};
 
@@ -107,7 +107,6 @@ fn report_files(
         "share at or below",
     );
     overlay.log_x = true;
-    overlay.legend_lower_right = true;
     overlay.y_range = Some((0.0, 1.0));
     let mut color = 0;
     for (i, r) in runs.iter().enumerate() {
@@ -117,15 +116,14 @@ fn report_files(
             .extend(r.cdf_lines(&prefix, &mut color, i % 2 == 1));
     }
     let sync = runs[0].scenario.slo.sync_p99;
-    overlay.x_targets.push((
-        as_millis(sync),
-        format!("sync p99 target {} ms", as_millis(sync)),
-    ));
+    overlay
+        .x_targets
+        .push((as_millis(sync), format!("sync p99 {} ms", as_millis(sync))));
     if let Some(r) = runs.iter().find(|r| !r.scenario.consumers.is_empty()) {
         let event = r.scenario.slo.event_p99;
         overlay.x_targets.push((
             as_millis(event),
-            format!("event p99 target {} ms", as_millis(event)),
+            format!("event p99 {} ms", as_millis(event)),
         ));
     }
     let mut figures = vec![vec![Figure {
@@ -133,6 +131,10 @@ fn report_files(
         caption: "Every scenario's latency CDFs on one chart (also latency_cdf.png)".into(),
     }]];
     let mut per_run: Vec<Vec<NamedChart>> = runs.iter().map(|r| r.charts()).collect();
+    // Side by side, drawn near the size they are shown at: legible text.
+    for c in per_run.iter_mut().flatten() {
+        c.chart.width = SMALL_WIDTH;
+    }
     let mut kinds: Vec<&'static str> = Vec::new();
     for charts in &per_run {
         for c in charts {

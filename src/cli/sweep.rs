@@ -15,6 +15,7 @@ use super::output;
 use super::progress::Counter;
 use super::staging::{self, Staging};
 use crate::plan::{Planner, Trial};
+use crate::report::format::Unit;
 use crate::report::sweep as render;
 use crate::sweep::{Axis, PointResult, Sweep, parse_axis, parse_shard};
 
@@ -289,12 +290,12 @@ fn table(axes: &[Axis], points: &[PointResult]) -> String {
     );
     for p in points {
         let vals: Vec<&str> = p.params.iter().map(|(_, v)| v.as_str()).collect();
-        let mean = |f: fn(&crate::sweep::Figures) -> Option<f64>| {
+        let mean = |f: fn(&crate::sweep::Figures) -> Option<f64>, unit: Unit| {
             let xs: Vec<f64> = p.runs.iter().filter_map(f).collect();
             if xs.is_empty() {
                 "-".to_string()
             } else {
-                format!("{:.3}", xs.iter().sum::<f64>() / xs.len() as f64)
+                unit.show(xs.iter().sum::<f64>() / xs.len() as f64)
             }
         };
         let pass = p.runs.iter().filter(|f| f.slo_pass).count();
@@ -302,9 +303,9 @@ fn table(axes: &[Axis], points: &[PointResult]) -> String {
             o,
             "{:<50} {:>12} {:>12} {:>12} {:>5}/{}",
             vals.join(" "),
-            mean(|f| f.p99_ms),
-            mean(|f| f.availability),
-            mean(|f| f.mean_ms),
+            mean(|f| f.p99_ms, Unit::Ms),
+            mean(|f| f.availability, Unit::Percent),
+            mean(|f| f.mean_ms, Unit::Ms),
             pass,
             p.runs.len()
         );
@@ -426,10 +427,10 @@ pub fn plan(a: &PlanArgs) -> Result<u8, String> {
     );
     let shown = |t: &Trial| {
         eprintln!(
-            "  tried {:?}: p99 {} ms, availability {}, {}",
+            "  tried {:?}: p99 {}, availability {}, {}",
             t.values,
-            t.p99_ms.map_or("-".into(), |v| format!("{v:.3}")),
-            t.availability.map_or("-".into(), |v| format!("{v:.5}")),
+            t.p99_ms.map_or("-".into(), |v| Unit::Ms.show(v)),
+            t.availability.map_or("-".into(), |v| Unit::Percent.show(v)),
             t.verdict
         )
     };
@@ -449,26 +450,36 @@ pub fn plan(a: &PlanArgs) -> Result<u8, String> {
         .find(|t| &t.values == best)
         .expect("the best was tried");
     println!(
-        "cheapest configuration meeting every SLO ({} runs made, evidence in {}/plan.json):",
-        plan.trials.len(),
+        "cheapest configuration meeting every SLO ({}, {}, evidence in {}/plan.json):",
+        super::count(plan.trials.len(), "configuration"),
+        super::count(
+            plan.trials
+                .iter()
+                .filter(|t| t.verdict != "invalid")
+                .count()
+                * planner.replications,
+            "run"
+        ),
         out.display()
     );
     for (p, v) in paths.iter().zip(best) {
         println!("  {p} = {v}");
     }
     println!(
-        "  p99 {:.3} ms, availability {:.5}: {}",
-        best_trial.p99_ms.unwrap_or(f64::NAN),
-        best_trial.availability.unwrap_or(f64::NAN),
+        "  p99 {}, availability {}: {}",
+        best_trial.p99_ms.map_or("-".into(), |v| Unit::Ms.show(v)),
+        best_trial
+            .availability
+            .map_or("-".into(), |v| Unit::Percent.show(v)),
         best_trial.verdict
     );
     for (p, t) in paths.iter().zip(&plan.one_fewer) {
         if let Some(t) = t {
             println!(
-                "  one fewer on {p} ({:?}): p99 {} ms, availability {}: {}",
+                "  one fewer on {p} ({:?}): p99 {}, availability {}: {}",
                 t.values,
-                t.p99_ms.map_or("-".into(), |v| format!("{v:.3}")),
-                t.availability.map_or("-".into(), |v| format!("{v:.5}")),
+                t.p99_ms.map_or("-".into(), |v| Unit::Ms.show(v)),
+                t.availability.map_or("-".into(), |v| Unit::Percent.show(v)),
                 t.verdict
             );
         }

@@ -1,7 +1,9 @@
 //! The report's charts, drawn with plotters to inline SVG and to PNG.
 //!
 //! A [`Chart`] says what to draw (lines, shaded time windows, target lines);
-//! [`Chart::svg`] and [`Chart::png`] draw the same picture on either backend.
+//! [`Chart::svg`] and [`Chart::png`] draw the same picture on either backend,
+//! the plot above and its legend below it ([`super::legend`]), in the
+//! styles of [`super::style`].
 //! Text is laid out with the DejaVu Sans font shipped in `assets/fonts`, so no
 //! system font is needed. Labels go through plotters' SVG backend, which
 //! escapes them.
@@ -11,32 +13,28 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub use super::format::{decimals, short_number};
+use super::legend::{self, Entry, Swatch};
+pub use super::panel::{PANEL_HEIGHT, VerdictPanel};
+use super::style::{self, LineStyle, Rgb};
+
 /// The font every chart uses (DejaVu Sans, its licence beside it).
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(super) const FAMILY: &str = "sans-serif";
 
-/// Width and height of every chart, in pixels.
+/// Width and height of a chart with a legend of up to [`legend::ROWS_KEPT`]
+/// rows, in pixels; a longer legend makes it taller.
 pub const WIDTH: u32 = 960;
 pub const HEIGHT: u32 = 400;
+/// The width of charts shown side by side (compare): drawn near the size
+/// they are shown at, their text stays legible.
+pub const SMALL_WIDTH: u32 = 600;
 
-/// Tableau 10, the palette of matplotlib.
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
-const TARGET: RGBColor = RGBColor(200, 0, 0);
-const FAILURE: RGBColor = RGBColor(214, 39, 40);
-const WARMUP: RGBColor = RGBColor(160, 160, 160);
+/// Font sizes: the title, and tick labels and axis names.
+const TITLE_FONT: u32 = 20;
+const LABEL_FONT: u32 = 15;
 
-fn register_font() {
+pub(super) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The font is compiled in; it parses, or the build is broken.
@@ -80,6 +78,15 @@ impl Line {
             ..self
         }
     }
+
+    /// How the line is stroked: a palette colour, solid or in short dashes.
+    pub fn style(&self) -> LineStyle {
+        LineStyle {
+            color: style::palette(self.color),
+            width: 2,
+            dash: self.dashed.then_some(style::DATA_DASH),
+        }
+    }
 }
 
 /// A shaded span of x (a failure window, the warmup).
@@ -95,7 +102,8 @@ pub struct Chart {
     pub y_label: String,
     pub lines: Vec<Line>,
     pub bands: Vec<Band>,
-    /// Horizontal target lines (an SLO), with their label.
+    /// Horizontal target lines (an SLO), with what they are ("sync p99
+    /// 200 ms"); the legend says "target sync p99 200 ms".
     pub targets: Vec<(f64, String)>,
     /// Vertical target lines.
     pub x_targets: Vec<(f64, String)>,
@@ -104,15 +112,18 @@ pub struct Chart {
     pub y_range: Option<(f64, f64)>,
     /// Labels for integer y values (breaker states).
     pub y_names: Option<&'static [&'static str]>,
-    /// The legend in the lower right (CDFs: their curves leave it empty).
-    pub legend_lower_right: bool,
+    /// The width in pixels ([`WIDTH`], or [`SMALL_WIDTH`] side by side).
+    pub width: u32,
 }
 
 type DrawResult = Result<(), String>;
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
+pub(super) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("cannot draw a chart: {e:?}")
 }
+
+/// The x and y ranges of a chart's plot.
+type Bounds = ((f64, f64), (f64, f64));
 
 impl Chart {
     pub fn new(title: &str, x_label: &str, y_label: &str) -> Chart {
@@ -127,7 +138,7 @@ impl Chart {
             log_x: false,
             y_range: None,
             y_names: None,
-            legend_lower_right: false,
+            width: WIDTH,
         }
     }
 
@@ -137,7 +148,7 @@ impl Chart {
         self.targets
             .iter()
             .map(|t| t.0)
-            .filter(|&t| Self::target_on_scale(t, data))
+            .filter(|&t| style::target_on_scale(t, data))
             .fold(data, f64::max)
     }
 
@@ -148,32 +159,73 @@ impl Chart {
             .fold(0.0, f64::max)
     }
 
-    /// A target far above the data (more than thrice its top) would flatten
-    /// the lines: it is named in the legend instead of drawn.
-    fn target_on_scale(target: f64, data_top: f64) -> bool {
-        data_top <= 0.0 || target <= 3.0 * data_top
-    }
-
     pub fn is_empty(&self) -> bool {
         self.lines.iter().all(|l| l.points.is_empty())
+    }
+
+    /// The legend, in the order drawn: the lines, the targets (one style
+    /// for all, [`style::TARGET`]), then the shaded spans.
+    pub fn legend(&self) -> Vec<Entry> {
+        let (_, (_, y1)) = self.bounds();
+        let mut out: Vec<Entry> = self
+            .lines
+            .iter()
+            .map(|l| Entry {
+                label: l.label.clone(),
+                swatch: Swatch::Line(l.style()),
+            })
+            .collect();
+        let targets = self.targets.iter().map(|(y, what)| (*y > y1, what));
+        for (above, what) in targets.chain(self.x_targets.iter().map(|(_, w)| (false, w))) {
+            let label = style::target_label(what);
+            out.push(Entry {
+                label: if above {
+                    format!("{label}: above the chart")
+                } else {
+                    label
+                },
+                swatch: Swatch::Line(style::TARGET),
+            });
+        }
+        let shades = [
+            (true, "warmup (not measured)", style::WARMUP),
+            (false, "failure injected", style::FAILURE),
+        ];
+        for (warmup, label, color) in shades {
+            if self.bands.iter().any(|b| b.warmup == warmup) {
+                out.push(Entry {
+                    label: label.into(),
+                    swatch: Swatch::Fill(color),
+                });
+            }
+        }
+        out
+    }
+
+    /// Width and height in pixels: the height grows with a long legend.
+    pub fn size(&self) -> (u32, u32) {
+        let rows = legend::layout(&self.legend(), self.width).rows;
+        let extra = rows.saturating_sub(legend::ROWS_KEPT) * legend::ROW;
+        (self.width, HEIGHT + extra)
     }
 
     /// The chart as an `<svg>` element to inline in HTML (no namespace
     /// attribute, scales to the page's width).
     pub fn svg(&self) -> Result<String, String> {
         register_font();
+        let (w, h) = self.size();
         let mut out = String::new();
         {
-            let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+            let root = SVGBackend::with_string(&mut out, (w, h)).into_drawing_area();
             self.draw(&root)?;
             root.present().map_err(err)?;
         }
         let out = out.replacen(
             &format!(
-                "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" xmlns=\"http://www.w3.org/2000/svg\">"
+                "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">"
             ),
             &format!(
-                "<svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
+                "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" class=\"chart\">",
                 super::svg::escape(&self.title)
             ),
             1,
@@ -184,17 +236,20 @@ impl Chart {
     /// The chart as a PNG file.
     pub fn png(&self) -> Result<Vec<u8>, String> {
         register_font();
-        let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+        let (w, h) = self.size();
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
         {
-            let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
             self.draw(&root)?;
             root.present().map_err(err)?;
         }
-        encode_png(&rgb, WIDTH, HEIGHT)
+        encode_png(&rgb, w, h)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        root.fill(&WHITE).map_err(err)?;
+    /// The plot's ranges: x over the data, bands and vertical targets (padded
+    /// on a log scale); y from 0 over the data and the targets on scale,
+    /// unless fixed.
+    fn bounds(&self) -> Bounds {
         let points = self.lines.iter().flat_map(|l| l.points.iter());
         let (mut x0, mut x1, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0f64);
         for &(x, y) in points {
@@ -205,17 +260,14 @@ impl Chart {
             x1 = x1.max(x);
             y1 = y1.max(y);
         }
-        for b in &self.bands {
-            x0 = x0.min(b.from);
-            x1 = x1.max(b.to);
-        }
-        for &(x, _) in &self.x_targets {
-            x0 = x0.min(x);
-            x1 = x1.max(x);
+        let spans = self.bands.iter().map(|b| (b.from, b.to));
+        for (a, b) in spans.chain(self.x_targets.iter().map(|&(x, _)| (x, x))) {
+            x0 = x0.min(a);
+            x1 = x1.max(b);
         }
         let data_top = y1;
         for &(y, _) in &self.targets {
-            if Self::target_on_scale(y, data_top) {
+            if style::target_on_scale(y, data_top) {
                 y1 = y1.max(y);
             }
         }
@@ -225,28 +277,50 @@ impl Chart {
         if x1 <= x0 {
             x1 = x0 + if self.log_x { x0.max(1e-3) } else { 1.0 };
         }
-        let (y0, y1) = match self.y_range {
-            Some(r) => r,
-            None => (0.0, if y1 > 0.0 { y1 * 1.08 } else { 1.0 }),
-        };
+        if self.log_x {
+            (x0, x1) = (x0 * 0.9, x1 * 1.1);
+        }
+        let y = self
+            .y_range
+            .unwrap_or((0.0, if y1 > 0.0 { y1 * 1.08 } else { 1.0 }));
+        ((x0, x1), y)
+    }
+
+    /// The plot above, the legend in a strip below it.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        root.fill(&WHITE).map_err(err)?;
+        let legend = self.legend();
+        let strip = legend::layout(&legend, self.width).height();
+        let (_, h) = root.dim_in_pixel();
+        let (plot, below) = root.split_vertically(h - strip);
+        self.draw_plot(&plot)?;
+        legend::draw(&below, &legend)
+    }
+
+    fn draw_plot<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let ((x0, x1), (y0, y1)) = self.bounds();
         let mut builder = ChartBuilder::on(root);
         builder
-            .caption(&self.title, (FAMILY, 20))
+            .caption(&self.title, (FAMILY, TITLE_FONT))
             .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(72);
+            .margin_bottom(4)
+            .x_label_area_size(48)
+            // Named states ("half-open") are wider than numbers.
+            .y_label_area_size(if self.y_names.is_some() { 100 } else { 76 });
+        let grid = RGBColor(235, 235, 235);
         if self.log_x {
             let mut chart = builder
-                .build_cartesian_2d((x0 * 0.9..x1 * 1.1).log_scale(), y0..y1)
+                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
                 .map_err(err)?;
             let mut mesh = chart.configure_mesh();
             mesh.x_desc(&self.x_label)
                 .y_desc(&self.y_label)
-                .label_style((FAMILY, 14))
-                .light_line_style(RGBColor(235, 235, 235))
+                .label_style((FAMILY, LABEL_FONT))
+                .axis_desc_style((FAMILY, LABEL_FONT))
+                .light_line_style(grid)
                 .x_label_formatter(&|v| short_number(*v));
             mesh.draw().map_err(err)?;
-            self.draw_content(&mut chart, (x0 * 0.9, x1 * 1.1), (y0, y1))
+            self.draw_content(&mut chart, (x0, x1), (y0, y1))
         } else {
             let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
             let names = self.y_names;
@@ -260,8 +334,9 @@ impl Chart {
             let mut mesh = chart.configure_mesh();
             mesh.x_desc(&self.x_label)
                 .y_desc(&self.y_label)
-                .label_style((FAMILY, 14))
-                .light_line_style(RGBColor(235, 235, 235))
+                .label_style((FAMILY, LABEL_FONT))
+                .axis_desc_style((FAMILY, LABEL_FONT))
+                .light_line_style(grid)
                 .x_label_formatter(&|v| short_number(*v))
                 .y_label_formatter(&y_fmt);
             if let Some(n) = names {
@@ -283,110 +358,63 @@ impl Chart {
         CT: CoordTranslate<From = (f64, f64)>,
     {
         for b in &self.bands {
-            let color = if b.warmup { WARMUP } else { FAILURE };
+            let c = if b.warmup {
+                style::WARMUP
+            } else {
+                style::FAILURE
+            };
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(b.from, y0), (b.to, y1)],
-                    color.mix(0.15).filled(),
+                    rgb(c).mix(0.15).filled(),
                 )))
                 .map_err(err)?;
         }
-        if self.bands.iter().any(|b| !b.warmup) {
-            chart
-                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
-                .map_err(err)?
-                .label("failure injected")
-                .legend(|(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], FAILURE.mix(0.3).filled())
-                });
-        }
         for line in &self.lines {
-            let color = PALETTE[line.color % PALETTE.len()];
-            let style = color.stroke_width(2);
-            if line.points.len() == 1 {
-                // One point draws no line: a dot instead.
-                chart
-                    .draw_series(
-                        line.points
-                            .iter()
-                            .map(|&p| Circle::new(p, 3, color.filled())),
-                    )
-                    .map_err(err)?;
-            }
             let points: Vec<(f64, f64)> = if line.steps {
                 stepped(&line.points)
             } else {
                 line.points.clone()
             };
-            let series = if line.dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(points, 6, 4, style))
-                    .map_err(err)?
-            } else {
-                chart
-                    .draw_series(LineSeries::new(points, style))
-                    .map_err(err)?
-            };
-            let dashed = line.dashed;
-            series.label(&line.label).legend(move |(x, y)| {
-                if dashed {
-                    PathElement::new(vec![(x, y), (x + 7, y)], color.stroke_width(2))
-                } else {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                }
-            });
-        }
-        for (y, label) in &self.targets {
-            if *y > y1 {
-                chart
-                    .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
-                    .map_err(err)?
-                    .label(format!("{label}: above the chart"))
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], TARGET.stroke_width(2))
-                    });
-                continue;
+            stroke(chart, points, line.style())?;
+            if line.points.len() == 1 {
+                // One point draws no line: a dot instead.
+                let dot = Circle::new(line.points[0], 3, rgb(line.style().color).filled());
+                chart.draw_series(std::iter::once(dot)).map_err(err)?;
             }
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(xa, *y), (xb, *y)],
-                    8,
-                    5,
-                    TARGET.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(label)
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], TARGET.stroke_width(2))
-                });
         }
-        for (x, label) in &self.x_targets {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(*x, y0), (*x, y1)],
-                    8,
-                    5,
-                    TARGET.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(label)
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], TARGET.stroke_width(2))
-                });
+        for (y, _) in self.targets.iter().filter(|(y, _)| *y <= y1) {
+            stroke(chart, vec![(xa, *y), (xb, *y)], style::TARGET)?;
         }
-        chart
-            .configure_series_labels()
-            .label_font((FAMILY, 13))
-            .background_style(WHITE.mix(0.6))
-            .border_style(RGBColor(200, 200, 200))
-            .position(if self.legend_lower_right {
-                SeriesLabelPosition::LowerRight
-            } else {
-                SeriesLabelPosition::UpperLeft
-            })
-            .draw()
-            .map_err(err)
+        for (x, _) in &self.x_targets {
+            stroke(chart, vec![(*x, y0), (*x, y1)], style::TARGET)?;
+        }
+        Ok(())
     }
+}
+
+fn rgb(c: Rgb) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
+}
+
+/// Draws a polyline in a style, solid or dashed.
+fn stroke<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    points: Vec<(f64, f64)>,
+    s: LineStyle,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    let pen = rgb(s.color).stroke_width(s.width);
+    match s.dash {
+        Some((dash, gap)) => chart
+            .draw_series(DashedLineSeries::new(points, dash, gap, pen))
+            .map(|_| ()),
+        None => chart.draw_series(LineSeries::new(points, pen)).map(|_| ()),
+    }
+    .map_err(err)
 }
 
 /// A state series as steps: each value holds until the next point's time.
@@ -401,41 +429,7 @@ fn stepped(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
-/// `x` to `n` decimals, without trailing zeros: 25.510 → "25.51", 2.000 → "2".
-pub fn decimals(x: f64, n: usize) -> String {
-    let s = format!("{x:.n$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-/// 0.5, 12, 1.5k, 2M: short tick labels.
-pub fn short_number(v: f64) -> String {
-    let a = v.abs();
-    let (x, suffix) = if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e4 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
-    if x != 0.0 && x.abs() < 0.01 {
-        // Tiny ticks (a run of a few milliseconds): keep two significant digits.
-        return format!("{:.1e}", x);
-    }
-    let s = if (x - x.round()).abs() < 1e-9 {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        decimals(x, 3)
-    };
-    format!("{s}{suffix}")
-}
-
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
+pub(super) fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, width, height);
@@ -448,89 +442,9 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The SLO verdicts as a picture: one box per target, green or red.
-pub struct VerdictPanel {
-    /// (name, actual, target, pass, label); `None` pass: nothing to
-    /// measure, or inconclusive.
-    pub rows: Vec<(String, String, String, Option<bool>, &'static str)>,
-}
-
-pub const PANEL_HEIGHT: u32 = 160;
-
-impl VerdictPanel {
-    pub fn png(&self) -> Result<Vec<u8>, String> {
-        register_font();
-        let mut rgb = vec![0u8; (WIDTH * PANEL_HEIGHT * 3) as usize];
-        {
-            let root =
-                BitMapBackend::with_buffer(&mut rgb, (WIDTH, PANEL_HEIGHT)).into_drawing_area();
-            root.fill(&WHITE).map_err(err)?;
-            let n = self.rows.len().max(1) as i32;
-            let w = (WIDTH as i32 - 20) / n;
-            for (i, (name, actual, target, pass, verdict)) in self.rows.iter().enumerate() {
-                let x = 10 + i as i32 * w;
-                let fill = match pass {
-                    Some(true) => RGBColor(220, 245, 220),
-                    Some(false) => RGBColor(250, 215, 215),
-                    None => RGBColor(235, 235, 235),
-                };
-                let edge = match pass {
-                    Some(true) => RGBColor(30, 130, 30),
-                    Some(false) => RGBColor(190, 20, 20),
-                    None => RGBColor(120, 120, 120),
-                };
-                root.draw(&Rectangle::new(
-                    [(x, 10), (x + w - 10, PANEL_HEIGHT as i32 - 10)],
-                    fill.filled(),
-                ))
-                .map_err(err)?;
-                root.draw(&Rectangle::new(
-                    [(x, 10), (x + w - 10, PANEL_HEIGHT as i32 - 10)],
-                    edge.stroke_width(2),
-                ))
-                .map_err(err)?;
-                let text = |s: &str, y: i32, size: u32, color: RGBColor| {
-                    Text::new(
-                        s.to_string(),
-                        (x + 14, y),
-                        (FAMILY, size).into_font().color(&color),
-                    )
-                };
-                root.draw(&text(name, 22, 18, BLACK)).map_err(err)?;
-                root.draw(&text(verdict, 50, 32, edge)).map_err(err)?;
-                root.draw(&text(
-                    actual,
-                    92,
-                    if actual.len() > 24 { 15 } else { 20 },
-                    BLACK,
-                ))
-                .map_err(err)?;
-                root.draw(&text(
-                    &format!("target {target}"),
-                    120,
-                    15,
-                    RGBColor(80, 80, 80),
-                ))
-                .map_err(err)?;
-            }
-            root.present().map_err(err)?;
-        }
-        encode_png(&rgb, WIDTH, PANEL_HEIGHT)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_numbers() {
-        assert_eq!(short_number(0.5), "0.5");
-        assert_eq!(short_number(12.0), "12");
-        assert_eq!(short_number(15000.0), "15k");
-        assert_eq!(short_number(2_500_000.0), "2.5M");
-        assert_eq!(short_number(0.0004), "4.0e-4");
-    }
 
     #[test]
     fn a_chart_draws_on_both_backends() {

@@ -30,8 +30,7 @@ table.verdicts td{text-align:left;min-width:14em;padding:.5em .8em}
 .findings{margin:1em 0;padding:.2em 1em;border-left:4px solid #888;background:#fafafa}
 .findings h3{margin:.5em 0}
 .figrow{display:grid;gap:1em;margin:1em 0}.figrow.cols1{grid-template-columns:1fr}
-.figrow.cols2{grid-template-columns:1fr 1fr}
-.figrow.cols3,.figrow.cols4,.figrow.cols5,.figrow.cols6{grid-template-columns:repeat(auto-fill,minmax(560px,1fr))}
+.figrow.cols2,.figrow.cols3,.figrow.cols4,.figrow.cols5,.figrow.cols6{grid-template-columns:repeat(auto-fill,minmax(560px,1fr))}
 figure{margin:0;border:1px solid var(--line);background:#fff}
 figure svg{display:block;width:100%;height:auto}
 figcaption{font-size:.85em;color:#444;padding:.3em .6em;border-top:1px solid var(--line)}
@@ -39,7 +38,6 @@ figcaption{font-size:.85em;color:#444;padding:.3em .6em;border-top:1px solid var
 pre{background:#f6f6f6;border:1px solid var(--line);padding:1em;overflow-x:auto;font-size:.85em}
 details summary{cursor:pointer;font-weight:600;margin:.5em 0}
 footer{margin-top:3em;color:#777;font-size:.8em;border-top:1px solid var(--line);padding-top:.6em}
-@media print{.figrow.cols2{grid-template-columns:1fr}}
 "#;
 
 pub struct VerdictView {

@@ -3,10 +3,15 @@
 //! Renderers return bytes or strings; only [`crate::cli`] writes them.
 
 pub mod charts;
+pub mod format;
 pub mod html;
 pub mod json;
+pub mod legend;
+pub mod panel;
 pub mod run;
+pub mod style;
 pub mod svg;
 pub mod sweep;
 pub mod table;
 pub mod traces;
+pub mod verdicts;

@@ -3,14 +3,15 @@
 
 use std::fmt::Write as _;
 
-use super::charts::{Band, Chart, Line, VerdictPanel, decimals};
+use super::charts::{Band, Chart, Line, VerdictPanel};
 use super::sweep::csv_field;
 use crate::engine::time::{as_millis, as_secs};
 use crate::metrics::latency::round6;
 use crate::metrics::series::WorkloadPoint;
-use crate::metrics::summary::Outcome;
 use crate::metrics::{Collector, GroupStats, Summary};
 use crate::scenario::Scenario;
+
+pub use super::verdicts::{Verdict, percent, verdicts, verdicts_combined};
 
 /// What the report of one run is made of.
 pub struct RunData<'a> {
@@ -32,7 +33,6 @@ pub const CDF_POINTS: usize = 400;
 pub const BREAKER_STATES: &[&str] = &["closed", "half-open", "open"];
 
 impl RunData<'_> {
-    /// Times of the series' points, in seconds.
     /// Times of the points charted, in seconds: a last step shorter than half
     /// a step is left off the charts (its rates would be noise); it stays in
     /// timeseries.csv.
@@ -105,16 +105,13 @@ impl RunData<'_> {
             "share at or below",
         );
         c.log_x = true;
-        c.legend_lower_right = true;
         c.y_range = Some((0.0, 1.0));
         c.lines = self.cdf_lines("", &mut 0, false);
         let sync = as_millis(self.scenario.slo.sync_p99);
-        c.x_targets
-            .push((sync, format!("sync p99 target {sync} ms")));
+        c.x_targets.push((sync, format!("sync p99 {sync} ms")));
         if !self.collector.topics.is_empty() {
             let event = as_millis(self.scenario.slo.event_p99);
-            c.x_targets
-                .push((event, format!("event p99 target {event} ms")));
+            c.x_targets.push((event, format!("event p99 {event} ms")));
         }
         c
     }
@@ -126,13 +123,44 @@ impl RunData<'_> {
         c
     }
 
+    /// The end of the first step that began after the warmup: the first
+    /// point a chart over time draws (a step inside the warmup counts nothing).
+    fn first_measured(&self, times: &[f64]) -> f64 {
+        let warmup = self.summary.warmup_s;
+        let starts = std::iter::once(0.0).chain(times.iter().copied());
+        starts
+            .zip(times)
+            .find(|(start, _)| *start >= warmup - 1e-9)
+            .map_or(f64::INFINITY, |(_, &end)| end)
+    }
+
     /// Every chart of the run, in the report's order (empty ones left out).
     pub fn charts(&self) -> Vec<NamedChart> {
         let times = self.times();
-        let series = &self.collector.series;
         let named = |file, chart| NamedChart { file, chart };
-        let mut out = vec![named("latency_cdf", self.cdf_chart())];
+        let mut out = vec![
+            named("latency_cdf", self.cdf_chart()),
+            named("latency_over_time", self.latency_chart(&times)),
+            named("throughput", self.throughput_chart(&times)),
+        ];
+        if !self.scenario.consumers.is_empty() {
+            let (latency, lag) = self.event_charts(&times);
+            out.push(named("event_latency_over_time", latency));
+            out.push(named("consumer_lag", lag));
+        }
+        out.push(named("utilization", self.utilization_chart(&times)));
+        if let Some(breakers) = self.breaker_chart() {
+            out.push(named("breakers", breakers));
+        }
+        let first = self.first_measured(&times);
+        for c in out.iter_mut().filter(|c| c.file != "latency_cdf") {
+            start_after_warmup(&mut c.chart, self.summary.warmup_s, first);
+        }
+        out
+    }
 
+    fn latency_chart(&self, times: &[f64]) -> Chart {
+        let series = &self.collector.series;
         let mut lat = self.over_time(
             "Request latency over time (p50 dashed, p99 solid)",
             "latency, ms",
@@ -146,12 +174,15 @@ impl RunData<'_> {
         {
             let points = ws.points.iter().map(|p| (p.ok > 0, p.p50_ns, p.p99_ns));
             lat.lines
-                .extend(percentile_lines(&w.name, points, &times, i));
+                .extend(percentile_lines(&w.name, points, times, i));
         }
         let sync = as_millis(self.scenario.slo.sync_p99);
-        lat.targets.push((sync, format!("p99 target {sync} ms")));
-        out.push(named("latency_over_time", lat));
+        lat.targets.push((sync, format!("sync p99 {sync} ms")));
+        lat
+    }
 
+    fn throughput_chart(&self, times: &[f64]) -> Chart {
+        let series = &self.collector.series;
         let mut thr = self.over_time(
             "Throughput and errors over time (by the client's answer)",
             "requests per second",
@@ -166,7 +197,7 @@ impl RunData<'_> {
             let rate = |f: fn(&WorkloadPoint) -> u64| -> Vec<(f64, f64)> {
                 ws.points
                     .iter()
-                    .zip(&times)
+                    .zip(times)
                     .enumerate()
                     .map(|(k, (p, &t))| (t, f(p) as f64 / series.step_secs(k)))
                     .collect()
@@ -180,40 +211,40 @@ impl RunData<'_> {
             );
             thr.lines.push(errors.dashed());
         }
-        out.push(named("throughput", thr));
+        thr
+    }
 
-        if !self.scenario.consumers.is_empty() {
-            let groups = self.groups();
-            let mut ev = self.over_time(
-                "Event latency over time, publish to handled (p50 dashed, p99 solid)",
-                "latency, ms",
-            );
-            let mut lag = self.over_time(
-                "Consumer lag over time (messages not yet handled, per group)",
-                "messages",
-            );
-            for (color, (topic, group, g)) in groups.iter().enumerate() {
-                let name = format!("{topic} → {group}");
-                let points = g
-                    .latency_series
-                    .iter()
-                    .map(|&(p50, p99)| (p99 > 0, p50, p99));
-                ev.lines
-                    .extend(percentile_lines(&name, points, &times, color));
-                let lags = g
-                    .series
-                    .iter()
-                    .zip(&times)
-                    .map(|(&(l, _), &t)| (t, l as f64));
-                lag.lines.push(Line::new(name, lags.collect(), color));
-            }
-            let event = as_millis(self.scenario.slo.event_p99);
-            ev.targets
-                .push((event, format!("event p99 target {event} ms")));
-            out.push(named("event_latency_over_time", ev));
-            out.push(named("consumer_lag", lag));
+    /// Each consumer group's event latency, and its lag.
+    fn event_charts(&self, times: &[f64]) -> (Chart, Chart) {
+        let mut ev = self.over_time(
+            "Event latency over time, publish to handled (p50 dashed, p99 solid)",
+            "latency, ms",
+        );
+        let mut lag = self.over_time(
+            "Consumer lag over time (messages not yet handled, per group)",
+            "messages",
+        );
+        for (color, (topic, group, g)) in self.groups().iter().enumerate() {
+            let name = format!("{topic} → {group}");
+            let points = g
+                .latency_series
+                .iter()
+                .map(|&(p50, p99)| (p99 > 0, p50, p99));
+            ev.lines
+                .extend(percentile_lines(&name, points, times, color));
+            let lags = g
+                .series
+                .iter()
+                .zip(times)
+                .map(|(&(l, _), &t)| (t, l as f64));
+            lag.lines.push(Line::new(name, lags.collect(), color));
         }
+        let event = as_millis(self.scenario.slo.event_p99);
+        ev.targets.push((event, format!("event p99 {event} ms")));
+        (ev, lag)
+    }
 
+    fn utilization_chart(&self, times: &[f64]) -> Chart {
         let mut util = self.over_time(
             "Utilisation per service (busy workers / workers of serving replicas)",
             "utilisation",
@@ -223,40 +254,44 @@ impl RunData<'_> {
             .scenario
             .services
             .iter()
-            .zip(&series.services)
+            .zip(&self.collector.series.services)
             .enumerate()
         {
             let mean = self.summary.services[i].utilization;
-            let points = pts.iter().zip(&times).map(|(p, &t)| (t, p.utilization));
+            let points = pts.iter().zip(times).map(|(p, &t)| (t, p.utilization));
             let label = format!("{} (mean {mean:.2})", svc.name);
             util.lines.push(Line::new(label, points.collect(), i));
         }
-        out.push(named("utilization", util));
+        util
+    }
 
+    /// The state of every breaker that ever left closed, as steps; none: no chart.
+    fn breaker_chart(&self) -> Option<Chart> {
+        let series = &self.collector.series;
         let breakers: Vec<usize> = (0..series.calls.len())
             .filter(|&site| {
                 !self.collector.calls[site].breaker_transitions.is_empty()
                     || series.calls[site].iter().any(|p| p.breaker != 0)
             })
             .collect();
-        if !breakers.is_empty() {
-            let mut br = self.over_time("Circuit breaker state over time", "state");
-            br.y_range = Some((-0.1, 2.3));
-            br.y_names = Some(BREAKER_STATES);
-            for (i, &site) in breakers.iter().enumerate() {
-                let mut points = vec![(0.0, 0.0)];
-                for &(t, state) in &self.collector.calls[site].breaker_transitions {
-                    let y = BREAKER_STATES.iter().position(|&s| s == state).unwrap_or(0);
-                    points.push((as_secs(t), y as f64));
-                }
-                let last = points.last().map_or(0.0, |p| p.1);
-                points.push((as_secs(self.collector.end), last));
-                let key = self.scenario.call_sites[site].key.clone();
-                br.lines.push(Line::new(key, points, i).stepped());
-            }
-            out.push(named("breakers", br));
+        if breakers.is_empty() {
+            return None;
         }
-        out
+        let mut br = self.over_time("Circuit breaker state over time", "state");
+        br.y_range = Some((-0.1, 2.3));
+        br.y_names = Some(BREAKER_STATES);
+        for (i, &site) in breakers.iter().enumerate() {
+            let mut points = vec![(0.0, 0.0)];
+            for &(t, state) in &self.collector.calls[site].breaker_transitions {
+                let y = BREAKER_STATES.iter().position(|&s| s == state).unwrap_or(0);
+                points.push((as_secs(t), y as f64));
+            }
+            let last = points.last().map_or(0.0, |p| p.1);
+            points.push((as_secs(self.collector.end), last));
+            let key = self.scenario.call_sites[site].key.clone();
+            br.lines.push(Line::new(key, points, i).stepped());
+        }
+        Some(br)
     }
 
     /// The SLO verdicts as a picture.
@@ -267,6 +302,23 @@ impl RunData<'_> {
                 .into_iter()
                 .map(|v| (v.name.to_string(), v.actual, v.target, v.pass, v.label))
                 .collect(),
+        }
+    }
+}
+
+/// Leaves out of a chart over time what lies inside the warmup: the points
+/// before `first` (the first step after it), and the part of a state (steps)
+/// before the warmup's end, where it then starts.
+fn start_after_warmup(chart: &mut Chart, warmup: f64, first: f64) {
+    for line in &mut chart.lines {
+        if line.steps {
+            let held = line.points.iter().rev().find(|p| p.0 <= warmup).copied();
+            line.points.retain(|p| p.0 > warmup);
+            if let Some((_, y)) = held.filter(|_| warmup > 0.0) {
+                line.points.insert(0, (warmup, y));
+            }
+        } else {
+            line.points.retain(|p| p.0 >= first - 1e-9);
         }
     }
 }
@@ -290,127 +342,6 @@ fn percentile_lines(
         Line::new(format!("{name} p99"), p99, color),
         Line::new(format!("{name} p50"), p50, color).dashed(),
     ]
-}
-
-/// One SLO verdict, as the report shows it.
-pub struct Verdict {
-    pub name: &'static str,
-    pub key: &'static str,
-    /// The figure as text ("25.6 ms", "99.985%").
-    pub actual: String,
-    /// The figure exactly as summary.json has it.
-    pub value: Option<f64>,
-    pub target: String,
-    /// None: nothing to measure, or (with replications) inconclusive.
-    pub pass: Option<bool>,
-    pub label: &'static str,
-}
-
-/// The three SLO verdicts of a summary, as summary.json decides them.
-pub fn verdicts(s: &Summary) -> Vec<Verdict> {
-    let slo = &s.slo;
-    let ms = |v: Option<f64>| v.map_or("no data".to_string(), |v| format!("{v} ms"));
-    let rows = [
-        (
-            "Synchronous p99",
-            "sync_p99",
-            slo.sync_p99.actual_ms,
-            slo.sync_p99.verdict,
-            ms(slo.sync_p99.actual_ms),
-            slo.sync_p99.target_text(),
-        ),
-        (
-            "Event p99",
-            "event_p99",
-            slo.event_p99.actual_ms,
-            slo.event_p99.verdict,
-            ms(slo.event_p99.actual_ms),
-            slo.event_p99.target_text(),
-        ),
-        (
-            "Availability",
-            "availability",
-            slo.availability.actual,
-            slo.availability.verdict,
-            slo.availability
-                .actual
-                .map_or("no data".to_string(), |a| format!("{}%", percent(a))),
-            slo.availability.target_text(),
-        ),
-    ];
-    rows.into_iter()
-        .map(|(name, key, value, outcome, actual, target)| Verdict {
-            name,
-            key,
-            actual,
-            value,
-            target,
-            pass: match outcome {
-                Outcome::Pass => Some(true),
-                Outcome::Fail => Some(false),
-                Outcome::NoData => None,
-            },
-            label: outcome.label(),
-        })
-        .collect()
-}
-
-/// The verdicts of runs with replications (summary.json's combined form):
-/// the mean with its 95% interval, and pass, fail or inconclusive.
-pub fn verdicts_combined(v: &serde_json::Value) -> Vec<Verdict> {
-    [
-        ("Synchronous p99", "sync_p99", "actual_ms", "target_ms"),
-        ("Event p99", "event_p99", "actual_ms", "target_ms"),
-        ("Availability", "availability", "actual", "target"),
-    ]
-    .into_iter()
-    .map(|(name, key, field, target_field)| {
-        let slo = &v["slo"][key];
-        let ci = &v["ci95"]["slo"][key][field];
-        let value = slo[field].as_f64();
-        let availability = key == "availability";
-        let show = |x: f64| {
-            if availability {
-                format!("{}%", percent(x))
-            } else {
-                format!("{} ms", decimals(x, 3))
-            }
-        };
-        let actual = match (value, ci[0].as_f64(), ci[1].as_f64()) {
-            (Some(m), Some(lo), Some(hi)) => {
-                format!("{} (95%: {} to {})", show(m), show(lo), show(hi))
-            }
-            (Some(m), _, _) => show(m),
-            _ => "no data".into(),
-        };
-        let target = slo[target_field].as_f64().unwrap_or(0.0);
-        let target = if availability {
-            format!("≥ {}%", percent(target))
-        } else {
-            format!("≤ {target} ms")
-        };
-        let (pass, label) = match slo["verdict"].as_str() {
-            Some("pass") => (Some(true), "PASS"),
-            Some("fail") => (Some(false), "FAIL"),
-            Some("no_data") => (None, "NO DATA"),
-            _ => (None, "INCONCLUSIVE"),
-        };
-        Verdict {
-            name,
-            key,
-            actual,
-            value,
-            target,
-            pass,
-            label,
-        }
-    })
-    .collect()
-}
-
-/// 0.99985 → "99.985" (the shortest form that is exact for six decimals).
-pub fn percent(x: f64) -> String {
-    decimals(x * 100.0, 4)
 }
 
 /// `timeseries.csv`: tidy, one row per time and series:

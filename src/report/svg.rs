@@ -1,12 +1,17 @@
-//! Line charts as inline SVG, with no dependencies: axes with ticks, one
-//! polyline per series (dashed for theory), 95% interval whiskers, and a
-//! red dashed target line. Every label is escaped.
+//! Line charts as inline SVG, with no dependencies: axes with ticks (whole
+//! numbers only on an axis of whole numbers), a marker at each measured
+//! point with its 95% interval as a whisker, thin lines between them (dashed
+//! for theory), the target in the one style every chart gives targets, and
+//! a legend to the right of the plot. Every label is escaped.
 
 use std::fmt::Write as _;
 
-/// Styles shared by the HTML pages.
-pub const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em;color:#222;max-width:1100px}\
-svg{background:#fff;border:1px solid #ddd;margin:0.5em 0}table{border-collapse:collapse;font-size:0.9em}\
+use super::format::decimals;
+use super::style::{self, DATA_DASH, TARGET};
+
+/// Styles shared by the HTML pages: charts as wide as the page.
+pub const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;padding:1.5em 2em;color:#222;max-width:1280px}\
+svg.chart{display:block;width:100%;height:auto;background:#fff;border:1px solid #ddd;margin:0.8em 0}table{border-collapse:collapse;font-size:0.9em;font-variant-numeric:tabular-nums}\
 td,th{border:1px solid #ccc;padding:0.2em 0.6em;text-align:right}th{background:#f4f4f4}";
 
 /// Escapes text for HTML and SVG (element content and attribute values).
@@ -29,6 +34,7 @@ pub struct Series {
     pub label: String,
     /// (x, y, y low, y high)
     pub points: Vec<(f64, f64, f64, f64)>,
+    /// Theory: a dashed line, no markers (nothing was measured).
     pub dashed: bool,
     /// Index into the palette (a theory line takes its simulated series' colour).
     pub color: usize,
@@ -39,30 +45,36 @@ pub struct Chart {
     pub x_label: String,
     pub y_label: String,
     pub series: Vec<Series>,
-    pub target: Option<f64>,
-    pub log_y: bool,
+    /// The target's value and what it is ("p99 200 ms").
+    pub target: Option<(f64, String)>,
+    /// x takes whole values only (a replica count): whole ticks only.
+    pub x_integer: bool,
 }
 
-const COLORS: [&str; 8] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf",
-];
-const W: f64 = 760.0;
-const H: f64 = 360.0;
-const LEFT: f64 = 70.0;
-const RIGHT: f64 = 200.0;
+const W: f64 = 960.0;
+const H: f64 = 400.0;
+const LEFT: f64 = 80.0;
+const RIGHT: f64 = 240.0;
 const TOP: f64 = 40.0;
-const BOTTOM: f64 = 50.0;
+const BOTTOM: f64 = 56.0;
+/// Markers stand out from the thin lines that join them.
+const MARKER_RADIUS: f64 = 5.0;
+const LINE_WIDTH: f64 = 1.0;
 
-/// About five round tick values covering [lo, hi].
-fn ticks(lo: f64, hi: f64) -> Vec<f64> {
+/// About five round tick values covering [lo, hi]; steps of at least 1
+/// when `integer`.
+fn ticks(lo: f64, hi: f64, integer: bool) -> Vec<f64> {
     let span = (hi - lo).max(1e-12);
     let raw = span / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
+    let mut step = [1.0, 2.0, 5.0, 10.0]
         .iter()
         .map(|m| m * mag)
         .find(|s| span / s <= 6.0)
         .unwrap_or(10.0 * mag);
+    if integer {
+        step = step.max(1.0).round();
+    }
     let first = (lo / step).ceil() * step;
     (0..=12)
         .map(|i| first + i as f64 * step)
@@ -88,158 +100,268 @@ fn step_of(ticks: &[f64]) -> f64 {
     }
 }
 
+/// The data's ranges, padded: x so that the end markers clear the axes, y
+/// by 5% (from no lower than 0 for positive data).
+struct Frame {
+    x: (f64, f64),
+    y: (f64, f64),
+    /// The target is drawn (not far above the data).
+    target_drawn: bool,
+}
+
+impl Frame {
+    fn px(&self, x: f64) -> f64 {
+        LEFT + (x - self.x.0) / (self.x.1 - self.x.0) * (W - LEFT - RIGHT)
+    }
+
+    fn py(&self, y: f64) -> f64 {
+        TOP + (1.0 - (y - self.y.0) / (self.y.1 - self.y.0)) * (H - TOP - BOTTOM)
+    }
+}
+
+fn dash_attr(dash: Option<(u32, u32)>) -> String {
+    dash.map_or(String::new(), |(d, g)| {
+        format!(" stroke-dasharray=\"{d} {g}\"")
+    })
+}
+
 impl Chart {
-    pub fn svg(&self) -> String {
+    fn frame(&self) -> Frame {
         let pts = self.series.iter().flat_map(|s| s.points.iter());
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-        for &(x, _, lo, hi) in pts {
+        for &(x, y, lo, hi) in pts {
             x0 = x0.min(x);
             x1 = x1.max(x);
-            if lo.is_finite() {
-                y0 = y0.min(lo);
-            }
-            if hi.is_finite() {
-                y1 = y1.max(hi);
+            for v in [y, lo, hi].into_iter().filter(|v| v.is_finite()) {
+                y0 = y0.min(v);
+                y1 = y1.max(v);
             }
         }
-        if let Some(t) = self.target {
-            y0 = y0.min(t);
-            y1 = y1.max(t);
+        let target_drawn = self
+            .target
+            .as_ref()
+            .is_some_and(|(t, _)| x0 > x1 || style::target_on_scale(*t, y1));
+        if let Some((t, _)) = self.target.as_ref().filter(|_| target_drawn) {
+            y0 = y0.min(*t);
+            y1 = y1.max(*t);
         }
         if x0 > x1 {
             (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
         }
-        if x1 == x0 {
-            x1 = x0 + 1.0;
-        }
+        let pad_x = ((x1 - x0) * 0.04).max(if self.x_integer { 0.5 } else { 1e-9 });
         if y1 <= y0 {
             y1 = y0 + 1.0;
         }
         let pad = (y1 - y0) * 0.05;
-        let (y0, y1) = (
-            if y0 >= 0.0 {
-                (y0 - pad).max(0.0)
-            } else {
-                y0 - pad
-            },
-            y1 + pad,
-        );
-        let px = |x: f64| LEFT + (x - x0) / (x1 - x0) * (W - LEFT - RIGHT);
-        let py = |y: f64| TOP + (1.0 - (y - y0) / (y1 - y0)) * (H - TOP - BOTTOM);
+        let low = if y0 >= 0.0 {
+            (y0 - pad).max(0.0)
+        } else {
+            y0 - pad
+        };
+        Frame {
+            x: (x0 - pad_x, x1 + pad_x),
+            y: (low, y1 + pad),
+            target_drawn,
+        }
+    }
+
+    pub fn svg(&self) -> String {
+        let f = self.frame();
         let mut s = String::new();
         let _ = write!(
             s,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\">",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" class=\"chart\" role=\"img\" aria-label=\"{}\">",
             escape(&self.title)
         );
         let _ = write!(
             s,
-            "<text x=\"{LEFT}\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{}</text>",
+            "<text x=\"{LEFT}\" y=\"24\" font-size=\"17\" font-weight=\"bold\">{}</text>",
             escape(&self.title)
         );
-        let (bx, by) = (H - BOTTOM, W - RIGHT);
-        let _ = write!(
-            s,
-            "<line x1=\"{LEFT}\" y1=\"{bx}\" x2=\"{by}\" y2=\"{bx}\" stroke=\"#333\"/><line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{bx}\" stroke=\"#333\"/>"
-        );
-        let xt = ticks(x0, x1);
-        let xs = step_of(&xt);
-        for t in xt {
-            let x = px(t);
+        self.axes(&mut s, &f);
+        if let Some((t, _)) = self.target.as_ref().filter(|_| f.target_drawn) {
+            let y = f.py(*t);
             let _ = write!(
                 s,
-                "<line x1=\"{x:.1}\" y1=\"{bx}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#333\"/><text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
-                bx + 4.0,
-                bx + 16.0,
+                "<line class=\"target\" x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{}\" stroke-width=\"{}\"{}/>",
+                W - RIGHT,
+                TARGET.color.hex(),
+                TARGET.width,
+                dash_attr(TARGET.dash)
+            );
+        }
+        for series in &self.series {
+            series_svg(&mut s, &f, series, &self.x_label);
+        }
+        self.legend(&mut s, &f);
+        s += "</svg>";
+        s
+    }
+
+    fn axes(&self, s: &mut String, f: &Frame) {
+        let (base, right) = (H - BOTTOM, W - RIGHT);
+        let _ = write!(
+            s,
+            "<line x1=\"{LEFT}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\" stroke=\"#333\"/><line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{base}\" stroke=\"#333\"/>"
+        );
+        let xt = ticks(f.x.0, f.x.1, self.x_integer);
+        let xs = step_of(&xt);
+        for t in xt {
+            let x = f.px(t);
+            let _ = write!(
+                s,
+                "<line x1=\"{x:.1}\" y1=\"{base}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#333\"/><text class=\"tick x\" x=\"{x:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
+                base + 5.0,
+                base + 20.0,
                 fmt(t, xs)
             );
         }
-        let yt = ticks(y0, y1);
+        let yt = ticks(f.y.0, f.y.1, false);
         let ys = step_of(&yt);
         for t in yt {
-            let y = py(t);
+            let y = f.py(t);
             let _ = write!(
                 s,
-                "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{by}\" y2=\"{y:.1}\" stroke=\"#eee\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
-                LEFT - 4.0,
+                "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{right}\" y2=\"{y:.1}\" stroke=\"#eee\"/><text class=\"tick y\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
+                LEFT - 5.0,
                 y + 4.0,
                 fmt(t, ys)
             );
         }
         let _ = write!(
             s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\">{}</text>",
-            (LEFT + W - RIGHT) / 2.0,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{}</text>",
+            (LEFT + right) / 2.0,
             H - 12.0,
             escape(&self.x_label)
         );
+        let mid = (TOP + base) / 2.0;
         let _ = write!(
             s,
-            "<text x=\"14\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 14 {:.1})\">{}</text>",
-            (TOP + bx) / 2.0,
-            (TOP + bx) / 2.0,
+            "<text x=\"18\" y=\"{mid:.1}\" font-size=\"14\" text-anchor=\"middle\" transform=\"rotate(-90 18 {mid:.1})\">{}</text>",
             escape(&self.y_label)
         );
-        if let Some(t) = self.target {
-            let y = py(t);
-            let _ = write!(
-                s,
-                "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{by}\" y2=\"{y:.1}\" stroke=\"#d62728\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#d62728\">SLO {}</text>",
-                LEFT + 4.0,
-                y - 4.0,
-                fmt(t, ys / 10.0)
+    }
+
+    /// The legend, right of the plot: each series, then the target.
+    fn legend(&self, s: &mut String, f: &Frame) {
+        let x = W - RIGHT + 16.0;
+        let mut entries: Vec<(String, String)> = self
+            .series
+            .iter()
+            .map(|series| {
+                let dash = series.dashed.then_some(DATA_DASH);
+                let stroke = format!(
+                    "stroke=\"{}\" stroke-width=\"2\"{}",
+                    style::palette(series.color).hex(),
+                    dash_attr(dash)
+                );
+                (stroke, series.label.clone())
+            })
+            .collect();
+        if let Some((_, what)) = &self.target {
+            let stroke = format!(
+                "stroke=\"{}\" stroke-width=\"{}\"{}",
+                TARGET.color.hex(),
+                TARGET.width,
+                dash_attr(TARGET.dash)
             );
-        }
-        for (i, series) in self.series.iter().enumerate() {
-            let color = COLORS[series.color % COLORS.len()];
-            let path: Vec<String> = series
-                .points
-                .iter()
-                .map(|&(x, y, _, _)| format!("{:.1},{:.1}", px(x), py(y)))
-                .collect();
-            let dash = if series.dashed {
-                " stroke-dasharray=\"4 3\""
+            let label = style::target_label(what);
+            let label = if f.target_drawn {
+                label
             } else {
-                ""
+                format!("{label}: above the chart")
             };
+            entries.push((stroke, label));
+        }
+        let mut y = TOP + 8.0;
+        for (stroke, label) in &entries {
             let _ = write!(
                 s,
-                "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{dash} points=\"{}\"/>",
-                path.join(" ")
+                "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" {stroke}/>",
+                x + 26.0,
             );
-            for &(x, y, lo, hi) in &series.points {
-                if !series.dashed {
-                    if lo.is_finite() && hi.is_finite() && hi > lo {
-                        let _ = write!(
-                            s,
-                            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{color}\"/>",
-                            px(x),
-                            py(lo),
-                            px(x),
-                            py(hi)
-                        );
-                    }
-                    let _ = write!(
-                        s,
-                        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{color}\"/>",
-                        px(x),
-                        py(y)
-                    );
-                }
+            for line in wrap(label, LEGEND_CHARS) {
+                let _ = write!(
+                    s,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\">{}</text>",
+                    x + 32.0,
+                    y + 4.5,
+                    escape(&line)
+                );
+                y += 16.0;
             }
-            let ly = TOP + 16.0 * i as f64;
+            y += 6.0;
+        }
+    }
+}
+
+/// Characters of a legend line that fit right of the plot.
+const LEGEND_CHARS: usize = 26;
+
+/// Text in lines of at most `width` characters, broken at spaces (a longer
+/// word stays whole).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// One series: a thin line through its points; for measured series a
+/// whisker (the 95% interval) and a marker, with its figures as a tooltip.
+fn series_svg(s: &mut String, f: &Frame, series: &Series, x_label: &str) {
+    let color = style::palette(series.color).hex();
+    let path: Vec<String> = series
+        .points
+        .iter()
+        .map(|&(x, y, _, _)| format!("{:.1},{:.1}", f.px(x), f.py(y)))
+        .collect();
+    let (width, dash, opacity) = if series.dashed {
+        (1.5, Some(DATA_DASH), 1.0)
+    } else {
+        (LINE_WIDTH, None, 0.6)
+    };
+    let _ = write!(
+        s,
+        "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"{width}\" stroke-opacity=\"{opacity}\"{} points=\"{}\"/>",
+        dash_attr(dash),
+        path.join(" ")
+    );
+    if series.dashed {
+        return;
+    }
+    for &(x, y, lo, hi) in &series.points {
+        let (cx, cy) = (f.px(x), f.py(y));
+        if lo.is_finite() && hi.is_finite() && hi > lo {
             let _ = write!(
                 s,
-                "<line x1=\"{:.1}\" y1=\"{ly:.1}\" x2=\"{:.1}\" y2=\"{ly:.1}\" stroke=\"{color}\" stroke-width=\"2\"{dash}/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
-                by + 10.0,
-                by + 30.0,
-                by + 34.0,
-                ly + 4.0,
-                escape(&series.label)
+                "<line x1=\"{cx:.1}\" y1=\"{:.1}\" x2=\"{cx:.1}\" y2=\"{:.1}\" stroke=\"{color}\" stroke-width=\"1.5\"/>",
+                f.py(lo),
+                f.py(hi)
             );
         }
-        s += "</svg>";
-        s
+        let interval = if lo.is_finite() && hi.is_finite() && hi > lo {
+            format!(" (95%: {} to {})", decimals(lo, 6), decimals(hi, 6))
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            s,
+            "<circle class=\"point\" cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{MARKER_RADIUS}\" fill=\"{color}\" stroke=\"#fff\" stroke-width=\"1\"><title>{}: {} = {}, {}{}</title></circle>",
+            escape(&series.label),
+            escape(x_label),
+            decimals(x, 6),
+            decimals(y, 6),
+            interval
+        );
     }
 }
 
@@ -250,6 +372,22 @@ mod tests {
     #[test]
     fn escapes_everything_that_matters() {
         assert_eq!(escape("<script>\"'&"), "&lt;script&gt;&quot;&#39;&amp;");
-        assert_eq!(ticks(0.0, 10.0), [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+    }
+
+    #[test]
+    fn ticks_are_round_and_whole_on_a_whole_axis() {
+        assert_eq!(ticks(0.0, 10.0, false), [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(ticks(6.0, 8.0, false), [6.0, 6.5, 7.0, 7.5, 8.0]);
+        assert_eq!(ticks(5.5, 8.5, true), [6.0, 7.0, 8.0]);
+        assert_eq!(ticks(0.5, 1.5, true), [1.0]);
+    }
+
+    #[test]
+    fn long_legend_labels_wrap() {
+        assert_eq!(
+            wrap("target p99 200 ms: above the chart", 26),
+            ["target p99 200 ms: above", "the chart"]
+        );
+        assert_eq!(wrap("simulated", 26), ["simulated"]);
     }
 }

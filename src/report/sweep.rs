@@ -1,12 +1,13 @@
 //! A sweep's results to bytes: `sweep.csv` (one row per point and
 //! replication, for pandas), `sweep.json` (points with means and 95%
-//! intervals) and `sweep.html` (the curves against the first swept
-//! parameter, SLO lines drawn, theory drawn where the model has one).
+//! intervals) and `sweep.html` (the measured points against the first swept
+//! parameter, SLO targets drawn, theory drawn where the model has one).
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use super::format::{Unit, decimals};
 use super::svg::{Chart, Series, escape};
 use crate::metrics::stats::{Estimate, estimate};
 use crate::sweep::{Axis, Figures, PointResult};
@@ -173,6 +174,37 @@ fn numeric(v: &str) -> Option<f64> {
     v[..end].parse().ok()
 }
 
+/// The table of points: each figure with its unit, mean ± 95% half-width.
+fn points_table(axes: &[Axis], points: &[PointResult]) -> String {
+    let mut table = String::from("<table><tr><th>point</th>");
+    for a in axes {
+        let _ = write!(table, "<th>{}</th>", escape(&a.path));
+    }
+    table +=
+        "<th>p99</th><th>availability</th><th>mean</th><th>theory mean</th><th>SLO pass</th></tr>";
+    for p in points {
+        let _ = write!(table, "<tr><td>{}</td>", p.index);
+        for (_, v) in &p.params {
+            let _ = write!(table, "<td>{}</td>", escape(v));
+        }
+        let cell = |get: Getter, unit: Unit| {
+            figure(p, get).map_or("-".into(), |e| unit.show_pm(e.mean, Some(e.half_width)))
+        };
+        let pass = p.runs.iter().filter(|f| f.slo_pass).count();
+        let _ = write!(
+            table,
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td></tr>",
+            cell(|f| f.p99_ms, Unit::Ms),
+            cell(|f| f.availability, Unit::Percent),
+            cell(|f| f.mean_ms, Unit::Ms),
+            p.theory_mean_ms.map_or("-".into(), |t| Unit::Ms.show(t)),
+            pass,
+            p.runs.len()
+        );
+    }
+    table + "</table>"
+}
+
 /// sweep.html: one self-contained page, inline SVG, every string escaped.
 pub fn html(name: &str, axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
     let x_axis = &axes[0];
@@ -201,60 +233,63 @@ pub fn html(name: &str, axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
             None => groups.push((label, vec![p])),
         }
     }
-    let chart = |title: &str,
-                 unit: &str,
-                 get: fn(&Figures) -> Option<f64>,
-                 target: Option<f64>,
-                 theory: bool| {
-        let mut series: Vec<Series> = groups
-            .iter()
-            .enumerate()
-            .map(|(i, (label, pts))| Series {
-                label: if label.is_empty() {
-                    "simulated".into()
-                } else {
-                    label.clone()
-                },
-                points: pts
-                    .iter()
-                    .filter_map(|p| figure(p, get).map(|e| (x_of(p), e.mean, e.lo(), e.hi())))
-                    .collect(),
-                dashed: false,
-                color: i,
-            })
-            .collect();
-        if theory && points.iter().any(|p| p.theory_mean_ms.is_some()) {
-            for (i, (label, pts)) in groups.iter().enumerate() {
-                let tp: Vec<(f64, f64, f64, f64)> = pts
-                    .iter()
-                    .filter_map(|p| p.theory_mean_ms.map(|t| (x_of(p), t, t, t)))
-                    .collect();
-                series.push(Series {
-                    label: format!("theory {label}").trim().to_string(),
-                    points: tp,
-                    dashed: true,
+    // A whole-number axis (a replica count) gets whole ticks only.
+    let x_integer = all_numeric && points.iter().all(|p| x_of(p).fract() == 0.0);
+    let chart =
+        |title: &str, unit: &str, get: Getter, target: Option<(f64, String)>, theory: bool| {
+            let mut series: Vec<Series> = groups
+                .iter()
+                .enumerate()
+                .map(|(i, (label, pts))| Series {
+                    label: if label.is_empty() {
+                        "simulated".into()
+                    } else {
+                        label.clone()
+                    },
+                    points: pts
+                        .iter()
+                        .filter_map(|p| figure(p, get).map(|e| (x_of(p), e.mean, e.lo(), e.hi())))
+                        .collect(),
+                    dashed: false,
                     color: i,
-                });
+                })
+                .collect();
+            if theory && points.iter().any(|p| p.theory_mean_ms.is_some()) {
+                for (i, (label, pts)) in groups.iter().enumerate() {
+                    let tp: Vec<(f64, f64, f64, f64)> = pts
+                        .iter()
+                        .filter_map(|p| p.theory_mean_ms.map(|t| (x_of(p), t, t, t)))
+                        .collect();
+                    series.push(Series {
+                        label: format!("theory {label}").trim().to_string(),
+                        points: tp,
+                        dashed: true,
+                        color: i,
+                    });
+                }
             }
-        }
-        Chart {
-            title: title.into(),
-            x_label: x_axis.path.clone(),
-            y_label: unit.into(),
-            series,
-            target,
-            log_y: false,
-        }
-        .svg()
-    };
-    let p99_target = points.first().map(|p| p.slo_p99_ms);
-    let avail_target = points.first().map(|p| p.slo_availability);
+            Chart {
+                title: title.into(),
+                x_label: x_axis.path.clone(),
+                y_label: unit.into(),
+                series,
+                target,
+                x_integer,
+            }
+            .svg()
+        };
+    let first = points.first();
+    let p99_target = first.map(|p| (p.slo_p99_ms, format!("p99 {} ms", p.slo_p99_ms)));
+    let avail_target = first.map(|p| {
+        let pct = p.slo_availability * 100.0;
+        (pct, format!("availability {}%", decimals(pct, 4)))
+    });
     let mut body = String::new();
     body += &chart("p99 latency", "ms", |f| f.p99_ms, p99_target, false);
     body += &chart(
         "availability",
-        "share ok",
-        |f| f.availability,
+        "% of requests ok",
+        |f| f.availability.map(|a| a * 100.0),
         avail_target,
         false,
     );
@@ -266,36 +301,9 @@ pub fn html(name: &str, axes: &[Axis], points: &[PointResult]) -> Vec<u8> {
         None,
         false,
     );
-    let mut table = String::from("<table><tr><th>point</th>");
-    for a in axes {
-        let _ = write!(table, "<th>{}</th>", escape(&a.path));
-    }
-    table += "<th>p99 ms</th><th>availability</th><th>mean ms</th><th>theory ms</th><th>SLO pass</th></tr>";
-    for p in points {
-        let _ = write!(table, "<tr><td>{}</td>", p.index);
-        for (_, v) in &p.params {
-            let _ = write!(table, "<td>{}</td>", escape(v));
-        }
-        let cell = |get: fn(&Figures) -> Option<f64>| {
-            figure(p, get).map_or("-".into(), |e| {
-                format!("{:.3} ± {:.3}", e.mean, e.half_width.min(1e12))
-            })
-        };
-        let pass = p.runs.iter().filter(|f| f.slo_pass).count();
-        let _ = write!(
-            table,
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td></tr>",
-            cell(|f| f.p99_ms),
-            cell(|f| f.availability),
-            cell(|f| f.mean_ms),
-            p.theory_mean_ms.map_or("-".into(), |t| format!("{t:.3}")),
-            pass,
-            p.runs.len()
-        );
-    }
-    table += "</table>";
+    let table = points_table(axes, points);
     let page = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} sweep</title><style>{css}</style></head><body><h1>{title}: sweep</h1><p>{n} points × {r} replications; error bars are 95% confidence intervals; red dashed lines are the SLO targets.</p>{body}<h2>Points</h2>{table}</body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} sweep</title><style>{css}</style></head><body><h1>{title}: sweep</h1><p>{n} points × {r} replications. Each dot is a measured point (the mean of its replications; hover for its figures), its bar the 95% confidence interval; the thin lines between dots only guide the eye. Near-black long dashes are the SLO targets; short dashes, theory.</p>{body}<h2>Points</h2>{table}</body></html>\n",
         title = escape(name),
         css = super::svg::CSS,
         n = points.len(),

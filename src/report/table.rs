@@ -3,6 +3,9 @@
 
 use std::fmt::Write as _;
 
+use serde_json::Value;
+
+use super::format::{Unit, decimals};
 use crate::metrics::Summary;
 
 fn pct(x: Option<f64>) -> String {
@@ -209,8 +212,27 @@ pub fn verdict(word: &str, colour: bool) -> String {
     }
 }
 
-/// The table of a run with replications: means ± 95% half-widths, and verdicts.
-pub fn render_replications(v: &serde_json::Value, colour: bool) -> String {
+/// A target as both tables print it: "<= 200 ms", ">= 99.900%".
+fn target(key: &str, value: f64) -> String {
+    if key == "availability" {
+        format!("≥ {}", Unit::Percent.show(value))
+    } else {
+        format!("≤ {} ms", decimals(value, 3))
+    }
+}
+
+/// A mean ± the half-width of its 95% interval (`[lo, hi]`), with its unit.
+fn mean_pm(mean: &Value, ci: &Value, unit: Unit) -> String {
+    let half = match (ci[0].as_f64(), ci[1].as_f64()) {
+        (Some(lo), Some(hi)) => Some((hi - lo) / 2.0),
+        _ => None,
+    };
+    mean.as_f64().map_or("-".into(), |m| unit.show_pm(m, half))
+}
+
+/// The table of a run with replications: means ± 95% half-widths with their
+/// units, and verdicts.
+pub fn render_replications(v: &Value, colour: bool) -> String {
     let mut o = String::new();
     let n = v["replications"].as_u64().unwrap_or(0);
     let _ = writeln!(
@@ -219,55 +241,42 @@ pub fn render_replications(v: &serde_json::Value, colour: bool) -> String {
         v["scenario"].as_str().unwrap_or(""),
         v["seed"]
     );
-    let pm_with = |mean: &serde_json::Value, ci: &serde_json::Value, d: usize| match (
-        mean.as_f64(),
-        ci[0].as_f64(),
-        ci[1].as_f64(),
-    ) {
-        (Some(m), Some(lo), Some(hi)) => format!("{m:.d$} ± {:.d$}", (hi - lo) / 2.0),
-        (Some(m), _, _) => format!("{m:.d$}"),
-        _ => "-".into(),
-    };
-    let pm = |mean: &serde_json::Value, ci: &serde_json::Value| pm_with(mean, ci, 3);
     let _ = writeln!(
         o,
-        "\n{:<20} {:>14} {:>22} {:>22} {:>22}",
-        "workload", "sent", "availability", "mean ms", "p99 ms"
+        "\n{:<20} {:>18} {:>22} {:>22} {:>22}",
+        "workload", "sent", "availability", "mean latency", "p99 latency"
     );
     if let Some(ws) = v["workload"].as_object() {
         for (name, w) in ws {
             let ci = &v["ci95"]["workload"][name];
+            let latency = |k: &str| mean_pm(&w["latency_ms"][k], &ci["latency_ms"][k], Unit::Ms);
             let _ = writeln!(
                 o,
-                "{:<20} {:>14} {:>22} {:>22} {:>22}",
+                "{:<20} {:>18} {:>22} {:>22} {:>22}",
                 name,
-                pm(&w["sent"], &ci["sent"]),
-                pm_with(&w["availability"], &ci["availability"], 5),
-                pm(&w["latency_ms"]["mean"], &ci["latency_ms"]["mean"]),
-                pm(&w["latency_ms"]["p99"], &ci["latency_ms"]["p99"])
+                mean_pm(&w["sent"], &ci["sent"], Unit::Count),
+                mean_pm(&w["availability"], &ci["availability"], Unit::Percent),
+                latency("mean"),
+                latency("p99")
             );
         }
     }
     let _ = writeln!(o, "\nSLO");
-    for (key, label, unit) in [
-        ("sync_p99", "sync p99", "actual_ms"),
-        ("event_p99", "event p99", "actual_ms"),
-        ("availability", "availability", "actual"),
+    for (key, label, field, unit) in [
+        ("sync_p99", "sync p99", "actual_ms", Unit::Ms),
+        ("event_p99", "event p99", "actual_ms", Unit::Ms),
+        ("availability", "availability", "actual", Unit::Percent),
     ] {
         let slo = &v["slo"][key];
-        let target = slo
+        let goal = slo
             .get("target_ms")
             .or_else(|| slo.get("target"))
-            .cloned()
-            .unwrap_or_default();
+            .and_then(Value::as_f64)
+            .map_or("-".into(), |t| target(key, t));
         let _ = writeln!(
             o,
-            "  {label:<14} {:>22}   target {target:<8} {}",
-            pm_with(
-                &slo[unit],
-                &v["ci95"]["slo"][key][unit],
-                if key == "availability" { 5 } else { 3 }
-            ),
+            "  {label:<14} {:>22}   target {goal:<12} {}",
+            mean_pm(&slo[field], &v["ci95"]["slo"][key][field], unit),
             verdict(
                 &slo["verdict"].as_str().unwrap_or("-").to_uppercase(),
                 colour

@@ -90,10 +90,13 @@ fn mmc_sweep_tracks_erlang_c() {
     }
     let html = String::from_utf8(meshsim::report::sweep::html("mmc", &axes, &points)).unwrap();
     assert!(
-        html.contains("stroke-dasharray=\"4 3\"") && html.contains("theory"),
+        html.contains("stroke-dasharray=\"6 4\"") && html.contains("theory"),
         "a dashed theory line"
     );
-    assert!(html.contains("SLO 200"), "the p99 target is drawn");
+    assert!(
+        html.contains("target p99 200 ms"),
+        "the p99 target is named"
+    );
 }
 
 /// Outputs are byte-identical with 1 thread and with 2; shards merged equal
