@@ -68,6 +68,8 @@ pub fn sweep(a: &SweepArgs) -> Result<u8, String> {
         .map_err(|e| format!("error: {e}\n"))?;
     let (text, source) = super::read_text(a.scenario)?;
     let sweep = Sweep::new(&text, &source, axes, a.replications, a.seed).map_err(|e| e.render())?;
+    // The scenario's warnings, once (not once per point).
+    let _ = super::load(a.scenario, &[]);
     let out = a
         .out
         .clone()
@@ -399,6 +401,7 @@ pub fn plan(a: &PlanArgs) -> Result<u8, String> {
         return Err("error: need 1 ≤ --min ≤ --max ≤ 10000\n".into());
     }
     let (text, source) = super::read_text(a.scenario)?;
+    let _ = super::load(a.scenario, &[]); // its warnings, once
     let planner = Planner {
         text: &text,
         source: &source,

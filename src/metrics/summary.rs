@@ -1,4 +1,4 @@
-//! The summary of a run: the figures of summary.json (SPEC §4) and the SLO verdicts.
+//! The summary of a run: the figures of summary.json (docs/REPORTS.md) and the SLO verdicts.
 //!
 //! Deterministic: built only from simulated quantities, in scenario order, with
 //! floats rounded, so the same scenario and seed give the same bytes.
