@@ -3,7 +3,7 @@
 
 use super::format::decimals;
 use crate::metrics::Summary;
-use crate::metrics::summary::Outcome;
+use crate::metrics::summary::{LatencyVerdict, Outcome};
 
 /// One SLO verdict, as the report shows it.
 pub struct Verdict {
@@ -23,23 +23,13 @@ pub struct Verdict {
 pub fn verdicts(s: &Summary) -> Vec<Verdict> {
     let slo = &s.slo;
     let ms = |v: Option<f64>| v.map_or("no data".to_string(), |v| format!("{v} ms"));
+    let latency = |name, key, v: &LatencyVerdict| {
+        let actual = ms(v.actual_ms);
+        (name, key, v.actual_ms, v.verdict, actual, v.target_text())
+    };
     let rows = [
-        (
-            "Synchronous p99",
-            "sync_p99",
-            slo.sync_p99.actual_ms,
-            slo.sync_p99.verdict,
-            ms(slo.sync_p99.actual_ms),
-            slo.sync_p99.target_text(),
-        ),
-        (
-            "Event p99",
-            "event_p99",
-            slo.event_p99.actual_ms,
-            slo.event_p99.verdict,
-            ms(slo.event_p99.actual_ms),
-            slo.event_p99.target_text(),
-        ),
+        latency("Synchronous p99", "sync_p99", &slo.sync_p99),
+        latency("Event p99", "event_p99", &slo.event_p99),
         (
             "Availability",
             "availability",

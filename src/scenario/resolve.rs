@@ -128,11 +128,7 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
     }
     let name = &raw.name;
     if name.trim().is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        let shown: String = name
-            .chars()
-            .take(100)
-            .flat_map(char::escape_debug)
-            .collect();
+        let shown = escaped(name);
         r.push(
             Problem::new(
                 root.key("name"),
@@ -291,6 +287,15 @@ fn datacenters(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Vec<Stri
     list.clone()
 }
 
+/// A name as a message shows it: escaped, so that terminal codes are shown,
+/// not obeyed, and cut to 100 characters.
+fn escaped(name: &str) -> String {
+    name.chars()
+        .take(100)
+        .flat_map(char::escape_debug)
+        .collect()
+}
+
 pub(super) fn check_name(r: &mut Resolver, name: &str, what: &str, path: &YamlPath) {
     // Dots separate the parts of `--set` paths and call keys; anything else
     // goes (the reports escape it).
@@ -299,12 +304,7 @@ pub(super) fn check_name(r: &mut Resolver, name: &str, what: &str, path: &YamlPa
         && name.trim() == name
         && !name.chars().any(|c| c == '.' || c.is_control());
     if !ok {
-        // Escaped, so that a name holding terminal codes is shown, not obeyed.
-        let shown: String = name
-            .chars()
-            .take(100)
-            .flat_map(char::escape_debug)
-            .collect();
+        let shown = escaped(name);
         r.push(
             Problem::new(
                 path.clone(),
