@@ -278,7 +278,11 @@ pub fn render_replications(v: &Value, colour: bool) -> String {
             "  {label:<14} {:>22}   target {goal:<12} {}",
             mean_pm(&slo[field], &v["ci95"]["slo"][key][field], unit),
             verdict(
-                &slo["verdict"].as_str().unwrap_or("-").to_uppercase(),
+                &slo["verdict"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .replace('_', " ")
+                    .to_uppercase(),
                 colour
             )
         );
