@@ -6,6 +6,7 @@ mod determinism;
 mod errors;
 mod events;
 mod failures;
+mod hints;
 mod regressions;
 mod reports;
 mod resilience;
