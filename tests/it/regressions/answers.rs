@@ -390,3 +390,60 @@ fn load_file_text(path: &str) -> meshsim::scenario::Scenario {
     let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
     load(&std::fs::read_to_string(full).unwrap())
 }
+
+/// `refresh_interval: 1ns` (or `sync_period`, `mtbf`) ran for hours with no
+/// word; now a warning gives an estimate of the cost before the run.
+#[test]
+fn degenerate_periods_warn_with_an_estimate() {
+    let text = "name: t\nduration: 10s\ndiscovery: {refresh_interval: 1ns}\nservices:\n  a:\n    replicas: 2\n    endpoints:\n      e: {steps: [{work: 1ms}]}\nworkload:\n  - {name: w, target: a.e, rate: 10/s}\nfailures:\n  - {random: a, mtbf: 1ns, mttr: 1ns}\n";
+    let s = load(text);
+    let shown = meshsim::scenario::render_warnings(&s, text);
+    // 10 s / 1 ns refreshes of 2 replicas: 2e10 steps, about 33 minutes at 10⁷ a second.
+    assert!(shown.contains("discovery.refresh_interval: a refresh every 1ns makes this run about 2.0e10 steps: roughly 33 minutes"), "{shown}");
+    // 2 replicas × 2 events per 2 ns cycle over 10 s: 2e10.
+    assert!(
+        shown.contains(
+            "failures[0].mtbf: a crash and a restart every 2ns makes this run about 2.0e10 steps"
+        ),
+        "{shown}"
+    );
+    // A millisecond period is no cost worth a word.
+    let fine = load(
+        &text
+            .replace("1ns}", "1ms}")
+            .replace("mtbf: 1ns, mttr: 1ns", "mtbf: 1s, mttr: 1s"),
+    );
+    assert!(fine.warnings.is_empty());
+}
+
+/// README and docs referred to "SPEC §3/§4", which is not in the repository.
+#[test]
+fn the_docs_need_nothing_outside_the_repository() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files = vec![format!("{root}/README.md")];
+    for dir in [
+        "docs",
+        "src",
+        "src/cli",
+        "src/engine",
+        "src/metrics",
+        "src/model",
+        "src/report",
+        "src/scenario",
+    ] {
+        for e in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                files.push(p.display().to_string());
+            }
+        }
+    }
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(
+            !text.contains("SPEC §") && !text.contains("SPEC.md"),
+            "{f} refers to the SPEC"
+        );
+    }
+    assert!(files.len() > 60);
+}
