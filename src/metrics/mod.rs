@@ -6,6 +6,7 @@ pub mod replicate;
 pub mod series;
 pub mod stats;
 pub mod summary;
+pub mod verdict;
 
 pub use latency::Latency;
 pub use summary::{Summary, summarize};
