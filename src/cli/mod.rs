@@ -27,7 +27,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_SLO_MISSED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 /// The run stopped early, its state past the memory budget; its report,
-/// up to then and with every verdict FAIL, is written.
+/// up to then and with FAIL verdicts, is written.
 pub const EXIT_OVERLOADED: u8 = 3;
 
 /// The most worker threads a command starts (`--threads`).

@@ -34,7 +34,7 @@ pub struct Summary {
     pub slo: SloSummary,
 }
 
-/// Where and when an overloaded run stopped; its verdicts are all FAIL.
+/// Where and when an overloaded run stopped; it met no target (verdicts FAIL; NO DATA stays for a target with nothing sent).
 #[derive(Clone, Debug, Serialize)]
 pub struct OverloadSummary {
     pub stopped_at_s: f64,

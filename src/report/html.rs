@@ -439,7 +439,7 @@ fn findings(d: &RunData) -> Vec<String> {
             c.make_ascii_uppercase();
         }
         out.push(format!(
-            "{first}. Every verdict is FAIL; what follows is up to then."
+            "{first}. It met no target: the verdicts fail, and what follows is up to then."
         ));
     }
     let series = &d.collector.series;
