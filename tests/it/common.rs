@@ -55,3 +55,28 @@ pub fn assert_close(what: &str, sim: f64, theory: f64, tol: f64) {
         tol * 100.0
     );
 }
+
+/// Runs the built `meshsim` in `dir` with `args`.
+pub fn meshsim(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("meshsim")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// reference-sync.yaml shortened to 20 s (2 s warmup), written as `dir/ref.yaml`.
+pub fn short_reference_sync(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("ref.yaml");
+    let source = format!(
+        "{}/scenarios/reference-sync.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(source)
+        .unwrap()
+        .replace("duration: 60s", "duration: 20s")
+        .replace("warmup: 5s", "warmup: 2s");
+    std::fs::write(&path, text).unwrap();
+    path
+}

@@ -17,14 +17,7 @@ fn scenario_path(name: &str) -> String {
     format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn meshsim(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("meshsim")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::common::meshsim;
 
 fn outputs(dir: &Path) -> Vec<Vec<u8>> {
     ["sweep.csv", "sweep.json", "sweep.html"]
@@ -249,12 +242,7 @@ fn a_killed_sweep_resumes_to_the_same_outputs() {
 #[test]
 fn planner_finds_the_cheapest_passing_configuration() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ref.yaml");
-    let text = std::fs::read_to_string(scenario_path("reference-sync.yaml"))
-        .unwrap()
-        .replace("duration: 60s", "duration: 20s")
-        .replace("warmup: 5s", "warmup: 2s");
-    std::fs::write(&path, text).unwrap();
+    crate::common::short_reference_sync(dir.path());
     let o = meshsim(
         dir.path(),
         &[

@@ -1,17 +1,11 @@
 //! Regressions: silent wrong answers, memory and time, messages.
 
-use assert_cmd::Command;
 use meshsim::metrics::summary::Outcome;
 
 use crate::common::{load, run};
 
 fn meshsim(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("meshsim")
-        .expect("the binary")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("meshsim runs")
+    crate::common::meshsim(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), args)
 }
 
 fn stderr(o: &std::process::Output) -> String {

@@ -359,12 +359,7 @@ fn replications_table_has_units() {
 #[test]
 fn plan_message_counts_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ref.yaml");
-    let text = std::fs::read_to_string(scenario_path("reference-sync.yaml"))
-        .unwrap()
-        .replace("duration: 60s", "duration: 20s")
-        .replace("warmup: 5s", "warmup: 2s");
-    std::fs::write(&path, text).unwrap();
+    let path = crate::common::short_reference_sync(dir.path());
     let out = dir.path().join("plan");
     let o = meshsim()
         .args(["plan", path.to_str().unwrap(), "--vary"])

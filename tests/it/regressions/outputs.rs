@@ -6,21 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use meshsim::report::sweep::csv_field;
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("meshsim")
 }
 
-fn meshsim(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("meshsim")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::common::meshsim;
 
 fn scenario_path(name: &str) -> String {
     format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
