@@ -183,6 +183,7 @@ fn names_user_items(at: &YamlPath) -> bool {
         [Some("services")]
             | [Some("services"), Some(_), Some("endpoints")]
             | [Some("services"), Some(_), Some("replicas")]
+            | [Some("gateway"), Some("replicas")]
             | [Some("broker"), Some("topics")]
     )
 }
@@ -243,9 +244,10 @@ mod tests {
 
     #[test]
     fn misspelt_service_is_an_error_not_a_new_service() {
-        let mut t = tree("services:\n  service-b: {replicas: 1, endpoints: {get: {}}}\n");
+        let mut t = tree("services:\n  service-b: {replicas: {dc1: 1}, endpoints: {get: {}}}\n");
         for bad in [
             "services.serviceb.replicas=6",
+            "services.service-b.replicas.dc9=2",
             "services.service-b.endpoints.gett.steps=[]",
         ] {
             let err = apply(&mut t, &[Override::parse(bad).unwrap()]).unwrap_err();
