@@ -153,6 +153,10 @@ deadline=$((SECONDS + WAIT))
 state() { scontrol -o show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | sort | uniq -c | tr -s ' ' | paste -sd, -; }
 while squeue -h -j "$jobid,$mergeid" 2>/dev/null | grep -q .; do
   (( SECONDS < deadline )) || { squeue; fail "jobs not finished after ${WAIT}s"; }
+  if squeue -h -j "$mergeid" -o %r 2>/dev/null | grep -q DependencyNeverSatisfied; then
+    for f in slurm-"$jobid"_*.out; do echo "--- $f"; cat "$f"; done
+    fail "a task of the array $jobid failed: the merge $mergeid will never run"
+  fi
   sleep 2
 done
 echo "array $jobid:$(state "$jobid")"
