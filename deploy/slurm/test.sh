@@ -118,6 +118,7 @@ until [[ "$(sinfo -h -n localhost -o %t 2>/dev/null)" == idle ]]; do
   (( SECONDS < deadline )) || fail "the node is not idle after ${WAIT}s: $(sinfo 2>&1)"
   sleep 1
 done
+sinfo --version
 sinfo
 
 # The work folder: the README's files where it runs them from, the scenario shortened.
@@ -146,7 +147,7 @@ echo "$out"
 jobid=$(sed -n 's/^sweep array \([0-9]*\), merge \([0-9]*\)$/\1/p' <<<"$out")
 mergeid=$(sed -n 's/^sweep array \([0-9]*\), merge \([0-9]*\)$/\2/p' <<<"$out")
 [[ -n $jobid && -n $mergeid ]] || fail "no job ids in: $out"
-squeue -o '%.12i %.10T %.20E %j'
+squeue -o '%.12i %.10T %.28E %j'
 
 say "waiting for the array $jobid and the merge $mergeid"
 deadline=$((SECONDS + WAIT))
