@@ -13,7 +13,7 @@ use super::openmetrics::{Encoder, Kind};
 use crate::metrics::Collector;
 use crate::metrics::series::LE_NS;
 use crate::scenario::Scenario;
-use crate::scenario::spec::BrokerKind;
+use crate::scenario::spec::{BrokerKind, Step};
 
 /// 2026-01-01T00:00:00Z: simulated time 0 unless `--metrics-start` says otherwise.
 pub const DEFAULT_START_MS: i64 = 1_767_225_600_000;
@@ -257,9 +257,9 @@ fn calls(e: &mut Encoder, s: &Scenario, c: &Collector) {
         "",
         "1 for the breaker's state at the sample, else 0.",
     );
+    let breakers = breaker_sites(s);
     for (i, (site, pts)) in s.call_sites.iter().zip(&c.series.calls).enumerate() {
-        let has = !c.calls[i].breaker_transitions.is_empty() || pts.iter().any(|p| p.breaker != 0);
-        if !has {
+        if !breakers.contains(&i) {
             continue;
         }
         for (k, state) in super::run::BREAKER_STATES.iter().enumerate() {
@@ -275,6 +275,20 @@ fn calls(e: &mut Encoder, s: &Scenario, c: &Collector) {
             );
         }
     }
+}
+
+/// The call sites whose calls go through a circuit breaker.
+fn breaker_sites(s: &Scenario) -> std::collections::BTreeSet<usize> {
+    let mut sites = std::collections::BTreeSet::new();
+    for step in s.endpoints.iter().flat_map(|e| &e.steps) {
+        if let Step::Calls(specs) = step {
+            let with = specs
+                .iter()
+                .filter(|c| s.policies[c.policy].breaker.is_some());
+            sites.extend(with.map(|c| c.site));
+        }
+    }
+    sites
 }
 
 /// Topics and consumer groups: published, handled, lag (or queue depth).
