@@ -154,3 +154,76 @@ fn metrics_start_moves_every_timestamp() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("RFC 3339"));
 }
+
+/// The samples of one series of an export, by its exact name and labels.
+fn samples(text: &str, series: &str) -> Vec<f64> {
+    let prefix = format!("{series} ");
+    let lines = text.lines().filter(|l| l.starts_with(&prefix));
+    lines.map(|l| parse(l).1).collect()
+}
+
+#[test]
+fn lag_and_breaker_state_follow_the_series() {
+    // ecommerce.yaml (Kafka), shortened.
+    let s = crate::common::load_file("ecommerce.yaml", &["duration=20s"]);
+    let (_, c) = crate::common::run(&s);
+    let text = String::from_utf8(meshsim::report::metrics::metrics_om(&s, &c, 0)).unwrap();
+    let topic = &s.broker.as_ref().unwrap().topics[s.consumers[0].topic].name;
+    let group = &s.consumers[0].group;
+    let key = format!("kafka_consumergroup_lag_sum{{consumergroup=\"{group}\",topic=\"{topic}\"}}");
+    let lags: Vec<f64> = c.topics[s.consumers[0].topic].groups[0]
+        .series
+        .iter()
+        .map(|&(l, _)| l as f64)
+        .collect();
+    assert_eq!(samples(&text, &key), lags);
+    assert!(lags.iter().any(|&l| l > 0.0), "no lag to compare");
+    assert!(!text.contains("rabbitmq_queue_messages"));
+    // No breaker in ecommerce: the family is there, empty.
+    assert!(text.contains("# TYPE resilience4j_circuitbreaker_state gauge\n"));
+    assert!(!text.contains("resilience4j_circuitbreaker_state{"));
+    assert_eq!(text.matches("# TYPE ").count(), 16);
+    let first = text.lines().find(|l| !l.starts_with('#')).unwrap();
+    assert_eq!(
+        parse(first).2,
+        1.0,
+        "simulated time 0 at epoch 0: the first step ends at 1 s"
+    );
+}
+
+#[test]
+fn every_breaker_is_in_exactly_one_state() {
+    let path = format!(
+        "{}/scenarios/cascading-failure.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let yaml = std::fs::read_to_string(path).unwrap().replace(
+        "          - call: payments.charge\n",
+        "          - call: payments.charge\n            timeout: 300ms\n            \
+         circuit_breaker: {sliding_window_size: 50, minimum_number_of_calls: 20, \
+         slow_call_duration_threshold: 250ms, slow_call_rate_threshold: 50%, \
+         wait_duration_in_open_state: 5s}\n",
+    );
+    let s = crate::common::load(&yaml);
+    let (_, c) = crate::common::run(&s);
+    let text = String::from_utf8(meshsim::report::metrics::metrics_om(&s, &c, 0)).unwrap();
+    let site = s
+        .call_sites
+        .iter()
+        .position(|cs| cs.key.ends_with("payments.charge"))
+        .unwrap();
+    let name = &s.call_sites[site].key;
+    let state = |st: &str| {
+        samples(
+            &text,
+            &format!("resilience4j_circuitbreaker_state{{name=\"{name}\",state=\"{st}\"}}"),
+        )
+    };
+    let (closed, half, open) = (state("closed"), state("half-open"), state("open"));
+    assert_eq!(closed.len(), c.series.times.len());
+    for (k, p) in c.series.calls[site].iter().enumerate() {
+        assert_eq!(closed[k] + half[k] + open[k], 1.0);
+        assert_eq!([closed[k], half[k], open[k]][usize::from(p.breaker)], 1.0);
+    }
+    assert!(open.contains(&1.0), "the breaker never opened");
+}
