@@ -2,6 +2,7 @@
 //! bars. The only module that touches the disk or the terminal.
 
 mod compare;
+mod load;
 mod output;
 mod progress;
 mod report;
@@ -19,7 +20,8 @@ use clap::{Parser, Subcommand};
 use crate::engine::time::as_secs;
 use crate::metrics::summarize;
 use crate::report::{json, table};
-use crate::scenario::{self, Override, Scenario};
+use crate::scenario::Scenario;
+pub use load::{load, read_bytes, read_text};
 use staging::Staging;
 
 /// Exit codes (README.md, "Using it").
@@ -165,6 +167,14 @@ struct RunArgs {
     /// for runs longer than 3600 steps).
     #[arg(long, value_name = "DURATION", value_parser = report::parse_duration)]
     series_step: Option<crate::engine::Time>,
+    /// Also write the time series in the OpenMetrics text format to FILE
+    /// (every full report folder has them as metrics.om).
+    #[arg(long, value_name = "FILE")]
+    metrics: Option<PathBuf>,
+    /// The instant of simulated time 0 in the OpenMetrics export: RFC 3339
+    /// or epoch seconds (default 2026-01-01T00:00:00Z).
+    #[arg(long, value_name = "INSTANT", value_parser = crate::report::openmetrics::parse_start)]
+    metrics_start: Option<i64>,
     /// Exit with 1 when a target is missed.
     #[arg(long)]
     fail_on_slo: bool,
@@ -177,6 +187,18 @@ struct RunArgs {
 }
 
 impl RunArgs {
+    /// The instant of simulated time 0 in metrics.om, in ms since the epoch.
+    fn metrics_start_ms(&self) -> i64 {
+        self.metrics_start
+            .unwrap_or(crate::report::metrics::DEFAULT_START_MS)
+    }
+
+    /// Writes `--metrics FILE`, if asked.
+    fn write_metrics(&self, s: &Scenario, out: &crate::model::RunOutput) -> Result<(), String> {
+        let path = self.metrics.as_deref();
+        report::write_metrics(path, s, &out.collector, self.metrics_start_ms())
+    }
+
     /// What the run records for the reports (no traces with --json).
     fn options(&self) -> crate::model::RunOptions {
         crate::model::RunOptions {
@@ -226,7 +248,8 @@ impl RunArgs {
             file: &self.scenario.display().to_string(),
         };
         let overrides: Vec<String> = self.set.iter().map(|o| format!("--set {o}")).collect();
-        report::files(&data, &overrides.join(" "), &out.traces, combined)
+        let start = self.metrics_start_ms();
+        report::files(&data, &overrides.join(" "), &out.traces, combined, start)
     }
 }
 
@@ -306,59 +329,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Reads a scenario file, refusing one past the size limit of a scenario
-/// without reading more than the limit (`meshsim check /dev/zero`).
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let limit = crate::scenario::node::MAX_FILE_BYTES;
-    let cannot = |e: std::io::Error| format!("error: cannot read {}: {e}\n", path.display());
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(cannot)?
-        .take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() > limit {
-        return Err(format!(
-            "error: {}: the file is larger than {limit} bytes, the limit of a scenario file\n",
-            path.display()
-        ));
-    }
-    Ok(bytes)
-}
-
-/// Reads a scenario file as text; the error is the message to print.
-pub fn read_text(path: &Path) -> Result<(String, String), String> {
-    let source = path.display().to_string();
-    let bytes = read_bytes(path)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("error: {source}: the file is not UTF-8 text\n"))?;
-    Ok((text, source))
-}
-
-/// Reads and validates a scenario; the error is the message to print.
 /// Colours on standard output: only on a terminal, and not with NO_COLOR set
 /// (<https://no-color.org>) or TERM=dumb.
 fn colour() -> bool {
     std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::env::var("TERM").map_or(true, |t| t != "dumb")
-}
-
-pub fn load(path: &Path, set: &[String]) -> Result<Scenario, String> {
-    let overrides = set
-        .iter()
-        .map(|s| Override::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("error: {e}\n"))?;
-    let source = path.display().to_string();
-    let bytes = read_bytes(path)?;
-    let s = scenario::load_bytes(&bytes, &source, &overrides).map_err(|e| e.render())?;
-    eprint!(
-        "{}",
-        scenario::render_warnings(&s, &String::from_utf8_lossy(&bytes))
-    );
-    Ok(s)
 }
 
 fn check(path: &Path, set: &[String]) -> Result<u8, String> {
@@ -419,6 +395,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
         ("run.json".to_string(), json::run_json(&info)),
     ];
     files.extend(args.report_files(&s, &summary, &result, None)?);
+    args.write_metrics(&s, &result)?;
     args.write_and_print(stage, &files, &summary_bytes, || {
         table::render(&summary, colour())
     })?;
@@ -471,6 +448,7 @@ fn run_replications(
         ("run.json".to_string(), json::run_json(&info)),
     ];
     files.extend(args.report_files(s, &summaries[0], &first, Some((&combined, n)))?);
+    args.write_metrics(s, &first)?;
     args.write_and_print(stage, &files, &bytes, || {
         table::render_replications(&combined, colour())
     })?;

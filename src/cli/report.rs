@@ -1,5 +1,5 @@
 //! The files of a run's full report: report.html, the PNG charts,
-//! timeseries.csv and traces.json, as (file name, bytes) for atomic writing.
+//! timeseries.csv, metrics.om and traces.json, as (file name, bytes) for atomic writing.
 
 use crate::model::trace::Traces;
 use crate::report::charts::WIDTH;
@@ -14,6 +14,7 @@ pub fn files(
     overrides: &str,
     tr: &Traces,
     combined: Option<(&serde_json::Value, usize)>,
+    metrics_start_ms: i64,
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
     let charts = d.charts();
     let mut files = Vec::new();
@@ -43,6 +44,10 @@ pub fn files(
         "timeseries.csv".into(),
         run::timeseries_csv(d.scenario, d.collector),
     ));
+    files.push((
+        "metrics.om".into(),
+        crate::report::metrics::metrics_om(d.scenario, d.collector, metrics_start_ms),
+    ));
     files.push(("traces.json".into(), traces::traces_json(d.scenario, tr)));
     files.push((
         "report.html".into(),
@@ -55,4 +60,24 @@ pub fn files(
 pub fn parse_duration(s: &str) -> Result<crate::engine::Time, String> {
     crate::scenario::units::duration(&serde_json::Value::String(s.to_string()))
         .map_err(|b| format!("{}: expected {}", b.message, b.expected))
+}
+
+/// Writes the OpenMetrics export to `path`, if there is one (`run --metrics`).
+pub fn write_metrics(
+    path: Option<&std::path::Path>,
+    s: &crate::scenario::Scenario,
+    c: &crate::metrics::Collector,
+    start_ms: i64,
+) -> Result<(), String> {
+    let Some(path) = path else { return Ok(()) };
+    let bytes = crate::report::metrics::metrics_om(s, c, start_ms);
+    // Written to a temporary name beside it and renamed: the old file or the new one.
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let cannot = |e: std::io::Error| format!("error: cannot write to {}: {e}\n", path.display());
+    std::fs::write(&tmp, bytes).map_err(cannot)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        cannot(e)
+    })
 }

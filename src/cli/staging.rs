@@ -27,11 +27,12 @@ const MARKER_TEXT: &str =
     "Written by meshsim. The next meshsim command writing here replaces this folder whole.\n";
 
 /// What earlier versions wrote before the marker existed.
-const KNOWN: [&str; 18] = [
+const KNOWN: [&str; 19] = [
     "summary.json",
     "run.json",
     "report.html",
     "timeseries.csv",
+    "metrics.om",
     "traces.json",
     "compare.json",
     "plan.json",

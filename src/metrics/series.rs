@@ -30,9 +30,57 @@ pub fn effective_step(end: Time, wanted: Option<Time>) -> Time {
 /// are the differences), and the latencies of the current step.
 #[derive(Clone, Debug, Default)]
 pub struct WorkloadSeries {
-    pub marks: [u64; 3],
+    /// Sent, ok, failed, timed out, rejected at the last sample.
+    pub marks: [u64; 5],
     pub step: StepHistogram,
+    /// The current step's latencies in the [`LE_NS`] buckets (the last: above
+    /// them all), and their sum in ns.
+    pub le_step: [u32; LE_NS.len() + 1],
+    pub sum_step_ns: u64,
     pub points: Vec<WorkloadPoint>,
+}
+
+/// Upper bounds (inclusive) of the exported latency buckets, in ns: a 1-1.5-2-3-5-7.5
+/// series from 1 ms to 30 s (a ratio of at most 1.5 between neighbours).
+pub const LE_NS: [u64; 25] = {
+    const MS: u64 = 1_000_000;
+    [
+        MS,
+        2 * MS,
+        3 * MS,
+        5 * MS,
+        7_500_000,
+        10 * MS,
+        15 * MS,
+        20 * MS,
+        30 * MS,
+        50 * MS,
+        75 * MS,
+        100 * MS,
+        150 * MS,
+        200 * MS,
+        300 * MS,
+        500 * MS,
+        750 * MS,
+        1000 * MS,
+        1500 * MS,
+        2000 * MS,
+        3000 * MS,
+        5000 * MS,
+        7500 * MS,
+        10_000 * MS,
+        30_000 * MS,
+    ]
+};
+
+impl WorkloadSeries {
+    /// Records the latency of a successful request of the current step.
+    #[inline]
+    pub fn record(&mut self, v: Time) {
+        self.step.record(v);
+        self.le_step[LE_NS.partition_point(|&le| le < v)] += 1;
+        self.sum_step_ns += v;
+    }
 }
 
 /// Sub-buckets per power of two: values are kept within ±1.6%.
@@ -145,6 +193,14 @@ pub struct WorkloadPoint {
     pub ok: u64,
     /// Failed, timed out or rejected, counted when the client learnt it.
     pub errors: u64,
+    /// The errors by kind.
+    pub failed: u64,
+    pub timed_out: u64,
+    pub rejected: u64,
+    /// The ok requests of the step per latency bucket ([`LE_NS`], then above),
+    /// and the sum of their latencies in ns.
+    pub le: [u32; LE_NS.len() + 1],
+    pub sum_ns: u64,
     /// Percentiles of the successful requests answered in the step (0 if none).
     pub p50_ns: u64,
     pub p99_ns: u64,

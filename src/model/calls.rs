@@ -701,9 +701,7 @@ impl<'s> World<'s> {
                         Outcome::Ok => {
                             st.ok += 1;
                             st.latency.record(latency);
-                            self.m.series.workloads[workload as usize]
-                                .step
-                                .record(latency);
+                            self.m.series.workloads[workload as usize].record(latency);
                         }
                         Outcome::ServerError
                         | Outcome::ConnectFailure

@@ -38,11 +38,17 @@ impl World<'_> {
         }
         self.m.series.times.push(now);
         for (st, w) in self.m.workloads.iter().zip(&mut self.m.series.workloads) {
-            let totals = [st.sent, st.ok, st.failed + st.timed_out + st.rejected];
+            let totals = [st.sent, st.ok, st.failed, st.timed_out, st.rejected];
+            let d: [u64; 5] = std::array::from_fn(|i| totals[i] - w.marks[i]);
             w.points.push(WorkloadPoint {
-                sent: totals[0] - w.marks[0],
-                ok: totals[1] - w.marks[1],
-                errors: totals[2] - w.marks[2],
+                sent: d[0],
+                ok: d[1],
+                errors: d[2] + d[3] + d[4],
+                failed: d[2],
+                timed_out: d[3],
+                rejected: d[4],
+                le: std::mem::take(&mut w.le_step),
+                sum_ns: std::mem::take(&mut w.sum_step_ns),
                 p50_ns: w.step.quantile(0.5),
                 p99_ns: w.step.quantile(0.99),
             });

@@ -7,6 +7,8 @@ pub mod format;
 pub mod html;
 pub mod json;
 pub mod legend;
+pub mod metrics;
+pub mod openmetrics;
 pub mod panel;
 pub mod run;
 pub mod style;

@@ -425,7 +425,10 @@ pub fn timeseries_csv(s: &Scenario, c: &Collector) -> Vec<u8> {
 }
 
 /// Every consumer group, in scenario order: (topic name, group name, stats).
-fn groups<'a>(s: &'a Scenario, c: &'a Collector) -> Vec<(&'a str, &'a str, &'a GroupStats)> {
+pub(crate) fn groups<'a>(
+    s: &'a Scenario,
+    c: &'a Collector,
+) -> Vec<(&'a str, &'a str, &'a GroupStats)> {
     let mut out = Vec::new();
     for (t, topic) in c.topics.iter().enumerate() {
         let name = &s.broker.as_ref().expect("topics need a broker").topics[t].name;

@@ -7,6 +7,7 @@ mod errors;
 mod events;
 mod failures;
 mod hints;
+mod openmetrics;
 mod regressions;
 mod reports;
 mod resilience;
