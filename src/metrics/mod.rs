@@ -147,6 +147,9 @@ pub struct GroupStats {
     pub latency: Latency,
     /// At every time of the run's series: (total lag, messages handled in the step).
     pub series: Vec<(u64, u64)>,
+    /// Kafka, with at most [`PARTITION_SERIES_MAX`] partitions: each partition's
+    /// lag at every time of the series, `partitions` values a time, in order.
+    pub partition_lag: Vec<u64>,
     pub handled_total: u64,
     /// `handled_total` at the last sample.
     pub series_mark: u64,
@@ -154,6 +157,10 @@ pub struct GroupStats {
     pub step_latency: series::StepHistogram,
     pub latency_series: Vec<(u64, u64)>,
 }
+
+/// Topics with more partitions than this keep only their groups' total lag
+/// over time (memory: partitions × at most 3,600 points).
+pub const PARTITION_SERIES_MAX: usize = 256;
 
 /// Everything a run collects.
 #[derive(Clone, Debug, Default)]

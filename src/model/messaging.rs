@@ -910,6 +910,10 @@ impl World<'_> {
             let st = &mut self.m.topics[topic].groups[gi];
             st.series
                 .push((group.lag, st.handled_total - st.series_mark));
+            let kafka = self.s.broker.as_ref().map(|b| b.kind) == Some(BrokerKind::Kafka);
+            if kafka && group.lanes.len() <= crate::metrics::PARTITION_SERIES_MAX {
+                st.partition_lag.extend(group.lanes.iter().map(|l| l.lag));
+            }
             st.series_mark = st.handled_total;
             let p = (
                 st.step_latency.quantile(0.5),

@@ -352,6 +352,39 @@ fn messaging(e: &mut Encoder, s: &Scenario, c: &Collector) {
                 times,
             );
         }
+        partition_lags(e, &groups, times);
+    }
+}
+
+/// kafka-exporter's `kafka_consumergroup_lag`: each partition's lag, for
+/// topics of at most [`crate::metrics::PARTITION_SERIES_MAX`] partitions.
+fn partition_lags(
+    e: &mut Encoder,
+    groups: &[(&str, &str, &crate::metrics::GroupStats)],
+    times: &[u64],
+) {
+    let name = "kafka_consumergroup_lag";
+    e.family(
+        name,
+        Kind::Gauge,
+        "",
+        "Messages of one partition not yet handled by a group.",
+    );
+    for (topic, group, g) in groups {
+        let n = g.partition_lag.len() / times.len().max(1);
+        if n == 0 || n * times.len() != g.partition_lag.len() {
+            continue;
+        }
+        for p in 0..n {
+            let partition = p.to_string();
+            let labels = [
+                ("consumergroup", *group),
+                ("partition", partition.as_str()),
+                ("topic", *topic),
+            ];
+            let values = g.partition_lag.iter().skip(p).step_by(n).map(|&l| l as f64);
+            gauge(e, name, &labels, values, times);
+        }
     }
 }
 

@@ -178,11 +178,23 @@ fn lag_and_breaker_state_follow_the_series() {
         .collect();
     assert_eq!(samples(&text, &key), lags);
     assert!(lags.iter().any(|&l| l > 0.0), "no lag to compare");
+    // kafka-exporter's per-partition lag adds up to the group's, at every step.
+    let partitions = s.broker.as_ref().unwrap().topics[s.consumers[0].topic].partitions;
+    let mut sum = vec![0.0; lags.len()];
+    for p in 0..partitions {
+        let key = format!(
+            "kafka_consumergroup_lag{{consumergroup=\"{group}\",partition=\"{p}\",topic=\"{topic}\"}}"
+        );
+        let xs = samples(&text, &key);
+        assert_eq!(xs.len(), lags.len(), "{key}");
+        sum.iter_mut().zip(&xs).for_each(|(a, x)| *a += x);
+    }
+    assert_eq!(sum, lags);
     assert!(!text.contains("rabbitmq_queue_messages"));
     // No breaker in ecommerce: the family is there, empty.
     assert!(text.contains("# TYPE resilience4j_circuitbreaker_state gauge\n"));
     assert!(!text.contains("resilience4j_circuitbreaker_state{"));
-    assert_eq!(text.matches("# TYPE ").count(), 16);
+    assert_eq!(text.matches("# TYPE ").count(), 17);
     let first = text.lines().find(|l| !l.starts_with('#')).unwrap();
     assert_eq!(
         parse(first).2,
