@@ -73,6 +73,38 @@ pub const LE_NS: [u64; 25] = {
     ]
 };
 
+/// Scenarios with more endpoints than this keep no per-endpoint latency
+/// buckets over time (memory: endpoints × up to 3,600 points × 26 buckets).
+pub const ENDPOINT_SERIES_MAX: usize = 64;
+
+/// One endpoint's server latencies (arrival at the replica to its last step,
+/// successful executions) per step, in the [`LE_NS`] buckets.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointSeries {
+    pub le_step: [u32; LE_NS.len() + 1],
+    pub sum_step_ns: u64,
+    /// Each step's bucket counts and sum of latencies in ns.
+    pub points: Vec<([u32; LE_NS.len() + 1], u64)>,
+}
+
+impl EndpointSeries {
+    /// Records the latency of a successful execution of the current step.
+    #[inline]
+    pub fn record(&mut self, v: Time) {
+        self.le_step[LE_NS.partition_point(|&le| le < v)] += 1;
+        self.sum_step_ns += v;
+    }
+
+    /// Closes the current step.
+    pub fn sample(&mut self) {
+        let point = (
+            std::mem::take(&mut self.le_step),
+            std::mem::take(&mut self.sum_step_ns),
+        );
+        self.points.push(point);
+    }
+}
+
 impl WorkloadSeries {
     /// Records the latency of a successful request of the current step.
     #[inline]
@@ -243,6 +275,8 @@ pub struct Series {
     /// End of each step; the last may be shorter (the run's end).
     pub times: Vec<Time>,
     pub workloads: Vec<WorkloadSeries>,
+    /// Empty for scenarios of more than [`ENDPOINT_SERIES_MAX`] endpoints.
+    pub endpoints: Vec<EndpointSeries>,
     pub services: Vec<Vec<ServicePoint>>,
     pub calls: Vec<Vec<CallPoint>>,
     /// Messages published per step, per topic (each group's lag and

@@ -14,6 +14,8 @@ impl World<'_> {
         series.step = step;
         series.workloads = vec![WorkloadSeries::default(); s.workloads.len()];
         series.services = vec![Vec::new(); s.services.len()];
+        let kept = s.endpoints.len() <= crate::metrics::series::ENDPOINT_SERIES_MAX;
+        series.endpoints = vec![Default::default(); if kept { s.endpoints.len() } else { 0 }];
         series.calls = vec![Vec::new(); s.call_sites.len()];
         series.published = vec![Vec::new(); self.m.topics.len()];
         series.call_steps = vec![Default::default(); s.call_sites.len()];
@@ -55,6 +57,7 @@ impl World<'_> {
             w.marks = totals;
             w.step.clear();
         }
+        self.m.series.endpoints.iter_mut().for_each(|e| e.sample());
         // Each service's endpoint executions so far, in one pass.
         let mut done = vec![(0u64, 0u64); self.services.len()];
         for (ep, st) in self.s.endpoints.iter().zip(&self.m.endpoints) {

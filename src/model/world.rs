@@ -830,6 +830,9 @@ impl<'s> World<'s> {
             if ok {
                 st.ok += 1;
                 st.latency.record(now - job.arrived);
+                if let Some(e) = self.m.series.endpoints.get_mut(job.endpoint as usize) {
+                    e.record(now - job.arrived);
+                }
             } else {
                 st.failed += 1;
             }

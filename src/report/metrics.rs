@@ -34,15 +34,11 @@ fn le(ns: u64) -> String {
     format!("{}", ns as f64 / 1e9)
 }
 
-/// Each workload's latency histogram: cumulative buckets, `_count` (= the
-/// `+Inf` bucket) and `_sum` at every step.
+/// Each workload's latency histogram at the client, and each endpoint's at
+/// the server: cumulative buckets, `_count` (= the `+Inf` bucket) and `_sum`
+/// at every step.
 fn histogram(e: &mut Encoder, s: &Scenario, c: &Collector) {
     let times = &c.series.times;
-    let les: Vec<String> = LE_NS
-        .iter()
-        .map(|&ns| le(ns))
-        .chain(["+Inf".into()])
-        .collect();
     e.family(
         "http_client_requests_seconds",
         Kind::Histogram,
@@ -50,33 +46,56 @@ fn histogram(e: &mut Encoder, s: &Scenario, c: &Collector) {
         "Latency of successful requests, first send to answer, at the client (workload).",
     );
     for (w, ws) in s.workloads.iter().zip(&c.series.workloads) {
-        let (mut cum, mut count, mut sum_ns) = ([0u64; LE_NS.len() + 1], 0u64, 0u128);
-        for (p, &t) in ws.points.iter().zip(times) {
-            let mut below = 0;
-            for (b, &n) in p.le.iter().enumerate() {
-                cum[b] += u64::from(n);
-                below += cum[b];
-                let labels = [("workload", w.name.as_str()), ("le", les[b].as_str())];
-                e.sample(
-                    "http_client_requests_seconds_bucket",
-                    &labels,
-                    below as f64,
-                    t,
-                );
-            }
-            count += p.ok;
-            sum_ns += u128::from(p.sum_ns);
-            debug_assert_eq!(below, count, "+Inf bucket = count");
-            let labels = [("workload", w.name.as_str())];
-            e.sample(
-                "http_client_requests_seconds_count",
-                &labels,
-                count as f64,
-                t,
-            );
-            let sum = (sum_ns as f64 / 1e9 * 1e6).round() / 1e6;
-            e.sample("http_client_requests_seconds_sum", &labels, sum, t);
+        let labels = [("workload", w.name.as_str())];
+        let points = ws.points.iter().map(|p| (&p.le, p.sum_ns));
+        buckets(e, "http_client_requests_seconds", &labels, points, times);
+    }
+    e.family(
+        "http_server_requests_seconds",
+        Kind::Histogram,
+        "seconds",
+        "Latency of successful executions of an endpoint, arrival at the replica to its last step.",
+    );
+    for (ep, es) in s.endpoints.iter().zip(&c.series.endpoints) {
+        let service = s.services[ep.service].name.as_str();
+        let labels = [("service", service), ("uri", ep.name.as_str())];
+        let points = es.points.iter().map(|(le, sum)| (le, *sum));
+        buckets(e, "http_server_requests_seconds", &labels, points, times);
+    }
+}
+
+/// One histogram's samples: per step, its bucket counts and sum in ns.
+fn buckets<'a>(
+    e: &mut Encoder,
+    name: &str,
+    labels: &[(&str, &str)],
+    points: impl Iterator<Item = (&'a [u32; LE_NS.len() + 1], u64)>,
+    times: &[u64],
+) {
+    let les: Vec<String> = LE_NS
+        .iter()
+        .map(|&ns| le(ns))
+        .chain(["+Inf".into()])
+        .collect();
+    let (bucket, count_name, sum_name) = (
+        format!("{name}_bucket"),
+        format!("{name}_count"),
+        format!("{name}_sum"),
+    );
+    let (mut cum, mut sum_ns) = ([0u64; LE_NS.len() + 1], 0u128);
+    for ((le_counts, step_sum), &t) in points.zip(times) {
+        let mut below = 0;
+        for (b, &n) in le_counts.iter().enumerate() {
+            cum[b] += u64::from(n);
+            below += cum[b];
+            let mut with_le = labels.to_vec();
+            with_le.push(("le", les[b].as_str()));
+            e.sample(&bucket, &with_le, below as f64, t);
         }
+        sum_ns += u128::from(step_sum);
+        e.sample(&count_name, labels, below as f64, t);
+        let sum = (sum_ns as f64 / 1e9 * 1e6).round() / 1e6;
+        e.sample(&sum_name, labels, sum, t);
     }
 }
 

@@ -194,7 +194,7 @@ fn lag_and_breaker_state_follow_the_series() {
     // No breaker in ecommerce: the family is there, empty.
     assert!(text.contains("# TYPE resilience4j_circuitbreaker_state gauge\n"));
     assert!(!text.contains("resilience4j_circuitbreaker_state{"));
-    assert_eq!(text.matches("# TYPE ").count(), 17);
+    assert_eq!(text.matches("# TYPE ").count(), 18);
     let first = text.lines().find(|l| !l.starts_with('#')).unwrap();
     assert_eq!(
         parse(first).2,
@@ -238,4 +238,39 @@ fn every_breaker_is_in_exactly_one_state() {
         assert_eq!([closed[k], half[k], open[k]][usize::from(p.breaker)], 1.0);
     }
     assert!(open.contains(&1.0), "the breaker never opened");
+}
+
+/// Micrometer's server histogram per service and endpoint: its count is the
+/// endpoint's ok executions in summary.json, and its mean the summary's.
+#[test]
+fn server_histograms_add_up_to_the_endpoints() {
+    let s = crate::common::load_file("reference-sync.yaml", &["duration=20s"]);
+    let (sum, c) = crate::common::run(&s);
+    let text = String::from_utf8(meshsim::report::metrics::metrics_om(&s, &c, 0)).unwrap();
+    let mut checked = 0;
+    for (svc, ss) in &sum.services {
+        for (ep, es) in &ss.endpoints {
+            let labels = format!("{{service=\"{svc}\",uri=\"{ep}\"}}");
+            let count = samples(
+                &text,
+                &format!("http_server_requests_seconds_count{labels}"),
+            );
+            let total = samples(&text, &format!("http_server_requests_seconds_sum{labels}"));
+            let inf = format!(
+                "http_server_requests_seconds_bucket{{service=\"{svc}\",uri=\"{ep}\",le=\"+Inf\"}}"
+            );
+            assert_eq!(samples(&text, &inf), count, "{inf}");
+            assert!(count.windows(2).all(|w| w[0] <= w[1]), "monotone");
+            assert_eq!(*count.last().unwrap(), es.ok as f64, "{svc}.{ep}");
+            let mean_ms = total.last().unwrap() / count.last().unwrap() * 1e3;
+            let rel = (mean_ms - es.latency_ms.mean).abs() / es.latency_ms.mean;
+            assert!(
+                rel < 0.005,
+                "{svc}.{ep}: {mean_ms} against {}",
+                es.latency_ms.mean
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 3, "gateway route, A and B");
 }
