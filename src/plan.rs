@@ -46,11 +46,11 @@ pub struct Planner<'a> {
 
 impl Planner<'_> {
     /// Checks every path is well formed and exists, at the lowest and highest value.
-    pub fn check(&self) -> Result<(), LoadError> {
-        for v in [self.min, self.max] {
-            self.load(&vec![v; self.paths.len()])?;
-        }
-        Ok(())
+    /// Returns the scenario's warnings (as the lowest values load it), rendered.
+    pub fn check(&self) -> Result<String, LoadError> {
+        let low = self.load(&vec![self.min; self.paths.len()])?;
+        self.load(&vec![self.max; self.paths.len()])?;
+        Ok(scenario::render_warnings(&low, self.text))
     }
 
     fn load(&self, values: &[u32]) -> Result<scenario::Scenario, LoadError> {

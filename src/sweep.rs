@@ -213,6 +213,8 @@ pub struct Sweep {
     pub seed: Option<u64>,
     pub points: Vec<Vec<String>>,
     pub fingerprint: String,
+    /// The scenario's warnings as its first point loaded them (printed once).
+    pub warnings: String,
 }
 
 impl Sweep {
@@ -228,9 +230,10 @@ impl Sweep {
             problems: vec![scenario::Problem::new(Default::default(), e)],
             text: None,
         })?;
-        let mut name = String::new();
+        let (mut name, mut warnings) = (String::new(), None);
         for p in &points {
             let s = load_point(text, source, &axes, p)?;
+            warnings.get_or_insert_with(|| scenario::render_warnings(&s, text));
             name = s.name;
         }
         let fingerprint = fingerprint(text, &axes, replications, seed);
@@ -243,6 +246,7 @@ impl Sweep {
             seed,
             points,
             fingerprint,
+            warnings: warnings.unwrap_or_default(),
         })
     }
 

@@ -68,8 +68,7 @@ pub fn sweep(a: &SweepArgs) -> Result<u8, String> {
         .map_err(|e| format!("error: {e}\n"))?;
     let (text, source) = super::read_text(a.scenario)?;
     let sweep = Sweep::new(&text, &source, axes, a.replications, a.seed).map_err(|e| e.render())?;
-    // The scenario's warnings, once (not once per point).
-    let _ = super::load(a.scenario, &[]);
+    eprint!("{}", sweep.warnings);
     let out = a
         .out
         .clone()
@@ -401,7 +400,6 @@ pub fn plan(a: &PlanArgs) -> Result<u8, String> {
         return Err("error: need 1 ≤ --min ≤ --max ≤ 10000\n".into());
     }
     let (text, source) = super::read_text(a.scenario)?;
-    let _ = super::load(a.scenario, &[]); // its warnings, once
     let planner = Planner {
         text: &text,
         source: &source,
@@ -411,7 +409,7 @@ pub fn plan(a: &PlanArgs) -> Result<u8, String> {
         replications: a.replications.max(1),
         seed: a.seed,
     };
-    planner.check().map_err(|e| e.render())?;
+    eprint!("{}", planner.check().map_err(|e| e.render())?);
     let name = crate::scenario::load_str(&text, &source, &[])
         .map_err(|e| e.render())?
         .name;

@@ -901,6 +901,7 @@ impl World<'_> {
 impl World<'_> {
     /// Takes a sample of each group's lag and of the messages it handled since the last.
     pub(super) fn sample_groups(&mut self) {
+        let kafka = self.s.broker.as_ref().map(|b| b.kind) == Some(BrokerKind::Kafka);
         for (g, group) in self.messaging.groups.iter().enumerate() {
             let topic = group.topic as usize;
             let gi = self.messaging.topic_groups[topic]
@@ -910,7 +911,6 @@ impl World<'_> {
             let st = &mut self.m.topics[topic].groups[gi];
             st.series
                 .push((group.lag, st.handled_total - st.series_mark));
-            let kafka = self.s.broker.as_ref().map(|b| b.kind) == Some(BrokerKind::Kafka);
             if kafka && group.lanes.len() <= crate::metrics::PARTITION_SERIES_MAX {
                 st.partition_lag.extend(group.lanes.iter().map(|l| l.lag));
             }
