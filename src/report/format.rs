@@ -38,18 +38,12 @@ pub fn short_number(v: f64) -> String {
 
 /// A count, rounded, thousands separated: 96064.2 → "96,064".
 pub fn count(x: f64) -> String {
-    let digits = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
+    let grouped = crate::model::budget::thousands(x.abs().round() as u64);
     if x.round() < 0.0 {
-        out.insert(0, '-');
+        format!("-{grouped}")
+    } else {
+        grouped
     }
-    out
 }
 
 /// What a figure is, and so how it is printed.
