@@ -171,18 +171,25 @@ impl StepHistogram {
 
     /// The q-quantile (0 < q ≤ 1), 0 when empty.
     pub fn quantile(&self, q: f64) -> u64 {
+        self.quantiles([q])[0]
+    }
+
+    /// Several quantiles, in increasing order, in one pass over the buckets.
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
+        let mut out = [0; N];
         if self.total == 0 {
-            return 0;
+            return out;
         }
-        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
-        let mut seen = 0u64;
-        for (i, &c) in self.counts.iter().enumerate() {
-            seen += u64::from(c);
-            if seen >= rank {
-                return Self::value(i);
+        let (mut i, mut seen) = (0, 0u64);
+        for (q, v) in qs.into_iter().zip(&mut out) {
+            let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+            while i < BUCKETS && seen + u64::from(self.counts[i]) < rank {
+                seen += u64::from(self.counts[i]);
+                i += 1;
             }
+            *v = Self::value(i.min(BUCKETS - 1));
         }
-        Self::value(BUCKETS - 1)
+        out
     }
 
     pub fn clear(&mut self) {
@@ -214,6 +221,8 @@ mod tests {
             let mid = StepHistogram::value(i) as f64;
             assert!(v < 32 && mid == v as f64 || (mid / v as f64 - 1.0).abs() < 0.032);
         }
+        let [p50, p99] = h.quantiles([0.5, 0.99]);
+        assert_eq!([p50, p99], [h.quantile(0.5), h.quantile(0.99)]);
         h.clear();
         assert_eq!((h.count(), h.quantile(0.5)), (0, 0));
     }

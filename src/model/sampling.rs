@@ -41,6 +41,7 @@ impl World<'_> {
         self.m.series.times.push(now);
         for (st, w) in self.m.workloads.iter().zip(&mut self.m.series.workloads) {
             let totals = [st.sent, st.ok, st.failed, st.timed_out, st.rejected];
+            let [p50_ns, p99_ns] = w.step.quantiles([0.5, 0.99]);
             let d: [u64; 5] = std::array::from_fn(|i| totals[i] - w.marks[i]);
             w.points.push(WorkloadPoint {
                 sent: d[0],
@@ -51,8 +52,8 @@ impl World<'_> {
                 rejected: d[4],
                 le: std::mem::take(&mut w.le_step),
                 sum_ns: std::mem::take(&mut w.sum_step_ns),
-                p50_ns: w.step.quantile(0.5),
-                p99_ns: w.step.quantile(0.99),
+                p50_ns,
+                p99_ns,
             });
             w.marks = totals;
             w.step.clear();
@@ -112,7 +113,7 @@ impl World<'_> {
                     State::Open => 2,
                 });
             let step = &mut self.m.series.call_steps[site];
-            let (p50_ns, p99_ns) = (step.quantile(0.5), step.quantile(0.99));
+            let [p50_ns, p99_ns] = step.quantiles([0.5, 0.99]);
             step.clear();
             self.m.series.calls[site].push(CallPoint {
                 p50_ns,
