@@ -1,0 +1,80 @@
+//! The analytic values: Erlang B and C, M/M/c, M/M/c/K, M/D/1, and the
+//! textbook queue a scenario may be.
+
+/// Erlang C: probability that an arrival waits in M/M/c with offered load a = λ/μ.
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let rho = a / f64::from(c);
+    // Erlang B by the stable recursion, then C from B.
+    let b = erlang_b(c, a);
+    b / (1.0 - rho * (1.0 - b))
+}
+
+/// Erlang B: blocking probability of M/M/c/c with offered load a.
+pub fn erlang_b(c: u32, a: f64) -> f64 {
+    (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+}
+
+/// Mean response time of M/M/c (seconds).
+pub fn mmc_mean(c: u32, lambda: f64, mu: f64) -> f64 {
+    erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda) + 1.0 / mu
+}
+
+/// Blocking probability of M/M/c/K (K = c + queue places in all).
+pub fn mmck_blocking(c: u32, k: u32, lambda: f64, mu: f64) -> f64 {
+    let a = lambda / mu;
+    let mut p = vec![1.0f64; k as usize + 1];
+    for n in 1..=k as usize {
+        p[n] = p[n - 1] * a / (n.min(c as usize) as f64);
+    }
+    p[k as usize] / p.iter().sum::<f64>()
+}
+
+/// The analytic mean response time (ms) of a scenario that is exactly a textbook
+/// queue: one workload with Poisson arrivals at a fixed rate straight into one
+/// service of one replica, with one exponential (M/M/c) or constant (M/D/1, c = 1)
+/// work step, no network, no failures, a queue too long to matter, and ρ < 1.
+pub fn theory_mean_ms(s: &crate::scenario::Scenario) -> Option<f64> {
+    use crate::engine::Dist;
+    use crate::scenario::spec::{RateProfile, Step};
+    let [w] = s.workloads.as_slice() else {
+        return None;
+    };
+    let RateProfile::Fixed(lambda) = w.arrival.profile else {
+        return None;
+    };
+    let endpoint = &s.endpoints[w.entry];
+    let svc = &s.services[endpoint.service];
+    let plain = w.arrival.poisson
+        && s.gateway.is_none()
+        && s.within_dc.is_none()
+        && s.failures.is_empty()
+        && w.timeout.is_none();
+    if !plain
+        || svc.replicas() != 1
+        || svc.autoscale.is_some()
+        || svc.max_queue_time.is_some()
+        || svc.queue < 10_000
+    {
+        return None;
+    }
+    let [Step::Work(work)] = endpoint.steps.as_slice() else {
+        return None;
+    };
+    let c = svc.concurrency;
+    let mean_s = work.mean() / 1e9;
+    let mu = 1.0 / mean_s;
+    if lambda >= f64::from(c) * mu {
+        return None;
+    }
+    match work {
+        Dist::Exponential { .. } => Some(1e3 * mmc_mean(c, lambda, mu)),
+        Dist::Constant(_) if c == 1 => Some(1e3 * md1_mean(lambda, mu)),
+        _ => None,
+    }
+}
+
+/// Mean response time of M/D/1 (Pollaczek–Khinchine), seconds.
+pub fn md1_mean(lambda: f64, mu: f64) -> f64 {
+    let rho = lambda / mu;
+    1.0 / mu + rho / (2.0 * mu * (1.0 - rho))
+}
