@@ -11,16 +11,22 @@
 pub mod broker;
 pub mod dist;
 pub mod error;
+mod failures;
 pub mod node;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
+mod raw_broker;
+mod raw_policy;
 pub mod resolve;
 pub mod schema;
+mod services;
 pub mod spec;
+mod steps;
 pub mod topology;
 pub mod units;
 pub mod warnings;
+mod workloads;
 
 pub use error::{Location, Problem};
 pub use overrides::Override;

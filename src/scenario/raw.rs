@@ -13,6 +13,13 @@ use serde_json::Value;
 use super::resolve::limits;
 use super::schema::{self, EndpointRef, Name, NameMap, PositiveDuration};
 
+pub use super::raw_broker::{
+    Assignment, BrokerKind, RawBroker, RawConsumer, RawKeys, RawTopic, RetryMode,
+};
+pub use super::raw_policy::{
+    Jitter, RawBreaker, RawCallPolicy, RawHedge, RawOutlier, RawRetry, RetryOn, WindowType,
+};
+
 /// A value kept as written, checked in resolution; its JSON Schema is in [`super::schema`].
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident) => {
@@ -140,19 +147,6 @@ pub struct RawGateway {
 #[serde(deny_unknown_fields)]
 pub struct RawDefaults {
     pub call: Option<RawCallPolicy>,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawCallPolicy {
-    /// Each attempt's timeout.
-    pub timeout: Option<Duration>,
-    /// The whole call's deadline, all attempts and waits included (Envoy's route timeout).
-    pub deadline: Option<Duration>,
-    pub retry: Option<RawRetry>,
-    pub circuit_breaker: Option<RawBreaker>,
-    /// The callee gets the caller's remaining time and abandons work past it.
-    pub propagate_deadline: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -379,204 +373,4 @@ pub struct RawFailure {
     pub datacenter_down: Option<String>,
     /// A broker node (0-based) is down: its partitions wait for a new leader.
     pub broker_node: Option<u32>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Jitter {
-    None,
-    /// uniform(0, wait)
-    Full,
-    /// wait/2 + uniform(0, wait/2)
-    Equal,
-    /// min(max_wait, uniform(wait_duration, 3 × previous wait))
-    Decorrelated,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RetryOn {
-    Timeout,
-    ConnectFailure,
-    #[serde(rename = "5xx")]
-    ServerError,
-    Rejected,
-}
-
-/// Resilience4j Retry, with Envoy's retry_on and retry budget.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawRetry {
-    /// Attempts in all, the first included (default 3).
-    #[schemars(range(min = 1, max = 100))]
-    pub max_attempts: Option<u32>,
-    /// Wait before the first retry (default 500ms).
-    pub wait_duration: Option<Duration>,
-    /// Each further wait is the previous × this (default 1: fixed waits).
-    #[schemars(range(min = 1, max = 100))]
-    pub backoff_multiplier: Option<f64>,
-    /// Cap on a wait (default: none).
-    pub max_wait_duration: Option<Duration>,
-    /// Default none.
-    pub jitter: Option<Jitter>,
-    /// What is retried (default: all four).
-    pub retry_on: Option<Vec<RetryOn>>,
-    /// Retries in progress at most this share of active requests (at least 3), as Envoy.
-    pub budget: Option<Fraction>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum WindowType {
-    CountBased,
-    TimeBased,
-}
-
-/// Resilience4j CircuitBreaker (defaults are Resilience4j's).
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawBreaker {
-    pub sliding_window_type: Option<WindowType>,
-    /// Calls (count_based, default 100) or seconds (time_based).
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub sliding_window_size: Option<u32>,
-    /// Default 100.
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub minimum_number_of_calls: Option<u32>,
-    /// Default 50%.
-    pub failure_rate_threshold: Option<Fraction>,
-    /// Default 100%.
-    pub slow_call_rate_threshold: Option<Fraction>,
-    /// Default 60s.
-    pub slow_call_duration_threshold: Option<Duration>,
-    /// Default 60s.
-    pub wait_duration_in_open_state: Option<Duration>,
-    /// Default 10.
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub permitted_number_of_calls_in_half_open_state: Option<u32>,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawHedge {
-    pub after: Duration,
-    /// Backup copies at most (default 1).
-    #[schemars(range(min = 1, max = 10))]
-    pub max: Option<u32>,
-}
-
-/// Envoy outlier detection for this service's replicas.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawOutlier {
-    /// Default 5.
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub consecutive_5xx: Option<u32>,
-    /// Default 30s; the n-th ejection of a replica lasts n × this.
-    pub base_ejection_time: Option<Duration>,
-    /// Default 10%.
-    pub max_ejection_percent: Option<Fraction>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum BrokerKind {
-    /// Partitioned log, per-partition order, consumer groups.
-    Kafka,
-    /// One queue per (topic, group), competing consumers, prefetch.
-    Rabbitmq,
-}
-
-/// The message broker.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawBroker {
-    /// Default kafka.
-    pub kind: Option<BrokerKind>,
-    /// Broker nodes: a count (in the first data center) or a count per data center (default 1).
-    pub nodes: Option<Replicas>,
-    /// Time for a node to append a message (a distribution; default 1ms).
-    pub append: Option<Distribution>,
-    /// Kafka: partitions of a failed node are unavailable this long (default 5s).
-    pub leader_election: Option<Duration>,
-    /// Kafka: a dead consumer is noticed after this, then a rebalance (default 45s).
-    pub session_timeout: Option<Duration>,
-    #[schemars(with = "NameMap<RawTopic>", extend("minProperties" = 1))]
-    pub topics: IndexMap<String, RawTopic>,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawTopic {
-    /// Default 1.
-    #[schemars(range(min = 1, max = super::broker::MAX_PARTITIONS))]
-    pub partitions: Option<u32>,
-    /// Default 1.
-    #[schemars(range(min = 1, max = 1000))]
-    pub replication_factor: Option<u32>,
-    /// Default 1.
-    #[schemars(range(min = 1, max = 1000))]
-    pub min_insync_replicas: Option<u32>,
-    /// Default all.
-    pub acks: Option<Acks>,
-    /// RabbitMQ: deliveries before the message goes to the dead-letter queue.
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub delivery_limit: Option<u32>,
-    /// RabbitMQ: a message older than this is dead-lettered (or dropped).
-    pub message_ttl: Option<Duration>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RetryMode {
-    /// Kafka: the partition waits while the message is retried (order kept).
-    Blocking,
-    /// The message moves aside to be retried; the partition goes on (order not kept).
-    RetryTopic,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Assignment {
-    Range,
-    RoundRobin,
-}
-
-/// A consumer: this service handles the topic's messages as part of a group.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawConsumer {
-    pub topic: String,
-    #[schemars(with = "Name")]
-    pub group: String,
-    /// The handler, in the same step language as an endpoint.
-    #[schemars(length(max = limits::STEPS))]
-    pub steps: Vec<RawStep>,
-    /// Retries of a failed handling (Resilience4j keys; default: none).
-    pub retry: Option<RawRetry>,
-    /// Default blocking.
-    pub retry_mode: Option<RetryMode>,
-    /// Exhausted messages go to `<topic>.dlq` instead of being lost.
-    pub dead_letter: Option<bool>,
-    /// Redelivered duplicates are recognised and skipped.
-    pub idempotent: Option<bool>,
-    /// RabbitMQ: unacknowledged messages per consumer (default 10).
-    #[schemars(range(min = 1, max = 100_000))]
-    pub prefetch: Option<u32>,
-    /// Kafka: records per poll; offsets are committed per poll (default 500).
-    #[schemars(range(min = 1, max = 100_000))]
-    pub max_poll_records: Option<u32>,
-    /// Kafka partition assignment (default range).
-    pub assignment: Option<Assignment>,
-}
-
-/// Message keys: `count` distinct keys, uniform or Zipf-distributed.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawKeys {
-    #[schemars(range(min = 1, max = super::broker::MAX_KEYS))]
-    pub count: u64,
-    /// Zipf exponent (default: uniform).
-    #[schemars(range(max = 10), extend("exclusiveMinimum" = 0))]
-    pub zipf: Option<f64>,
 }

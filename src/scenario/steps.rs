@@ -1,0 +1,386 @@
+//! Resolution of steps: endpoints' and consumer handlers' step lists, call
+//! targets and sites, then the whole call graph's cycles and volume.
+//! Part of [`super::resolve`].
+
+use super::broker;
+use super::error::Problem;
+use super::node::YamlPath;
+use super::policy;
+use super::raw::{RawConsumer, RawScenario, RawStep};
+use super::resolve::{Resolver, limits};
+use super::services::World;
+use super::spec::*;
+
+/// Resolves `service.endpoint` to an endpoint index, with did-you-mean.
+pub(super) fn target(r: &mut Resolver, w: &World, text: &str, path: &YamlPath) -> Option<usize> {
+    let Some((svc, ep)) = text.split_once('.') else {
+        r.push(
+            Problem::new(path.clone(), format!("'{text}' does not name an endpoint"))
+                .expected("service.endpoint, like inventory.reserve"),
+        );
+        return None;
+    };
+    let Some(&si) = w.service_index.get(svc) else {
+        r.push(
+            Problem::new(path.clone(), format!("unknown service '{svc}'"))
+                .expected(format!(
+                    "one of the services: {}",
+                    w.service_index
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .suggest(svc, w.service_index.keys().map(String::as_str)),
+        );
+        return None;
+    };
+    let eps = &w.endpoint_index[si];
+    match eps.get(ep) {
+        Some(&e) => Some(e),
+        None => {
+            let names: Vec<&str> = eps.keys().map(String::as_str).collect();
+            let expected = if names.is_empty() {
+                format!("service '{svc}' has no endpoints")
+            } else {
+                format!("one of {svc}'s endpoints: {}", names.join(", "))
+            };
+            r.push(
+                Problem::new(
+                    path.clone(),
+                    format!("unknown endpoint '{ep}' of service '{svc}'"),
+                )
+                .expected(expected)
+                .suggest(ep, names),
+            );
+            None
+        }
+    }
+}
+
+fn site(w: &mut World, caller: usize, target: usize) -> usize {
+    if let Some(i) = w
+        .sites
+        .iter()
+        .position(|s| s.caller == caller && s.target == target)
+    {
+        return i;
+    }
+    let e = &w.endpoints[target];
+    let key = format!(
+        "{}->{}.{}",
+        w.services[caller].name, w.services[e.service].name, e.name
+    );
+    let load_balancer = w.services[e.service].load_balancer;
+    w.sites.push(CallSite {
+        caller,
+        target,
+        key,
+        load_balancer,
+    });
+    w.sites.len() - 1
+}
+
+/// The endpoint a step list belongs to, its service and the call defaults.
+#[derive(Clone, Copy)]
+struct Owner<'a> {
+    svc: usize,
+    ep: usize,
+    defaults: &'a policy::Keys<'a>,
+}
+
+/// Fills the steps of every endpoint, then of every consumer handler.
+pub(super) fn steps(
+    r: &mut Resolver,
+    raw: &RawScenario,
+    root: &YamlPath,
+    defaults: &policy::Keys,
+    w: &mut World,
+) {
+    for (si, (sname, s)) in raw.services.iter().enumerate() {
+        for (ename, e) in s.endpoints.iter().flatten() {
+            let p = root
+                .key("services")
+                .key(sname)
+                .key("endpoints")
+                .key(ename)
+                .key("steps");
+            let ei = w.endpoint_index[si][ename];
+            if e.steps.len() > limits::STEPS {
+                r.push(
+                    Problem::new(p.clone(), format!("{} steps is too many", e.steps.len()))
+                        .expected(format!("at most {}", limits::STEPS)),
+                );
+                continue;
+            }
+            let at = Owner {
+                svc: si,
+                ep: ei,
+                defaults,
+            };
+            w.endpoints[ei].steps = step_list(r, w, &e.steps, &p, at);
+        }
+    }
+    for (svc, ci, ep) in w.handlers.clone() {
+        let (sname, s) = raw.services.get_index(svc).expect("a service of the file");
+        let c = &s.consumes.as_ref().expect("consumes")[ci];
+        let p = root.key("services").key(sname).key("consumes").index(ci);
+        let at = Owner { svc, ep, defaults };
+        handler(r, w, c, &p, at);
+    }
+}
+
+fn step_list(
+    r: &mut Resolver,
+    w: &mut World,
+    list: &[RawStep],
+    p: &YamlPath,
+    at: Owner,
+) -> Vec<Step> {
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, st)| one_step(r, w, st, &p.index(i), at, true))
+        .collect()
+}
+
+/// A consumer's handler steps, retry and consumer (with a broker and a known topic).
+fn handler(r: &mut Resolver, w: &mut World, c: &RawConsumer, p: &YamlPath, at: Owner) {
+    let has_broker = w.broker_kind.is_some();
+    let topic = broker::topic(r, &w.topics, &c.topic, &p.key("topic"), has_broker);
+    if c.steps.len() > limits::STEPS {
+        r.push(
+            Problem::new(p.key("steps"), "too many steps")
+                .expected(format!("at most {}", limits::STEPS)),
+        );
+        return;
+    }
+    w.endpoints[at.ep].steps = step_list(r, w, &c.steps, &p.key("steps"), at);
+    let retry = c.retry.as_ref().and_then(|rt| {
+        let keys = policy::Keys {
+            timeout: None,
+            deadline: None,
+            retry: Some((rt, p.key("retry"))),
+            breaker: None,
+            hedge: None,
+            propagate_deadline: None,
+        };
+        policy::resolve(r, &keys).retry
+    });
+    let (Some(topic), Some(kind)) = (topic, w.broker_kind) else {
+        return;
+    };
+    if w.consumers
+        .iter()
+        .any(|x| x.topic == topic && x.group == c.group && x.service != at.svc)
+    {
+        r.push(
+            Problem::new(
+                p.key("group"),
+                format!(
+                    "group '{}' of topic '{}' is already consumed by another service",
+                    c.group, c.topic
+                ),
+            )
+            .expected("a group belongs to one service; use another group name"),
+        );
+    }
+    let consumer = broker::consumer(r, c, p, at.svc, topic, at.ep, retry, kind);
+    w.consumers.push(consumer);
+}
+
+/// One step; `top` is false inside `parallel`, whose branches must be calls.
+fn one_step(
+    r: &mut Resolver,
+    w: &mut World,
+    s: &RawStep,
+    p: &YamlPath,
+    at: Owner,
+    top: bool,
+) -> Option<Step> {
+    if !one_kind(r, s, p) {
+        return None;
+    }
+    if s.call.is_none() {
+        check_call_keys(r, s, p);
+    }
+    if let Some(name) = &s.publish {
+        branch_not_call(r, top, &p.key("publish"));
+        let has_broker = w.broker_kind.is_some();
+        return broker::topic(r, &w.topics, name, &p.key("publish"), has_broker)
+            .map(|topic| Step::Publish { topic });
+    }
+    if let Some(d) = &s.work {
+        branch_not_call(r, top, &p.key("work"));
+        return r.dist(&d.0, &p.key("work")).map(Step::Work);
+    }
+    if let Some(branches) = &s.parallel {
+        if !top || branches.is_empty() {
+            r.push(Problem::new(
+                p.key("parallel"),
+                "parallel holds a non-empty list of calls and cannot be nested",
+            ));
+            return None;
+        }
+        let mut calls = Vec::new();
+        for (i, b) in branches.iter().enumerate() {
+            let branch = one_step(r, w, b, &p.key("parallel").index(i), at, false);
+            if let Some(Step::Calls(mut c)) = branch {
+                calls.append(&mut c);
+            }
+        }
+        return Some(Step::Calls(calls));
+    }
+    call(r, w, s, p, at)
+}
+
+/// True when the step is exactly one of work, call, parallel, publish.
+fn one_kind(r: &mut Resolver, s: &RawStep, p: &YamlPath) -> bool {
+    let kinds = [
+        s.work.is_some(),
+        s.call.is_some(),
+        s.parallel.is_some(),
+        s.publish.is_some(),
+    ];
+    if kinds.iter().filter(|k| **k).count() == 1 {
+        return true;
+    }
+    r.push(
+        Problem::new(
+            p.clone(),
+            "a step must be exactly one of work, call, parallel, publish",
+        )
+        .expected("{work: 5ms}, {call: service.endpoint}, {parallel: [...]} or {publish: topic}"),
+    );
+    false
+}
+
+/// Reports the call keys of a step that is not a call.
+fn check_call_keys(r: &mut Resolver, s: &RawStep, p: &YamlPath) {
+    let call_keys = [
+        ("timeout", s.timeout.is_some()),
+        ("deadline", s.deadline.is_some()),
+        ("fanout", s.fanout.is_some()),
+        ("hedge", s.hedge.is_some()),
+        ("retry", s.retry.is_some()),
+        ("circuit_breaker", s.circuit_breaker.is_some()),
+        ("propagate_deadline", s.propagate_deadline.is_some()),
+    ];
+    for (key, _) in call_keys.iter().filter(|(_, present)| *present) {
+        r.push(
+            Problem::new(p.key(key), format!("'{key}' belongs to a call step"))
+                .expected("it next to a call: {call: service.endpoint, ...}"),
+        );
+    }
+}
+
+/// Reports a step other than a call inside `parallel` (not `top`).
+fn branch_not_call(r: &mut Resolver, top: bool, path: &YamlPath) {
+    if !top {
+        r.push(
+            Problem::new(path.clone(), "a parallel branch must be a call")
+                .expected("{call: service.endpoint}"),
+        );
+    }
+}
+
+/// A call step: its target, policy, fan-out and call site.
+fn call(r: &mut Resolver, w: &mut World, s: &RawStep, p: &YamlPath, at: Owner) -> Option<Step> {
+    let text = s.call.as_ref()?;
+    let target = target(r, w, text, &p.key("call"))?;
+    let policy = policy::resolve(r, &policy::Keys::step(s, p, at.defaults));
+    w.policies.push(policy);
+    let fanout = r.bounded(s.fanout, 1, 1, limits::FANOUT, &p.key("fanout"));
+    w.call_paths.push((at.ep, target, p.key("call")));
+    let site = site(w, at.svc, target);
+    Some(Step::Calls(vec![CallSpec {
+        site,
+        target,
+        policy: w.policies.len() - 1,
+        fanout,
+    }]))
+}
+
+/// Refuses call trees whose fan-outs multiply past what memory can hold:
+/// calls(e) = Σ over e's call steps of fanout × (1 + calls(target)).
+pub(super) fn check_call_volume(r: &mut Resolver, w: &World) {
+    let mut memo: Vec<Option<f64>> = vec![None; w.endpoints.len()];
+    fn calls(e: usize, w: &World, memo: &mut Vec<Option<f64>>) -> f64 {
+        if let Some(v) = memo[e] {
+            return v;
+        }
+        let mut total = 0.0;
+        for step in &w.endpoints[e].steps {
+            if let Step::Calls(specs) = step {
+                for c in specs {
+                    total += f64::from(c.fanout) * (1.0 + calls(c.target, w, memo));
+                }
+            }
+        }
+        memo[e] = Some(total);
+        total
+    }
+    for (e, _, path) in &w.call_paths {
+        let n = calls(*e, w, &mut memo);
+        if n > limits::CALLS_PER_REQUEST {
+            r.push(Problem::new(path.clone(), format!("one request to {} causes {n:.0} calls in all (fan-outs multiply down the chain)", endpoint_name(w, *e))).expected(format!("at most {} calls per request", limits::CALLS_PER_REQUEST)));
+            return;
+        }
+    }
+}
+
+/// Reports every call cycle once, at the call that closes it; true when there is none.
+pub(super) fn check_cycles(r: &mut Resolver, w: &World) -> bool {
+    let before = r.count();
+    let n = w.endpoints.len();
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (from, to, _) in &w.call_paths {
+        edges[*from].push(*to);
+    }
+    // 0 = unseen, 1 = on the stack, 2 = done.
+    let mut state = vec![0u8; n];
+    for start in 0..n {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if let Some(&to) = edges[node].get(*next) {
+                *next += 1;
+                match state[to] {
+                    0 => {
+                        state[to] = 1;
+                        stack.push((to, 0));
+                    }
+                    1 => {
+                        let pos = stack.iter().position(|(e, _)| *e == to).unwrap_or(0);
+                        let mut names: Vec<String> = stack[pos..]
+                            .iter()
+                            .map(|(e, _)| endpoint_name(w, *e))
+                            .collect();
+                        names.push(endpoint_name(w, to));
+                        let path = w
+                            .call_paths
+                            .iter()
+                            .find(|(f, t, _)| *f == node && *t == to)
+                            .map(|(_, _, p)| p.clone())
+                            .unwrap_or_default();
+                        r.push(Problem::new(path, format!("call cycle: {}", names.join(" -> "))).expected("calls that never lead back to the caller").help("a synchronous call cycle never finishes; break it or make one hop an event"));
+                    }
+                    _ => {}
+                }
+            } else {
+                state[node] = 2;
+                stack.pop();
+            }
+        }
+    }
+    r.count() == before
+}
+
+fn endpoint_name(w: &World, e: usize) -> String {
+    format!(
+        "{}.{}",
+        w.services[w.endpoints[e].service].name, w.endpoints[e].name
+    )
+}
