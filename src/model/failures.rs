@@ -8,7 +8,8 @@
 
 use rand_distr::{Distribution, Exp1};
 
-use super::world::{Event, World};
+use super::event::Event;
+use super::world::World;
 use crate::engine::Time;
 use crate::metrics::FailureWindow;
 use crate::scenario::spec::{FailureKind, When};

@@ -1,7 +1,10 @@
 //! The simulated world: clients, an optional gateway and services placed in
 //! data centers, built from a resolved [`Scenario`] and run on the engine.
 //!
-//! - [`world`]: the state, the event loop and the request path.
+//! - [`world`]: the state and the event loop; [`event`]: what happens.
+//! - [`jobs`]: the callee side of a request; [`calls`]: the caller side.
+//! - [`replica`]: replica slots, services and their workers.
+//! - [`messaging`]: the broker, its partitions and consumer groups.
 //! - [`network`]: hop delays within and between data centers, loss, partitions.
 //! - [`routing`]: the callers' view of healthy replicas (discovery) and replica choice.
 //! - [`failures`]: injected failures on a schedule or at random.
@@ -18,9 +21,12 @@ pub mod balancer;
 mod breaker;
 pub mod budget;
 pub mod calls;
+mod event;
 mod failures;
+mod jobs;
 mod messaging;
 mod network;
+mod replica;
 mod routing;
 mod sampling;
 pub mod trace;
