@@ -2,6 +2,7 @@
 //! in bounded memory, and turned into a [`Summary`] with SLO verdicts.
 
 pub mod latency;
+pub mod links;
 pub mod replicate;
 pub mod series;
 pub mod stats;
@@ -9,6 +10,7 @@ pub mod summary;
 pub mod verdict;
 
 pub use latency::Latency;
+pub use links::LinkStats;
 pub use summary::{Summary, summarize};
 
 use crate::engine::Time;
@@ -173,6 +175,8 @@ pub struct Collector {
     /// Every series over time (the groups' are in their [`GroupStats`]).
     pub series: series::Series,
     pub failure_windows: Vec<FailureWindow>,
+    /// Each direction (from, to) of each link with a bandwidth.
+    pub links: Vec<(usize, usize, LinkStats)>,
     /// Windows beyond the recorded maximum.
     pub failure_windows_dropped: u64,
     pub events_processed: u64,

@@ -27,6 +27,9 @@ pub struct Summary {
     pub services: IndexMap<String, ServiceSummary>,
     pub calls: IndexMap<String, CallSummary>,
     pub topics: IndexMap<String, TopicSummary>,
+    /// Each direction of each link with a bandwidth (absent without any).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub links: IndexMap<String, super::links::LinkSummary>,
     pub failures: Vec<FailureSummary>,
     /// Present when the run stopped early, overloaded past the memory budget.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -303,6 +306,7 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
         services,
         calls,
         topics: topics(s, c),
+        links: super::links::links(s, c),
         failures: c
             .failure_windows
             .iter()

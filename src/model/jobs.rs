@@ -175,7 +175,7 @@ impl World<'_> {
         }
         match step {
             Step::Work(dist) => self.work_step(id, dist, endpoint, r, svc),
-            &Step::Publish { topic } => self.publish_step(id, topic, r, svc),
+            &Step::Publish { topic, size } => self.publish_step(id, topic, size, r, svc),
             Step::Calls(specs) => self.calls_step(id, specs, r, svc),
         }
     }
@@ -212,7 +212,7 @@ impl World<'_> {
 
     /// A `publish` step: the job waits for the ack (an async service frees its
     /// worker meanwhile), or goes on at once with `acks: 0`.
-    fn publish_step(&mut self, id: Id, topic: usize, r: u32, svc: usize) {
+    fn publish_step(&mut self, id: Id, topic: usize, size: Option<u32>, r: u32, svc: usize) {
         let job = self.jobs.get(id).expect("live job");
         let (has_worker, measured, key, trace) = (job.has_worker, job.measured, job.key, job.trace);
         let from_dc = self.replicas[r as usize].dc;
@@ -221,7 +221,8 @@ impl World<'_> {
         if trace != NO_TRACE {
             self.tracer.set_mark(id, now);
         }
-        if self.publish(id, topic, key, from_dc, measured, trace) {
+        let bytes = self.draw_size(super::bandwidth::slot(size));
+        if self.publish(id, topic, key, from_dc, measured, trace, bytes) {
             if has_worker && self.services[svc].is_async {
                 self.job_mut(id).has_worker = false;
                 self.release_worker(r);
@@ -369,7 +370,7 @@ impl World<'_> {
             && j.trace != NO_TRACE
         {
             let topic = match self.s.endpoints[j.endpoint as usize].steps[j.step as usize] {
-                Step::Publish { topic } => topic as u32,
+                Step::Publish { topic, .. } => topic as u32,
                 _ => unreachable!("a publish is acknowledged at a publish step"),
             };
             let (trace, mark, now) = (j.trace, self.tracer.mark(job), self.now());

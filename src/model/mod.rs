@@ -18,6 +18,7 @@
 pub mod arrivals;
 mod autoscale;
 pub mod balancer;
+mod bandwidth;
 mod breaker;
 pub mod budget;
 pub mod calls;

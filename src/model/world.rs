@@ -59,6 +59,8 @@ pub(super) struct World<'s> {
     arrivals: Vec<Arrivals>,
     key_rng: Vec<Stream>,
     pub(super) work_rng: Vec<Stream>,
+    /// Message sizes: their streams, each call step's, each message's.
+    pub(super) sizes: super::bandwidth::SizeState,
     pub lanes: Vec<TimeoutLane>,
     pub failure_rng: Vec<Stream>,
     pub m: Collector,
@@ -149,6 +151,7 @@ impl<'s> World<'s> {
                 .map(|w| stream(seed, &format!("workload/{}/keys", w.name)))
                 .collect(),
             work_rng,
+            sizes: super::bandwidth::SizeState::new(s, seed),
             budget: Default::default(),
             lanes: timeout_lanes(s),
             failure_rng: (0..s.failures.len())
@@ -293,6 +296,7 @@ impl<'s> World<'s> {
         }
         self.m.events_processed = self.q.events_processed();
         self.m.end = self.end;
+        self.m.links = self.net.link_stats();
         RunOutput {
             collector: self.m,
             traces: self.tracer.finish(),

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod broker;
+pub mod bytes;
 pub mod dist;
 pub mod error;
 mod failures;
@@ -21,6 +22,7 @@ mod raw_policy;
 pub mod resolve;
 pub mod schema;
 mod services;
+mod sizes;
 pub mod spec;
 mod steps;
 pub mod topology;

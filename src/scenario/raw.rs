@@ -47,6 +47,19 @@ text_value!(
     Distribution
 );
 text_value!(
+    /// A distribution of sizes: `2KB` or `{exponential: {mean: 2KB}}` and its siblings.
+    SizeDistribution
+);
+text_value!(
+    /// A message's size: a distribution of sizes (the request's), or
+    /// `{request, response}` (each a distribution of sizes, either optional).
+    CallSize
+);
+text_value!(
+    /// A link's bandwidth: 100Mbit/s, 1Gbit/s, 10MB/s.
+    Bandwidth
+);
+text_value!(
     /// A count, or a count per data center.
     Replicas
 );
@@ -210,6 +223,8 @@ pub struct RawStep {
     pub retry: Option<RawRetry>,
     pub circuit_breaker: Option<RawBreaker>,
     pub propagate_deadline: Option<bool>,
+    /// A call's request (and response) size, or a publish's message size.
+    pub size: Option<CallSize>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -246,6 +261,8 @@ pub struct RawWorkload {
     pub timeout: Option<Duration>,
     /// Message keys of the requests, for partitioning and hot spots.
     pub keys: Option<RawKeys>,
+    /// Sizes of the requests and of their answers.
+    pub size: Option<CallSize>,
     pub ramp: Option<RawRamp>,
     pub bursty: Option<RawBursty>,
     pub schedule: Option<Vec<RawPhase>>,
@@ -288,6 +305,8 @@ pub struct RawLink {
     pub latency: Distribution,
     /// Probability that a call over the link gets no answer (the caller times out).
     pub loss: Option<Fraction>,
+    /// Each direction serialises one message at a time at this rate (default: instantly).
+    pub bandwidth: Option<Bandwidth>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]

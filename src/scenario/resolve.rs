@@ -45,7 +45,7 @@ impl Resolver {
         self.problems.push(p);
     }
     pub(super) fn bad(&mut self, path: &YamlPath, b: Bad) {
-        self.push(Problem::new(path.clone(), b.message).expected(b.expected));
+        self.push(b.at(path));
     }
     pub(super) fn duration(&mut self, v: &Value, path: &YamlPath) -> Option<Time> {
         units::duration(v).map_err(|b| self.bad(path, b)).ok()
@@ -66,6 +66,10 @@ impl Resolver {
     }
     pub(super) fn dist(&mut self, v: &Value, path: &YamlPath) -> Option<crate::engine::Dist> {
         dist::parse(v, path, &mut self.problems)
+    }
+    /// Lets a parser that collects problems push them here.
+    pub(super) fn with_problems<T>(&mut self, f: impl FnOnce(&mut Vec<Problem>) -> T) -> T {
+        f(&mut self.problems)
     }
     pub(super) fn fraction(&mut self, v: &Value, path: &YamlPath) -> Option<f64> {
         units::fraction(v).map_err(|b| self.bad(path, b)).ok()
@@ -168,6 +172,7 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         policies: world.policies,
         workloads,
         gateway,
+        sizes: world.sizes.sizes,
         warnings: Vec::new(),
     }
 }

@@ -30,6 +30,8 @@ pub(super) struct World {
     /// (service, consumer index in the raw service, handler endpoint).
     pub(super) handlers: Vec<(usize, usize, usize)>,
     pub(super) consumers: Vec<Consumer>,
+    /// Message sizes of calls, publishes and workloads.
+    pub(super) sizes: super::sizes::SizeTable,
 }
 
 /// Replicas per data center: `(data center, count)`; one in the first by default.

@@ -35,6 +35,8 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Index of the gateway in `services`.
     pub gateway: Option<usize>,
+    /// Every distribution of message sizes, indexed by [`Sizes`] and `Step::Publish::size`.
+    pub sizes: Vec<MessageSize>,
     /// What is valid but likely not meant, or costly (printed, never fatal).
     pub warnings: Vec<super::Problem>,
 }
@@ -113,8 +115,9 @@ pub enum Step {
     Work(Dist),
     /// Calls sent at once; the step ends when all have answered, and fails if any failed.
     Calls(Vec<CallSpec>),
-    /// A message published to a topic (index into `broker.topics`).
-    Publish { topic: usize },
+    /// A message published to a topic (index into `broker.topics`), of a size
+    /// drawn from `sizes[size]` (none: it takes no time on a link).
+    Publish { topic: usize, size: Option<u32> },
 }
 
 #[derive(Clone, Debug)]
@@ -127,6 +130,26 @@ pub struct CallSpec {
     pub policy: usize,
     /// Parallel copies, each to a replica chosen by the site's load balancer.
     pub fanout: u32,
+    pub sizes: Sizes,
+}
+
+/// The sizes of a call's request and of its successful answer: indices into
+/// `Scenario::sizes` (none: the message takes no time on a link).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sizes {
+    pub request: Option<u32>,
+    pub response: Option<u32>,
+}
+
+/// Most distributions of message sizes a scenario may hold (the model keeps
+/// an index in 16 bits).
+pub const MAX_SIZES: usize = 65_000;
+
+/// A distribution of message sizes in bytes, and the name of its stream.
+#[derive(Clone, Debug)]
+pub struct MessageSize {
+    pub dist: Dist,
+    pub stream: String,
 }
 
 #[derive(Clone, Debug)]
@@ -150,6 +173,7 @@ pub struct Workload {
     pub from: usize,
     pub timeout: Option<Time>,
     pub keys: Option<Keys>,
+    pub sizes: Sizes,
 }
 
 /// An open-loop arrival process: gaps are exponential (Poisson) or equal, at a
@@ -240,6 +264,8 @@ pub struct Link {
     pub latency: Dist,
     /// Probability that a call over the link gets no answer.
     pub loss: f64,
+    /// Bytes per second each direction carries (None: messages take no time to send).
+    pub bandwidth: Option<f64>,
 }
 
 #[derive(Clone, Debug)]

@@ -9,6 +9,7 @@ use super::policy;
 use super::raw::{RawConsumer, RawScenario, RawStep};
 use super::resolve::{Resolver, limits};
 use super::services::World;
+use super::sizes;
 use super::spec::*;
 
 /// Resolves `service.endpoint` to an endpoint index, with did-you-mean.
@@ -206,8 +207,16 @@ fn one_step(
     if let Some(name) = &s.publish {
         branch_not_call(r, top, &p.key("publish"));
         let has_broker = w.broker_kind.is_some();
+        let stream = format!("{}/publish/{name}", stream_prefix(w, at));
+        let size = sizes::publish_size(r, &mut w.sizes, s.size.as_ref(), &p.key("size"), &stream);
         return broker::topic(r, &w.topics, name, &p.key("publish"), has_broker)
-            .map(|topic| Step::Publish { topic });
+            .map(|topic| Step::Publish { topic, size });
+    }
+    if s.size.is_some() && s.call.is_none() {
+        r.push(
+            Problem::new(p.key("size"), "'size' belongs to a call or a publish step")
+                .expected("it next to a call or a publish: {call: service.endpoint, size: 2KB}"),
+        );
     }
     if let Some(d) = &s.work {
         branch_not_call(r, top, &p.key("work"));
@@ -292,12 +301,23 @@ fn call(r: &mut Resolver, w: &mut World, s: &RawStep, p: &YamlPath, at: Owner) -
     let fanout = r.bounded(s.fanout, 1, 1, limits::FANOUT, &p.key("fanout"));
     w.call_paths.push((at.ep, target, p.key("call")));
     let site = site(w, at.svc, target);
+    let stream = format!("{}/call/{}", stream_prefix(w, at), endpoint_name(w, target));
+    let sizes = sizes::call_sizes(r, &mut w.sizes, s.size.as_ref(), &p.key("size"), &stream);
     Some(Step::Calls(vec![CallSpec {
         site,
         target,
         policy: w.policies.len() - 1,
         fanout,
+        sizes,
     }]))
+}
+
+/// `service/<svc>/endpoint/<ep>`: where the streams of a step list's sizes start.
+fn stream_prefix(w: &World, at: Owner) -> String {
+    format!(
+        "service/{}/endpoint/{}",
+        w.services[at.svc].name, w.endpoints[at.ep].name
+    )
 }
 
 /// Refuses call trees whose fan-outs multiply past what memory can hold:

@@ -10,7 +10,7 @@ use super::resolve::{Resolver, check_name, limits};
 use super::services::{World, placement};
 use super::spec::*;
 use super::steps::target;
-use super::{broker, topology};
+use super::{broker, sizes, topology};
 use crate::engine::time::Time;
 
 pub(super) fn gateway(
@@ -102,6 +102,7 @@ fn routes(raw: &RawScenario, route: &Route, w: &mut World) -> IndexMap<String, u
             target,
             policy: w.policies.len() - 1,
             fanout: 1,
+            sizes: Sizes::default(),
         }]));
         eps.insert(wl.target.clone(), w.endpoints.len());
         w.endpoints.push(Endpoint {
@@ -167,6 +168,8 @@ pub(super) fn workloads(
             .timeout
             .as_ref()
             .and_then(|t| r.duration(&t.0, &p.key("timeout")));
+        let stream = format!("workload/{}", wl.name);
+        let sizes = sizes::call_sizes(r, &mut w.sizes, wl.size.as_ref(), &p.key("size"), &stream);
         let (Some(target), Some(arrival)) = (target, arrival) else {
             continue;
         };
@@ -182,6 +185,7 @@ pub(super) fn workloads(
             from,
             timeout,
             keys,
+            sizes,
         });
     }
     out

@@ -256,3 +256,33 @@ fn ecommerce_dead_letters_without_losing() {
     );
     assert!(s.slo.sync_p99.pass && s.slo.availability.pass);
 }
+
+#[test]
+fn bandwidth_large_answers_queue_the_small_ones() {
+    let (s, _) = run(&load_file("bandwidth.yaml", &["duration=3600s"]));
+    // eu-west->us-east is M/G/1: 100/s answers of 1.6 ms, 2/s of 160 ms.
+    let (small, large) = ((100.0, 0.0016), (2.0, 0.16));
+    let rho = small.0 * small.1 + large.0 * large.1;
+    let second_moment = small.0 * small.1 * small.1 + large.0 * large.1 * large.1;
+    let wait_ms = 1e3 * second_moment / (2.0 * (1.0 - rho));
+    let back = &s.links["eu-west->us-east"];
+    assert_close("utilisation", back.utilization, rho, 0.04);
+    assert_close(
+        "wait for the link",
+        back.queue_ms_mean.unwrap(),
+        wait_ms,
+        0.08,
+    );
+    assert_eq!(
+        s.links["us-east->eu-west"].messages, 0,
+        "requests have no size"
+    );
+    // An item: 40 ms each way, 2 ms of work, the wait and 1.6 ms on the wire.
+    let item = 80.0 + 2.0 + wait_ms + 1.6;
+    assert_close(
+        "browse mean",
+        s.workload["browse"].latency_ms.mean,
+        item,
+        0.06,
+    );
+}

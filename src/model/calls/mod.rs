@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
+use super::bandwidth::{NO_SIZE, slot};
 use super::breaker::BreakerState;
 use super::event::Event;
 use super::trace::{NO_TRACE, SpanKind, SpanRef};
@@ -119,6 +120,9 @@ pub(super) struct Call {
     pub trace: u32,
     pub n: u16,
     pub hedge: bool,
+    /// Where its successful answer's size is drawn (NO_SIZE: none); a u16
+    /// that fits the slot's padding.
+    pub response_size: u16,
 }
 
 /// Per-policy state: retry budget counts, breaker, back-off randomness.
@@ -277,6 +281,7 @@ impl<'s> World<'s> {
         l.in_flight += 1;
         let (target, from_dc, balancer, ldeadline, key, trace) =
             (l.target, l.from_dc, l.balancer, l.deadline, l.key, l.trace);
+        let caller = l.caller;
         let n = l.tries + l.hedges;
         let to_client = matches!(l.caller, Caller::Client { .. });
         let per_try = match pol {
@@ -298,6 +303,9 @@ impl<'s> World<'s> {
         }
         let svc = self.s.endpoints[target as usize].service;
         let replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
+        // Each attempt draws its request's size.
+        let sizes = self.call_sizes(caller, policy);
+        let request_bytes = self.draw_size(slot(sizes.request));
         let call = self.calls.insert(Call {
             logical: id,
             target,
@@ -316,6 +324,7 @@ impl<'s> World<'s> {
             trace,
             n,
             hedge,
+            response_size: slot(sizes.response),
         });
         match per_try {
             // The policy's own timeout, not cut short by a deadline: its lane.
@@ -325,7 +334,7 @@ impl<'s> World<'s> {
                 .schedule_at(try_deadline, Event::AttemptTimeout { call }),
             _ => {}
         }
-        self.send(call, svc);
+        self.send(call, svc, request_bytes);
     }
 
     /// Asks the policy's breaker, if it has one, to let an attempt through
@@ -350,7 +359,7 @@ impl<'s> World<'s> {
     /// An attempt crosses the network to its replica (delivered within this
     /// handler when the hop takes no time). With no replica in the caller's
     /// view it fails at once.
-    fn send(&mut self, call: Id, svc: usize) {
+    fn send(&mut self, call: Id, svc: usize, bytes: u64) {
         let now = self.now();
         let c = self.calls.get(call).expect("live attempt");
         let (replica, from_dc, measured, trace) = (c.replica, c.from_dc, c.measured, c.trace);
@@ -361,7 +370,7 @@ impl<'s> World<'s> {
             return;
         }
         let to = self.replicas[replica as usize].dc;
-        match self.net.request_hop(from_dc, to) {
+        match self.net.request_hop(from_dc, to, now, bytes) {
             Some(0) => self.deliver(call),
             Some(d) => {
                 if trace != NO_TRACE {
@@ -407,11 +416,17 @@ impl<'s> World<'s> {
             r => self.replicas[r as usize].dc,
         };
         let (to_client, to, trace) = (call.to_client, call.from_dc, call.trace);
-        match self.net.answer_hop(from, to) {
+        // Only a successful answer carries the response; a failure is small.
+        let size = match outcome {
+            Outcome::Ok => call.response_size,
+            _ => NO_SIZE,
+        };
+        let bytes = self.draw_size(size);
+        let now = self.now();
+        match self.net.answer_hop(from, to, now, bytes) {
             Some(0) if to_client => self.on_answer(id, outcome),
             Some(d) => {
                 if d > 0 && trace != NO_TRACE {
-                    let now = self.now();
                     let kind = SpanKind::Network { from, to };
                     self.tracer
                         .span(trace, now, now + d, kind, SpanRef::attempt(id));
