@@ -16,3 +16,4 @@ mod scenarios;
 mod sweeps;
 mod theory;
 mod theory_bandwidth;
+mod theory_faults;
