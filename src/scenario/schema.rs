@@ -306,6 +306,8 @@ fn distribution(what: &str, [scalar, positive, itself]: [Value; 3]) -> Schema {
         "description": format!("{what}: {{constant}}, {{exponential: {{mean}}}}, {{uniform: {{min, max}}}}, {{normal: {{mean, stddev}}}}, {{lognormal: {{median, p99}}}} or {{lognormal: {{mu, sigma}}}}, {{gamma: {{shape, mean}}}}, {{pareto: {{scale, shape}}}}, {{weibull: {{scale, shape}}}}, {{mixture: [{{weight, dist}}]}}, {{empirical: [samples]}} or {{empirical: {{p50: .., p99: ..}}}}."),
         "oneOf": one_of,
     })
+}
+
 /// `mtbf` or `mttr`: a duration above zero (an exponential's mean) or a
 /// distribution written as a map.
 pub struct RandomDuration;

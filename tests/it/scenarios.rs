@@ -284,6 +284,9 @@ fn bandwidth_large_answers_queue_the_small_ones() {
         s.workload["browse"].latency_ms.mean,
         item,
         0.06,
+    );
+}
+
 /// Random error bursts: with 3 attempts a request fails only when all three
 /// land in a burst and fail, so availability = 1 − 0.5³ × the run's share of
 /// measured time in a burst; without retries, 1 − 0.5 × that share. Slowdowns
