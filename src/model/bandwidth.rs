@@ -122,3 +122,39 @@ impl World<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LinkQueue;
+    use crate::engine::time::MILLISECOND;
+
+    #[test]
+    fn a_direction_is_a_fifo_that_keeps_its_free_time() {
+        // 12,500 bytes a ms: 100 Mbit/s.
+        let mut q = LinkQueue::new(12.5e6);
+        let window = (0, 100 * MILLISECOND);
+        // Idle link: sent in 1 ms.
+        assert_eq!(q.send(0, 12_500, window), MILLISECOND);
+        // Handed over at 0.5 ms, it waits 0.5 ms, then takes 2 ms.
+        assert_eq!(q.send(MILLISECOND / 2, 25_000, window), 5 * MILLISECOND / 2);
+        // After the link is free again, no wait.
+        assert_eq!(q.send(10 * MILLISECOND, 1_250, window), MILLISECOND / 10);
+        assert_eq!(q.stats.messages, 3);
+        assert_eq!(q.stats.bytes, 38_750);
+        assert_eq!(q.stats.queue_ns, u128::from(MILLISECOND / 2));
+        assert_eq!(q.stats.busy_ns, u128::from(31 * MILLISECOND / 10));
+    }
+
+    #[test]
+    fn busy_time_is_clipped_to_the_measured_window_and_never_wraps() {
+        let mut q = LinkQueue::new(1.0);
+        let window = (10, 20);
+        // Before the window: not counted, but its busy time inside it is.
+        assert_eq!(q.send(0, 15, window), 15_000_000_000);
+        assert_eq!(q.stats.messages, 0);
+        assert_eq!(q.stats.busy_ns, 10);
+        // A message too large for the clock saturates instead of wrapping.
+        let d = q.send(15, u64::MAX / 2, window);
+        assert_eq!(d, u64::MAX - 15);
+    }
+}

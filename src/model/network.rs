@@ -123,7 +123,9 @@ impl Network {
             Some(q) if bytes > 0 => q.send(now, bytes, self.window),
             _ => 0,
         };
-        Some(sending + base + self.extra[p])
+        // Saturating: a huge message on a slow link must not wrap the clock.
+        let delay = sending.saturating_add(base).saturating_add(self.extra[p]);
+        Some(delay.min(Time::MAX - now))
     }
 
     /// Each direction of each link with a bandwidth: (from, to, its figures).

@@ -111,7 +111,10 @@ pub fn size_f64(v: &Value) -> Result<f64, Bad> {
         return Err(b);
     };
     if !n.is_finite() || n < 0.0 {
-        return Err(bad(format!("'{s}' is negative"), SIZE_EXPECTED));
+        return Err(Bad {
+            help: Some(format!("did you mean {}{unit}? a size is zero or more", -n)),
+            ..bad(format!("'{s}' is negative"), SIZE_EXPECTED)
+        });
     }
     let bytes = n * per;
     if bytes > MAX_SIZE {
@@ -145,7 +148,10 @@ pub fn bandwidth(v: &Value) -> Result<f64, Bad> {
         }
     };
     if !n.is_finite() || n < 0.0 {
-        return Err(bad(format!("'{s}' is negative"), BANDWIDTH_EXPECTED));
+        return Err(Bad {
+            help: Some(format!("did you mean {}{unit}?", -n)),
+            ..bad(format!("'{s}' is negative"), BANDWIDTH_EXPECTED)
+        });
     }
     if n == 0.0 {
         return Err(Bad {

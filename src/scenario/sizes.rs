@@ -8,6 +8,8 @@
 //! `#2`), `service/<svc>/endpoint/<ep>/publish/<topic>/size`,
 //! `workload/<name>/request_size` and `response_size`.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use super::bytes;
@@ -23,6 +25,8 @@ use crate::engine::Dist;
 #[derive(Default)]
 pub(super) struct SizeTable {
     pub(super) sizes: Vec<MessageSize>,
+    /// Their stream names, to make each unique without a scan.
+    names: BTreeSet<String>,
 }
 
 impl SizeTable {
@@ -42,13 +46,13 @@ impl SizeTable {
             return None;
         }
         // A stream name used twice (one step list calling one endpoint twice) gets a suffix.
-        let taken = |name: &str, t: &SizeTable| t.sizes.iter().any(|s| s.stream == name);
         let mut name = stream.clone();
         let mut n = 2;
-        while taken(&name, self) {
+        while self.names.contains(&name) {
             name = format!("{stream}#{n}");
             n += 1;
         }
+        self.names.insert(name.clone());
         self.sizes.push(MessageSize { dist, stream: name });
         Some((self.sizes.len() - 1) as u32)
     }
