@@ -22,7 +22,8 @@ pub struct LinkStats {
 #[derive(Clone, Debug, Serialize)]
 pub struct LinkSummary {
     pub messages: u64,
-    pub bytes: u128,
+    /// At most u64::MAX (a JSON number every reader takes).
+    pub bytes: u64,
     /// Time spent sending / measured time.
     pub utilization: f64,
     /// Mean wait for the link, before sending (null when nothing was sent).
@@ -37,7 +38,7 @@ pub fn links(s: &Scenario, c: &Collector) -> IndexMap<String, LinkSummary> {
         .map(|(a, b, st)| {
             let summary = LinkSummary {
                 messages: st.messages,
-                bytes: st.bytes,
+                bytes: u64::try_from(st.bytes).unwrap_or(u64::MAX),
                 utilization: if measured == 0 {
                     0.0
                 } else {
