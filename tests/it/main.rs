@@ -14,3 +14,4 @@ mod resilience;
 mod scenarios;
 mod sweeps;
 mod theory;
+mod theory_cores;
