@@ -15,3 +15,4 @@ mod scenarios;
 mod sweeps;
 mod theory;
 mod theory_cores;
+mod theory_faults;
