@@ -64,9 +64,13 @@ fn utilisation_counts_busy_cores() {
 
 /// A crash takes the replicas' running work with it; after the restart their
 /// cores hold nothing stale: utilisation and latency are those of M/M/1-PS again.
+/// The balancer is `random` so that each replica sees Poisson arrivals (round
+/// robin would send each one every other request, Erlang-2 gaps that are more
+/// regular than Poisson, and a mean of 1.65 ms, below M/M/1-PS's 2 ms, with or
+/// without the crash).
 #[test]
 fn a_crash_clears_the_shared_cores() {
-    let yaml = "name: c\nseed: 5\nduration: 60s\nservices:\n  api:\n    replicas: 2\n    concurrency: 32\n    cores: 1\n    endpoints:\n      x:\n        steps: [{work: {exponential: {mean: 1ms}}}]\nworkload:\n  - {name: w, target: api.x, rate: 1000/s}\nfailures:\n  - {at: 20s, for: 10s, crash: api}\n";
+    let yaml = "name: c\nseed: 5\nduration: 100s\nservices:\n  api:\n    replicas: 2\n    concurrency: 32\n    cores: 1\n    load_balancer: random\n    endpoints:\n      x:\n        steps: [{work: {exponential: {mean: 1ms}}}]\nworkload:\n  - {name: w, target: api.x, rate: 1000/s}\nfailures:\n  - {at: 20s, for: 10s, crash: api}\n";
     let (s, _) = run(&load(yaml));
     let w = &s.workload["w"];
     // The 10 s without a replica fail at once (no healthy upstream), with what was running.
@@ -74,7 +78,7 @@ fn a_crash_clears_the_shared_cores() {
         w.failed > 9_500 && w.failed < 10_500,
         "failed during the crash: {w:?}"
     );
-    // ρ = 0.5 on each replica's one core, over the 50 s they serve: 2 ms (PS).
+    // ρ = 0.5 on each replica's one core, over the 90 s they serve: S/(1 − ρ) = 2 ms.
     crate::common::assert_close("utilisation", s.services["api"].utilization, 0.5, 0.04);
-    crate::common::assert_close("mean", w.latency_ms.mean, 2.0, 0.06);
+    crate::common::assert_close("mean", w.latency_ms.mean, 2.0, 0.05);
 }
