@@ -216,10 +216,7 @@ mod tests {
 
     #[test]
     fn enough_cores_run_at_full_speed() {
-        assert_eq!(
-            finishes(2000, &[(0, 10), (3, 10)]),
-            vec![(0, 10), (1, 13)]
-        );
+        assert_eq!(finishes(2000, &[(0, 10), (3, 10)]), vec![(0, 10), (1, 13)]);
     }
 
     #[test]

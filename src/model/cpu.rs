@@ -50,7 +50,9 @@ pub(super) fn cores(s: &Scenario) -> Vec<Option<Cores>> {
 
 impl World<'_> {
     fn cores_of(&mut self, r: u32) -> &mut Cores {
-        self.cores[r as usize].as_mut().expect("a replica with shared cores")
+        self.cores[r as usize]
+            .as_mut()
+            .expect("a replica with shared cores")
     }
 
     /// A job's `work` step of `work` nanoseconds starts on replica `r`'s cores.
@@ -80,7 +82,8 @@ impl World<'_> {
         cores.epoch = cores.epoch.wrapping_add(1);
         cores.armed = t;
         let epoch = cores.epoch;
-        self.q.schedule_at(t, Event::CoresDone { replica: r, epoch });
+        self.q
+            .schedule_at(t, Event::CoresDone { replica: r, epoch });
     }
 
     /// The pending completion event of `r` is due: the first job done, if

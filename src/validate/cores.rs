@@ -3,18 +3,21 @@
 //! M/G/1-PS is insensitive: its mean response time is S / (1 − ρ) whatever the
 //! distribution of the work, so constant work gives the same mean as
 //! exponential work, unlike FIFO, where the Pollaczek–Khinchine mean of M/D/1
-//! is smaller (the classic family shows it). With c cores shared by many
+//! is smaller (shown beside it, at the same load). With c cores shared by many
 //! workers and exponential work, the number of jobs is the birth-death process
 //! of M/M/c (total rate min(n, c)·μ), so the mean is Erlang C's. Half a core
 //! halves the speed: 1 ms of work takes 2 ms.
 
-use super::formulas::mmc_mean;
-use super::{EXP_1MS, Model, mean_ms, run_secs};
+use super::formulas::{md1_mean, mmc_mean};
+use super::{EXP_1MS, Model, mean_ms, run_secs, single};
 
-/// One service of one replica with `cores` shared by `concurrency` workers.
+/// One service of one replica with `cores` shared by `concurrency` workers:
+/// the single queue of the classic models, with its CPU set.
 fn shared(name: &str, secs: f64, rate: f64, cores: &str, concurrency: u32, work: &str) -> String {
-    format!(
-        "name: {name}\nseed: 7\nduration: {secs:.0}s\nwarmup: 20s\nservices:\n  s:\n    concurrency: {concurrency}\n    cores: {cores}\n    queue: 1000000\n    endpoints:\n      x:\n        steps: [{{work: {work}}}]\nworkload:\n  - {{name: w, target: s.x, rate: {rate}/s}}\n"
+    single(name, secs, rate, concurrency, 1_000_000, work).replacen(
+        "    queue:",
+        &format!("    cores: {cores}\n    queue:"),
+        1,
     )
 }
 
@@ -39,6 +42,16 @@ pub(super) fn models(scale: f64) -> Vec<Model> {
             tolerance: 0.02,
         });
     }
+    // The contrast: constant work on one FIFO worker, Pollaczek–Khinchine's 3 ms.
+    let lambda = 0.8 * mu;
+    v.push(Model {
+        name: "FIFO M/D/1 ρ=0.8",
+        what: "mean ms (P-K; PS: 5)",
+        yaml: single("fifo", len(1.0e6, lambda), lambda, 1, 1_000_000, "1ms"),
+        theory: 1e3 * md1_mean(lambda, mu),
+        measure: mean_ms,
+        tolerance: 0.02,
+    });
     let lambda = 0.8 * mu / 2.0;
     v.push(Model {
         name: "PS 500m M/M/1 ρ=0.8",

@@ -90,7 +90,12 @@ pub fn md1_mean(lambda: f64, mu: f64) -> f64 {
 /// `workers`: M/M/c's (M/M/1's at the fraction's speed). Exact for exponential
 /// work; for others (PS is insensitive while every job runs) when the workers
 /// almost never run out: P(N > workers) ≤ ρ^(workers − c) < 10⁻⁶.
-fn shared_cores_mean_ms(lambda: f64, work: &crate::engine::Dist, millicores: u32, workers: u32) -> Option<f64> {
+fn shared_cores_mean_ms(
+    lambda: f64,
+    work: &crate::engine::Dist,
+    millicores: u32,
+    workers: u32,
+) -> Option<f64> {
     let mu = 1e9 / work.mean();
     let (c, mu) = match millicores {
         m if m % 1000 == 0 => (m / 1000, mu),

@@ -3,6 +3,9 @@
 
 use assert_cmd::Command;
 
+/// A service's `cores`.
+mod cores;
+
 const GOOD: &str = "name: t
 duration: 10s
 services:
@@ -540,22 +543,4 @@ fn bad_resilience_policies() {
     assert!(e.contains("'retry' belongs to a call step"), "{e}");
     let e = bad("  orders:\n", "  orders:\n    max_queue_time: 5\n");
     names_line_and_path(&e, 10, "services.orders.max_queue_time");
-}
-
-#[test]
-fn cores_zero_negative_or_not_a_number() {
-    let e = bad("  orders:\n", "  orders:\n    cores: 0\n");
-    names_line_and_path(&e, 10, "services.orders.cores");
-    insta::assert_snapshot!(e);
-    for (cores, says) in [
-        ("-2", "below zero"),
-        ("two", "not a number of cores"),
-        ("1.5m", "not a number of cores"),
-        ("0.0001", "finer than a thousandth"),
-        ("[2]", "not a number of cores"),
-    ] {
-        let e = bad("  orders:\n", &format!("  orders:\n    cores: {cores}\n"));
-        names_line_and_path(&e, 10, "services.orders.cores");
-        assert!(e.contains(says) && e.contains("500m"), "{cores}: {e}");
-    }
 }

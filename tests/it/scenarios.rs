@@ -41,7 +41,12 @@ fn cpu_bound_example_matches_mm2_over_its_cores() {
     // 2 cores, S = 5 ms, λ = 320/s: processor sharing gives M/M/2's mean, S/(1 − ρ²).
     let theory = 1e3 * meshsim::validate::mmc_mean(2, 320.0, 200.0);
     assert_close("mean", s.workload["requests"].latency_ms.mean, theory, 0.04);
-    assert_close("busy cores / cores", s.services["api"].utilization, 0.8, 0.02);
+    assert_close(
+        "busy cores / cores",
+        s.services["api"].utilization,
+        0.8,
+        0.02,
+    );
     let path = format!("{}/scenarios/cpu-bound.yaml", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).unwrap();
     let s = crate::common::load(&text);

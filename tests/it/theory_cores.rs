@@ -3,9 +3,9 @@
 //! c cores shared by many workers as M/M/c; and `cores` that cannot constrain
 //! (at least the workers) change nothing, byte for byte.
 
-use meshsim::report::json::summary_json;
 use crate::common::{load, load_file, run};
 use crate::theory::check;
+use meshsim::report::json::summary_json;
 
 #[test]
 fn mm1_ps_mean_is_s_over_one_minus_rho() {
@@ -15,6 +15,8 @@ fn mm1_ps_mean_is_s_over_one_minus_rho() {
 #[test]
 fn md1_ps_mean_is_the_same_insensitive() {
     check("PS M/D/1 ρ");
+    // Where a FIFO worker gives constant work a smaller mean than exponential.
+    check("FIFO M/D/1 ρ=0.8");
 }
 
 #[test]
@@ -43,7 +45,11 @@ fn cores_at_least_the_workers_change_nothing() {
     let plain = summary_json(&run(&load_file("reference-sync.yaml", &sync)).0);
     let set = "services.service-b.cores=64";
     let with = load_file("reference-sync.yaml", &[sync[0], sync[1], set]);
-    assert_eq!(plain, summary_json(&run(&with).0), "cores: 64 on 64 workers");
+    assert_eq!(
+        plain,
+        summary_json(&run(&with).0),
+        "cores: 64 on 64 workers"
+    );
 }
 
 /// Utilisation is busy cores / cores: 2 cores under λ·S = 1.2 cores of work
