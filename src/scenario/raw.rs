@@ -54,6 +54,10 @@ text_value!(
     /// `acks`: 0, 1 or all.
     Acks
 );
+text_value!(
+    /// CPU cores: 2, 0.5 or 500m (thousandths of a core).
+    Cores
+);
 
 /// The whole scenario file.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -157,6 +161,8 @@ pub struct RawService {
     /// Workers per replica (default 1).
     #[schemars(range(min = 1, max = limits::CONCURRENCY))]
     pub concurrency: Option<u32>,
+    /// CPU cores per replica, shared by its runnable work (default: a core per worker).
+    pub cores: Option<Cores>,
     /// Waiting requests per replica (default 1000); full means rejected at once.
     #[schemars(range(max = limits::QUEUE))]
     pub queue: Option<u32>,

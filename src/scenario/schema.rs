@@ -18,7 +18,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
 use super::dist::MAX_EMPIRICAL;
-use super::raw::{Acks, Distribution, Duration, Fraction, Rate, RawScenario, Replicas};
+use super::raw::{Acks, Cores, Distribution, Duration, Fraction, Rate, RawScenario, Replicas};
 use super::resolve::limits;
 
 /// The schema of the scenario format, pretty-printed.
@@ -113,6 +113,17 @@ fixed_schema!(
                 "additionalProperties": {"type": "integer", "minimum": 0, "maximum": limits::REPLICAS},
                 "not": {"type": "object", "additionalProperties": {"const": 0}}
             }
+        ]
+    })
+);
+
+fixed_schema!(
+    Cores,
+    json!({
+        "description": "CPU cores per replica, shared by its runnable work: 2, 0.5, or 500m (thousandths of a core).",
+        "anyOf": [
+            {"type": "number", "exclusiveMinimum": 0, "maximum": limits::CORES},
+            {"type": "string", "pattern": format!(r"^\s*(\+?{ABOVE_ZERO}|0*[1-9][0-9]*\s*m)\s*$")}
         ]
     })
 );

@@ -11,6 +11,7 @@ use crate::metrics::{Collector, Summary, summarize};
 use crate::scenario;
 
 mod classic;
+mod cores;
 mod faults;
 mod formulas;
 
@@ -80,7 +81,7 @@ const EXP_1MS: &str = "{exponential: {mean: 1ms}}";
 
 /// Every family of models, in table order.
 fn full_models(scale: f64) -> Vec<Model> {
-    let families: [fn(f64) -> Vec<Model>; 2] = [classic::models, faults::models];
+    let families: [fn(f64) -> Vec<Model>; 3] = [classic::models, faults::models, cores::models];
     families.iter().flat_map(|family| family(scale)).collect()
 }
 

@@ -3,6 +3,9 @@
 
 use assert_cmd::Command;
 
+/// A service's `cores`.
+mod cores;
+
 const GOOD: &str = "name: t
 duration: 10s
 services:

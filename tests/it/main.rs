@@ -14,4 +14,5 @@ mod resilience;
 mod scenarios;
 mod sweeps;
 mod theory;
+mod theory_cores;
 mod theory_faults;

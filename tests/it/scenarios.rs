@@ -36,6 +36,24 @@ fn mmc_example_matches_erlang_c() {
 }
 
 #[test]
+fn cpu_bound_example_matches_mm2_over_its_cores() {
+    let (s, _) = run(&load_file("cpu-bound.yaml", &[]));
+    // 2 cores, S = 5 ms, λ = 320/s: processor sharing gives M/M/2's mean, S/(1 − ρ²).
+    let theory = 1e3 * meshsim::validate::mmc_mean(2, 320.0, 200.0);
+    assert_close("mean", s.workload["requests"].latency_ms.mean, theory, 0.04);
+    assert_close(
+        "busy cores / cores",
+        s.services["api"].utilization,
+        0.8,
+        0.02,
+    );
+    let path = format!("{}/scenarios/cpu-bound.yaml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let s = crate::common::load(&text);
+    assert_eq!(meshsim::validate::theory_mean_ms(&s), Some(theory));
+}
+
+#[test]
 fn reference_sync_meets_targets_with_expected_utilisation() {
     let (s, _) = run(&load_file("reference-sync.yaml", &["duration=20s"]));
     // Service B: λ·E[S]/workers with E[S] = median·e^{σ²/2}, σ = ln(20/3)/z99.
