@@ -26,6 +26,13 @@ pub struct WorkloadStats {
     /// Of those, unanswered for longer than the client's patience.
     pub hung: u64,
     pub latency: Latency,
+    /// Client send to the end of every answered request (any outcome), summed.
+    pub response_ns: u128,
+    /// A closed workload's think times drawn after warmup, summed, and their number.
+    pub think_ns: u128,
+    pub thinks: u64,
+    /// A closed workload's users × measured time.
+    pub user_ns: u128,
 }
 
 /// One endpoint's executions that started after warmup.

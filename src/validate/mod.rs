@@ -11,9 +11,10 @@ use crate::metrics::{Collector, Summary, summarize};
 use crate::scenario;
 
 mod classic;
+mod closed;
 mod formulas;
 
-pub use formulas::{erlang_b, erlang_c, md1_mean, mmc_mean, mmck_blocking, theory_mean_ms};
+pub use formulas::{erlang_b, erlang_c, md1_mean, mmc_mean, mmck_blocking, mva, theory_mean_ms};
 
 /// One comparison of simulation with theory.
 pub struct Model {
@@ -78,7 +79,7 @@ const EXP_1MS: &str = "{exponential: {mean: 1ms}}";
 
 /// Every family of models, in table order.
 fn full_models(scale: f64) -> Vec<Model> {
-    let families: [fn(f64) -> Vec<Model>; 1] = [classic::models];
+    let families: [fn(f64) -> Vec<Model>; 2] = [classic::models, closed::models];
     families.iter().flat_map(|family| family(scale)).collect()
 }
 

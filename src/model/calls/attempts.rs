@@ -282,6 +282,7 @@ impl World<'_> {
             Caller::Client { workload } => {
                 if l.measured {
                     let st = &mut self.m.workloads[workload as usize];
+                    st.response_ns += u128::from(latency);
                     match outcome {
                         Outcome::Ok => {
                             st.ok += 1;
@@ -295,6 +296,7 @@ impl World<'_> {
                         Outcome::TimedOut => st.timed_out += 1,
                     }
                 }
+                self.user_answered(workload, latency);
             }
             Caller::Job(job) => self.call_returned(job, outcome == Outcome::Ok),
         }
