@@ -12,6 +12,7 @@ pub mod broker;
 mod closed;
 pub mod dist;
 pub mod error;
+mod failure_times;
 mod failures;
 pub mod node;
 pub mod overrides;

@@ -16,3 +16,4 @@ mod scenarios;
 mod sweeps;
 mod theory;
 mod theory_closed;
+mod theory_faults;
