@@ -65,24 +65,24 @@ pub struct WorkloadSummary {
 }
 
 /// A closed workload over the measured window: N = X × (R + Z) holds in these
-/// figures (the interactive response time law) up to the requests the window's
-/// edges cut.
+/// figures (the interactive response time law), up to the cycles the window's
+/// edges cut (at most N of them).
 #[derive(Clone, Debug, Serialize)]
 pub struct ClosedSummary {
     /// Users, averaged over the measured time (N).
     pub users: f64,
     /// Mean of the think times drawn after warmup (Z).
     pub think_ms_mean: Option<f64>,
-    /// Answered requests (any outcome) per second of measured time (X).
+    /// Requests that ended (any outcome) in the measured window, per second (X).
     pub throughput_per_s: f64,
-    /// Mean client send to end of every answered request, failed and timed out
-    /// included (R): a user waits for each.
+    /// Mean client send to end of those requests, failed, rejected and timed
+    /// out included (R): a user waits for each.
     pub response_ms_mean: Option<f64>,
 }
 
 fn closed_summary(st: &super::WorkloadStats, measured: Time) -> ClosedSummary {
     let secs = as_secs(measured);
-    let answered = st.ok + st.failed + st.timed_out + st.rejected;
+    let answered = st.answered;
     let mean_ms = |sum: u128, n: u64| (n > 0).then(|| round3(sum as f64 / n as f64 / 1e6));
     ClosedSummary {
         users: if measured == 0 {

@@ -132,6 +132,8 @@ impl World<'_> {
         let now = self.q.now();
         if now >= self.warmup {
             let st = &mut self.m.workloads[w];
+            st.answered += 1;
+            st.response_ns += u128::from(response);
             st.think_ns += u128::from(think);
             st.thinks += 1;
         }

@@ -65,7 +65,13 @@ fn closed(r: &mut Resolver, wl: &RawWorkload, users: &Value, p: &YamlPath) -> Op
             );
         }
     }
-    let users = count(r, users, 1, &p.key("users"));
+    let users = count(
+        r,
+        users,
+        1,
+        &p.key("users"),
+        "to start with no users, start at 1 and add the others with ramp: {to: N, over: 60s}",
+    );
     let think = match &wl.think {
         Some(t) => r.dist(&t.0, &p.key("think")),
         None => {
@@ -81,7 +87,13 @@ fn closed(r: &mut Resolver, wl: &RawWorkload, users: &Value, p: &YamlPath) -> Op
         None => None,
         Some(rp) => {
             let q = p.key("ramp");
-            let to = count(r, &rp.to.0, 0, &q.key("to"));
+            let to = count(
+                r,
+                &rp.to.0,
+                0,
+                &q.key("to"),
+                "to: 0 makes every user leave (each after its current request and think)",
+            );
             let over = r.duration(&rp.over.0, &q.key("over"));
             let start = rp
                 .start
@@ -105,7 +117,7 @@ fn closed(r: &mut Resolver, wl: &RawWorkload, users: &Value, p: &YamlPath) -> Op
 }
 
 /// A whole number of users from `min` to the limit.
-fn count(r: &mut Resolver, v: &Value, min: u32, path: &YamlPath) -> Option<u32> {
+fn count(r: &mut Resolver, v: &Value, min: u32, path: &YamlPath, help: &str) -> Option<u32> {
     match v.as_u64() {
         Some(n) if n >= u64::from(min) && n <= u64::from(limits::USERS) => Some(n as u32),
         _ => {
@@ -114,7 +126,8 @@ fn count(r: &mut Resolver, v: &Value, min: u32, path: &YamlPath) -> Option<u32> 
                     path.clone(),
                     format!("{} is not a number of users", units::shown(v)),
                 )
-                .expected(format!("a whole number from {min} to {}", limits::USERS)),
+                .expected(format!("a whole number from {min} to {}", limits::USERS))
+                .help(help),
             );
             None
         }

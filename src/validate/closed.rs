@@ -10,6 +10,8 @@ use crate::metrics::{Collector, Summary};
 /// Mean think time (s): the knee of one station of 1 ms is at (Z + S)/S = 21 users.
 const THINK_S: f64 = 0.020;
 const USERS: [u32; 3] = [1, 10, 50];
+/// The models' warmup (s), added to the measured time.
+const WARMUP_S: f64 = 20.0;
 
 /// A model's scenario, from its run length (s) and its users.
 type Yaml = fn(f64, u32) -> String;
@@ -52,8 +54,8 @@ pub(super) fn models(scale: f64) -> Vec<Model> {
     for ((demands, yaml), names) in networks.into_iter().zip(names) {
         for (users, name) in USERS.into_iter().zip(names) {
             let (x, r) = mva(demands, THINK_S, users);
-            // About a million requests.
-            let yaml = yaml(run_secs(1.0e6, scale, x), users);
+            // A little over a million requests after the 20 s of warmup.
+            let yaml = yaml(WARMUP_S + run_secs(1.02e6, scale, x), users);
             v.push(Model {
                 name,
                 what: "throughput /s",

@@ -292,6 +292,8 @@ fn closed_loop_example_matches_mva_and_shows_the_overload_it_hides() {
     let c = more.workload["load-tester"].closed.as_ref().unwrap();
     assert_eq!(c.users, 1000.0);
     assert_close("throughput at 1000 users", c.throughput_per_s, 800.0, 0.03);
+}
+
 /// Random error bursts: with 3 attempts a request fails only when all three
 /// land in a burst and fail, so availability = 1 − 0.5³ × the run's share of
 /// measured time in a burst; without retries, 1 − 0.5 × that share. Slowdowns

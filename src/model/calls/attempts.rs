@@ -282,7 +282,6 @@ impl World<'_> {
             Caller::Client { workload } => {
                 if l.measured {
                     let st = &mut self.m.workloads[workload as usize];
-                    st.response_ns += u128::from(latency);
                     match outcome {
                         Outcome::Ok => {
                             st.ok += 1;
