@@ -199,7 +199,6 @@ pub fn render(s: &Summary, colour: bool) -> String {
     o
 }
 
-/// A verdict, green, red or yellow (ANSI) when `colour`: only on a terminal.
 /// The closed workloads' users, think, throughput and response time (every
 /// answered request), with the response time law's value beside it.
 fn closed_loops(o: &mut String, s: &Summary, ww: usize) {
@@ -224,6 +223,7 @@ fn closed_loops(o: &mut String, s: &Summary, ww: usize) {
     }
 }
 
+/// A verdict, green, red or yellow (ANSI) when `colour`: only on a terminal.
 pub fn verdict(word: &str, colour: bool) -> String {
     let code = match word {
         "PASS" => "1;32",
