@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod broker;
+mod closed;
 pub mod dist;
 pub mod error;
 mod failure_times;

@@ -156,10 +156,36 @@ pub struct Workload {
     pub entry: usize,
     /// The endpoint the workload targets.
     pub target: usize,
-    pub arrival: Arrival,
+    pub load: Load,
     pub from: usize,
     pub timeout: Option<Time>,
     pub keys: Option<Keys>,
+}
+
+/// Where a workload's requests come from: an arrival process (open loop), or
+/// a population of users who each wait for their answer and think (closed loop).
+#[derive(Clone, Debug)]
+pub enum Load {
+    Open(Arrival),
+    Closed(Closed),
+}
+
+/// A closed loop: `users` users, each sending a request, waiting for its end,
+/// thinking for a draw of `think`, and sending again.
+#[derive(Clone, Debug)]
+pub struct Closed {
+    pub users: u32,
+    pub think: Dist,
+    pub ramp: Option<UsersRamp>,
+}
+
+/// The user count moves from `users` to `to`, one user at a time at equal
+/// steps over [start, start + over].
+#[derive(Clone, Copy, Debug)]
+pub struct UsersRamp {
+    pub to: u32,
+    pub start: Time,
+    pub over: Time,
 }
 
 /// An open-loop arrival process: gaps are exponential (Poisson) or equal, at a

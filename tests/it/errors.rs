@@ -6,7 +6,7 @@ use assert_cmd::Command;
 /// A service's `cores`.
 mod cores;
 
-const GOOD: &str = "name: t
+pub(crate) const GOOD: &str = "name: t
 duration: 10s
 services:
   inventory:
@@ -49,12 +49,12 @@ fn run_bad(content: &[u8], extra: &[&str]) -> String {
 }
 
 /// Same, for a variation of the good scenario.
-fn bad(from: &str, to: &str) -> String {
+pub(crate) fn bad(from: &str, to: &str) -> String {
     assert!(GOOD.contains(from), "{from}");
     run_bad(GOOD.replacen(from, to, 1).as_bytes(), &[])
 }
 
-fn names_line_and_path(stderr: &str, line: usize, path: &str) {
+pub(crate) fn names_line_and_path(stderr: &str, line: usize, path: &str) {
     assert!(
         stderr.contains(&format!("bad.yaml:{line}:")),
         "line {line} in:\n{stderr}"

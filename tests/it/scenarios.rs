@@ -275,6 +275,43 @@ fn ecommerce_dead_letters_without_losing() {
     assert!(s.slo.sync_p99.pass && s.slo.availability.pass);
 }
 
+/// closed-loop.yaml: the load tester sees what MVA says (797/s, 25.5 ms, no
+/// rejection) while open arrivals at its nominal rate overload the same server.
+#[test]
+fn closed_loop_example_matches_mva_and_shows_the_overload_it_hides() {
+    let (s, _) = run(&load_file("closed-loop.yaml", &[]));
+    let (x, r) = meshsim::validate::mva(&[0.00125], 0.1, 100);
+    let tester = &s.workload["load-tester"];
+    let c = tester.closed.as_ref().expect("closed");
+    assert_close("tester's throughput", c.throughput_per_s, x, 0.03);
+    assert_close(
+        "tester's response",
+        c.response_ms_mean.unwrap(),
+        1e3 * r,
+        0.06,
+    );
+    let law = 1e3 * c.users / c.throughput_per_s - c.think_ms_mean.unwrap();
+    assert_close("R = N/X − Z", law, c.response_ms_mean.unwrap(), 0.02);
+    assert_eq!(tester.rejected, 0);
+    let open = &s.workload["real-users"];
+    assert!(open.closed.is_none());
+    assert_close(
+        "share rejected",
+        open.rejected as f64 / open.sent as f64,
+        0.2,
+        0.1,
+    );
+    assert!(open.latency_ms.mean > 1000.0, "{:?}", open.latency_ms);
+    // --set reaches the new keys: ten times the users, the same throughput.
+    let (more, _) = run(&load_file(
+        "closed-loop.yaml",
+        &["duration=20s", "workload.0.users=1000"],
+    ));
+    let c = more.workload["load-tester"].closed.as_ref().unwrap();
+    assert_eq!(c.users, 1000.0);
+    assert_close("throughput at 1000 users", c.throughput_per_s, 800.0, 0.03);
+}
+
 /// Random error bursts: with 3 attempts a request fails only when all three
 /// land in a burst and fail, so availability = 1 − 0.5³ × the run's share of
 /// measured time in a burst; without retries, 1 − 0.5 × that share. Slowdowns
