@@ -10,6 +10,7 @@
 
 pub mod broker;
 pub mod bytes;
+mod closed;
 pub mod dist;
 pub mod error;
 mod failure_times;

@@ -3,7 +3,10 @@
 
 use assert_cmd::Command;
 
-const GOOD: &str = "name: t
+/// A service's `cores`.
+mod cores;
+
+pub(crate) const GOOD: &str = "name: t
 duration: 10s
 services:
   inventory:
