@@ -8,7 +8,9 @@
 // Problems are returned on the cold path of loading a file; their size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod branches;
 pub mod broker;
+mod callgraph;
 pub mod dist;
 pub mod error;
 mod failures;

@@ -262,7 +262,10 @@ const CALL_KEYS: &[&str] = &[
     "retry",
     "circuit_breaker",
     "propagate_deadline",
+    "probability",
 ];
+/// A step other than a branch may be taken with a probability.
+const MAYBE: &[&str] = &["probability"];
 
 /// A step is exactly one of work, call, parallel (of calls) or publish; only a
 /// call has a call policy.
@@ -275,10 +278,11 @@ pub(super) fn step_kinds(schema: &mut Schema) {
     exactly_one_kind(
         schema,
         &[
-            kind("work", &[]),
+            kind("work", MAYBE),
             kind("call", CALL_KEYS),
-            kind("parallel", &[]),
-            kind("publish", &[]),
+            kind("parallel", MAYBE),
+            kind("publish", MAYBE),
+            kind("branch", &[]),
         ],
     );
     // parallel: a non-empty list of steps that are calls.
@@ -290,7 +294,7 @@ pub(super) fn step_kinds(schema: &mut Schema) {
     parallel.insert("minItems".into(), json!(1));
     parallel.insert(
         "items".into(),
-        json!({"allOf": [step, {"type": "object", "properties": {"call": {"type": "string"}}, "required": ["call"]}]}),
+        json!({"allOf": [step, {"type": "object", "properties": {"call": {"type": "string"}}, "required": ["call"], "not": {"required": ["probability"]}}]}),
     );
 }
 

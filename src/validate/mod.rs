@@ -10,6 +10,7 @@ use crate::engine::time::MILLISECOND;
 use crate::metrics::{Collector, Summary, summarize};
 use crate::scenario;
 
+mod branches;
 mod classic;
 mod formulas;
 
@@ -78,7 +79,7 @@ const EXP_1MS: &str = "{exponential: {mean: 1ms}}";
 
 /// Every family of models, in table order.
 fn full_models(scale: f64) -> Vec<Model> {
-    let families: [fn(f64) -> Vec<Model>; 1] = [classic::models];
+    let families: [fn(f64) -> Vec<Model>; 2] = [classic::models, branches::models];
     families.iter().flat_map(|family| family(scale)).collect()
 }
 

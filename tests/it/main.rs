@@ -1,9 +1,11 @@
 //! meshsim's integration tests: one binary, a module per concern.
 
+mod branches;
 mod common;
 mod conservation;
 mod determinism;
 mod errors;
+mod errors_branches;
 mod events;
 mod failures;
 mod hints;
@@ -14,3 +16,4 @@ mod resilience;
 mod scenarios;
 mod sweeps;
 mod theory;
+mod theory_branches;

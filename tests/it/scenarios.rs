@@ -256,3 +256,19 @@ fn ecommerce_dead_letters_without_losing() {
     );
     assert!(s.slo.sync_p99.pass && s.slo.availability.pass);
 }
+
+#[test]
+fn cache_miss_mean_and_p99_are_those_of_the_mixture() {
+    let (s, _) = run(&load_file("cache-miss.yaml", &[]));
+    let w = &s.workload["reads"];
+    // 1 ms hit; a 20% miss adds an Exp(50 ms) query and a 1 ms write-back.
+    assert_close("mean", w.latency_ms.mean, 1.0 + 0.2 * 51.0, 0.02);
+    assert_close("p99", w.latency_ms.p99, 2.0 + 50.0 * 20f64.ln(), 0.03);
+    let (db, cache) = (&s.calls["api->db.query"], &s.calls["api->cache.get"]);
+    assert_close(
+        "miss ratio",
+        db.attempts as f64 / cache.attempts as f64,
+        0.2,
+        0.02,
+    );
+}
