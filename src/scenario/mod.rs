@@ -13,6 +13,7 @@ pub mod broker;
 mod callgraph;
 pub mod dist;
 pub mod error;
+mod failure_times;
 mod failures;
 pub mod node;
 pub mod overrides;

@@ -306,10 +306,13 @@ pub enum When {
         at: Time,
         duration: Time,
     },
-    /// Each target replica fails independently: up ~ Exp(mtbf), down ~ Exp(mttr).
+    /// Comes and goes at random: up for a draw of `mtbf`, down for a draw of
+    /// `mttr`, again and again (a duration in the file is an exponential's mean).
+    /// A crash does this on each target replica independently; every other
+    /// kind is one process for its whole target.
     Random {
-        mtbf: Time,
-        mttr: Time,
+        mtbf: Dist,
+        mttr: Dist,
     },
 }
 

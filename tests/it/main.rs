@@ -17,3 +17,4 @@ mod scenarios;
 mod sweeps;
 mod theory;
 mod theory_branches;
+mod theory_faults;
