@@ -270,6 +270,9 @@ fn cache_miss_mean_and_p99_are_those_of_the_mixture() {
         db.attempts as f64 / cache.attempts as f64,
         0.2,
         0.02,
+    );
+}
+
 /// Random error bursts: with 3 attempts a request fails only when all three
 /// land in a burst and fail, so availability = 1 − 0.5³ × the run's share of
 /// measured time in a burst; without retries, 1 − 0.5 × that share. Slowdowns
