@@ -111,7 +111,8 @@ pub(super) fn branch(
                 bp.clone(),
                 format!("the probabilities add up to {}%", round(sum * 100.0)),
             )
-            .expected("at most 100% in all (the rest takes no entry)"),
+            .expected("at most 100% in all (the rest takes no entry)")
+            .help(sum_help(&probabilities)),
         );
     }
     let head = open(w, here, out);
@@ -140,6 +141,20 @@ pub(super) fn branch(
         }
     }
     close(out, head, &probabilities, &starts, &gotos);
+}
+
+/// How to bring a branch's probabilities down to 100%.
+fn sum_help(probabilities: &[f64]) -> String {
+    let (last, others) = probabilities.split_last().expect("a branch has entries");
+    let room = 1.0 - others.iter().sum::<f64>();
+    if room >= 0.0 && room < *last {
+        format!(
+            "lower the last entry to at most {}%, or the others",
+            round(room * 100.0)
+        )
+    } else {
+        "lower the probabilities; what they leave of 100% takes no entry".into()
+    }
 }
 
 /// A sum as people read it: 110%, 100.5%, not 110.00000000000001%.

@@ -15,7 +15,8 @@ fn branch_probabilities_over_one_in_sum() {
     let e = branch(
         "          - branch:\n              - {probability: 60%, steps: [{call: inventory.reserve}]}\n              - {probability: 0.5, steps: [{work: 1ms}]}\n",
     );
-    names_line_and_path(&e, 14, &format!("{STEP}.branch"));
+    // The path names the list of entries, which starts on the next line.
+    names_line_and_path(&e, 15, &format!("{STEP}.branch"));
     assert!(e.contains("add up to 110%"), "{e}");
     insta::assert_snapshot!(e);
 }
@@ -70,7 +71,7 @@ fn call_cycle_that_returns_at_least_once_a_pass_is_unbounded() {
     );
     names_line_and_path(
         &e,
-        8,
+        9,
         "services.inventory.endpoints.reserve.steps[0].branch[0].steps[0].call",
     );
     assert!(e.contains("never end on average"), "{e}");
