@@ -156,11 +156,12 @@ fn solve(part: &[usize], out: &[Vec<&CallEdge>], calls: &mut [f64]) -> Result<()
             return Err("each pass leads back at least once".into());
         }
         a.swap(col, pivot);
-        for row in 0..k {
-            if row != col && a[row][col] != 0.0 {
-                let f = a[row][col] / a[col][col];
-                for c in col..=k {
-                    a[row][c] -= f * a[col][c];
+        let pivot_row = a[col].clone();
+        for (row, r) in a.iter_mut().enumerate() {
+            if row != col && r[col] != 0.0 {
+                let f = r[col] / pivot_row[col];
+                for (x, p) in r[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *x -= f * p;
                 }
             }
         }

@@ -312,7 +312,7 @@ pub(super) fn step_kinds(schema: &mut Schema) {
     parallel.insert("minItems".into(), json!(1));
     parallel.insert(
         "items".into(),
-        json!({"allOf": [step, {"type": "object", "properties": {"call": {"type": "string"}}, "required": ["call"], "not": {"required": ["probability"]}}]}),
+        json!({"allOf": [step, {"type": "object", "properties": {"call": {"type": "string"}}, "required": ["call"], "not": {"properties": {"probability": true}, "required": ["probability"]}}]}),
     );
 }
 
