@@ -164,18 +164,26 @@ impl World<'_> {
 
     /// Runs a job from its current step until it must wait (work, calls, a worker) or ends.
     pub(super) fn run_job(&mut self, id: Id) {
-        let s = self.s;
-        self.take_jumps(id);
-        let job = self.jobs.get(id).expect("live job");
+        let (s, now) = (self.s, self.now());
+        let job = self.jobs.get_mut(id).expect("live job");
         let endpoint = job.endpoint as usize;
-        let Some(step) = s.endpoints[endpoint].steps.get(job.step as usize) else {
+        let steps = &s.endpoints[endpoint].steps;
+        // Branches and jumps first: each branch draws from its own stream.
+        let step = loop {
+            job.step = match steps.get(job.step as usize) {
+                Some(Step::Branch(b)) => b.target(self.branch_rng[b.id].random()),
+                Some(&Step::Goto { to }) => to,
+                step => break step,
+            };
+        };
+        let Some(step) = step else {
             let ok = !job.failed;
             self.finish(id, ok);
             return;
         };
         let r = job.replica;
         let svc = self.replicas[r as usize].service as usize;
-        if self.now() >= job.deadline {
+        if now >= job.deadline {
             // Nobody waits for this answer any more: abandon, do not work (or call) for nobody.
             if job.measured {
                 self.m.endpoints[endpoint].abandoned += 1;
@@ -189,21 +197,6 @@ impl World<'_> {
             Step::Calls(specs) if job.depth >= self.max_depth => self.too_deep(id, specs),
             Step::Calls(specs) => self.calls_step(id, specs, r, svc),
             Step::Branch(_) | Step::Goto { .. } => unreachable!("jumps are taken first"),
-        }
-    }
-
-    /// Moves a job past its branches and jumps to the next step that does
-    /// something (or the end); a branch draws from its own stream.
-    fn take_jumps(&mut self, id: Id) {
-        let s = self.s;
-        let steps = &s.endpoints[self.jobs.get(id).expect("live job").endpoint as usize].steps;
-        loop {
-            let job = self.jobs.get_mut(id).expect("live job");
-            job.step = match steps.get(job.step as usize) {
-                Some(Step::Branch(b)) => b.target(self.branch_rng[b.id].random()),
-                Some(&Step::Goto { to }) => to,
-                _ => return,
-            };
         }
     }
 
