@@ -39,14 +39,9 @@ const CYCLE_ENDPOINTS: usize = 500;
 /// can hold: calls(e) = Σ over e's calls of p × fanout × (1 + calls(target)),
 /// solved per strongly connected part of the graph, callees first.
 pub(super) fn check_call_volume(r: &mut Resolver, w: &World) {
-    let n = w.endpoints.len();
-    let mut out: Vec<Vec<&CallEdge>> = vec![Vec::new(); n];
-    for e in &w.call_paths {
-        out[e.from].push(e);
-    }
-    let mut calls = vec![0.0f64; n];
-    for part in strong_parts(&out) {
-        if let Err(why) = solve(&part, &out, &mut calls) {
+    let calls = match expected_calls(&w.call_paths, w.endpoints.len()) {
+        Ok(calls) => calls,
+        Err((part, why)) => {
             // The first call of the file that stays inside the cycle.
             let inside = |e: usize| part.contains(&e);
             let edge = w.call_paths.iter().find(|e| inside(e.from) && inside(e.to));
@@ -54,7 +49,7 @@ pub(super) fn check_call_volume(r: &mut Resolver, w: &World) {
             r.push(Problem::new(edge.path.clone(), format!("calls through {} never end on average: {why}", endpoint_name(w, edge.from))).expected("branch probabilities × fan-outs around each call cycle that lead back less than once per pass").help("lower the probability of the call that leads back, or its fan-out"));
             return;
         }
-    }
+    };
     for edge in &w.call_paths {
         let n = calls[edge.from];
         if n > limits::CALLS_PER_REQUEST {
@@ -62,6 +57,22 @@ pub(super) fn check_call_volume(r: &mut Resolver, w: &World) {
             return;
         }
     }
+}
+
+/// The expected calls one request to each of the `n` endpoints causes, or
+/// the strongly connected part whose cycle never ends on average, and why.
+fn expected_calls(edges: &[CallEdge], n: usize) -> Result<Vec<f64>, (Vec<usize>, String)> {
+    let mut out: Vec<Vec<&CallEdge>> = vec![Vec::new(); n];
+    for e in edges {
+        out[e.from].push(e);
+    }
+    let mut calls = vec![0.0f64; n];
+    for part in strong_parts(&out) {
+        if let Err(why) = solve(&part, &out, &mut calls) {
+            return Err((part, why));
+        }
+    }
+    Ok(calls)
 }
 
 /// The strongly connected parts of the graph (Tarjan's algorithm, without
@@ -225,4 +236,54 @@ pub(super) fn check_cycles(r: &mut Resolver, w: &World) -> bool {
         }
     }
     r.count() == before
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(from: usize, to: usize, probability: f64, fanout: u32) -> CallEdge {
+        CallEdge {
+            from,
+            to,
+            probability,
+            fanout,
+            path: YamlPath::default(),
+        }
+    }
+
+    #[test]
+    fn routing_and_feedback_solve_the_traffic_equations() {
+        // 0 → 1 at 30%, 0 → 2 at 70%, 2 → 1 twice: calls(0) = 0.3 + 0.7 × 3.
+        let tree = [edge(0, 1, 0.3, 1), edge(0, 2, 0.7, 1), edge(2, 1, 1.0, 2)];
+        let calls = expected_calls(&tree, 3).unwrap();
+        assert!((calls[0] - 2.4).abs() < 1e-12, "{calls:?}");
+        // 0 → 0 at 50% and 0 → 1 always: calls(0) = 0.5 (1 + calls(0)) + 1 = 3.
+        let feedback = [edge(0, 0, 0.5, 1), edge(0, 1, 1.0, 1)];
+        let calls = expected_calls(&feedback, 2).unwrap();
+        assert!((calls[0] - 3.0).abs() < 1e-12, "{calls:?}");
+        // 0 → 1 → 0 at 50%, 1 → 2 always: calls(1) = 1 + 0.5 (1 + calls(0)),
+        // calls(0) = 1 + calls(1), so calls(0) = 5 and calls(1) = 4.
+        let cycle = [edge(0, 1, 1.0, 1), edge(1, 0, 0.5, 1), edge(1, 2, 1.0, 1)];
+        let calls = expected_calls(&cycle, 3).unwrap();
+        assert!((calls[0] - 5.0).abs() < 1e-9 && (calls[1] - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_cycle_that_leads_back_once_a_pass_or_more_is_refused() {
+        let once = [edge(0, 1, 1.0, 1), edge(1, 0, 0.5, 2)];
+        assert!(
+            expected_calls(&once, 2)
+                .unwrap_err()
+                .1
+                .contains("at least once")
+        );
+        let more = [edge(0, 0, 0.6, 2)];
+        assert!(
+            expected_calls(&more, 1)
+                .unwrap_err()
+                .1
+                .contains("more than once")
+        );
+    }
 }
