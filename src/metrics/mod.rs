@@ -26,6 +26,15 @@ pub struct WorkloadStats {
     /// Of those, unanswered for longer than the client's patience.
     pub hung: u64,
     pub latency: Latency,
+    /// A closed workload's requests that ended (any outcome) after warmup,
+    /// whenever sent, and their times from client send to end, summed.
+    pub answered: u64,
+    pub response_ns: u128,
+    /// A closed workload's think times drawn after warmup, summed, and their number.
+    pub think_ns: u128,
+    pub thinks: u64,
+    /// A closed workload's users × measured time.
+    pub user_ns: u128,
 }
 
 /// One endpoint's executions that started after warmup.

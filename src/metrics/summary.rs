@@ -12,9 +12,10 @@ use super::verdict::slo;
 pub use super::verdict::{
     AvailabilityVerdict, LatencyVerdict, Outcome, SloSummary, availability, percent_text,
 };
+use crate::engine::Time;
 use crate::engine::time::as_secs;
 use crate::scenario::Scenario;
-use crate::scenario::spec::{FailureKind, When};
+use crate::scenario::spec::{FailureKind, Load, When};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -58,6 +59,45 @@ pub struct WorkloadSummary {
     /// Of successful requests, client send to client receive.
     #[serde(serialize_with = "or_null")]
     pub latency_ms: LatencyMs,
+    /// A closed workload's figures (absent for an open one).
+    #[serde(flatten)]
+    pub closed: Option<ClosedSummary>,
+}
+
+/// A closed workload over the measured window: N = X × (R + Z) holds in these
+/// figures (the interactive response time law), up to the cycles the window's
+/// edges cut (at most N of them).
+#[derive(Clone, Debug, Serialize)]
+pub struct ClosedSummary {
+    /// Users, averaged over the measured time (N).
+    pub users: f64,
+    /// Mean of the think times drawn after warmup (Z).
+    pub think_ms_mean: Option<f64>,
+    /// Requests that ended (any outcome) in the measured window, per second (X).
+    pub throughput_per_s: f64,
+    /// Mean client send to end of those requests, failed, rejected and timed
+    /// out included (R): a user waits for each.
+    pub response_ms_mean: Option<f64>,
+}
+
+fn closed_summary(st: &super::WorkloadStats, measured: Time) -> ClosedSummary {
+    let secs = as_secs(measured);
+    let answered = st.answered;
+    let mean_ms = |sum: u128, n: u64| (n > 0).then(|| round3(sum as f64 / n as f64 / 1e6));
+    ClosedSummary {
+        users: if measured == 0 {
+            0.0
+        } else {
+            round3(st.user_ns as f64 / measured as f64)
+        },
+        think_ms_mean: mean_ms(st.think_ns, st.thinks),
+        throughput_per_s: if secs > 0.0 {
+            round3(answered as f64 / secs)
+        } else {
+            0.0
+        },
+        response_ms_mean: mean_ms(st.response_ns, answered),
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -200,6 +240,8 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                 hung: st.hung,
                 availability,
                 latency_ms: st.latency.summary(),
+                closed: matches!(w.load, Load::Closed(_))
+                    .then(|| closed_summary(st, c.end.saturating_sub(s.warmup))),
             };
             (w.name.clone(), ws)
         })

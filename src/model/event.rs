@@ -10,9 +10,18 @@ pub(super) enum Event {
     Arrival {
         workload: u32,
     },
+    /// A closed workload's ramp adds a user or tells one to leave.
+    Users {
+        workload: u32,
+    },
     /// A job's `work` step ends.
     WorkDone {
         job: Id,
+    },
+    /// The first job on a replica's shared cores may be done (if still epoch `epoch`).
+    CoresDone {
+        replica: u32,
+        epoch: u32,
     },
     /// A request reaches the callee's replica after a network hop.
     Deliver {

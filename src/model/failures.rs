@@ -146,17 +146,16 @@ impl World<'_> {
         }
     }
 
-    /// Adds or removes a replica's workers from the service's capacity.
+    /// Adds or removes a replica's workers (or shared cores) from the service's capacity.
     pub(super) fn set_serving(&mut self, r: u32, serving: bool) {
         let svc = self.replicas[r as usize].service as usize;
         self.integrate(svc);
         let st = &mut self.services[svc];
-        let workers = u64::from(st.concurrency);
         if serving {
-            st.available += workers;
+            st.available += st.capacity;
             st.up += 1;
         } else {
-            st.available -= workers;
+            st.available -= st.capacity;
             st.up -= 1;
         }
     }

@@ -16,13 +16,14 @@
 use super::budget::CHECK_EVERY;
 use crate::engine::{Arena, EventQueue, Stream, Time, stream};
 use crate::metrics::{CallStats, Collector, EndpointStats, ServiceStats, WorkloadStats};
-use crate::scenario::spec::{Scenario, Step};
+use crate::scenario::spec::{Load, Scenario, Step};
 
 use super::arrivals::Arrivals;
 use super::calls::{
     Call, Caller, Logical, NEVER, NO_POLICY, NO_SITE, PolicyState, TimeoutLane, policy_states,
     timeout_lanes,
 };
+use super::closed::{Source, Users};
 use super::event::Event;
 use super::jobs::Job;
 use super::messaging::{MessagingState, NO_KEY, draw_key};
@@ -54,9 +55,11 @@ pub(super) struct World<'s> {
     pub jobs: Arena<Job>,
     pub replicas: Vec<Replica>,
     pub services: Vec<ServiceState>,
+    /// Each replica slot's shared cores (None: a core per worker).
+    pub cores: Vec<Option<super::cpu::Cores>>,
     pub net: Network,
     pub messaging: MessagingState,
-    arrivals: Vec<Arrivals>,
+    pub(super) sources: Vec<Source>,
     key_rng: Vec<Stream>,
     pub(super) work_rng: Vec<Stream>,
     /// One stream per branch step (`Branch::id`).
@@ -124,14 +127,18 @@ impl<'s> World<'s> {
                 stream(seed, &name)
             })
             .collect();
-        let arrivals = s
+        let sources = s
             .workloads
             .iter()
-            .map(|w| {
-                Arrivals::new(
-                    w.arrival.clone(),
+            .map(|w| match &w.load {
+                Load::Open(arrival) => Source::Open(Arrivals::new(
+                    arrival.clone(),
                     stream(seed, &format!("workload/{}/arrivals", w.name)),
-                )
+                )),
+                Load::Closed(closed) => Source::Closed(Users::new(
+                    closed,
+                    stream(seed, &format!("workload/{}/think", w.name)),
+                )),
             })
             .collect();
         let m = collector(s);
@@ -144,9 +151,10 @@ impl<'s> World<'s> {
             jobs: Arena::new(),
             replicas,
             services,
+            cores: super::cpu::cores(s),
             net: Network::new(s, seed),
             messaging: MessagingState::new(s, seed),
-            arrivals,
+            sources,
             key_rng: s
                 .workloads
                 .iter()
@@ -180,8 +188,13 @@ impl<'s> World<'s> {
         }
         self.assign_partitions();
         for i in 0..s.workloads.len() {
-            if let Some(t) = self.arrivals[i].next_after(0, self.end) {
-                self.q.schedule_at(t, Event::Arrival { workload: i as u32 });
+            match &mut self.sources[i] {
+                Source::Open(arrivals) => {
+                    if let Some(t) = arrivals.next_after(0, self.end) {
+                        self.q.schedule_at(t, Event::Arrival { workload: i as u32 });
+                    }
+                }
+                Source::Closed(_) => self.start_users(i),
             }
         }
         self.schedule_failures();
@@ -194,7 +207,9 @@ impl<'s> World<'s> {
     fn handle(&mut self, ev: Event) {
         match ev {
             Event::Arrival { workload } => self.on_arrival(workload),
+            Event::Users { workload } => self.on_users(workload),
             Event::WorkDone { job } => self.on_work_done(job),
+            Event::CoresDone { replica, epoch } => self.on_cores_done(replica, epoch),
             Event::Deliver { call } => self.deliver(call),
             Event::Answer { call, outcome } => self.on_answer(call, outcome),
             Event::LaneDue { lane } => self.on_lane_due(lane),
@@ -243,6 +258,9 @@ impl<'s> World<'s> {
     }
 
     fn on_arrival(&mut self, workload: u32) {
+        if !self.user_stays(workload as usize) {
+            return;
+        }
         let now = self.now();
         let wl = &self.s.workloads[workload as usize];
         let measured = now >= self.warmup;
@@ -270,7 +288,9 @@ impl<'s> World<'s> {
             key,
             trace,
         );
-        if let Some(t) = self.arrivals[workload as usize].next_after(now, self.end) {
+        if let Source::Open(arrivals) = &mut self.sources[workload as usize]
+            && let Some(t) = arrivals.next_after(now, self.end)
+        {
             self.q.schedule_at(t, Event::Arrival { workload });
         }
     }
@@ -278,6 +298,9 @@ impl<'s> World<'s> {
     fn into_output(mut self) -> RunOutput {
         for svc in 0..self.services.len() {
             self.integrate(svc);
+        }
+        for w in 0..self.sources.len() {
+            self.integrate_users(w, self.end);
         }
         for l in self.logicals.iter() {
             if let (Caller::Client { workload }, true) = (l.caller(), l.measured()) {

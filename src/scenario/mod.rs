@@ -11,6 +11,7 @@
 mod branches;
 pub mod broker;
 mod callgraph;
+mod closed;
 pub mod dist;
 pub mod error;
 mod failure_times;

@@ -51,8 +51,16 @@ text_value!(
     Replicas
 );
 text_value!(
+    /// A whole number of users (a closed workload).
+    Users
+);
+text_value!(
     /// `acks`: 0, 1 or all.
     Acks
+);
+text_value!(
+    /// CPU cores: 2, 0.5 or 500m (thousandths of a core).
+    Cores
 );
 
 /// The whole scenario file.
@@ -160,6 +168,8 @@ pub struct RawService {
     /// Workers per replica (default 1).
     #[schemars(range(min = 1, max = limits::CONCURRENCY))]
     pub concurrency: Option<u32>,
+    /// CPU cores per replica, shared by its runnable work (default: a core per worker).
+    pub cores: Option<Cores>,
     /// Waiting requests per replica (default 1000); full means rejected at once.
     #[schemars(range(max = limits::QUEUE))]
     pub queue: Option<u32>,
@@ -253,8 +263,13 @@ pub struct RawWorkload {
     /// `service.endpoint` the clients call.
     #[schemars(with = "EndpointRef")]
     pub target: String,
-    /// Requests per unit of time.
-    pub rate: Rate,
+    /// Requests per unit of time: an open workload (exactly one of `rate` and `users`).
+    pub rate: Option<Rate>,
+    /// A closed workload: this many users, each sending a request, waiting for
+    /// its answer (or `timeout`), thinking for a draw of `think`, sending again.
+    pub users: Option<Users>,
+    /// A closed workload's think time, from an answer to the user's next request.
+    pub think: Option<Distribution>,
     /// Default poisson.
     pub arrival: Option<ArrivalKind>,
     /// Data center of the clients (default: the first).
@@ -268,10 +283,13 @@ pub struct RawWorkload {
     pub schedule: Option<Vec<RawPhase>>,
 }
 
-/// Rate moves linearly from the workload's `rate` to `to` between `start` and `start + over`.
+/// Rate moves linearly from the workload's `rate` to `to` between `start` and
+/// `start + over`; in a closed workload, users from `users` to `to`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRamp {
+    /// A rate (open workload) or a number of users (closed workload).
+    #[schemars(with = "schema::RampTo")]
     pub to: Rate,
     pub over: Duration,
     /// Default 0s (simulated time, warmup included).

@@ -24,6 +24,8 @@ pub mod limits {
     pub const SERVICES: usize = 10_000;
     pub const REPLICAS: u32 = 100_000;
     pub const CONCURRENCY: u32 = 100_000;
+    /// CPU cores of one replica.
+    pub const CORES: u32 = 100_000;
     pub const WORKERS_TOTAL: u64 = 10_000_000;
     pub const QUEUE: u32 = 10_000_000;
     pub const FANOUT: u32 = 10_000;
@@ -31,6 +33,8 @@ pub mod limits {
     pub const CALLS_PER_REQUEST: f64 = 1_000_000.0;
     pub const STEPS: usize = 1_000;
     pub const WORKLOADS: usize = 10_000;
+    /// Users of one closed workload.
+    pub const USERS: u32 = 1_000_000;
     pub const RATE_PER_S: f64 = 100_000_000.0;
     pub const DURATION_H: u64 = 10_000;
     pub const DATACENTERS: usize = 100;

@@ -18,7 +18,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
 use super::dist::MAX_EMPIRICAL;
-use super::raw::{Acks, Distribution, Duration, Fraction, Rate, RawScenario, Replicas};
+use super::raw::{
+    Acks, Cores, Distribution, Duration, Fraction, Rate, RawScenario, Replicas, Users,
+};
 use super::resolve::limits;
 
 /// The schema of the scenario format, pretty-printed.
@@ -116,6 +118,44 @@ fixed_schema!(
         ]
     })
 );
+
+fixed_schema!(
+    Cores,
+    json!({
+        "description": "CPU cores per replica, shared by its runnable work: 2, 0.5, or 500m (thousandths of a core).",
+        "anyOf": [
+            {"type": "number", "exclusiveMinimum": 0, "maximum": limits::CORES},
+            {"type": "string", "pattern": format!(r"^\s*(\+?{ABOVE_ZERO}|0*[1-9][0-9]*\s*m)\s*$")}
+        ]
+    })
+);
+
+fixed_schema!(
+    Users,
+    json!({
+        "description": "A number of users, at least one.",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": limits::USERS,
+    })
+);
+
+/// A ramp's end: a rate (open workload) or a number of users, maybe none (closed).
+pub struct RampTo;
+impl JsonSchema for RampTo {
+    fn schema_name() -> Cow<'static, str> {
+        "RampTo".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A rate (10000/s) in an open workload; a number of users (200) in a closed one.",
+            "anyOf": [
+                g.subschema_for::<Rate>(),
+                {"type": "integer", "minimum": 0, "maximum": limits::USERS}
+            ]
+        })
+    }
+}
 
 fixed_schema!(
     Acks,
@@ -411,7 +451,17 @@ fn non_null(mut v: Value) -> Value {
     v
 }
 
-/// `arrival: ramp` goes with a `ramp` block and only then (`bursty`, `schedule` alike).
+/// A ramp block (or none) whose `to` has this JSON type.
+fn ramp_to(kind: &str) -> Value {
+    json!({"anyOf": [
+        {"type": "null"},
+        {"type": "object", "properties": {"to": {"type": kind}}}
+    ]})
+}
+
+/// A workload is open (`rate`) or closed (`users` and `think`), never both. In an
+/// open one, `arrival: ramp` goes with a `ramp` block and only then (`bursty`,
+/// `schedule` alike); a closed one has no arrival process and may ramp its users.
 pub(super) fn arrival_blocks(schema: &mut Schema) {
     let rules: Vec<Value> = ["ramp", "bursty", "schedule"]
         .iter()
@@ -423,5 +473,26 @@ pub(super) fn arrival_blocks(schema: &mut Schema) {
             })
         })
         .collect();
-    schema.insert("allOf".into(), Value::Array(rules));
+    let closed = json!({
+        "required": ["users", "think"],
+        "properties": {
+            "users": true, "think": true,
+            "rate": false, "arrival": false, "bursty": false, "schedule": false,
+            "ramp": ramp_to("integer")
+        }
+    });
+    let open = json!({
+        "required": ["rate"],
+        "properties": {
+            "rate": true, "think": false,
+            "ramp": ramp_to("string")
+        },
+        "allOf": rules
+    });
+    schema.insert(
+        "if".into(),
+        json!({"properties": {"users": {"not": {"type": "null"}}}, "required": ["users"]}),
+    );
+    schema.insert("then".into(), closed);
+    schema.insert("else".into(), open);
 }

@@ -80,6 +80,8 @@ pub struct Service {
     /// Replicas per data center (index into `datacenters`), in placement order.
     pub placement: Vec<(usize, u32)>,
     pub concurrency: u32,
+    /// CPU of each replica in thousandths of a core (`cores:`); None: a core per worker.
+    pub millicores: Option<u32>,
     pub queue: u32,
     pub threading: Threading,
     pub load_balancer: LoadBalancer,
@@ -94,6 +96,14 @@ impl Service {
     /// Replicas at the start of the run.
     pub fn replicas(&self) -> u32 {
         self.placement.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The thousandths of a core a replica's runnable work shares, when they
+    /// are fewer than its workers (processor sharing); None when every
+    /// worker can have a core, and work runs at full speed as without `cores`.
+    pub fn shared_cores(&self) -> Option<u32> {
+        self.millicores
+            .filter(|&m| u64::from(m) < u64::from(self.concurrency) * crate::engine::ps::MILLI)
     }
 
     /// Replica slots the run may use: the start count, or the autoscaler's maximum.
@@ -177,10 +187,36 @@ pub struct Workload {
     pub entry: usize,
     /// The endpoint the workload targets.
     pub target: usize,
-    pub arrival: Arrival,
+    pub load: Load,
     pub from: usize,
     pub timeout: Option<Time>,
     pub keys: Option<Keys>,
+}
+
+/// Where a workload's requests come from: an arrival process (open loop), or
+/// a population of users who each wait for their answer and think (closed loop).
+#[derive(Clone, Debug)]
+pub enum Load {
+    Open(Arrival),
+    Closed(Closed),
+}
+
+/// A closed loop: `users` users, each sending a request, waiting for its end,
+/// thinking for a draw of `think`, and sending again.
+#[derive(Clone, Debug)]
+pub struct Closed {
+    pub users: u32,
+    pub think: Dist,
+    pub ramp: Option<UsersRamp>,
+}
+
+/// The user count moves from `users` to `to`, one user at a time at equal
+/// steps over [start, start + over].
+#[derive(Clone, Copy, Debug)]
+pub struct UsersRamp {
+    pub to: u32,
+    pub start: Time,
+    pub over: Time,
 }
 
 /// An open-loop arrival process: gaps are exponential (Poisson) or equal, at a

@@ -52,6 +52,7 @@ pub(super) fn gateway(
         name: "gateway".into(),
         placement,
         concurrency,
+        millicores: None,
         queue,
         threading: Threading::Blocking,
         load_balancer,
@@ -142,7 +143,7 @@ pub(super) fn workloads(
     if raw.workload.is_empty() || raw.workload.len() > limits::WORKLOADS {
         r.push(
             Problem::new(wp.clone(), "there must be 1 to 10000 workloads")
-                .expected("a list of {name, target, rate}"),
+                .expected("a list of {name, target, rate} or {name, target, users, think}"),
         );
     }
     let mut out = Vec::new();
@@ -157,8 +158,7 @@ pub(super) fn workloads(
         }
         let keys = broker::keys(r, wl.keys.as_ref(), &p.key("keys"));
         let target = target(r, w, &wl.target, &p.key("target"));
-        let rate = r.rate(&wl.rate.0, &p.key("rate"));
-        let arrival = rate.and_then(|rate| arrival(r, wl, rate, &p));
+        let load = super::closed::load(r, wl, &p);
         let from = match &wl.from {
             None => 0,
             Some(dc) => topology::dc(r, dc, &p.key("from"), dcs).unwrap_or(0),
@@ -167,7 +167,7 @@ pub(super) fn workloads(
             .timeout
             .as_ref()
             .and_then(|t| r.duration(&t.0, &p.key("timeout")));
-        let (Some(target), Some(arrival)) = (target, arrival) else {
+        let (Some(target), Some(load)) = (target, load) else {
             continue;
         };
         let entry = match gateway {
@@ -178,7 +178,7 @@ pub(super) fn workloads(
             name: wl.name.clone(),
             entry,
             target,
-            arrival,
+            load,
             from,
             timeout,
             keys,
@@ -187,7 +187,13 @@ pub(super) fn workloads(
     out
 }
 
-fn arrival(r: &mut Resolver, wl: &raw::RawWorkload, rate: f64, p: &YamlPath) -> Option<Arrival> {
+/// The open arrival process of a workload with a `rate`.
+pub(super) fn arrival(
+    r: &mut Resolver,
+    wl: &raw::RawWorkload,
+    rate: f64,
+    p: &YamlPath,
+) -> Option<Arrival> {
     let kind = wl.arrival.unwrap_or(ArrivalKind::Poisson);
     let wants = |k: ArrivalKind, present: bool, key: &str, r: &mut Resolver| {
         if present && kind != k {

@@ -3,7 +3,10 @@
 
 use assert_cmd::Command;
 
-pub const GOOD: &str = "name: t
+/// A service's `cores`.
+mod cores;
+
+pub(crate) const GOOD: &str = "name: t
 duration: 10s
 services:
   inventory:
@@ -46,12 +49,12 @@ pub fn run_bad(content: &[u8], extra: &[&str]) -> String {
 }
 
 /// Same, for a variation of the good scenario.
-pub fn bad(from: &str, to: &str) -> String {
+pub(crate) fn bad(from: &str, to: &str) -> String {
     assert!(GOOD.contains(from), "{from}");
     run_bad(GOOD.replacen(from, to, 1).as_bytes(), &[])
 }
 
-pub fn names_line_and_path(stderr: &str, line: usize, path: &str) {
+pub(crate) fn names_line_and_path(stderr: &str, line: usize, path: &str) {
     assert!(
         stderr.contains(&format!("bad.yaml:{line}:")),
         "line {line} in:\n{stderr}"

@@ -36,6 +36,24 @@ fn mmc_example_matches_erlang_c() {
 }
 
 #[test]
+fn cpu_bound_example_matches_mm2_over_its_cores() {
+    let (s, _) = run(&load_file("cpu-bound.yaml", &[]));
+    // 2 cores, S = 5 ms, λ = 320/s: processor sharing gives M/M/2's mean, S/(1 − ρ²).
+    let theory = 1e3 * meshsim::validate::mmc_mean(2, 320.0, 200.0);
+    assert_close("mean", s.workload["requests"].latency_ms.mean, theory, 0.04);
+    assert_close(
+        "busy cores / cores",
+        s.services["api"].utilization,
+        0.8,
+        0.02,
+    );
+    let path = format!("{}/scenarios/cpu-bound.yaml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let s = crate::common::load(&text);
+    assert_eq!(meshsim::validate::theory_mean_ms(&s), Some(theory));
+}
+
+#[test]
 fn reference_sync_meets_targets_with_expected_utilisation() {
     let (s, _) = run(&load_file("reference-sync.yaml", &["duration=20s"]));
     // Service B: λ·E[S]/workers with E[S] = median·e^{σ²/2}, σ = ln(20/3)/z99.
@@ -271,6 +289,43 @@ fn cache_miss_mean_and_p99_are_those_of_the_mixture() {
         0.2,
         0.02,
     );
+}
+
+/// closed-loop.yaml: the load tester sees what MVA says (797/s, 25.5 ms, no
+/// rejection) while open arrivals at its nominal rate overload the same server.
+#[test]
+fn closed_loop_example_matches_mva_and_shows_the_overload_it_hides() {
+    let (s, _) = run(&load_file("closed-loop.yaml", &[]));
+    let (x, r) = meshsim::validate::mva(&[0.00125], 0.1, 100);
+    let tester = &s.workload["load-tester"];
+    let c = tester.closed.as_ref().expect("closed");
+    assert_close("tester's throughput", c.throughput_per_s, x, 0.03);
+    assert_close(
+        "tester's response",
+        c.response_ms_mean.unwrap(),
+        1e3 * r,
+        0.06,
+    );
+    let law = 1e3 * c.users / c.throughput_per_s - c.think_ms_mean.unwrap();
+    assert_close("R = N/X − Z", law, c.response_ms_mean.unwrap(), 0.02);
+    assert_eq!(tester.rejected, 0);
+    let open = &s.workload["real-users"];
+    assert!(open.closed.is_none());
+    assert_close(
+        "share rejected",
+        open.rejected as f64 / open.sent as f64,
+        0.2,
+        0.1,
+    );
+    assert!(open.latency_ms.mean > 1000.0, "{:?}", open.latency_ms);
+    // --set reaches the new keys: ten times the users, the same throughput.
+    let (more, _) = run(&load_file(
+        "closed-loop.yaml",
+        &["duration=20s", "workload.0.users=1000"],
+    ));
+    let c = more.workload["load-tester"].closed.as_ref().unwrap();
+    assert_eq!(c.users, 1000.0);
+    assert_close("throughput at 1000 users", c.throughput_per_s, 800.0, 0.03);
 }
 
 /// Random error bursts: with 3 attempts a request fails only when all three

@@ -295,6 +295,7 @@ impl World<'_> {
                         Outcome::TimedOut => st.timed_out += 1,
                     }
                 }
+                self.user_answered(workload, latency);
             }
             Caller::Job(job) => self.call_returned(job, outcome == Outcome::Ok),
         }
