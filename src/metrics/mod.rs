@@ -104,6 +104,8 @@ pub struct CallStats {
     pub budget_exhausted: u64,
     /// Successful attempts nobody waited for (a losing hedge, past the deadline).
     pub wasted: u64,
+    /// Calls not made: the calling job was already `max_call_depth` deep.
+    pub depth_exceeded: u64,
     pub latency: Latency,
     /// (count, total ns) of the wait before retry n (index n − 1).
     pub retry_waits: Vec<(u64, u128)>,

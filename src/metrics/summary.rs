@@ -211,6 +211,10 @@ pub struct CallSummary {
     /// it had timed out, passed its deadline, or another hedge had won. The
     /// callee's work for them was done, and wasted.
     pub wasted: u64,
+    /// Calls not made because the caller was `max_call_depth` calls deep
+    /// (its step failed at once); absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub depth_exceeded: u64,
     /// Mean wait before retry 1, 2, ... in milliseconds.
     pub retry_wait_ms_mean: Vec<f64>,
     /// Circuit breaker state changes, [seconds, state].
@@ -323,6 +327,7 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                 deadline_exceeded: st.deadline_exceeded,
                 budget_exhausted: st.budget_exhausted,
                 wasted: st.wasted,
+                depth_exceeded: st.depth_exceeded,
                 retry_wait_ms_mean: st
                     .retry_waits
                     .iter()
@@ -428,4 +433,9 @@ fn topics(s: &Scenario, c: &Collector) -> IndexMap<String, TopicSummary> {
             )
         })
         .collect()
+}
+
+/// For counters that appear in summary.json only when something happened.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

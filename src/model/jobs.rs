@@ -7,6 +7,8 @@ use super::calls::{Caller, Outcome};
 use super::event::{Event, Parent};
 use super::trace::{NO_TRACE, Span, SpanKind, SpanRef};
 use super::world::World;
+use rand::RngExt;
+
 use crate::engine::{Dist, Id, Time};
 use crate::scenario::spec::{CallSpec, Step};
 
@@ -28,6 +30,9 @@ pub(super) struct Job {
     /// The trace it belongs to (NO_TRACE if none); a traced job's marks
     /// (when it began to wait or work) are kept by the tracer.
     pub trace: u32,
+    /// Calls between the client (or the message) and this job: 1 for a
+    /// client's request, 0 for a message handler.
+    pub depth: u16,
 }
 
 impl World<'_> {
@@ -37,13 +42,14 @@ impl World<'_> {
         let Some(c) = self.calls.get(call) else {
             return;
         };
-        let (r, measured, endpoint, deadline, key, trace) = (
+        let (r, measured, endpoint, deadline, key, trace, depth) = (
             c.replica,
             c.measured,
             c.target as usize,
             c.deadline,
             c.key,
             c.trace,
+            c.depth,
         );
         let svc = self.s.endpoints[endpoint].service;
         if !self.replicas[r as usize].serving() {
@@ -79,6 +85,7 @@ impl World<'_> {
             deadline,
             key,
             trace,
+            depth,
         );
     }
 
@@ -94,6 +101,7 @@ impl World<'_> {
         deadline: Time,
         key: u64,
         trace: u32,
+        depth: u16,
     ) {
         let svc = self.replicas[r as usize].service as usize;
         let now = self.now();
@@ -110,6 +118,7 @@ impl World<'_> {
             key,
             deadline,
             trace,
+            depth,
         });
         if trace != NO_TRACE {
             self.tracer.set_mark(job, now);
@@ -155,17 +164,26 @@ impl World<'_> {
 
     /// Runs a job from its current step until it must wait (work, calls, a worker) or ends.
     pub(super) fn run_job(&mut self, id: Id) {
-        let s = self.s;
-        let job = self.jobs.get(id).expect("live job");
+        let (s, now) = (self.s, self.now());
+        let job = self.jobs.get_mut(id).expect("live job");
         let endpoint = job.endpoint as usize;
-        let Some(step) = s.endpoints[endpoint].steps.get(job.step as usize) else {
+        let steps = &s.endpoints[endpoint].steps;
+        // Branches and jumps first: each branch draws from its own stream.
+        let step = loop {
+            job.step = match steps.get(job.step as usize) {
+                Some(Step::Branch(b)) => b.target(self.branch_rng[b.id].random()),
+                Some(&Step::Goto { to }) => to,
+                step => break step,
+            };
+        };
+        let Some(step) = step else {
             let ok = !job.failed;
             self.finish(id, ok);
             return;
         };
         let r = job.replica;
         let svc = self.replicas[r as usize].service as usize;
-        if self.now() >= job.deadline {
+        if now >= job.deadline {
             // Nobody waits for this answer any more: abandon, do not work (or call) for nobody.
             if job.measured {
                 self.m.endpoints[endpoint].abandoned += 1;
@@ -176,8 +194,21 @@ impl World<'_> {
         match step {
             Step::Work(dist) => self.work_step(id, dist, endpoint, r, svc),
             &Step::Publish { topic, size } => self.publish_step(id, topic, size, r, svc),
+            Step::Calls(specs) if job.depth >= self.max_depth => self.too_deep(id, specs),
             Step::Calls(specs) => self.calls_step(id, specs, r, svc),
+            Step::Branch(_) | Step::Goto { .. } => unreachable!("jumps are taken first"),
         }
+    }
+
+    /// A call step of a job already `max_call_depth` calls deep: it fails at
+    /// once, nothing sent (each call counted in `depth_exceeded`).
+    fn too_deep(&mut self, id: Id, specs: &[CallSpec]) {
+        if self.jobs.get(id).expect("live job").measured {
+            for spec in specs {
+                self.m.calls[spec.site].depth_exceeded += u64::from(spec.fanout);
+            }
+        }
+        self.finish(id, false);
     }
 
     /// A `work` step: the job takes a worker (or waits for one) and works a sampled time.

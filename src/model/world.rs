@@ -16,7 +16,7 @@
 use super::budget::CHECK_EVERY;
 use crate::engine::{Arena, EventQueue, Stream, Time, stream};
 use crate::metrics::{CallStats, Collector, EndpointStats, ServiceStats, WorkloadStats};
-use crate::scenario::spec::{Load, Scenario};
+use crate::scenario::spec::{Load, Scenario, Step};
 
 use super::arrivals::Arrivals;
 use super::calls::{
@@ -64,6 +64,10 @@ pub(super) struct World<'s> {
     pub(super) work_rng: Vec<Stream>,
     /// Message sizes: their streams, each call step's, each message's.
     pub(super) sizes: super::bandwidth::SizeState,
+    /// One stream per branch step (`Branch::id`).
+    pub(super) branch_rng: Vec<Stream>,
+    /// `max_call_depth`: a job this deep makes no call.
+    pub(super) max_depth: u16,
     pub lanes: Vec<TimeoutLane>,
     pub failure_rng: Vec<Stream>,
     pub m: Collector,
@@ -160,6 +164,8 @@ impl<'s> World<'s> {
                 .collect(),
             work_rng,
             sizes: super::bandwidth::SizeState::new(s, seed),
+            branch_rng: branch_streams(s, seed),
+            max_depth: u16::try_from(s.max_call_depth).unwrap_or(u16::MAX),
             budget: Default::default(),
             lanes: timeout_lanes(s),
             failure_rng: (0..s.failures.len())
@@ -325,6 +331,23 @@ impl<'s> World<'s> {
             traces: self.tracer.finish(),
         }
     }
+}
+
+/// The stream of every branch step, by id: `service/<svc>/endpoint/<ep>/branch/<at>`.
+fn branch_streams(s: &Scenario, seed: u64) -> Vec<Stream> {
+    let mut v: Vec<Option<Stream>> = (0..s.branches).map(|_| None).collect();
+    for e in &s.endpoints {
+        for step in &e.steps {
+            if let Step::Branch(b) = step {
+                let svc = &s.services[e.service].name;
+                let name = format!("service/{svc}/endpoint/{}/branch/{}", e.name, b.at);
+                v[b.id] = Some(stream(seed, &name));
+            }
+        }
+    }
+    v.into_iter()
+        .map(|x| x.expect("every branch id is a step"))
+        .collect()
 }
 
 /// The metrics, one entry per workload, endpoint, service, call site and topic group.

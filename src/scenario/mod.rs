@@ -8,8 +8,10 @@
 // Problems are returned on the cold path of loading a file; their size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod branches;
 pub mod broker;
 pub mod bytes;
+mod callgraph;
 mod closed;
 pub mod dist;
 pub mod error;

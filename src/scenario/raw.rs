@@ -106,6 +106,9 @@ pub struct RawScenario {
     pub workload: Vec<RawWorkload>,
     #[schemars(length(max = 10_000))]
     pub failures: Option<Vec<RawFailure>>,
+    /// Calls deeper than this in one request fail at once (default 64).
+    #[schemars(range(min = 1, max = limits::CALL_DEPTH))]
+    pub max_call_depth: Option<u32>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -207,7 +210,7 @@ pub struct RawEndpoint {
     pub steps: Vec<RawStep>,
 }
 
-/// One step: exactly one of `work`, `call`, `parallel`, `publish`.
+/// One step: exactly one of `work`, `call`, `parallel`, `publish`, `branch`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[schemars(transform = schema::step_kinds)]
 #[serde(deny_unknown_fields)]
@@ -221,6 +224,11 @@ pub struct RawStep {
     pub parallel: Option<Vec<RawStep>>,
     /// Publish a message to this topic.
     pub publish: Option<String>,
+    /// One of these step lists, drawn at random (the rest of 100%: none).
+    #[schemars(length(min = 1, max = limits::STEPS))]
+    pub branch: Option<Vec<RawBranchEntry>>,
+    /// The step runs with this probability, else it is skipped (default 1).
+    pub probability: Option<Fraction>,
     /// Each attempt's timeout (default: `defaults.call.timeout`, else none).
     pub timeout: Option<Duration>,
     /// The whole call's deadline, retries included (default: `defaults.call.deadline`).
@@ -235,6 +243,15 @@ pub struct RawStep {
     pub propagate_deadline: Option<bool>,
     /// A call's request (and response) size, or a publish's message size.
     pub size: Option<CallSize>,
+}
+
+/// One entry of a `branch`: taken with `probability`, it runs `steps` in place.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBranchEntry {
+    pub probability: Fraction,
+    #[schemars(length(min = 1, max = limits::STEPS))]
+    pub steps: Vec<RawStep>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]

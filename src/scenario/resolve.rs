@@ -16,7 +16,7 @@ use super::raw::{self, RawScenario};
 use super::services::{self, World};
 use super::spec::*;
 use super::units::{self, Bad};
-use super::{broker, failures, policy, steps, topology, workloads};
+use super::{broker, callgraph, failures, policy, steps, topology, workloads};
 use crate::engine::time::{HOUR, MILLISECOND, SECOND, Time};
 
 /// Sizes beyond these would exhaust memory or time; they are refused at load.
@@ -38,6 +38,11 @@ pub mod limits {
     pub const RATE_PER_S: f64 = 100_000_000.0;
     pub const DURATION_H: u64 = 10_000;
     pub const DATACENTERS: usize = 100;
+    /// `max_call_depth`: its default and largest value.
+    pub const DEFAULT_CALL_DEPTH: u32 = 64;
+    pub const CALL_DEPTH: u32 = 10_000;
+    /// Steps of one endpoint once its branches are flattened.
+    pub const PROGRAM: usize = 100_000;
 }
 
 pub(super) struct Resolver {
@@ -178,6 +183,14 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         gateway,
         sizes: world.sizes.sizes,
         warnings: Vec::new(),
+        max_call_depth: r.bounded(
+            raw.max_call_depth,
+            limits::DEFAULT_CALL_DEPTH,
+            1,
+            limits::CALL_DEPTH,
+            &root.key("max_call_depth"),
+        ),
+        branches: world.branches,
     }
 }
 
@@ -197,8 +210,8 @@ fn call_graph(
     );
     services::services(r, raw, root, dcs, w);
     steps::steps(r, raw, root, &defaults, w);
-    if steps::check_cycles(r, w) {
-        steps::check_call_volume(r, w);
+    if callgraph::check_cycles(r, w) {
+        callgraph::check_call_volume(r, w);
     }
     let gateway = workloads::gateway(r, raw, root, dcs, w);
     let workloads = workloads::workloads(r, raw, root, dcs, gateway, w);

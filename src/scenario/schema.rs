@@ -395,8 +395,11 @@ const CALL_KEYS: &[&str] = &[
     "retry",
     "circuit_breaker",
     "propagate_deadline",
+    "probability",
     "size",
 ];
+/// A step other than a branch may be taken with a probability.
+const MAYBE: &[&str] = &["probability"];
 
 /// A step is exactly one of work, call, parallel (of calls) or publish; only a
 /// call has a call policy.
@@ -409,10 +412,11 @@ pub(super) fn step_kinds(schema: &mut Schema) {
     exactly_one_kind(
         schema,
         &[
-            kind("work", &[]),
+            kind("work", MAYBE),
             kind("call", CALL_KEYS),
-            kind("parallel", &[]),
-            kind("publish", &["size"]),
+            kind("parallel", MAYBE),
+            kind("publish", &["probability", "size"]),
+            kind("branch", &[]),
         ],
     );
     // A publish's size is one distribution (a message has no answer).
@@ -431,7 +435,7 @@ pub(super) fn step_kinds(schema: &mut Schema) {
     parallel.insert("minItems".into(), json!(1));
     parallel.insert(
         "items".into(),
-        json!({"allOf": [step, {"type": "object", "properties": {"call": {"type": "string"}}, "required": ["call"]}]}),
+        json!({"allOf": [step, {"type": "object", "properties": {"call": {"type": "string"}}, "required": ["call"], "not": {"properties": {"probability": true}, "required": ["probability"]}}]}),
     );
 }
 

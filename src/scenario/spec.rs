@@ -1,7 +1,8 @@
 //! The validated scenario: names turned into indices, units into engine units.
 //!
 //! Everything the model needs and nothing it must check again. Built only by
-//! [`super::resolve`]; every index is in range and the call graph is acyclic.
+//! [`super::resolve`]; every index is in range, and every call cycle passes a
+//! branch (it ends with probability 1; `max_call_depth` bounds it).
 
 use crate::engine::{Dist, Time};
 
@@ -39,6 +40,10 @@ pub struct Scenario {
     pub sizes: Vec<MessageSize>,
     /// What is valid but likely not meant, or costly (printed, never fatal).
     pub warnings: Vec<super::Problem>,
+    /// A job at this call depth makes no call: its call step fails at once.
+    pub max_call_depth: u32,
+    /// `Step::Branch` steps in all (their `id`s are 0..branches).
+    pub branches: usize,
 }
 
 impl Scenario {
@@ -128,6 +133,32 @@ pub enum Step {
     /// A message published to a topic (index into `broker.topics`), of a size
     /// drawn from `sizes[size]` (none: it takes no time on a link).
     Publish { topic: usize, size: Option<u32> },
+    /// A random jump: one entry of a `branch` (or a step with a `probability`).
+    Branch(Branch),
+    /// Continues at step `to` (the end of a branch entry).
+    Goto { to: u32 },
+}
+
+/// A `branch` flattened into the endpoint's steps: the entry's steps follow
+/// it, each ending with a `Goto` past the last.
+#[derive(Clone, Debug)]
+pub struct Branch {
+    /// Index of its random stream, `0..Scenario::branches`.
+    pub id: usize,
+    /// The stream's name after `service/<svc>/endpoint/<ep>/branch/`: the step's
+    /// position, e.g. `2` or `2.1.0` (step 2, entry 1, its step 0).
+    pub at: String,
+    /// Cumulative probabilities of the entries, non-decreasing, the last ≤ 1.
+    pub cumulative: Vec<f64>,
+    /// The first step of each entry, then the step after the branch (no entry).
+    pub targets: Vec<u32>,
+}
+
+impl Branch {
+    /// The step a uniform draw `u` in [0, 1) leads to.
+    pub fn target(&self, u: f64) -> u32 {
+        self.targets[self.cumulative.partition_point(|&c| c <= u)]
+    }
 }
 
 #[derive(Clone, Debug)]

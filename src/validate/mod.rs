@@ -11,6 +11,7 @@ use crate::metrics::{Collector, Summary, summarize};
 use crate::scenario;
 
 mod bandwidth;
+mod branches;
 mod classic;
 mod closed;
 mod cores;
@@ -83,12 +84,13 @@ const EXP_1MS: &str = "{exponential: {mean: 1ms}}";
 
 /// Every family of models, in table order.
 fn full_models(scale: f64) -> Vec<Model> {
-    let families: [fn(f64) -> Vec<Model>; 5] = [
+    let families: [fn(f64) -> Vec<Model>; 6] = [
         classic::models,
         faults::models,
         cores::models,
         closed::models,
         bandwidth::models,
+        branches::models,
     ];
     families.iter().flat_map(|family| family(scale)).collect()
 }

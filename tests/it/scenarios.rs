@@ -305,6 +305,22 @@ fn bandwidth_large_answers_queue_the_small_ones() {
     );
 }
 
+#[test]
+fn cache_miss_mean_and_p99_are_those_of_the_mixture() {
+    let (s, _) = run(&load_file("cache-miss.yaml", &[]));
+    let w = &s.workload["reads"];
+    // 1 ms hit; a 20% miss adds an Exp(50 ms) query and a 1 ms write-back.
+    assert_close("mean", w.latency_ms.mean, 1.0 + 0.2 * 51.0, 0.02);
+    assert_close("p99", w.latency_ms.p99, 2.0 + 50.0 * 20f64.ln(), 0.03);
+    let (db, cache) = (&s.calls["api->db.query"], &s.calls["api->cache.get"]);
+    assert_close(
+        "miss ratio",
+        db.attempts as f64 / cache.attempts as f64,
+        0.2,
+        0.02,
+    );
+}
+
 /// closed-loop.yaml: the load tester sees what MVA says (797/s, 25.5 ms, no
 /// rejection) while open arrivals at its nominal rate overload the same server.
 #[test]

@@ -78,6 +78,8 @@ pub(super) struct Logical {
     key: u64,
     /// The trace it belongs to (NO_TRACE if none).
     trace: u32,
+    /// Calls from the client down to this one (1 for the client's own).
+    depth: u16,
 }
 
 impl Logical {
@@ -123,6 +125,8 @@ pub(super) struct Call {
     /// Where its successful answer's size is drawn (NO_SIZE: none); a u16
     /// that fits the slot's padding.
     pub response_size: u16,
+    /// The logical call's depth, handed to the callee's job.
+    pub depth: u16,
 }
 
 /// Per-policy state: retry budget counts, breaker, back-off randomness.
@@ -150,7 +154,9 @@ pub(super) fn timeout_lanes(s: &Scenario) -> Vec<TimeoutLane> {
                 .iter()
                 .filter_map(|c| s.policies[c.policy].timeout)
                 .collect(),
-            Step::Work(_) | Step::Publish { .. } => Vec::new(),
+            Step::Work(_) | Step::Publish { .. } | Step::Branch(_) | Step::Goto { .. } => {
+                Vec::new()
+            }
         });
     let mut values: Vec<Time> = s
         .workloads
@@ -234,6 +240,10 @@ impl<'s> World<'s> {
             .and_then(|p| p.deadline)
             .map_or(NEVER, |d| now.saturating_add(d));
         let deadline = own.min(inherited);
+        let depth = match caller {
+            Caller::Job(job) => self.jobs.get(job).map_or(1, |j| j.depth + 1),
+            Caller::Client { .. } => 1,
+        };
         let logical = self.logicals.insert(Logical {
             caller,
             target,
@@ -251,6 +261,7 @@ impl<'s> World<'s> {
             client_timeout,
             key,
             trace,
+            depth,
         });
         if deadline != NEVER {
             self.q
@@ -279,8 +290,9 @@ impl<'s> World<'s> {
             l.tries += 1;
         }
         l.in_flight += 1;
-        let (target, from_dc, balancer, ldeadline, key, trace) =
-            (l.target, l.from_dc, l.balancer, l.deadline, l.key, l.trace);
+        let (target, from_dc, balancer, ldeadline, key, trace, depth) = (
+            l.target, l.from_dc, l.balancer, l.deadline, l.key, l.trace, l.depth,
+        );
         let caller = l.caller;
         let n = l.tries + l.hedges;
         let to_client = matches!(l.caller, Caller::Client { .. });
@@ -325,6 +337,7 @@ impl<'s> World<'s> {
             n,
             hedge,
             response_size: slot(sizes.response),
+            depth,
         });
         match per_try {
             // The policy's own timeout, not cut short by a deadline: its lane.
