@@ -96,6 +96,8 @@ impl Network {
         self.hop(a, b, now, bytes)
     }
 
+    /// One data center (the common case) inline; between several, out of line.
+    #[inline]
     fn hop(&mut self, a: u16, b: u16, now: Time, bytes: u64) -> Option<Time> {
         if self.n == 1 {
             return Some(
@@ -105,6 +107,11 @@ impl Network {
                     + self.extra[0],
             );
         }
+        self.hop_between(a, b, now, bytes)
+    }
+
+    #[inline(never)]
+    fn hop_between(&mut self, a: u16, b: u16, now: Time, bytes: u64) -> Option<Time> {
         let p = self.pair(a, b);
         if self.partitioned[p] > 0 {
             return None;

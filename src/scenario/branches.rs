@@ -35,12 +35,12 @@ pub(super) fn probability(r: &mut Resolver, st: &RawStep, path: &YamlPath) -> Op
 
 /// Appends a branch whose targets [`close`] fills in; returns its index.
 pub(super) fn open(w: &mut World, here: &str, out: &mut Vec<Step>) -> usize {
-    out.push(Step::Branch(Branch {
+    out.push(Step::Branch(Box::new(Branch {
         id: w.branches,
         at: here.to_string(),
         cumulative: Vec::new(),
         targets: Vec::new(),
-    }));
+    })));
     w.branches += 1;
     out.len() - 1
 }

@@ -134,7 +134,7 @@ pub enum Step {
     /// drawn from `sizes[size]` (none: it takes no time on a link).
     Publish { topic: usize, size: Option<u32> },
     /// A random jump: one entry of a `branch` (or a step with a `probability`).
-    Branch(Branch),
+    Branch(Box<Branch>),
     /// Continues at step `to` (the end of a branch entry).
     Goto { to: u32 },
 }

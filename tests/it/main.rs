@@ -23,3 +23,4 @@ mod theory_branches;
 mod theory_closed;
 mod theory_cores;
 mod theory_faults;
+mod together;

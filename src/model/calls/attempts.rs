@@ -92,7 +92,7 @@ impl World<'_> {
                 end: now,
                 kind: SpanKind::Attempt {
                     endpoint: call.target,
-                    n: call.n,
+                    n: u16::from(call.n),
                     hedge: call.hedge,
                 },
                 outcome: Some(outcome),

@@ -103,7 +103,9 @@ pub(super) struct Call {
     pub policy: u32,
     /// The replica chosen, or NO_REPLICA when the caller's view had none.
     pub replica: u32,
-    pub from_dc: u16,
+    /// The caller's data center (at most `limits::DATACENTERS` = 100: a u8, so
+    /// that an attempt's slot stays 72 bytes).
+    pub from_dc: u8,
     pub sent: Time,
     pub measured: bool,
     /// A retry (not the first attempt nor a hedge), for the retry budget.
@@ -120,7 +122,8 @@ pub(super) struct Call {
     pub lost: bool,
     /// The trace it belongs to (NO_TRACE if none), and its number within its logical call.
     pub trace: u32,
-    pub n: u16,
+    /// At most 100 attempts and 10 hedges: a u8.
+    pub n: u8,
     pub hedge: bool,
     /// Where its successful answer's size is drawn (NO_SIZE: none); a u16
     /// that fits the slot's padding.
@@ -315,16 +318,21 @@ impl<'s> World<'s> {
         }
         let svc = self.s.endpoints[target as usize].service;
         let replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
-        // Each attempt draws its request's size.
-        let sizes = self.call_sizes(caller, policy);
-        let request_bytes = self.draw_size(slot(sizes.request));
+        // Each attempt draws its request's size (nothing to do in a scenario
+        // without sizes, the common case).
+        let (request_bytes, response_size) = if self.s.sizes.is_empty() {
+            (0, NO_SIZE)
+        } else {
+            let sizes = self.call_sizes(caller, policy);
+            (self.draw_size(slot(sizes.request)), slot(sizes.response))
+        };
         let call = self.calls.insert(Call {
             logical: id,
             target,
             site,
             policy,
             replica,
-            from_dc,
+            from_dc: from_dc as u8,
             sent: now,
             measured,
             retry,
@@ -334,9 +342,9 @@ impl<'s> World<'s> {
             abandoned: false,
             lost: false,
             trace,
-            n,
+            n: n as u8,
             hedge,
-            response_size: slot(sizes.response),
+            response_size,
             depth,
         });
         match per_try {
@@ -375,7 +383,8 @@ impl<'s> World<'s> {
     fn send(&mut self, call: Id, svc: usize, bytes: u64) {
         let now = self.now();
         let c = self.calls.get(call).expect("live attempt");
-        let (replica, from_dc, measured, trace) = (c.replica, c.from_dc, c.measured, c.trace);
+        let (replica, from_dc, measured, trace) =
+            (c.replica, u16::from(c.from_dc), c.measured, c.trace);
         if replica == NO_REPLICA {
             // No healthy replica in the caller's view: fails at once (Envoy's 503).
             self.count_connection_failure(svc, measured);
@@ -425,10 +434,10 @@ impl<'s> World<'s> {
             return;
         };
         let from = match call.replica {
-            NO_REPLICA => call.from_dc,
+            NO_REPLICA => u16::from(call.from_dc),
             r => self.replicas[r as usize].dc,
         };
-        let (to_client, to, trace) = (call.to_client, call.from_dc, call.trace);
+        let (to_client, to, trace) = (call.to_client, u16::from(call.from_dc), call.trace);
         // Only a successful answer carries the response; a failure is small.
         let size = match outcome {
             Outcome::Ok => call.response_size,
@@ -473,5 +482,15 @@ impl<'s> World<'s> {
             // Done for a caller that had timed out: the callee's work is wasted.
             self.m.calls[call.site as usize].wasted += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// An attempt fits in 64 bytes (72 with its arena slot): the memory budget's
+    /// figures (an overloaded queue's size when it stops) depend on it.
+    #[test]
+    fn an_attempt_is_64_bytes() {
+        assert_eq!(std::mem::size_of::<super::Call>(), 64);
     }
 }
