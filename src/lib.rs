@@ -13,11 +13,13 @@
 //! - [`report`]: a summary to bytes (JSON, terminal table).
 //! - [`sweep`]: grids of overrides run in parallel, with replications.
 //! - [`plan`]: the cheapest replica counts that meet every SLO with confidence.
+//! - [`import`]: traces (OTLP, Jaeger, Zipkin) into a scenario, and the fit report.
 //! - [`validate`]: built-in models checked against queueing theory.
 //! - [`cli`]: flags, files, progress bars; the only module that touches the disk.
 
 pub mod cli;
 pub mod engine;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod plan;

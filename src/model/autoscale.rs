@@ -9,7 +9,9 @@
 
 use std::collections::VecDeque;
 
-use super::world::{Event, SlotState, World};
+use super::event::Event;
+use super::replica::SlotState;
+use super::world::World;
 use crate::engine::Time;
 
 /// Kubernetes' default `horizontal-pod-autoscaler-tolerance`. (The ceiling below

@@ -10,7 +10,9 @@
 //! to unreachable ones (timeouts, slow): the discovery gap.
 
 use super::balancer;
-use super::world::{Event, SlotState, World};
+use super::event::Event;
+use super::replica::SlotState;
+use super::world::World;
 use crate::scenario::spec::{LoadBalancer, Locality};
 
 /// The replicas callers may pick, in all and per data center.

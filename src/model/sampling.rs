@@ -3,7 +3,9 @@
 //! shorter, step is closed at the end of the run.
 
 use super::breaker::State;
-use super::world::{Event, SlotState, World};
+use super::event::Event;
+use super::replica::SlotState;
+use super::world::World;
 use crate::metrics::series::{CallPoint, ServicePoint, WorkloadPoint, WorkloadSeries};
 use crate::scenario::spec::Step;
 

@@ -8,252 +8,28 @@
 //! job is always a separate event, so no handler is ever re-entered for a job
 //! it is in the middle of changing. A job may vanish (its replica crashed):
 //! every handler that names a job checks that it still exists.
-
-use std::collections::VecDeque;
+//!
+//! Here: the [`World`] and its run loop; the callee side is in [`super::jobs`],
+//! the caller side in [`super::calls`], replica slots and workers in
+//! [`super::replica`], the events in [`super::event`].
 
 use super::budget::CHECK_EVERY;
-use crate::engine::{Arena, EventQueue, Id, Stream, Time, stream};
+use crate::engine::{Arena, EventQueue, Stream, Time, stream};
 use crate::metrics::{CallStats, Collector, EndpointStats, ServiceStats, WorkloadStats};
-use crate::scenario::spec::{Scenario, Step, Threading};
+use crate::scenario::spec::{Load, Scenario, Step};
 
 use super::arrivals::Arrivals;
-use super::autoscale::Hpa;
 use super::calls::{
-    Call, Caller, Logical, NEVER, NO_POLICY, NO_SITE, Outcome, PolicyState, TimeoutLane,
-    policy_states, timeout_lanes,
+    Call, Caller, Logical, NEVER, NO_POLICY, NO_SITE, PolicyState, TimeoutLane, policy_states,
+    timeout_lanes,
 };
+use super::closed::{Source, Users};
+use super::event::Event;
+use super::jobs::Job;
 use super::messaging::{MessagingState, NO_KEY, draw_key};
 use super::network::Network;
-use super::routing::View;
-use super::trace::{NO_TRACE, Span, SpanKind, SpanRef, Tracer, Traces};
-
-/// The closed set of things that happen.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Event {
-    /// The next request of a workload is sent.
-    Arrival {
-        workload: u32,
-    },
-    /// A job's `work` step ends.
-    WorkDone {
-        job: Id,
-    },
-    /// A request reaches the callee's replica after a network hop.
-    Deliver {
-        call: Id,
-    },
-    /// An answer reaches the caller.
-    Answer {
-        call: Id,
-        outcome: Outcome,
-    },
-    /// The earliest deadline of a timeout lane is due.
-    LaneDue {
-        lane: u32,
-    },
-    /// An attempt's timeout that is not in a lane (cut short by a deadline).
-    AttemptTimeout {
-        call: Id,
-    },
-    /// A back-off has passed: the next attempt of a call goes out.
-    Retry {
-        logical: Id,
-        policy: u32,
-    },
-    /// Time to send a hedged copy, if the call is still unanswered.
-    Hedge {
-        logical: Id,
-    },
-    /// A call's deadline: it fails, whatever its attempts are doing.
-    CallDeadline {
-        logical: Id,
-    },
-    /// A message (or a follower's copy) reaches a broker node.
-    NodeArrive {
-        node: u32,
-        message: Id,
-        follower: bool,
-    },
-    /// A send to a broker node is tried again (the link was partitioned).
-    Resend {
-        from_dc: u16,
-        node: u32,
-        message: Id,
-        follower: bool,
-    },
-    /// An acknowledgement is sent again (the link was partitioned).
-    AckRetry {
-        from_dc: u16,
-        to_dc: u16,
-        id: Id,
-        producer: bool,
-    },
-    /// A broker node finished its oldest append.
-    NodeDone {
-        node: u32,
-        epoch: u32,
-    },
-    /// A partition's leader is elected again after its node failed.
-    LeaderElection {
-        partition: u32,
-    },
-    /// A follower's append is acknowledged at the leader.
-    FollowerAcked {
-        message: Id,
-    },
-    /// A producer's publish is acknowledged.
-    PublishAcked {
-        job: Id,
-    },
-    /// Kafka notices a dead consumer and reassigns its partitions.
-    Rebalance {
-        group: u32,
-    },
-    /// The per-second series of the broker's groups take a sample.
-    Sample,
-    /// A handling failed at once (an injected error).
-    HandlerFailed {
-        delivery: Id,
-    },
-    /// A message's retry wait is over.
-    Redeliver {
-        delivery: Id,
-        front: bool,
-    },
-    /// A call refused by its breaker ends (never within its caller's handler).
-    ShortCircuited {
-        logical: Id,
-    },
-    /// An ejected replica returns to the callers' views.
-    Uneject {
-        replica: u32,
-        epoch: u32,
-    },
-    /// Failure `failure` starts or ends (on replica slot `target` for random crashes).
-    FailureStart {
-        failure: u32,
-        target: u32,
-    },
-    FailureEnd {
-        failure: u32,
-        target: u32,
-    },
-    /// The registry checks every replica (discovery).
-    HealthCheck,
-    /// Callers refresh their view from the registry (discovery).
-    Refresh,
-    /// The autoscaler of a service runs.
-    Autoscale {
-        service: u32,
-    },
-    /// A started replica has finished starting (if it is still epoch `epoch`).
-    ReplicaReady {
-        replica: u32,
-        epoch: u32,
-    },
-}
-
-/// What a job answers to: the call that brought it, or the message it handles.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Parent {
-    Call(Id),
-    Delivery(Id),
-}
-
-pub(super) struct Job {
-    pub endpoint: u32,
-    pub replica: u32,
-    pub step: u32,
-    pub pending: u32,
-    pub failed: bool,
-    pub has_worker: bool,
-    pub arrived: Time,
-    pub parent: Parent,
-    /// Part of a request sent by a client after warmup (carried down the call tree).
-    pub measured: bool,
-    /// The request's message key (NO_KEY if the workload has none).
-    pub key: u64,
-    /// Propagated deadline: work past it is abandoned (NEVER if none).
-    pub deadline: Time,
-    /// The trace it belongs to (NO_TRACE if none); a traced job's marks
-    /// (when it began to wait or work) are kept by the tracer.
-    pub trace: u32,
-}
-
-/// What a replica slot is doing. Slots beyond the starting count exist for the autoscaler.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum SlotState {
-    Absent,
-    Starting,
-    Active,
-    /// Scaled down: takes no new traffic from refreshed views, finishes what it has.
-    Draining,
-}
-
-pub(super) struct Replica {
-    pub service: u32,
-    pub dc: u16,
-    pub busy: u32,
-    /// Admitted jobs not finished (for least_request).
-    pub outstanding: u32,
-    pub queue: VecDeque<Id>,
-    pub state: SlotState,
-    /// Active crash-like failures on this replica (crash, random, data center down).
-    pub down: u16,
-    /// Bumped at every start, so a stale ReplicaReady is ignored.
-    pub epoch: u32,
-    /// The registry's opinion (discovery), and its failed checks in a row.
-    pub registered: bool,
-    pub failed_checks: u32,
-    /// What callers last copied from the registry (discovery).
-    pub in_view: bool,
-    /// Workers freed while `release_worker` is already handing them out.
-    pub releases: u32,
-    pub draining: bool,
-    /// Outlier detection: failures in a row, times ejected, ejected now.
-    pub consecutive_failures: u32,
-    pub ejections: u32,
-    pub ejected: bool,
-}
-
-impl Replica {
-    /// Processes requests: not crashed, and started.
-    pub fn serving(&self) -> bool {
-        self.down == 0 && matches!(self.state, SlotState::Active | SlotState::Draining)
-    }
-}
-
-pub(super) struct ServiceState {
-    pub first_replica: u32,
-    pub slots: u32,
-    pub concurrency: u32,
-    pub queue_cap: u32,
-    pub is_async: bool,
-    pub cursor: u32,
-    pub balancer_rng: Stream,
-    pub view: View,
-    /// Busy workers, workers of serving replicas, serving replicas; integrated since `since`.
-    pub busy: u64,
-    pub available: u64,
-    pub up: u32,
-    pub since: Time,
-    /// Integrals over the whole run (for the autoscaler and the series), and
-    /// their values at the last sample.
-    pub busy_total: u128,
-    pub available_total: u128,
-    pub sampled: (u128, u128),
-    /// Work-time multiplier and error share from active failures.
-    pub slow: Vec<f64>,
-    pub errors: Vec<f64>,
-    pub error_rng: Stream,
-    pub hpa: Option<Hpa>,
-}
-
-impl ServiceState {
-    pub fn replicas(&self) -> std::ops::Range<u32> {
-        self.first_replica..self.first_replica + self.slots
-    }
-}
+use super::replica::{Replica, ServiceState, slots};
+use super::trace::{Tracer, Traces};
 
 /// What a run produces: the collected metrics and the sampled traces.
 pub struct RunOutput {
@@ -279,11 +55,19 @@ pub(super) struct World<'s> {
     pub jobs: Arena<Job>,
     pub replicas: Vec<Replica>,
     pub services: Vec<ServiceState>,
+    /// Each replica slot's shared cores (None: a core per worker).
+    pub cores: Vec<Option<super::cpu::Cores>>,
     pub net: Network,
     pub messaging: MessagingState,
-    arrivals: Vec<Arrivals>,
+    pub(super) sources: Vec<Source>,
     key_rng: Vec<Stream>,
-    work_rng: Vec<Stream>,
+    pub(super) work_rng: Vec<Stream>,
+    /// Message sizes: their streams, each call step's, each message's.
+    pub(super) sizes: super::bandwidth::SizeState,
+    /// One stream per branch step (`Branch::id`).
+    pub(super) branch_rng: Vec<Stream>,
+    /// `max_call_depth`: a job this deep makes no call.
+    pub(super) max_depth: u16,
     pub lanes: Vec<TimeoutLane>,
     pub failure_rng: Vec<Stream>,
     pub m: Collector,
@@ -333,64 +117,7 @@ pub fn run_with(
 
 impl<'s> World<'s> {
     fn new(s: &'s Scenario, seed: u64, options: &RunOptions) -> World<'s> {
-        let mut replicas = Vec::new();
-        let mut services = Vec::new();
-        for (i, svc) in s.services.iter().enumerate() {
-            let first = replicas.len() as u32;
-            let slots = svc.max_replicas();
-            let placed: Vec<u16> = svc
-                .placement
-                .iter()
-                .flat_map(|&(dc, n)| std::iter::repeat_n(dc as u16, n as usize))
-                .collect();
-            let dcs: Vec<u16> = svc.placement.iter().map(|&(dc, _)| dc as u16).collect();
-            for k in 0..slots as usize {
-                let (dc, state) = match placed.get(k) {
-                    Some(&dc) => (dc, SlotState::Active),
-                    None => (dcs[k % dcs.len()], SlotState::Absent),
-                };
-                replicas.push(Replica {
-                    service: i as u32,
-                    dc,
-                    busy: 0,
-                    outstanding: 0,
-                    queue: VecDeque::new(),
-                    state,
-                    down: 0,
-                    epoch: 0,
-                    registered: state == SlotState::Active,
-                    failed_checks: 0,
-                    in_view: state == SlotState::Active,
-                    consecutive_failures: 0,
-                    releases: 0,
-                    draining: false,
-                    ejections: 0,
-                    ejected: false,
-                });
-            }
-            let up = svc.replicas();
-            services.push(ServiceState {
-                first_replica: first,
-                slots,
-                concurrency: svc.concurrency,
-                queue_cap: svc.queue,
-                is_async: svc.threading == Threading::Async,
-                cursor: 0,
-                balancer_rng: stream(seed, &format!("service/{}/balancer", svc.name)),
-                view: View::new(s.datacenters.len()),
-                busy: 0,
-                available: u64::from(up) * u64::from(svc.concurrency),
-                up,
-                since: 0,
-                busy_total: 0,
-                available_total: 0,
-                sampled: (0, 0),
-                slow: Vec::new(),
-                errors: Vec::new(),
-                error_rng: stream(seed, &format!("service/{}/errors", svc.name)),
-                hpa: svc.autoscale.as_ref().map(|_| Hpa::default()),
-            });
-        }
+        let (replicas, services) = slots(s, seed);
         let work_rng = s
             .endpoints
             .iter()
@@ -402,42 +129,21 @@ impl<'s> World<'s> {
                 stream(seed, &name)
             })
             .collect();
-        let arrivals = s
+        let sources = s
             .workloads
             .iter()
-            .map(|w| {
-                Arrivals::new(
-                    w.arrival.clone(),
+            .map(|w| match &w.load {
+                Load::Open(arrival) => Source::Open(Arrivals::new(
+                    arrival.clone(),
                     stream(seed, &format!("workload/{}/arrivals", w.name)),
-                )
+                )),
+                Load::Closed(closed) => Source::Closed(Users::new(
+                    closed,
+                    stream(seed, &format!("workload/{}/think", w.name)),
+                )),
             })
             .collect();
-        let m = Collector {
-            workloads: vec![WorkloadStats::default(); s.workloads.len()],
-            endpoints: vec![EndpointStats::default(); s.endpoints.len()],
-            services: s
-                .services
-                .iter()
-                .map(|svc| ServiceStats {
-                    replica_timeline: vec![(0, svc.replicas())],
-                    ..Default::default()
-                })
-                .collect(),
-            calls: vec![CallStats::default(); s.call_sites.len()],
-            topics: s
-                .broker
-                .iter()
-                .flat_map(|b| b.topics.iter().enumerate())
-                .map(|(t, _)| crate::metrics::TopicStats {
-                    published: 0,
-                    groups: vec![
-                        Default::default();
-                        s.consumers.iter().filter(|c| c.topic == t).count()
-                    ],
-                })
-                .collect(),
-            ..Default::default()
-        };
+        let m = collector(s);
         let mut w = World {
             s,
             q: EventQueue::new(),
@@ -447,15 +153,19 @@ impl<'s> World<'s> {
             jobs: Arena::new(),
             replicas,
             services,
+            cores: super::cpu::cores(s),
             net: Network::new(s, seed),
             messaging: MessagingState::new(s, seed),
-            arrivals,
+            sources,
             key_rng: s
                 .workloads
                 .iter()
                 .map(|w| stream(seed, &format!("workload/{}/keys", w.name)))
                 .collect(),
             work_rng,
+            sizes: super::bandwidth::SizeState::new(s, seed),
+            branch_rng: branch_streams(s, seed),
+            max_depth: u16::try_from(s.max_call_depth).unwrap_or(u16::MAX),
             budget: Default::default(),
             lanes: timeout_lanes(s),
             failure_rng: (0..s.failures.len())
@@ -469,27 +179,40 @@ impl<'s> World<'s> {
             topic_marks: vec![0; m.topics.len()],
             m,
         };
-        for svc in 0..w.services.len() {
-            w.rebuild_view(svc);
+        w.start(options);
+        w
+    }
+
+    /// Views, partitions, and the first event of every recurring process.
+    fn start(&mut self, options: &RunOptions) {
+        let s = self.s;
+        for svc in 0..self.services.len() {
+            self.rebuild_view(svc);
         }
-        w.assign_partitions();
+        self.assign_partitions();
         for i in 0..s.workloads.len() {
-            if let Some(t) = w.arrivals[i].next_after(0, w.end) {
-                w.q.schedule_at(t, Event::Arrival { workload: i as u32 });
+            match &mut self.sources[i] {
+                Source::Open(arrivals) => {
+                    if let Some(t) = arrivals.next_after(0, self.end) {
+                        self.q.schedule_at(t, Event::Arrival { workload: i as u32 });
+                    }
+                }
+                Source::Closed(_) => self.start_users(i),
             }
         }
-        w.schedule_failures();
-        w.schedule_discovery();
-        w.schedule_autoscalers();
-        let step = crate::metrics::series::effective_step(w.end, options.series_step);
-        w.schedule_sampling(step);
-        w
+        self.schedule_failures();
+        self.schedule_discovery();
+        self.schedule_autoscalers();
+        let step = crate::metrics::series::effective_step(self.end, options.series_step);
+        self.schedule_sampling(step);
     }
 
     fn handle(&mut self, ev: Event) {
         match ev {
             Event::Arrival { workload } => self.on_arrival(workload),
+            Event::Users { workload } => self.on_users(workload),
             Event::WorkDone { job } => self.on_work_done(job),
+            Event::CoresDone { replica, epoch } => self.on_cores_done(replica, epoch),
             Event::Deliver { call } => self.deliver(call),
             Event::Answer { call, outcome } => self.on_answer(call, outcome),
             Event::LaneDue { lane } => self.on_lane_due(lane),
@@ -538,6 +261,9 @@ impl<'s> World<'s> {
     }
 
     fn on_arrival(&mut self, workload: u32) {
+        if !self.user_stays(workload as usize) {
+            return;
+        }
         let now = self.now();
         let wl = &self.s.workloads[workload as usize];
         let measured = now >= self.warmup;
@@ -565,486 +291,19 @@ impl<'s> World<'s> {
             key,
             trace,
         );
-        if let Some(t) = self.arrivals[workload as usize].next_after(now, self.end) {
+        if let Source::Open(arrivals) = &mut self.sources[workload as usize]
+            && let Some(t) = arrivals.next_after(now, self.end)
+        {
             self.q.schedule_at(t, Event::Arrival { workload });
         }
-    }
-
-    /// A request reaches its replica: refused if the replica is down, failed if
-    /// an error is injected, else started, queued or rejected.
-    pub(super) fn deliver(&mut self, call: Id) {
-        let Some(c) = self.calls.get(call) else {
-            return;
-        };
-        let (r, measured, endpoint, deadline, key, trace) = (
-            c.replica,
-            c.measured,
-            c.target as usize,
-            c.deadline,
-            c.key,
-            c.trace,
-        );
-        let svc = self.s.endpoints[endpoint].service;
-        if !self.replicas[r as usize].serving() {
-            if self.net.dc_is_down(self.replicas[r as usize].dc) {
-                self.lose(call);
-            } else {
-                self.count_connection_failure(svc, measured);
-                self.answer(call, Outcome::ConnectFailure);
-            }
-            return;
-        }
-        if self.inject_error(svc) {
-            if measured {
-                self.m.services[svc].injected_errors += 1;
-            }
-            self.answer(call, Outcome::ServerError);
-            return;
-        }
-        let st = &self.services[svc];
-        let replica = &self.replicas[r as usize];
-        if replica.busy >= st.concurrency && replica.queue.len() >= st.queue_cap as usize {
-            if measured {
-                self.m.services[svc].rejected += 1;
-            }
-            self.answer(call, Outcome::Rejected);
-            return;
-        }
-        self.admit(
-            r,
-            endpoint as u32,
-            Parent::Call(call),
-            measured,
-            deadline,
-            key,
-            trace,
-        );
-    }
-
-    /// A job starts on replica `r`, or waits for a worker. The queue bound was
-    /// checked by the caller (a message handler has none: the broker holds it back).
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn admit(
-        &mut self,
-        r: u32,
-        endpoint: u32,
-        parent: Parent,
-        measured: bool,
-        deadline: Time,
-        key: u64,
-        trace: u32,
-    ) {
-        let svc = self.replicas[r as usize].service as usize;
-        let now = self.now();
-        let job = self.jobs.insert(Job {
-            endpoint,
-            replica: r,
-            step: 0,
-            pending: 0,
-            failed: false,
-            has_worker: false,
-            arrived: now,
-            parent,
-            measured,
-            key,
-            deadline,
-            trace,
-        });
-        if trace != NO_TRACE {
-            self.tracer.set_mark(job, now);
-        }
-        self.replicas[r as usize].outstanding += 1;
-        if self.replicas[r as usize].busy < self.services[svc].concurrency {
-            self.take_worker(r);
-            self.job_mut(job).has_worker = true;
-            self.run_job(job);
-        } else {
-            self.replicas[r as usize].queue.push_back(job);
-        }
-    }
-
-    /// A job is done: its caller gets the answer, or its message is settled.
-    fn respond(&mut self, parent: Parent, ok: bool, lost: bool) {
-        match parent {
-            Parent::Call(call) if lost => self.lose(call),
-            Parent::Call(call) => self.answer(
-                call,
-                if ok {
-                    Outcome::Ok
-                } else {
-                    Outcome::ServerError
-                },
-            ),
-            Parent::Delivery(d) if lost => self.handler_killed(d),
-            Parent::Delivery(d) => self.on_handled(d, ok),
-        }
-    }
-
-    pub(super) fn count_connection_failure(&mut self, svc: usize, measured: bool) {
-        if measured {
-            let st = &mut self.m.services[svc];
-            st.connection_failures += 1;
-            st.last_connection_failure = Some(self.q.now());
-        }
-    }
-
-    fn job_mut(&mut self, job: Id) -> &mut Job {
-        self.jobs.get_mut(job).expect("live job")
-    }
-
-    /// Runs a job from its current step until it must wait (work, calls, a worker) or ends.
-    fn run_job(&mut self, id: Id) {
-        let s = self.s;
-        let job = self.jobs.get(id).expect("live job");
-        let endpoint = job.endpoint as usize;
-        let Some(step) = s.endpoints[endpoint].steps.get(job.step as usize) else {
-            let ok = !job.failed;
-            self.finish(id, ok);
-            return;
-        };
-        let r = job.replica;
-        let svc = self.replicas[r as usize].service as usize;
-        if self.now() >= job.deadline {
-            // Nobody waits for this answer any more: abandon, do not work (or call) for nobody.
-            if job.measured {
-                self.m.endpoints[endpoint].abandoned += 1;
-            }
-            self.finish(id, false);
-            return;
-        }
-        match step {
-            Step::Work(dist) => {
-                let trace = job.trace;
-                if !job.has_worker {
-                    if self.replicas[r as usize].busy < self.services[svc].concurrency {
-                        self.take_worker(r);
-                        self.job_mut(id).has_worker = true;
-                    } else {
-                        // A continuation of an admitted request: it waits, past the queue bound.
-                        if trace != NO_TRACE {
-                            let now = self.now();
-                            self.tracer.set_mark(id, now);
-                        }
-                        self.replicas[r as usize].queue.push_back(id);
-                        return;
-                    }
-                }
-                let mut d = dist.sample(&mut self.work_rng[endpoint]);
-                if !self.services[svc].slow.is_empty() {
-                    let factor: f64 = self.services[svc].slow.iter().product();
-                    d = crate::engine::time::from_nanos_f64(d as f64 * factor);
-                }
-                if trace != NO_TRACE {
-                    let now = self.now();
-                    self.tracer.set_mark(id, now);
-                }
-                self.q.schedule_in(d, Event::WorkDone { job: id });
-            }
-            &Step::Publish { topic } => {
-                let (has_worker, measured, key, trace) =
-                    (job.has_worker, job.measured, job.key, job.trace);
-                let from_dc = self.replicas[r as usize].dc;
-                let now = self.now();
-                self.job_mut(id).pending = 1;
-                if trace != NO_TRACE {
-                    self.tracer.set_mark(id, now);
-                }
-                if self.publish(id, topic, key, from_dc, measured, trace) {
-                    if has_worker && self.services[svc].is_async {
-                        self.job_mut(id).has_worker = false;
-                        self.release_worker(r);
-                    }
-                } else {
-                    // acks: 0: the producer does not wait.
-                    let job = self.job_mut(id);
-                    job.pending = 0;
-                    job.step += 1;
-                    self.run_job(id);
-                }
-            }
-            Step::Calls(specs) => {
-                let total: u32 = specs.iter().map(|c| c.fanout).sum();
-                let (has_worker, measured, deadline, key, trace) = (
-                    job.has_worker,
-                    job.measured,
-                    job.deadline,
-                    job.key,
-                    job.trace,
-                );
-                let from_dc = self.replicas[r as usize].dc;
-                self.job_mut(id).pending = total;
-                for spec in specs {
-                    let balancer = s.call_sites[spec.site].load_balancer;
-                    let (target, site, policy) =
-                        (spec.target as u32, spec.site as u32, spec.policy as u32);
-                    for _ in 0..spec.fanout {
-                        self.start_call(
-                            Caller::Job(id),
-                            from_dc,
-                            target,
-                            site,
-                            policy,
-                            balancer,
-                            measured,
-                            deadline,
-                            None,
-                            key,
-                            trace,
-                        );
-                    }
-                }
-                if has_worker && self.services[svc].is_async {
-                    self.job_mut(id).has_worker = false;
-                    self.release_worker(r);
-                }
-            }
-        }
-    }
-
-    fn on_work_done(&mut self, id: Id) {
-        // The job is gone if its replica crashed meanwhile.
-        let Some(job) = self.jobs.get_mut(id) else {
-            return;
-        };
-        job.step += 1;
-        if job.trace != NO_TRACE {
-            let (trace, now) = (job.trace, self.q.now());
-            let mark = self.tracer.mark(id);
-            if now > mark {
-                self.tracer
-                    .span(trace, mark, now, SpanKind::Work, SpanRef::job(id));
-            }
-        }
-        self.run_job(id);
-    }
-
-    /// A job has run its last step (or a call failed): record, answer, free its worker.
-    fn finish(&mut self, id: Id, ok: bool) {
-        let job = self.jobs.remove(id).expect("live job");
-        let now = self.now();
-        if job.trace != NO_TRACE {
-            self.trace_job(id, &job, ok);
-        }
-        if job.measured {
-            let st = &mut self.m.endpoints[job.endpoint as usize];
-            if ok {
-                st.ok += 1;
-                st.latency.record(now - job.arrived);
-                if let Some(e) = self.m.series.endpoints.get_mut(job.endpoint as usize) {
-                    e.record(now - job.arrived);
-                }
-            } else {
-                st.failed += 1;
-            }
-        }
-        self.respond(job.parent, ok, false);
-        self.replicas[job.replica as usize].outstanding -= 1;
-        if job.has_worker {
-            self.release_worker(job.replica);
-        }
-        self.retire_if_drained(job.replica);
-    }
-
-    /// One of a job's calls has ended (for good: retries are behind it).
-    pub(super) fn call_returned(&mut self, job: Id, ok: bool) {
-        // The calling job is gone if its replica crashed meanwhile.
-        let Some(j) = self.jobs.get_mut(job) else {
-            return;
-        };
-        j.pending -= 1;
-        j.failed |= !ok;
-        if j.pending == 0 {
-            if j.failed {
-                self.finish(job, false);
-            } else {
-                j.step += 1;
-                self.run_job(job);
-            }
-        }
-    }
-
-    /// Records a traced job's span, from its arrival to now.
-    #[cold]
-    fn trace_job(&mut self, id: Id, job: &Job, ok: bool) {
-        if job.trace == NO_TRACE {
-            return;
-        }
-        self.tracer.forget_mark(id);
-        let svc = self.replicas[job.replica as usize].service as usize;
-        let replica = job.replica - self.services[svc].first_replica;
-        let now = self.now();
-        self.tracer.push(job.trace, |trace| Span {
-            trace,
-            start: job.arrived,
-            end: now,
-            kind: SpanKind::Job {
-                endpoint: job.endpoint,
-                replica,
-            },
-            outcome: None,
-            ok,
-            of: SpanRef::job(id),
-            parent: match job.parent {
-                Parent::Call(c) => SpanRef::attempt(c),
-                Parent::Delivery(d) => SpanRef::delivery(d),
-            },
-        });
-    }
-
-    fn on_publish_acked(&mut self, job: Id) {
-        if let Some(j) = self.jobs.get(job)
-            && j.trace != NO_TRACE
-        {
-            let topic = match self.s.endpoints[j.endpoint as usize].steps[j.step as usize] {
-                Step::Publish { topic } => topic as u32,
-                _ => unreachable!("a publish is acknowledged at a publish step"),
-            };
-            let (trace, mark, now) = (j.trace, self.tracer.mark(job), self.now());
-            let kind = SpanKind::Publish { topic };
-            self.tracer.span(trace, mark, now, kind, SpanRef::job(job));
-        }
-        self.call_returned(job, true);
-    }
-
-    /// Load shedding: drops a request that waited too long before its first step.
-    fn shed_if_stale(&mut self, id: Id) -> bool {
-        let job = self.jobs.get(id).expect("queued job");
-        let svc = self.replicas[job.replica as usize].service as usize;
-        let Some(limit) = self.s.services[svc].max_queue_time else {
-            return false;
-        };
-        if job.step > 0
-            || matches!(job.parent, Parent::Delivery(_))
-            || self.now() - job.arrived <= limit
-        {
-            return false;
-        }
-        let job = self.jobs.remove(id).expect("queued job");
-        if job.trace != NO_TRACE {
-            let now = self.now();
-            let parent = SpanRef::job(id);
-            self.tracer.span(
-                job.trace,
-                self.tracer.mark(id),
-                now,
-                SpanKind::Queue,
-                parent,
-            );
-            self.trace_job(id, &job, false);
-        }
-        if job.measured {
-            self.m.services[svc].shed += 1;
-        }
-        self.replicas[job.replica as usize].outstanding -= 1;
-        if let Parent::Call(call) = job.parent {
-            self.answer(call, Outcome::Rejected);
-        }
-        true
-    }
-
-    fn take_worker(&mut self, r: u32) {
-        let svc = self.replicas[r as usize].service as usize;
-        self.integrate(svc);
-        self.replicas[r as usize].busy += 1;
-        self.services[svc].busy += 1;
-    }
-
-    /// Frees a worker; the first waiting job, if any, takes it over. A new
-    /// request that waited longer than `max_queue_time` is shed instead.
-    ///
-    /// A job started here may end at once (its deadline passed) and free the
-    /// worker again: such nested releases are counted and served by the outer
-    /// loop, so the stack stays flat however long the queue.
-    fn release_worker(&mut self, r: u32) {
-        self.replicas[r as usize].releases += 1;
-        if self.replicas[r as usize].draining {
-            return;
-        }
-        self.replicas[r as usize].draining = true;
-        while self.replicas[r as usize].releases > 0 {
-            self.replicas[r as usize].releases -= 1;
-            let next = loop {
-                match self.replicas[r as usize].queue.pop_front() {
-                    Some(n) if self.shed_if_stale(n) => continue,
-                    other => break other,
-                }
-            };
-            match next {
-                Some(n) => {
-                    let job = self.job_mut(n);
-                    job.has_worker = true;
-                    let trace = job.trace;
-                    let mark = if trace == NO_TRACE {
-                        Time::MAX
-                    } else {
-                        self.tracer.mark(n)
-                    };
-                    if trace != NO_TRACE && self.now() > mark {
-                        let (parent, now) = (SpanRef::job(n), self.now());
-                        self.tracer.span(trace, mark, now, SpanKind::Queue, parent);
-                    }
-                    self.run_job(n);
-                }
-                None => {
-                    let svc = self.replicas[r as usize].service as usize;
-                    self.integrate(svc);
-                    self.replicas[r as usize].busy -= 1;
-                    self.services[svc].busy -= 1;
-                }
-            }
-        }
-        self.replicas[r as usize].draining = false;
-    }
-
-    /// Accumulates busy and available worker time, and time with a serving
-    /// replica, up to now: over the measured window for the metrics, over the
-    /// whole run for the autoscaler. Called before any of the counts changes.
-    pub fn integrate(&mut self, svc: usize) {
-        let now = self.now();
-        let st = &mut self.services[svc];
-        let dt = u128::from(now - st.since);
-        st.busy_total += u128::from(st.busy) * dt;
-        st.available_total += u128::from(st.available) * dt;
-        let from = st.since.max(self.warmup);
-        if now > from {
-            let dt = u128::from(now - from);
-            let m = &mut self.m.services[svc];
-            m.busy_worker_ns += u128::from(st.busy) * dt;
-            m.available_worker_ns += u128::from(st.available) * dt;
-            if st.up > 0 {
-                m.up_ns += dt;
-            }
-        }
-        st.since = now;
-    }
-
-    /// Kills every job of a replica (it crashed): their callers get a
-    /// connection failure when `notify`, else nothing (the caller times out).
-    pub fn kill_jobs(&mut self, r: u32, notify: bool) {
-        let svc = self.replicas[r as usize].service as usize;
-        let jobs = self.jobs.ids_where(|j| j.replica == r);
-        for id in jobs {
-            let job = self.jobs.remove(id).expect("live job");
-            self.trace_job(id, &job, false);
-            if job.measured {
-                self.m.endpoints[job.endpoint as usize].failed += 1;
-            }
-            match job.parent {
-                Parent::Call(call) if notify => self.answer(call, Outcome::ConnectFailure),
-                parent => self.respond(parent, false, true),
-            }
-        }
-        self.integrate(svc);
-        let replica = &mut self.replicas[r as usize];
-        self.services[svc].busy -= u64::from(replica.busy);
-        replica.busy = 0;
-        replica.outstanding = 0;
-        replica.queue.clear();
     }
 
     fn into_output(mut self) -> RunOutput {
         for svc in 0..self.services.len() {
             self.integrate(svc);
+        }
+        for w in 0..self.sources.len() {
+            self.integrate_users(w, self.end);
         }
         for l in self.logicals.iter() {
             if let (Caller::Client { workload }, true) = (l.caller(), l.measured()) {
@@ -1066,9 +325,57 @@ impl<'s> World<'s> {
         }
         self.m.events_processed = self.q.events_processed();
         self.m.end = self.end;
+        self.m.links = self.net.link_stats();
         RunOutput {
             collector: self.m,
             traces: self.tracer.finish(),
         }
+    }
+}
+
+/// The stream of every branch step, by id: `service/<svc>/endpoint/<ep>/branch/<at>`.
+fn branch_streams(s: &Scenario, seed: u64) -> Vec<Stream> {
+    let mut v: Vec<Option<Stream>> = (0..s.branches).map(|_| None).collect();
+    for e in &s.endpoints {
+        for step in &e.steps {
+            if let Step::Branch(b) = step {
+                let svc = &s.services[e.service].name;
+                let name = format!("service/{svc}/endpoint/{}/branch/{}", e.name, b.at);
+                v[b.id] = Some(stream(seed, &name));
+            }
+        }
+    }
+    v.into_iter()
+        .map(|x| x.expect("every branch id is a step"))
+        .collect()
+}
+
+/// The metrics, one entry per workload, endpoint, service, call site and topic group.
+fn collector(s: &Scenario) -> Collector {
+    Collector {
+        workloads: vec![WorkloadStats::default(); s.workloads.len()],
+        endpoints: vec![EndpointStats::default(); s.endpoints.len()],
+        services: s
+            .services
+            .iter()
+            .map(|svc| ServiceStats {
+                replica_timeline: vec![(0, svc.replicas())],
+                ..Default::default()
+            })
+            .collect(),
+        calls: vec![CallStats::default(); s.call_sites.len()],
+        topics: s
+            .broker
+            .iter()
+            .flat_map(|b| b.topics.iter().enumerate())
+            .map(|(t, _)| crate::metrics::TopicStats {
+                published: 0,
+                groups: vec![
+                    Default::default();
+                    s.consumers.iter().filter(|c| c.topic == t).count()
+                ],
+            })
+            .collect(),
+        ..Default::default()
     }
 }

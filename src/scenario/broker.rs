@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::error::Problem;
 use super::node::YamlPath;
-use super::raw::{Assignment, BrokerKind, RawConsumer, RawKeys, RawScenario, RetryMode};
+use super::raw::{
+    self, Assignment, BrokerKind, RawConsumer, RawKeys, RawScenario, RawTopic, RetryMode,
+};
 use super::resolve::Resolver;
 use super::spec::{Acks, Broker, Consumer, Keys, Retry, Topic};
 use crate::engine::Dist;
@@ -27,7 +29,7 @@ pub(super) fn broker(
         return (None, IndexMap::new());
     };
     let p = root.key("broker");
-    let placement = super::resolve::placement(r, b.nodes.as_ref(), dcs, &p.key("nodes"));
+    let placement = super::services::placement(r, b.nodes.as_ref(), dcs, &p.key("nodes"));
     let nodes: u32 = placement.iter().map(|(_, n)| n).sum();
     let append = b
         .append
@@ -51,74 +53,8 @@ pub(super) fn broker(
     }
     for (name, t) in &b.topics {
         let tp = p.key("topics").key(name);
-        super::resolve::check_name(r, name, "topic", &tp);
-        let partitions = r.bounded(t.partitions, 1, 1, MAX_PARTITIONS, &tp.key("partitions"));
-        let replication_factor = r.bounded(
-            t.replication_factor,
-            1,
-            1,
-            1000,
-            &tp.key("replication_factor"),
-        );
-        if replication_factor > nodes {
-            r.push(Problem::new(tp.key("replication_factor"), format!("a replication factor of {replication_factor} needs as many broker nodes; there are {nodes}")).expected(format!("at most {nodes}")));
-        }
-        let min_insync_replicas = r.bounded(
-            t.min_insync_replicas,
-            1,
-            1,
-            1000,
-            &tp.key("min_insync_replicas"),
-        );
-        if min_insync_replicas > replication_factor {
-            r.push(Problem::new(tp.key("min_insync_replicas"), format!("{min_insync_replicas} in-sync replicas cannot exceed the replication factor ({replication_factor})")).expected("min_insync_replicas ≤ replication_factor"));
-        }
-        let acks = match t.acks.as_ref().map(|a| &a.0) {
-            None => Acks::All,
-            Some(Value::Number(n)) if n.as_u64() == Some(0) => Acks::Zero,
-            Some(Value::Number(n)) if n.as_u64() == Some(1) => Acks::One,
-            Some(Value::String(s)) if s == "all" || s == "-1" => Acks::All,
-            Some(other) => {
-                r.push(
-                    Problem::new(
-                        tp.key("acks"),
-                        format!("{} is not an acks setting", super::units::shown(other)),
-                    )
-                    .expected("0, 1 or all"),
-                );
-                Acks::All
-            }
-        };
-        let message_ttl = t
-            .message_ttl
-            .as_ref()
-            .and_then(|d| r.duration(&d.0, &tp.key("message_ttl")));
-        let delivery_limit = t
-            .delivery_limit
-            .map(|d| r.bounded(Some(d), 1, 1, 1_000_000, &tp.key("delivery_limit")));
-        if b.kind != Some(BrokerKind::Rabbitmq) {
-            for (key, present) in [
-                ("delivery_limit", t.delivery_limit.is_some()),
-                ("message_ttl", t.message_ttl.is_some()),
-            ] {
-                if present {
-                    r.push(
-                        Problem::new(tp.key(key), format!("'{key}' is a RabbitMQ setting"))
-                            .expected("broker.kind: rabbitmq"),
-                    );
-                }
-            }
-        }
         index.insert(name.clone(), topics.len());
-        topics.push(Topic {
-            name: name.clone(),
-            partitions,
-            replication_factor,
-            min_insync_replicas,
-            acks,
-            delivery_limit,
-            message_ttl,
-        });
+        topics.push(topic_spec(r, name, t, &tp, nodes, b.kind));
     }
     let broker = match (append, leader_election, session_timeout) {
         (Some(append), Some(leader_election), Some(session_timeout)) => Some(Broker {
@@ -132,6 +68,89 @@ pub(super) fn broker(
         _ => None,
     };
     (broker, index)
+}
+
+/// One topic of the broker block; `nodes` is the broker's node count.
+fn topic_spec(
+    r: &mut Resolver,
+    name: &str,
+    t: &RawTopic,
+    tp: &YamlPath,
+    nodes: u32,
+    kind: Option<BrokerKind>,
+) -> Topic {
+    super::resolve::check_name(r, name, "topic", tp);
+    let partitions = r.bounded(t.partitions, 1, 1, MAX_PARTITIONS, &tp.key("partitions"));
+    let replication_factor = r.bounded(
+        t.replication_factor,
+        1,
+        1,
+        1000,
+        &tp.key("replication_factor"),
+    );
+    if replication_factor > nodes {
+        r.push(Problem::new(tp.key("replication_factor"), format!("a replication factor of {replication_factor} needs as many broker nodes; there are {nodes}")).expected(format!("at most {nodes}")));
+    }
+    let min_insync_replicas = r.bounded(
+        t.min_insync_replicas,
+        1,
+        1,
+        1000,
+        &tp.key("min_insync_replicas"),
+    );
+    if min_insync_replicas > replication_factor {
+        r.push(Problem::new(tp.key("min_insync_replicas"), format!("{min_insync_replicas} in-sync replicas cannot exceed the replication factor ({replication_factor})")).expected("min_insync_replicas ≤ replication_factor"));
+    }
+    let acks = acks(r, t.acks.as_ref(), &tp.key("acks"));
+    let message_ttl = t
+        .message_ttl
+        .as_ref()
+        .and_then(|d| r.duration(&d.0, &tp.key("message_ttl")));
+    let delivery_limit = t
+        .delivery_limit
+        .map(|d| r.bounded(Some(d), 1, 1, 1_000_000, &tp.key("delivery_limit")));
+    if kind != Some(BrokerKind::Rabbitmq) {
+        for (key, present) in [
+            ("delivery_limit", t.delivery_limit.is_some()),
+            ("message_ttl", t.message_ttl.is_some()),
+        ] {
+            if present {
+                r.push(
+                    Problem::new(tp.key(key), format!("'{key}' is a RabbitMQ setting"))
+                        .expected("broker.kind: rabbitmq"),
+                );
+            }
+        }
+    }
+    Topic {
+        name: name.to_string(),
+        partitions,
+        replication_factor,
+        min_insync_replicas,
+        acks,
+        delivery_limit,
+        message_ttl,
+    }
+}
+
+/// `acks`: 0, 1 or all (also -1); all by default.
+fn acks(r: &mut Resolver, v: Option<&raw::Acks>, path: &YamlPath) -> Acks {
+    match v.map(|a| &a.0) {
+        None => Acks::All,
+        Some(Value::Number(n)) if n.as_u64() == Some(0) => Acks::Zero,
+        Some(Value::Number(n)) if n.as_u64() == Some(1) => Acks::One,
+        Some(Value::String(s)) if s == "all" || s == "-1" => Acks::All,
+        Some(other) => {
+            r.push(
+                Problem::new(
+                    path.clone(),
+                    format!("{} is not an acks setting", super::units::shown(other)),
+                )
+                .expected("0, 1 or all"),
+            );
+            Acks::All
+        }
+    }
 }
 
 /// A topic by name, with did-you-mean; an error without a broker.

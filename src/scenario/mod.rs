@@ -8,19 +8,31 @@
 // Problems are returned on the cold path of loading a file; their size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod branches;
 pub mod broker;
+pub mod bytes;
+mod callgraph;
+mod closed;
 pub mod dist;
 pub mod error;
+mod failure_times;
+mod failures;
 pub mod node;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
+mod raw_broker;
+mod raw_policy;
 pub mod resolve;
 pub mod schema;
+mod services;
+mod sizes;
 pub mod spec;
+mod steps;
 pub mod topology;
 pub mod units;
 pub mod warnings;
+mod workloads;
 
 pub use error::{Location, Problem};
 pub use overrides::Override;

@@ -11,7 +11,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::resolve::limits;
-use super::schema::{self, EndpointRef, Name, NameMap, PositiveDuration};
+use super::schema::{self, EndpointRef, Name, NameMap, PositiveDuration, RandomDuration};
+
+pub use super::raw_broker::{
+    Assignment, BrokerKind, RawBroker, RawConsumer, RawKeys, RawTopic, RetryMode,
+};
+pub use super::raw_policy::{
+    Jitter, RawBreaker, RawCallPolicy, RawHedge, RawOutlier, RawRetry, RetryOn, WindowType,
+};
 
 /// A value kept as written, checked in resolution; its JSON Schema is in [`super::schema`].
 macro_rules! text_value {
@@ -40,12 +47,33 @@ text_value!(
     Distribution
 );
 text_value!(
+    /// A distribution of sizes: `2KB` or `{exponential: {mean: 2KB}}` and its siblings.
+    SizeDistribution
+);
+text_value!(
+    /// A message's size: a distribution of sizes (the request's), or
+    /// `{request, response}` (each a distribution of sizes, either optional).
+    CallSize
+);
+text_value!(
+    /// A link's bandwidth: 100Mbit/s, 1Gbit/s, 10MB/s.
+    Bandwidth
+);
+text_value!(
     /// A count, or a count per data center.
     Replicas
 );
 text_value!(
+    /// A whole number of users (a closed workload).
+    Users
+);
+text_value!(
     /// `acks`: 0, 1 or all.
     Acks
+);
+text_value!(
+    /// CPU cores: 2, 0.5 or 500m (thousandths of a core).
+    Cores
 );
 
 /// The whole scenario file.
@@ -78,6 +106,9 @@ pub struct RawScenario {
     pub workload: Vec<RawWorkload>,
     #[schemars(length(max = 10_000))]
     pub failures: Option<Vec<RawFailure>>,
+    /// Calls deeper than this in one request fail at once (default 64).
+    #[schemars(range(min = 1, max = limits::CALL_DEPTH))]
+    pub max_call_depth: Option<u32>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -144,25 +175,14 @@ pub struct RawDefaults {
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawCallPolicy {
-    /// Each attempt's timeout.
-    pub timeout: Option<Duration>,
-    /// The whole call's deadline, all attempts and waits included (Envoy's route timeout).
-    pub deadline: Option<Duration>,
-    pub retry: Option<RawRetry>,
-    pub circuit_breaker: Option<RawBreaker>,
-    /// The callee gets the caller's remaining time and abandons work past it.
-    pub propagate_deadline: Option<bool>,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct RawService {
     /// Default 1.
     pub replicas: Option<Replicas>,
     /// Workers per replica (default 1).
     #[schemars(range(min = 1, max = limits::CONCURRENCY))]
     pub concurrency: Option<u32>,
+    /// CPU cores per replica, shared by its runnable work (default: a core per worker).
+    pub cores: Option<Cores>,
     /// Waiting requests per replica (default 1000); full means rejected at once.
     #[schemars(range(max = limits::QUEUE))]
     pub queue: Option<u32>,
@@ -190,7 +210,7 @@ pub struct RawEndpoint {
     pub steps: Vec<RawStep>,
 }
 
-/// One step: exactly one of `work`, `call`, `parallel`, `publish`.
+/// One step: exactly one of `work`, `call`, `parallel`, `publish`, `branch`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[schemars(transform = schema::step_kinds)]
 #[serde(deny_unknown_fields)]
@@ -204,6 +224,11 @@ pub struct RawStep {
     pub parallel: Option<Vec<RawStep>>,
     /// Publish a message to this topic.
     pub publish: Option<String>,
+    /// One of these step lists, drawn at random (the rest of 100%: none).
+    #[schemars(length(min = 1, max = limits::STEPS))]
+    pub branch: Option<Vec<RawBranchEntry>>,
+    /// The step runs with this probability, else it is skipped (default 1).
+    pub probability: Option<Fraction>,
     /// Each attempt's timeout (default: `defaults.call.timeout`, else none).
     pub timeout: Option<Duration>,
     /// The whole call's deadline, retries included (default: `defaults.call.deadline`).
@@ -216,6 +241,17 @@ pub struct RawStep {
     pub retry: Option<RawRetry>,
     pub circuit_breaker: Option<RawBreaker>,
     pub propagate_deadline: Option<bool>,
+    /// A call's request (and response) size, or a publish's message size.
+    pub size: Option<CallSize>,
+}
+
+/// One entry of a `branch`: taken with `probability`, it runs `steps` in place.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBranchEntry {
+    pub probability: Fraction,
+    #[schemars(length(min = 1, max = limits::STEPS))]
+    pub steps: Vec<RawStep>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -242,8 +278,13 @@ pub struct RawWorkload {
     /// `service.endpoint` the clients call.
     #[schemars(with = "EndpointRef")]
     pub target: String,
-    /// Requests per unit of time.
-    pub rate: Rate,
+    /// Requests per unit of time: an open workload (exactly one of `rate` and `users`).
+    pub rate: Option<Rate>,
+    /// A closed workload: this many users, each sending a request, waiting for
+    /// its answer (or `timeout`), thinking for a draw of `think`, sending again.
+    pub users: Option<Users>,
+    /// A closed workload's think time, from an answer to the user's next request.
+    pub think: Option<Distribution>,
     /// Default poisson.
     pub arrival: Option<ArrivalKind>,
     /// Data center of the clients (default: the first).
@@ -252,15 +293,20 @@ pub struct RawWorkload {
     pub timeout: Option<Duration>,
     /// Message keys of the requests, for partitioning and hot spots.
     pub keys: Option<RawKeys>,
+    /// Sizes of the requests and of their answers.
+    pub size: Option<CallSize>,
     pub ramp: Option<RawRamp>,
     pub bursty: Option<RawBursty>,
     pub schedule: Option<Vec<RawPhase>>,
 }
 
-/// Rate moves linearly from the workload's `rate` to `to` between `start` and `start + over`.
+/// Rate moves linearly from the workload's `rate` to `to` between `start` and
+/// `start + over`; in a closed workload, users from `users` to `to`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRamp {
+    /// A rate (open workload) or a number of users (closed workload).
+    #[schemars(with = "schema::RampTo")]
     pub to: Rate,
     pub over: Duration,
     /// Default 0s (simulated time, warmup included).
@@ -294,6 +340,8 @@ pub struct RawLink {
     pub latency: Distribution,
     /// Probability that a call over the link gets no answer (the caller times out).
     pub loss: Option<Fraction>,
+    /// Each direction serialises one message at a time at this rate (default: instantly).
+    pub bandwidth: Option<Bandwidth>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -338,8 +386,8 @@ pub struct RawAutoscale {
     pub startup: Option<Duration>,
 }
 
-/// One injected failure: a window (`at`, `for`) or random (`random`, `mtbf`, `mttr`),
-/// and exactly one kind.
+/// One injected failure: exactly one kind, in a window (`at`, `for`) or at
+/// random (`mtbf`, `mttr`); `random: SERVICE` is the shorthand of a random crash.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[schemars(transform = schema::failure_kinds)]
 #[serde(deny_unknown_fields)]
@@ -350,12 +398,14 @@ pub struct RawFailure {
     pub for_: Option<Duration>,
     /// Crash each replica of this service (or `gateway`) at random, independently.
     pub random: Option<String>,
-    /// Mean time between failures (exponential).
-    #[schemars(with = "Option<PositiveDuration>")]
-    pub mtbf: Option<Duration>,
-    /// Mean time to repair (exponential).
-    #[schemars(with = "Option<PositiveDuration>")]
-    pub mttr: Option<Duration>,
+    /// Time between failures (from a repair to the next failure): a duration is
+    /// the mean of an exponential; or a distribution, like `{constant: 10m}`.
+    #[schemars(with = "Option<RandomDuration>")]
+    pub mtbf: Option<Distribution>,
+    /// Time to repair (how long each failure lasts): a duration is the mean of
+    /// an exponential; or a distribution, like `{lognormal: {median: 20s, p99: 3m}}`.
+    #[schemars(with = "Option<RandomDuration>")]
+    pub mttr: Option<Distribution>,
     /// Crash replicas of this service (or `gateway`): in-flight work is lost.
     pub crash: Option<String>,
     /// How many replicas to crash (default all).
@@ -379,204 +429,4 @@ pub struct RawFailure {
     pub datacenter_down: Option<String>,
     /// A broker node (0-based) is down: its partitions wait for a new leader.
     pub broker_node: Option<u32>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Jitter {
-    None,
-    /// uniform(0, wait)
-    Full,
-    /// wait/2 + uniform(0, wait/2)
-    Equal,
-    /// min(max_wait, uniform(wait_duration, 3 × previous wait))
-    Decorrelated,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RetryOn {
-    Timeout,
-    ConnectFailure,
-    #[serde(rename = "5xx")]
-    ServerError,
-    Rejected,
-}
-
-/// Resilience4j Retry, with Envoy's retry_on and retry budget.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawRetry {
-    /// Attempts in all, the first included (default 3).
-    #[schemars(range(min = 1, max = 100))]
-    pub max_attempts: Option<u32>,
-    /// Wait before the first retry (default 500ms).
-    pub wait_duration: Option<Duration>,
-    /// Each further wait is the previous × this (default 1: fixed waits).
-    #[schemars(range(min = 1, max = 100))]
-    pub backoff_multiplier: Option<f64>,
-    /// Cap on a wait (default: none).
-    pub max_wait_duration: Option<Duration>,
-    /// Default none.
-    pub jitter: Option<Jitter>,
-    /// What is retried (default: all four).
-    pub retry_on: Option<Vec<RetryOn>>,
-    /// Retries in progress at most this share of active requests (at least 3), as Envoy.
-    pub budget: Option<Fraction>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum WindowType {
-    CountBased,
-    TimeBased,
-}
-
-/// Resilience4j CircuitBreaker (defaults are Resilience4j's).
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawBreaker {
-    pub sliding_window_type: Option<WindowType>,
-    /// Calls (count_based, default 100) or seconds (time_based).
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub sliding_window_size: Option<u32>,
-    /// Default 100.
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub minimum_number_of_calls: Option<u32>,
-    /// Default 50%.
-    pub failure_rate_threshold: Option<Fraction>,
-    /// Default 100%.
-    pub slow_call_rate_threshold: Option<Fraction>,
-    /// Default 60s.
-    pub slow_call_duration_threshold: Option<Duration>,
-    /// Default 60s.
-    pub wait_duration_in_open_state: Option<Duration>,
-    /// Default 10.
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub permitted_number_of_calls_in_half_open_state: Option<u32>,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawHedge {
-    pub after: Duration,
-    /// Backup copies at most (default 1).
-    #[schemars(range(min = 1, max = 10))]
-    pub max: Option<u32>,
-}
-
-/// Envoy outlier detection for this service's replicas.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawOutlier {
-    /// Default 5.
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub consecutive_5xx: Option<u32>,
-    /// Default 30s; the n-th ejection of a replica lasts n × this.
-    pub base_ejection_time: Option<Duration>,
-    /// Default 10%.
-    pub max_ejection_percent: Option<Fraction>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum BrokerKind {
-    /// Partitioned log, per-partition order, consumer groups.
-    Kafka,
-    /// One queue per (topic, group), competing consumers, prefetch.
-    Rabbitmq,
-}
-
-/// The message broker.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawBroker {
-    /// Default kafka.
-    pub kind: Option<BrokerKind>,
-    /// Broker nodes: a count (in the first data center) or a count per data center (default 1).
-    pub nodes: Option<Replicas>,
-    /// Time for a node to append a message (a distribution; default 1ms).
-    pub append: Option<Distribution>,
-    /// Kafka: partitions of a failed node are unavailable this long (default 5s).
-    pub leader_election: Option<Duration>,
-    /// Kafka: a dead consumer is noticed after this, then a rebalance (default 45s).
-    pub session_timeout: Option<Duration>,
-    #[schemars(with = "NameMap<RawTopic>", extend("minProperties" = 1))]
-    pub topics: IndexMap<String, RawTopic>,
-}
-
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawTopic {
-    /// Default 1.
-    #[schemars(range(min = 1, max = super::broker::MAX_PARTITIONS))]
-    pub partitions: Option<u32>,
-    /// Default 1.
-    #[schemars(range(min = 1, max = 1000))]
-    pub replication_factor: Option<u32>,
-    /// Default 1.
-    #[schemars(range(min = 1, max = 1000))]
-    pub min_insync_replicas: Option<u32>,
-    /// Default all.
-    pub acks: Option<Acks>,
-    /// RabbitMQ: deliveries before the message goes to the dead-letter queue.
-    #[schemars(range(min = 1, max = 1_000_000))]
-    pub delivery_limit: Option<u32>,
-    /// RabbitMQ: a message older than this is dead-lettered (or dropped).
-    pub message_ttl: Option<Duration>,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RetryMode {
-    /// Kafka: the partition waits while the message is retried (order kept).
-    Blocking,
-    /// The message moves aside to be retried; the partition goes on (order not kept).
-    RetryTopic,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Assignment {
-    Range,
-    RoundRobin,
-}
-
-/// A consumer: this service handles the topic's messages as part of a group.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawConsumer {
-    pub topic: String,
-    #[schemars(with = "Name")]
-    pub group: String,
-    /// The handler, in the same step language as an endpoint.
-    #[schemars(length(max = limits::STEPS))]
-    pub steps: Vec<RawStep>,
-    /// Retries of a failed handling (Resilience4j keys; default: none).
-    pub retry: Option<RawRetry>,
-    /// Default blocking.
-    pub retry_mode: Option<RetryMode>,
-    /// Exhausted messages go to `<topic>.dlq` instead of being lost.
-    pub dead_letter: Option<bool>,
-    /// Redelivered duplicates are recognised and skipped.
-    pub idempotent: Option<bool>,
-    /// RabbitMQ: unacknowledged messages per consumer (default 10).
-    #[schemars(range(min = 1, max = 100_000))]
-    pub prefetch: Option<u32>,
-    /// Kafka: records per poll; offsets are committed per poll (default 500).
-    #[schemars(range(min = 1, max = 100_000))]
-    pub max_poll_records: Option<u32>,
-    /// Kafka partition assignment (default range).
-    pub assignment: Option<Assignment>,
-}
-
-/// Message keys: `count` distinct keys, uniform or Zipf-distributed.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawKeys {
-    #[schemars(range(min = 1, max = super::broker::MAX_KEYS))]
-    pub count: u64,
-    /// Zipf exponent (default: uniform).
-    #[schemars(range(max = 10), extend("exclusiveMinimum" = 0))]
-    pub zipf: Option<f64>,
 }

@@ -3,7 +3,10 @@
 
 use assert_cmd::Command;
 
-const GOOD: &str = "name: t
+/// A service's `cores`.
+mod cores;
+
+pub(crate) const GOOD: &str = "name: t
 duration: 10s
 services:
   inventory:
@@ -24,7 +27,7 @@ workload:
 ";
 
 /// Runs `meshsim run bad.yaml` on `content` in a fresh folder; returns stderr.
-fn run_bad(content: &[u8], extra: &[&str]) -> String {
+pub(crate) fn run_bad(content: &[u8], extra: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.yaml"), content).unwrap();
     let out = Command::cargo_bin("meshsim")
@@ -46,12 +49,12 @@ fn run_bad(content: &[u8], extra: &[&str]) -> String {
 }
 
 /// Same, for a variation of the good scenario.
-fn bad(from: &str, to: &str) -> String {
+pub(crate) fn bad(from: &str, to: &str) -> String {
     assert!(GOOD.contains(from), "{from}");
     run_bad(GOOD.replacen(from, to, 1).as_bytes(), &[])
 }
 
-fn names_line_and_path(stderr: &str, line: usize, path: &str) {
+pub(crate) fn names_line_and_path(stderr: &str, line: usize, path: &str) {
     assert!(
         stderr.contains(&format!("bad.yaml:{line}:")),
         "line {line} in:\n{stderr}"
@@ -379,6 +382,66 @@ fn bad_failures() {
         names_line_and_path(&e, 20, path);
         assert!(e.contains(says), "{failure}: {e}");
     }
+}
+
+/// Random failures of every kind: timing keys mixed, missing or zero, and
+/// `random:` (a crash) given another kind's keys.
+#[test]
+fn bad_random_failures() {
+    let cases = [
+        (
+            "{slow: orders, factor: 5, at: 1s, mtbf: 1m, mttr: 10s}",
+            "failures[0].mtbf",
+            "'mtbf' and 'at' do not go together",
+        ),
+        (
+            "{errors: orders, rate: 100%, mtbf: 0s, mttr: 10s}",
+            "failures[0].mtbf",
+            "mtbf must be greater than zero",
+        ),
+        (
+            "{errors: orders, rate: 100%, mtbf: 1m}",
+            "failures[0].mttr",
+            "a random failure needs 'mttr'",
+        ),
+        (
+            "{random: orders, factor: 5, mtbf: 1m, mttr: 10s}",
+            "failures[0].factor",
+            "for a random slow write {slow: orders, factor: …, mtbf: …, mttr: …}",
+        ),
+        (
+            "{slow: orders, factor: 5, mtbf: 1m, mttr: {constant: 0s}}",
+            "failures[0].mttr",
+            "the distribution of mttr has a mean of zero",
+        ),
+        (
+            "{partition: [dc1, dc1], mtbf: 1m, mttr: 10s}",
+            "failures[0].partition",
+            "two different data centers",
+        ),
+        (
+            "{errors: orders, rate: 100%, mtbf: {pareto: {scale: 1s, shape: 0.5}}, mttr: 1s}",
+            "failures[0].mtbf",
+            "has an infinite mean",
+        ),
+    ];
+    for (failure, path, says) in cases {
+        let e = run_bad(format!("{GOOD}failures:\n  - {failure}\n").as_bytes(), &[]);
+        names_line_and_path(&e, 20, path);
+        assert!(e.contains(says), "{failure}: {e}");
+    }
+    let e = run_bad(
+        format!("{GOOD}failures:\n  - {{random: orders, factor: 5, mtbf: 1m, mttr: 10s}}\n")
+            .as_bytes(),
+        &[],
+    );
+    insta::assert_snapshot!("random_failure_with_another_kinds_key", e);
+    let e = run_bad(
+        format!("{GOOD}failures:\n  - {{slow: orders, factor: 5, at: 1s, for: 5s, mtbf: 1m, mttr: 10s}}\n")
+            .as_bytes(),
+        &[],
+    );
+    insta::assert_snapshot!("failure_both_window_and_random", e);
 }
 
 #[test]

@@ -1,0 +1,481 @@
+//! The callee side of a request: a delivered call admitted as a job on its
+//! replica, its steps (work, calls, a publish) run in order, and its end —
+//! answered, shed, abandoned past its deadline, or killed with its replica.
+//! The rules every handler here keeps are in [`super::world`].
+
+use super::calls::{Caller, Outcome};
+use super::event::{Event, Parent};
+use super::trace::{NO_TRACE, Span, SpanKind, SpanRef};
+use super::world::World;
+use rand::RngExt;
+
+use crate::engine::{Dist, Id, Time};
+use crate::scenario::spec::{CallSpec, Step};
+
+pub(super) struct Job {
+    pub endpoint: u32,
+    pub replica: u32,
+    pub step: u32,
+    pub pending: u32,
+    pub failed: bool,
+    pub has_worker: bool,
+    pub arrived: Time,
+    pub parent: Parent,
+    /// Part of a request sent by a client after warmup (carried down the call tree).
+    pub measured: bool,
+    /// The request's message key (NO_KEY if the workload has none).
+    pub key: u64,
+    /// Propagated deadline: work past it is abandoned (NEVER if none).
+    pub deadline: Time,
+    /// The trace it belongs to (NO_TRACE if none); a traced job's marks
+    /// (when it began to wait or work) are kept by the tracer.
+    pub trace: u32,
+    /// Calls between the client (or the message) and this job: 1 for a
+    /// client's request, 0 for a message handler.
+    pub depth: u16,
+}
+
+impl World<'_> {
+    /// A request reaches its replica: refused if the replica is down, failed if
+    /// an error is injected, else started, queued or rejected.
+    pub(super) fn deliver(&mut self, call: Id) {
+        let Some(c) = self.calls.get(call) else {
+            return;
+        };
+        let (r, measured, endpoint, deadline, key, trace, depth) = (
+            c.replica,
+            c.measured,
+            c.target as usize,
+            c.deadline,
+            c.key,
+            c.trace,
+            c.depth,
+        );
+        let svc = self.s.endpoints[endpoint].service;
+        if !self.replicas[r as usize].serving() {
+            if self.net.dc_is_down(self.replicas[r as usize].dc) {
+                self.lose(call);
+            } else {
+                self.count_connection_failure(svc, measured);
+                self.answer(call, Outcome::ConnectFailure);
+            }
+            return;
+        }
+        if self.inject_error(svc) {
+            if measured {
+                self.m.services[svc].injected_errors += 1;
+            }
+            self.answer(call, Outcome::ServerError);
+            return;
+        }
+        let st = &self.services[svc];
+        let replica = &self.replicas[r as usize];
+        if replica.busy >= st.concurrency && replica.queue.len() >= st.queue_cap as usize {
+            if measured {
+                self.m.services[svc].rejected += 1;
+            }
+            self.answer(call, Outcome::Rejected);
+            return;
+        }
+        self.admit(
+            r,
+            endpoint as u32,
+            Parent::Call(call),
+            measured,
+            deadline,
+            key,
+            trace,
+            depth,
+        );
+    }
+
+    /// A job starts on replica `r`, or waits for a worker. The queue bound was
+    /// checked by the caller (a message handler has none: the broker holds it back).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn admit(
+        &mut self,
+        r: u32,
+        endpoint: u32,
+        parent: Parent,
+        measured: bool,
+        deadline: Time,
+        key: u64,
+        trace: u32,
+        depth: u16,
+    ) {
+        let svc = self.replicas[r as usize].service as usize;
+        let now = self.now();
+        let job = self.jobs.insert(Job {
+            endpoint,
+            replica: r,
+            step: 0,
+            pending: 0,
+            failed: false,
+            has_worker: false,
+            arrived: now,
+            parent,
+            measured,
+            key,
+            deadline,
+            trace,
+            depth,
+        });
+        if trace != NO_TRACE {
+            self.tracer.set_mark(job, now);
+        }
+        self.replicas[r as usize].outstanding += 1;
+        if self.replicas[r as usize].busy < self.services[svc].concurrency {
+            self.take_worker(r);
+            self.job_mut(job).has_worker = true;
+            self.run_job(job);
+        } else {
+            self.replicas[r as usize].queue.push_back(job);
+        }
+    }
+
+    /// A job is done: its caller gets the answer, or its message is settled.
+    fn respond(&mut self, parent: Parent, ok: bool, lost: bool) {
+        match parent {
+            Parent::Call(call) if lost => self.lose(call),
+            Parent::Call(call) => self.answer(
+                call,
+                if ok {
+                    Outcome::Ok
+                } else {
+                    Outcome::ServerError
+                },
+            ),
+            Parent::Delivery(d) if lost => self.handler_killed(d),
+            Parent::Delivery(d) => self.on_handled(d, ok),
+        }
+    }
+
+    pub(super) fn count_connection_failure(&mut self, svc: usize, measured: bool) {
+        if measured {
+            let st = &mut self.m.services[svc];
+            st.connection_failures += 1;
+            st.last_connection_failure = Some(self.q.now());
+        }
+    }
+
+    pub(super) fn job_mut(&mut self, job: Id) -> &mut Job {
+        self.jobs.get_mut(job).expect("live job")
+    }
+
+    /// Runs a job from its current step until it must wait (work, calls, a worker) or ends.
+    pub(super) fn run_job(&mut self, id: Id) {
+        let (s, now) = (self.s, self.now());
+        let job = self.jobs.get_mut(id).expect("live job");
+        let endpoint = job.endpoint as usize;
+        let steps = &s.endpoints[endpoint].steps;
+        // Branches and jumps first: each branch draws from its own stream.
+        let step = loop {
+            job.step = match steps.get(job.step as usize) {
+                Some(Step::Branch(b)) => b.target(self.branch_rng[b.id].random()),
+                Some(&Step::Goto { to }) => to,
+                step => break step,
+            };
+        };
+        let Some(step) = step else {
+            let ok = !job.failed;
+            self.finish(id, ok);
+            return;
+        };
+        let r = job.replica;
+        let svc = self.replicas[r as usize].service as usize;
+        if now >= job.deadline {
+            // Nobody waits for this answer any more: abandon, do not work (or call) for nobody.
+            if job.measured {
+                self.m.endpoints[endpoint].abandoned += 1;
+            }
+            self.finish(id, false);
+            return;
+        }
+        match step {
+            Step::Work(dist) => self.work_step(id, dist, endpoint, r, svc),
+            &Step::Publish { topic, size } => self.publish_step(id, topic, size, r, svc),
+            Step::Calls(specs) if job.depth >= self.max_depth => self.too_deep(id, specs),
+            Step::Calls(specs) => self.calls_step(id, specs, r, svc),
+            Step::Branch(_) | Step::Goto { .. } => unreachable!("jumps are taken first"),
+        }
+    }
+
+    /// A call step of a job already `max_call_depth` calls deep: it fails at
+    /// once, nothing sent (each call counted in `depth_exceeded`).
+    fn too_deep(&mut self, id: Id, specs: &[CallSpec]) {
+        if self.jobs.get(id).expect("live job").measured {
+            for spec in specs {
+                self.m.calls[spec.site].depth_exceeded += u64::from(spec.fanout);
+            }
+        }
+        self.finish(id, false);
+    }
+
+    /// A `work` step: the job takes a worker (or waits for one) and works a sampled time.
+    fn work_step(&mut self, id: Id, dist: &Dist, endpoint: usize, r: u32, svc: usize) {
+        let job = self.jobs.get(id).expect("live job");
+        let trace = job.trace;
+        if !job.has_worker {
+            if self.replicas[r as usize].busy < self.services[svc].concurrency {
+                self.take_worker(r);
+                self.job_mut(id).has_worker = true;
+            } else {
+                // A continuation of an admitted request: it waits, past the queue bound.
+                if trace != NO_TRACE {
+                    let now = self.now();
+                    self.tracer.set_mark(id, now);
+                }
+                self.replicas[r as usize].queue.push_back(id);
+                return;
+            }
+        }
+        let mut d = dist.sample(&mut self.work_rng[endpoint]);
+        if !self.services[svc].slow.is_empty() {
+            let factor: f64 = self.services[svc].slow.iter().product();
+            d = crate::engine::time::from_nanos_f64(d as f64 * factor);
+        }
+        if trace != NO_TRACE {
+            let now = self.now();
+            self.tracer.set_mark(id, now);
+        }
+        if self.services[svc].shared_cores {
+            self.start_on_cores(r, id, d);
+        } else {
+            self.q.schedule_in(d, Event::WorkDone { job: id });
+        }
+    }
+
+    /// A `publish` step: the job waits for the ack (an async service frees its
+    /// worker meanwhile), or goes on at once with `acks: 0`.
+    fn publish_step(&mut self, id: Id, topic: usize, size: Option<u32>, r: u32, svc: usize) {
+        let job = self.jobs.get(id).expect("live job");
+        let (has_worker, measured, key, trace) = (job.has_worker, job.measured, job.key, job.trace);
+        let from_dc = self.replicas[r as usize].dc;
+        let now = self.now();
+        self.job_mut(id).pending = 1;
+        if trace != NO_TRACE {
+            self.tracer.set_mark(id, now);
+        }
+        let bytes = self.draw_size(super::bandwidth::slot(size));
+        if self.publish(id, topic, key, from_dc, measured, trace, bytes) {
+            if has_worker && self.services[svc].is_async {
+                self.job_mut(id).has_worker = false;
+                self.release_worker(r);
+            }
+        } else {
+            // acks: 0: the producer does not wait.
+            let job = self.job_mut(id);
+            job.pending = 0;
+            job.step += 1;
+            self.run_job(id);
+        }
+    }
+
+    /// A `calls` step: every call goes out at once; an async service frees its worker.
+    fn calls_step(&mut self, id: Id, specs: &[CallSpec], r: u32, svc: usize) {
+        let s = self.s;
+        let job = self.jobs.get(id).expect("live job");
+        let total: u32 = specs.iter().map(|c| c.fanout).sum();
+        let (has_worker, measured, deadline, key, trace) = (
+            job.has_worker,
+            job.measured,
+            job.deadline,
+            job.key,
+            job.trace,
+        );
+        let from_dc = self.replicas[r as usize].dc;
+        self.job_mut(id).pending = total;
+        for spec in specs {
+            let balancer = s.call_sites[spec.site].load_balancer;
+            let (target, site, policy) = (spec.target as u32, spec.site as u32, spec.policy as u32);
+            for _ in 0..spec.fanout {
+                self.start_call(
+                    Caller::Job(id),
+                    from_dc,
+                    target,
+                    site,
+                    policy,
+                    balancer,
+                    measured,
+                    deadline,
+                    None,
+                    key,
+                    trace,
+                );
+            }
+        }
+        if has_worker && self.services[svc].is_async {
+            self.job_mut(id).has_worker = false;
+            self.release_worker(r);
+        }
+    }
+
+    pub(super) fn on_work_done(&mut self, id: Id) {
+        // The job is gone if its replica crashed meanwhile.
+        let Some(job) = self.jobs.get_mut(id) else {
+            return;
+        };
+        job.step += 1;
+        if job.trace != NO_TRACE {
+            let (trace, now) = (job.trace, self.q.now());
+            let mark = self.tracer.mark(id);
+            if now > mark {
+                self.tracer
+                    .span(trace, mark, now, SpanKind::Work, SpanRef::job(id));
+            }
+        }
+        self.run_job(id);
+    }
+
+    /// A job has run its last step (or a call failed): record, answer, free its worker.
+    fn finish(&mut self, id: Id, ok: bool) {
+        let job = self.jobs.remove(id).expect("live job");
+        let now = self.now();
+        if job.trace != NO_TRACE {
+            self.trace_job(id, &job, ok);
+        }
+        if job.measured {
+            let st = &mut self.m.endpoints[job.endpoint as usize];
+            if ok {
+                st.ok += 1;
+                st.latency.record(now - job.arrived);
+                if let Some(e) = self.m.series.endpoints.get_mut(job.endpoint as usize) {
+                    e.record(now - job.arrived);
+                }
+            } else {
+                st.failed += 1;
+            }
+        }
+        self.respond(job.parent, ok, false);
+        self.replicas[job.replica as usize].outstanding -= 1;
+        if job.has_worker {
+            self.release_worker(job.replica);
+        }
+        self.retire_if_drained(job.replica);
+    }
+
+    /// One of a job's calls has ended (for good: retries are behind it).
+    pub(super) fn call_returned(&mut self, job: Id, ok: bool) {
+        // The calling job is gone if its replica crashed meanwhile.
+        let Some(j) = self.jobs.get_mut(job) else {
+            return;
+        };
+        j.pending -= 1;
+        j.failed |= !ok;
+        if j.pending == 0 {
+            if j.failed {
+                self.finish(job, false);
+            } else {
+                j.step += 1;
+                self.run_job(job);
+            }
+        }
+    }
+
+    /// Records a traced job's span, from its arrival to now.
+    #[cold]
+    fn trace_job(&mut self, id: Id, job: &Job, ok: bool) {
+        if job.trace == NO_TRACE {
+            return;
+        }
+        self.tracer.forget_mark(id);
+        let svc = self.replicas[job.replica as usize].service as usize;
+        let replica = job.replica - self.services[svc].first_replica;
+        let now = self.now();
+        self.tracer.push(job.trace, |trace| Span {
+            trace,
+            start: job.arrived,
+            end: now,
+            kind: SpanKind::Job {
+                endpoint: job.endpoint,
+                replica,
+            },
+            outcome: None,
+            ok,
+            of: SpanRef::job(id),
+            parent: match job.parent {
+                Parent::Call(c) => SpanRef::attempt(c),
+                Parent::Delivery(d) => SpanRef::delivery(d),
+            },
+        });
+    }
+
+    pub(super) fn on_publish_acked(&mut self, job: Id) {
+        if let Some(j) = self.jobs.get(job)
+            && j.trace != NO_TRACE
+        {
+            let topic = match self.s.endpoints[j.endpoint as usize].steps[j.step as usize] {
+                Step::Publish { topic, .. } => topic as u32,
+                _ => unreachable!("a publish is acknowledged at a publish step"),
+            };
+            let (trace, mark, now) = (j.trace, self.tracer.mark(job), self.now());
+            let kind = SpanKind::Publish { topic };
+            self.tracer.span(trace, mark, now, kind, SpanRef::job(job));
+        }
+        self.call_returned(job, true);
+    }
+
+    /// Load shedding: drops a request that waited too long before its first step.
+    pub(super) fn shed_if_stale(&mut self, id: Id) -> bool {
+        let job = self.jobs.get(id).expect("queued job");
+        let svc = self.replicas[job.replica as usize].service as usize;
+        let Some(limit) = self.s.services[svc].max_queue_time else {
+            return false;
+        };
+        if job.step > 0
+            || matches!(job.parent, Parent::Delivery(_))
+            || self.now() - job.arrived <= limit
+        {
+            return false;
+        }
+        let job = self.jobs.remove(id).expect("queued job");
+        if job.trace != NO_TRACE {
+            let now = self.now();
+            let parent = SpanRef::job(id);
+            self.tracer.span(
+                job.trace,
+                self.tracer.mark(id),
+                now,
+                SpanKind::Queue,
+                parent,
+            );
+            self.trace_job(id, &job, false);
+        }
+        if job.measured {
+            self.m.services[svc].shed += 1;
+        }
+        self.replicas[job.replica as usize].outstanding -= 1;
+        if let Parent::Call(call) = job.parent {
+            self.answer(call, Outcome::Rejected);
+        }
+        true
+    }
+
+    /// Kills every job of a replica (it crashed): their callers get a
+    /// connection failure when `notify`, else nothing (the caller times out).
+    pub fn kill_jobs(&mut self, r: u32, notify: bool) {
+        let svc = self.replicas[r as usize].service as usize;
+        let jobs = self.jobs.ids_where(|j| j.replica == r);
+        for id in jobs {
+            let job = self.jobs.remove(id).expect("live job");
+            self.trace_job(id, &job, false);
+            if job.measured {
+                self.m.endpoints[job.endpoint as usize].failed += 1;
+            }
+            match job.parent {
+                Parent::Call(call) if notify => self.answer(call, Outcome::ConnectFailure),
+                parent => self.respond(parent, false, true),
+            }
+        }
+        if self.services[svc].shared_cores {
+            self.clear_cores(r);
+        } else {
+            self.integrate(svc);
+            self.services[svc].busy -= u64::from(self.replicas[r as usize].busy);
+        }
+        let replica = &mut self.replicas[r as usize];
+        replica.busy = 0;
+        replica.outstanding = 0;
+        replica.queue.clear();
+    }
+}

@@ -1,0 +1,241 @@
+//! Replica slots and services: their state, their workers and the queue
+//! that waits for a worker, and the integrals of busy and available workers.
+
+use std::collections::VecDeque;
+
+use super::autoscale::Hpa;
+use super::routing::View;
+use super::trace::{NO_TRACE, SpanKind, SpanRef};
+use super::world::World;
+use crate::engine::{Id, Stream, Time, stream};
+use crate::scenario::spec::{Scenario, Threading};
+
+/// What a replica slot is doing. Slots beyond the starting count exist for the autoscaler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SlotState {
+    Absent,
+    Starting,
+    Active,
+    /// Scaled down: takes no new traffic from refreshed views, finishes what it has.
+    Draining,
+}
+
+pub(super) struct Replica {
+    pub service: u32,
+    pub dc: u16,
+    pub busy: u32,
+    /// Admitted jobs not finished (for least_request).
+    pub outstanding: u32,
+    pub queue: VecDeque<Id>,
+    pub state: SlotState,
+    /// Active crash-like failures on this replica (crash, random, data center down).
+    pub down: u16,
+    /// Bumped at every start, so a stale ReplicaReady is ignored.
+    pub epoch: u32,
+    /// The registry's opinion (discovery), and its failed checks in a row.
+    pub registered: bool,
+    pub failed_checks: u32,
+    /// What callers last copied from the registry (discovery).
+    pub in_view: bool,
+    /// Workers freed while `release_worker` is already handing them out.
+    pub releases: u32,
+    pub draining: bool,
+    /// Outlier detection: failures in a row, times ejected, ejected now.
+    pub consecutive_failures: u32,
+    pub ejections: u32,
+    pub ejected: bool,
+}
+
+impl Replica {
+    /// Processes requests: not crashed, and started.
+    pub fn serving(&self) -> bool {
+        self.down == 0 && matches!(self.state, SlotState::Active | SlotState::Draining)
+    }
+}
+
+pub(super) struct ServiceState {
+    pub first_replica: u32,
+    pub slots: u32,
+    pub concurrency: u32,
+    pub queue_cap: u32,
+    pub is_async: bool,
+    pub cursor: u32,
+    pub balancer_rng: Stream,
+    pub view: View,
+    /// Busy workers, workers of serving replicas, serving replicas; integrated since `since`.
+    /// With shared cores, busy and available count thousandths of a core instead.
+    pub busy: u64,
+    pub available: u64,
+    pub up: u32,
+    pub since: Time,
+    /// Integrals over the whole run (for the autoscaler and the series), and
+    /// their values at the last sample.
+    pub busy_total: u128,
+    pub available_total: u128,
+    pub sampled: (u128, u128),
+    /// Work-time multiplier and error share from active failures.
+    pub slow: Vec<f64>,
+    pub errors: Vec<f64>,
+    pub error_rng: Stream,
+    pub hpa: Option<Hpa>,
+    /// What one serving replica adds to `available`: its workers, or its
+    /// thousandths of a core when they are shared ([`super::cpu`]).
+    pub capacity: u64,
+    pub shared_cores: bool,
+}
+
+impl ServiceState {
+    pub fn replicas(&self) -> std::ops::Range<u32> {
+        self.first_replica..self.first_replica + self.slots
+    }
+}
+
+/// The replica slots of every service (those past the starting count are
+/// absent, for the autoscaler) and the services' state.
+pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>) {
+    let mut replicas = Vec::new();
+    let mut services = Vec::new();
+    for (i, svc) in s.services.iter().enumerate() {
+        let first = replicas.len() as u32;
+        let slots = svc.max_replicas();
+        let placed: Vec<u16> = svc
+            .placement
+            .iter()
+            .flat_map(|&(dc, n)| std::iter::repeat_n(dc as u16, n as usize))
+            .collect();
+        let dcs: Vec<u16> = svc.placement.iter().map(|&(dc, _)| dc as u16).collect();
+        for k in 0..slots as usize {
+            let (dc, state) = match placed.get(k) {
+                Some(&dc) => (dc, SlotState::Active),
+                None => (dcs[k % dcs.len()], SlotState::Absent),
+            };
+            replicas.push(Replica {
+                service: i as u32,
+                dc,
+                busy: 0,
+                outstanding: 0,
+                queue: VecDeque::new(),
+                state,
+                down: 0,
+                epoch: 0,
+                registered: state == SlotState::Active,
+                failed_checks: 0,
+                in_view: state == SlotState::Active,
+                consecutive_failures: 0,
+                releases: 0,
+                draining: false,
+                ejections: 0,
+                ejected: false,
+            });
+        }
+        let up = svc.replicas();
+        let shared = svc.shared_cores();
+        let capacity = shared.map_or(u64::from(svc.concurrency), u64::from);
+        services.push(ServiceState {
+            first_replica: first,
+            slots,
+            concurrency: svc.concurrency,
+            queue_cap: svc.queue,
+            is_async: svc.threading == Threading::Async,
+            cursor: 0,
+            balancer_rng: stream(seed, &format!("service/{}/balancer", svc.name)),
+            view: View::new(s.datacenters.len()),
+            busy: 0,
+            available: u64::from(up) * capacity,
+            up,
+            since: 0,
+            busy_total: 0,
+            available_total: 0,
+            sampled: (0, 0),
+            slow: Vec::new(),
+            errors: Vec::new(),
+            error_rng: stream(seed, &format!("service/{}/errors", svc.name)),
+            hpa: svc.autoscale.as_ref().map(|_| Hpa::default()),
+            capacity,
+            shared_cores: shared.is_some(),
+        });
+    }
+    (replicas, services)
+}
+
+impl World<'_> {
+    pub(super) fn take_worker(&mut self, r: u32) {
+        let svc = self.replicas[r as usize].service as usize;
+        self.replicas[r as usize].busy += 1;
+        if !self.services[svc].shared_cores {
+            self.integrate(svc);
+            self.services[svc].busy += 1;
+        }
+    }
+
+    /// Frees a worker; the first waiting job, if any, takes it over. A new
+    /// request that waited longer than `max_queue_time` is shed instead.
+    ///
+    /// A job started here may end at once (its deadline passed) and free the
+    /// worker again: such nested releases are counted and served by the outer
+    /// loop, so the stack stays flat however long the queue.
+    pub(super) fn release_worker(&mut self, r: u32) {
+        self.replicas[r as usize].releases += 1;
+        if self.replicas[r as usize].draining {
+            return;
+        }
+        self.replicas[r as usize].draining = true;
+        while self.replicas[r as usize].releases > 0 {
+            self.replicas[r as usize].releases -= 1;
+            let next = loop {
+                match self.replicas[r as usize].queue.pop_front() {
+                    Some(n) if self.shed_if_stale(n) => continue,
+                    other => break other,
+                }
+            };
+            match next {
+                Some(n) => {
+                    let job = self.job_mut(n);
+                    job.has_worker = true;
+                    let trace = job.trace;
+                    let mark = if trace == NO_TRACE {
+                        Time::MAX
+                    } else {
+                        self.tracer.mark(n)
+                    };
+                    if trace != NO_TRACE && self.now() > mark {
+                        let (parent, now) = (SpanRef::job(n), self.now());
+                        self.tracer.span(trace, mark, now, SpanKind::Queue, parent);
+                    }
+                    self.run_job(n);
+                }
+                None => {
+                    let svc = self.replicas[r as usize].service as usize;
+                    self.replicas[r as usize].busy -= 1;
+                    if !self.services[svc].shared_cores {
+                        self.integrate(svc);
+                        self.services[svc].busy -= 1;
+                    }
+                }
+            }
+        }
+        self.replicas[r as usize].draining = false;
+    }
+
+    /// Accumulates busy and available worker time, and time with a serving
+    /// replica, up to now: over the measured window for the metrics, over the
+    /// whole run for the autoscaler. Called before any of the counts changes.
+    pub fn integrate(&mut self, svc: usize) {
+        let now = self.now();
+        let st = &mut self.services[svc];
+        let dt = u128::from(now - st.since);
+        st.busy_total += u128::from(st.busy) * dt;
+        st.available_total += u128::from(st.available) * dt;
+        let from = st.since.max(self.warmup);
+        if now > from {
+            let dt = u128::from(now - from);
+            let m = &mut self.m.services[svc];
+            m.busy_worker_ns += u128::from(st.busy) * dt;
+            m.available_worker_ns += u128::from(st.available) * dt;
+            if st.up > 0 {
+                m.up_ns += dt;
+            }
+        }
+        st.since = now;
+    }
+}
