@@ -7,6 +7,8 @@ mod errors;
 mod events;
 mod failures;
 mod hints;
+mod import_bad_input;
+mod import_readers;
 mod openmetrics;
 mod regressions;
 mod reports;
