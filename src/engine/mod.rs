@@ -6,6 +6,7 @@
 
 pub mod arena;
 pub mod dist;
+pub mod ps;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -60,11 +60,11 @@ impl World<'_> {
         arenas + self.budget.walked > STATE_BUDGET_BYTES
     }
 
-    /// Replica queues, timeout lanes and the broker's queues.
+    /// Replica queues and shared cores, timeout lanes and the broker's queues.
     fn walked_bytes(&self) -> usize {
         let replicas: usize = self.replicas.iter().map(|r| r.queue.capacity() * 8).sum();
         let lanes: usize = self.lanes.iter().map(|l| l.deadlines.capacity() * 16).sum();
-        replicas + lanes + self.messaging.bytes_of_queues()
+        replicas + self.cores_bytes() + lanes + self.messaging.bytes_of_queues()
     }
 
     /// The largest backlog, in words: where the overload is.

@@ -14,6 +14,11 @@ pub(super) enum Event {
     WorkDone {
         job: Id,
     },
+    /// The first job on a replica's shared cores may be done (if still epoch `epoch`).
+    CoresDone {
+        replica: u32,
+        epoch: u32,
+    },
     /// A request reaches the callee's replica after a network hop.
     Deliver {
         call: Id,

@@ -1,16 +1,14 @@
-//! Injected failures: windows (`at`, `for`) and random crashes (each replica up
-//! for Exp(mtbf), down for Exp(mttr), independently).
+//! Injected failures: windows (`at`, `for`) and random ones (up for a draw of
+//! `mtbf`, down for a draw of `mttr`, again and again; a crash on each replica
+//! independently, any other kind as one process for its whole target).
 //!
 //! A crash kills the replica's jobs: their callers get a connection failure at
 //! once. A data center that goes down takes its replicas with it, but nobody is
 //! told: requests and answers into it vanish and callers time out. A restarted
 //! replica comes back with empty queues. Every window is recorded for reports.
 
-use rand_distr::{Distribution, Exp1};
-
 use super::event::Event;
 use super::world::World;
-use crate::engine::Time;
 use crate::metrics::FailureWindow;
 use crate::scenario::spec::{FailureKind, When};
 
@@ -40,20 +38,12 @@ impl World<'_> {
                         );
                     }
                 }
-                When::Random { mtbf, .. } => {
-                    let FailureKind::Crash { service, .. } = f.kind else {
-                        unreachable!("random failures are crashes")
-                    };
-                    for slot in self.services[service].replicas() {
-                        let t = self.exp(i, mtbf);
+                When::Random { ref mtbf, .. } => {
+                    for target in self.random_targets(&f.kind) {
+                        let t = mtbf.sample(&mut self.failure_rng[i as usize]);
                         if t < self.end {
-                            self.q.schedule_at(
-                                t,
-                                Event::FailureStart {
-                                    failure: i,
-                                    target: slot,
-                                },
-                            );
+                            self.q
+                                .schedule_at(t, Event::FailureStart { failure: i, target });
                         }
                     }
                 }
@@ -61,16 +51,27 @@ impl World<'_> {
         }
     }
 
-    fn exp(&mut self, failure: u32, mean: Time) -> Time {
-        let e: f64 = Exp1.sample(&mut self.failure_rng[failure as usize]);
-        crate::engine::time::from_nanos_f64(e * mean as f64)
+    /// What a random failure hits, each independently: the replica slots of a
+    /// crash (the first `replicas`, default all); for any other kind, its one
+    /// target (0).
+    fn random_targets(&self, kind: &FailureKind) -> Vec<u32> {
+        match *kind {
+            FailureKind::Crash { service, replicas } => {
+                let all = self.services[service].replicas();
+                let n = replicas.unwrap_or(all.len() as u32);
+                all.take(n as usize).collect()
+            }
+            _ => vec![0],
+        }
     }
 
     pub(super) fn on_failure(&mut self, failure: u32, target: u32, start: bool) {
         let f = &self.s.failures[failure as usize];
         let now = self.now();
-        if let When::Random { mtbf, mttr } = f.when {
-            let next = now.saturating_add(self.exp(failure, if start { mttr } else { mtbf }));
+        if let When::Random { mtbf, mttr } = &f.when {
+            let next_draw = if start { mttr } else { mtbf };
+            let next =
+                now.saturating_add(next_draw.sample(&mut self.failure_rng[failure as usize]));
             if start {
                 // The repair is always scheduled, so a replica never stays down past the end.
                 self.q
@@ -145,17 +146,16 @@ impl World<'_> {
         }
     }
 
-    /// Adds or removes a replica's workers from the service's capacity.
+    /// Adds or removes a replica's workers (or shared cores) from the service's capacity.
     pub(super) fn set_serving(&mut self, r: u32, serving: bool) {
         let svc = self.replicas[r as usize].service as usize;
         self.integrate(svc);
         let st = &mut self.services[svc];
-        let workers = u64::from(st.concurrency);
         if serving {
-            st.available += workers;
+            st.available += st.capacity;
             st.up += 1;
         } else {
-            st.available -= workers;
+            st.available -= st.capacity;
             st.up -= 1;
         }
     }

@@ -207,7 +207,11 @@ impl World<'_> {
             let now = self.now();
             self.tracer.set_mark(id, now);
         }
-        self.q.schedule_in(d, Event::WorkDone { job: id });
+        if self.services[svc].shared_cores {
+            self.start_on_cores(r, id, d);
+        } else {
+            self.q.schedule_in(d, Event::WorkDone { job: id });
+        }
     }
 
     /// A `publish` step: the job waits for the ack (an async service frees its
@@ -431,9 +435,13 @@ impl World<'_> {
                 parent => self.respond(parent, false, true),
             }
         }
-        self.integrate(svc);
+        if self.services[svc].shared_cores {
+            self.clear_cores(r);
+        } else {
+            self.integrate(svc);
+            self.services[svc].busy -= u64::from(self.replicas[r as usize].busy);
+        }
         let replica = &mut self.replicas[r as usize];
-        self.services[svc].busy -= u64::from(replica.busy);
         replica.busy = 0;
         replica.outstanding = 0;
         replica.queue.clear();

@@ -21,6 +21,7 @@ pub mod balancer;
 mod breaker;
 pub mod budget;
 pub mod calls;
+mod cpu;
 mod event;
 mod failures;
 mod jobs;

@@ -63,6 +63,7 @@ pub(super) struct ServiceState {
     pub balancer_rng: Stream,
     pub view: View,
     /// Busy workers, workers of serving replicas, serving replicas; integrated since `since`.
+    /// With shared cores, busy and available count thousandths of a core instead.
     pub busy: u64,
     pub available: u64,
     pub up: u32,
@@ -77,6 +78,10 @@ pub(super) struct ServiceState {
     pub errors: Vec<f64>,
     pub error_rng: Stream,
     pub hpa: Option<Hpa>,
+    /// What one serving replica adds to `available`: its workers, or its
+    /// thousandths of a core when they are shared ([`super::cpu`]).
+    pub capacity: u64,
+    pub shared_cores: bool,
 }
 
 impl ServiceState {
@@ -124,6 +129,8 @@ pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>
             });
         }
         let up = svc.replicas();
+        let shared = svc.shared_cores();
+        let capacity = shared.map_or(u64::from(svc.concurrency), u64::from);
         services.push(ServiceState {
             first_replica: first,
             slots,
@@ -134,7 +141,7 @@ pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>
             balancer_rng: stream(seed, &format!("service/{}/balancer", svc.name)),
             view: View::new(s.datacenters.len()),
             busy: 0,
-            available: u64::from(up) * u64::from(svc.concurrency),
+            available: u64::from(up) * capacity,
             up,
             since: 0,
             busy_total: 0,
@@ -144,6 +151,8 @@ pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>
             errors: Vec::new(),
             error_rng: stream(seed, &format!("service/{}/errors", svc.name)),
             hpa: svc.autoscale.as_ref().map(|_| Hpa::default()),
+            capacity,
+            shared_cores: shared.is_some(),
         });
     }
     (replicas, services)
@@ -152,9 +161,11 @@ pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>
 impl World<'_> {
     pub(super) fn take_worker(&mut self, r: u32) {
         let svc = self.replicas[r as usize].service as usize;
-        self.integrate(svc);
         self.replicas[r as usize].busy += 1;
-        self.services[svc].busy += 1;
+        if !self.services[svc].shared_cores {
+            self.integrate(svc);
+            self.services[svc].busy += 1;
+        }
     }
 
     /// Frees a worker; the first waiting job, if any, takes it over. A new
@@ -195,9 +206,11 @@ impl World<'_> {
                 }
                 None => {
                     let svc = self.replicas[r as usize].service as usize;
-                    self.integrate(svc);
                     self.replicas[r as usize].busy -= 1;
-                    self.services[svc].busy -= 1;
+                    if !self.services[svc].shared_cores {
+                        self.integrate(svc);
+                        self.services[svc].busy -= 1;
+                    }
                 }
             }
         }

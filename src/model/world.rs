@@ -54,6 +54,8 @@ pub(super) struct World<'s> {
     pub jobs: Arena<Job>,
     pub replicas: Vec<Replica>,
     pub services: Vec<ServiceState>,
+    /// Each replica slot's shared cores (None: a core per worker).
+    pub cores: Vec<Option<super::cpu::Cores>>,
     pub net: Network,
     pub messaging: MessagingState,
     arrivals: Vec<Arrivals>,
@@ -140,6 +142,7 @@ impl<'s> World<'s> {
             jobs: Arena::new(),
             replicas,
             services,
+            cores: super::cpu::cores(s),
             net: Network::new(s, seed),
             messaging: MessagingState::new(s, seed),
             arrivals,
@@ -189,6 +192,7 @@ impl<'s> World<'s> {
         match ev {
             Event::Arrival { workload } => self.on_arrival(workload),
             Event::WorkDone { job } => self.on_work_done(job),
+            Event::CoresDone { replica, epoch } => self.on_cores_done(replica, epoch),
             Event::Deliver { call } => self.deliver(call),
             Event::Answer { call, outcome } => self.on_answer(call, outcome),
             Event::LaneDue { lane } => self.on_lane_due(lane),

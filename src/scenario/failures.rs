@@ -1,15 +1,15 @@
-//! Resolution of injected failures: windows and random crashes, one kind each.
-//! Part of [`super::resolve`].
+//! Resolution of injected failures: one kind each, in a window or at random
+//! (their timing is [`super::failure_times`]). Part of [`super::resolve`].
 
 use indexmap::IndexMap;
 
 use super::error::Problem;
+use super::failure_times;
 use super::node::YamlPath;
-use super::raw::{self, RawFailure, RawScenario};
+use super::raw::{RawFailure, RawScenario};
 use super::resolve::Resolver;
-use super::spec::{Failure, FailureKind, When};
+use super::spec::{Failure, FailureKind};
 use super::topology::{dc, dc_pair, dc_pair_or_same};
-use crate::engine::time::Time;
 
 /// What a failure may name: services (and the gateway) with their replica counts.
 pub(super) struct Targets<'a> {
@@ -52,7 +52,7 @@ const KINDS: [&str; 8] = [
 fn failure(r: &mut Resolver, f: &RawFailure, p: &YamlPath, t: &Targets) -> Option<Failure> {
     let kind = one_kind(r, f, p)?;
     check_extras(r, f, p, kind);
-    let when = when(r, f, p, kind == "random")?;
+    let when = failure_times::when(r, f, p, kind)?;
     let (kind, label) = match kind {
         "crash" | "random" => crash(r, f, p, t, kind)?,
         "slow" => {
@@ -263,83 +263,21 @@ fn check_extras(r: &mut Resolver, f: &RawFailure, p: &YamlPath, kind: &str) {
     ];
     for (key, present, kinds) in owned {
         if present && !kinds.contains(&kind) {
-            r.push(
-                Problem::new(
-                    p.key(key),
-                    format!("'{key}' does not apply to a {kind} failure"),
-                )
-                .expected(format!("'{key}' with {}", kinds.join(" or "))),
-            );
-        }
-    }
-}
-
-fn when(r: &mut Resolver, f: &RawFailure, p: &YamlPath, random: bool) -> Option<When> {
-    if random {
-        for (key, present) in [("at", f.at.is_some()), ("for", f.for_.is_some())] {
-            if present {
-                r.push(
-                    Problem::new(
-                        p.key(key),
-                        format!("'{key}' does not apply to a random failure"),
-                    )
-                    .expected("random failures have mtbf and mttr"),
-                );
-            }
-        }
-        let mut mean = |v: &Option<raw::Duration>, key: &str| -> Option<Time> {
-            let Some(v) = v else {
-                r.push(
-                    Problem::new(p.key(key), format!("a random failure needs '{key}'"))
-                        .expected("mtbf: 1h, mttr: 2m"),
-                );
-                return None;
-            };
-            let t = r.duration(&v.0, &p.key(key))?;
-            if t == 0 {
-                r.push(
-                    Problem::new(p.key(key), format!("{key} must be greater than zero"))
-                        .expected("a positive duration"),
-                );
-                return None;
-            }
-            Some(t)
-        };
-        let (mtbf, mttr) = (mean(&f.mtbf, "mtbf"), mean(&f.mttr, "mttr"));
-        return Some(When::Random {
-            mtbf: mtbf?,
-            mttr: mttr?,
-        });
-    }
-    for (key, present) in [("mtbf", f.mtbf.is_some()), ("mttr", f.mttr.is_some())] {
-        if present {
-            r.push(
-                Problem::new(
-                    p.key(key),
-                    format!("'{key}' applies only to random failures"),
-                )
-                .expected("at and for, or random with mtbf and mttr"),
-            );
-        }
-    }
-    let (Some(at), Some(dur)) = (&f.at, &f.for_) else {
-        r.push(
-            Problem::new(
-                p.clone(),
-                "a failure needs 'at' and 'for' (or 'random' with mtbf and mttr)",
+            let mut problem = Problem::new(
+                p.key(key),
+                format!("'{key}' does not apply to a {kind} failure"),
             )
-            .expected("{at: 20s, for: 10s, crash: inventory}"),
-        );
-        return None;
-    };
-    let at = r.duration(&at.0, &p.key("at"));
-    let duration = r.duration(&dur.0, &p.key("for"));
-    let (at, duration) = (at?, duration?);
-    if duration == 0 {
-        r.push(
-            Problem::new(p.key("for"), "a failure of no duration").expected("a positive duration"),
-        );
-        return None;
+            .expected(format!("'{key}' with {}", kinds.join(" or ")));
+            if kind == "random" {
+                // `random: SERVICE` is a crash; other kinds are random with mtbf and mttr.
+                let name = f.random.as_deref().unwrap_or("SERVICE");
+                problem = problem.help(format!(
+                    "'random' is the shorthand of a random crash; for a random {0} write \
+                     {{{0}: {name}, {key}: …, mtbf: …, mttr: …}}",
+                    kinds[0]
+                ));
+            }
+            r.push(problem);
+        }
     }
-    Some(When::Window { at, duration })
 }

@@ -11,6 +11,7 @@
 pub mod broker;
 pub mod dist;
 pub mod error;
+mod failure_times;
 mod failures;
 pub mod node;
 pub mod overrides;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::resolve::limits;
-use super::schema::{self, EndpointRef, Name, NameMap, PositiveDuration};
+use super::schema::{self, EndpointRef, Name, NameMap, PositiveDuration, RandomDuration};
 
 pub use super::raw_broker::{
     Assignment, BrokerKind, RawBroker, RawConsumer, RawKeys, RawTopic, RetryMode,
@@ -53,6 +53,10 @@ text_value!(
 text_value!(
     /// `acks`: 0, 1 or all.
     Acks
+);
+text_value!(
+    /// CPU cores: 2, 0.5 or 500m (thousandths of a core).
+    Cores
 );
 
 /// The whole scenario file.
@@ -157,6 +161,8 @@ pub struct RawService {
     /// Workers per replica (default 1).
     #[schemars(range(min = 1, max = limits::CONCURRENCY))]
     pub concurrency: Option<u32>,
+    /// CPU cores per replica, shared by its runnable work (default: a core per worker).
+    pub cores: Option<Cores>,
     /// Waiting requests per replica (default 1000); full means rejected at once.
     #[schemars(range(max = limits::QUEUE))]
     pub queue: Option<u32>,
@@ -332,8 +338,8 @@ pub struct RawAutoscale {
     pub startup: Option<Duration>,
 }
 
-/// One injected failure: a window (`at`, `for`) or random (`random`, `mtbf`, `mttr`),
-/// and exactly one kind.
+/// One injected failure: exactly one kind, in a window (`at`, `for`) or at
+/// random (`mtbf`, `mttr`); `random: SERVICE` is the shorthand of a random crash.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[schemars(transform = schema::failure_kinds)]
 #[serde(deny_unknown_fields)]
@@ -344,12 +350,14 @@ pub struct RawFailure {
     pub for_: Option<Duration>,
     /// Crash each replica of this service (or `gateway`) at random, independently.
     pub random: Option<String>,
-    /// Mean time between failures (exponential).
-    #[schemars(with = "Option<PositiveDuration>")]
-    pub mtbf: Option<Duration>,
-    /// Mean time to repair (exponential).
-    #[schemars(with = "Option<PositiveDuration>")]
-    pub mttr: Option<Duration>,
+    /// Time between failures (from a repair to the next failure): a duration is
+    /// the mean of an exponential; or a distribution, like `{constant: 10m}`.
+    #[schemars(with = "Option<RandomDuration>")]
+    pub mtbf: Option<Distribution>,
+    /// Time to repair (how long each failure lasts): a duration is the mean of
+    /// an exponential; or a distribution, like `{lognormal: {median: 20s, p99: 3m}}`.
+    #[schemars(with = "Option<RandomDuration>")]
+    pub mttr: Option<Distribution>,
     /// Crash replicas of this service (or `gateway`): in-flight work is lost.
     pub crash: Option<String>,
     /// How many replicas to crash (default all).

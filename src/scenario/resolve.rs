@@ -24,6 +24,8 @@ pub mod limits {
     pub const SERVICES: usize = 10_000;
     pub const REPLICAS: u32 = 100_000;
     pub const CONCURRENCY: u32 = 100_000;
+    /// CPU cores of one replica.
+    pub const CORES: u32 = 100_000;
     pub const WORKERS_TOTAL: u64 = 10_000_000;
     pub const QUEUE: u32 = 10_000_000;
     pub const FANOUT: u32 = 10_000;

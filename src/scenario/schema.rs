@@ -18,7 +18,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
 use super::dist::MAX_EMPIRICAL;
-use super::raw::{Acks, Distribution, Duration, Fraction, Rate, RawScenario, Replicas};
+use super::raw::{Acks, Cores, Distribution, Duration, Fraction, Rate, RawScenario, Replicas};
 use super::resolve::limits;
 
 /// The schema of the scenario format, pretty-printed.
@@ -113,6 +113,17 @@ fixed_schema!(
                 "additionalProperties": {"type": "integer", "minimum": 0, "maximum": limits::REPLICAS},
                 "not": {"type": "object", "additionalProperties": {"const": 0}}
             }
+        ]
+    })
+);
+
+fixed_schema!(
+    Cores,
+    json!({
+        "description": "CPU cores per replica, shared by its runnable work: 2, 0.5, or 500m (thousandths of a core).",
+        "anyOf": [
+            {"type": "number", "exclusiveMinimum": 0, "maximum": limits::CORES},
+            {"type": "string", "pattern": format!(r"^\s*(\+?{ABOVE_ZERO}|0*[1-9][0-9]*\s*m)\s*$")}
         ]
     })
 );
@@ -231,6 +242,24 @@ impl JsonSchema for Distribution {
     }
 }
 
+/// `mtbf` or `mttr`: a duration above zero (an exponential's mean) or a
+/// distribution written as a map.
+pub struct RandomDuration;
+
+impl JsonSchema for RandomDuration {
+    fn schema_name() -> Cow<'static, str> {
+        "RandomDuration".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let positive = g.subschema_for::<PositiveDuration>().to_value();
+        let dist = g.subschema_for::<Distribution>().to_value();
+        json_schema!({
+            "description": "A duration above zero, the mean of an exponential (10m), or a distribution written as a map ({constant: 10m}, {lognormal: {median: 20s, p99: 3m}}).",
+            "anyOf": [positive, {"allOf": [{"type": "object"}, dist]}],
+        })
+    }
+}
+
 /// An object with exactly these keys, each required.
 fn keys(fields: &[(&str, &Value)]) -> Value {
     let properties: Map<String, Value> = fields
@@ -295,35 +324,41 @@ pub(super) fn step_kinds(schema: &mut Schema) {
 }
 
 /// A failure is exactly one kind, in a window (`at`, `for`) or at random
-/// (`mtbf`, `mttr`), with the keys of that kind only.
+/// (`mtbf`, `mttr`), with the keys of that kind only; `random` is a crash.
 pub(super) fn failure_kinds(schema: &mut Schema) {
-    const AT_FOR: &[&str] = &["at", "for"];
-    let window = |key, needs: &'static [&'static str]| Kind {
-        key,
-        needs,
-        may: &[],
-    };
+    let kind = |key, needs, may| Kind { key, needs, may };
+    const REPLICAS: &[&str] = &["replicas"];
     exactly_one_kind(
         schema,
         &[
-            Kind {
-                key: "crash",
-                needs: AT_FOR,
-                may: &["replicas"],
-            },
-            Kind {
-                key: "random",
-                needs: &["mtbf", "mttr"],
-                may: &["replicas"],
-            },
-            window("slow", &["at", "for", "factor"]),
-            window("errors", &["at", "for", "rate"]),
-            window("latency", &["at", "for", "extra"]),
-            window("partition", AT_FOR),
-            window("datacenter_down", AT_FOR),
-            window("broker_node", AT_FOR),
+            kind("crash", &["at", "for"], REPLICAS),
+            kind("crash", &["mtbf", "mttr"], REPLICAS),
+            kind("random", &["mtbf", "mttr"], REPLICAS),
+            kind("slow", &["at", "for", "factor"], &[]),
+            kind("slow", &["mtbf", "mttr", "factor"], &[]),
+            kind("errors", &["at", "for", "rate"], &[]),
+            kind("errors", &["mtbf", "mttr", "rate"], &[]),
+            kind("latency", &["at", "for", "extra"], &[]),
+            kind("latency", &["mtbf", "mttr", "extra"], &[]),
+            kind("partition", &["at", "for"], &[]),
+            kind("partition", &["mtbf", "mttr"], &[]),
+            kind("datacenter_down", &["at", "for"], &[]),
+            kind("datacenter_down", &["mtbf", "mttr"], &[]),
+            kind("broker_node", &["at", "for"], &[]),
+            kind("broker_node", &["mtbf", "mttr"], &[]),
         ],
     );
+    // Name the random variants apart from the windows of the same kind.
+    let variants = schema.get_mut("oneOf").and_then(Value::as_array_mut);
+    for v in variants.into_iter().flatten() {
+        let random = v["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("mtbf")));
+        if random && v["title"] != "random" {
+            let title = format!("{} (random)", v["title"].as_str().unwrap_or_default());
+            v["title"] = json!(title);
+        }
+    }
 }
 
 /// Rewrites a derived struct schema as a oneOf of its kinds.

@@ -160,6 +160,11 @@ fn service(
         limits::CONCURRENCY,
         &p.key("concurrency"),
     );
+    let millicores = s.cores.as_ref().and_then(|c| {
+        units::millicores(&c.0)
+            .map_err(|b| r.bad(&p.key("cores"), b))
+            .ok()
+    });
     let queue = r.bounded(s.queue, 1000, 0, limits::QUEUE, &p.key("queue"));
     let replicas: u32 = placement.iter().map(|(_, n)| n).sum();
     let autoscale = topology::autoscale(r, s.autoscale.as_ref(), &p.key("autoscale"), replicas);
@@ -173,6 +178,7 @@ fn service(
         name: name.to_string(),
         placement,
         concurrency,
+        millicores,
         queue,
         threading: s.threading.unwrap_or(Threading::Blocking),
         load_balancer: s.load_balancer.unwrap_or(LoadBalancer::RoundRobin),

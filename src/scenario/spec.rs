@@ -75,6 +75,8 @@ pub struct Service {
     /// Replicas per data center (index into `datacenters`), in placement order.
     pub placement: Vec<(usize, u32)>,
     pub concurrency: u32,
+    /// CPU of each replica in thousandths of a core (`cores:`); None: a core per worker.
+    pub millicores: Option<u32>,
     pub queue: u32,
     pub threading: Threading,
     pub load_balancer: LoadBalancer,
@@ -89,6 +91,14 @@ impl Service {
     /// Replicas at the start of the run.
     pub fn replicas(&self) -> u32 {
         self.placement.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The thousandths of a core a replica's runnable work shares, when they
+    /// are fewer than its workers (processor sharing); None when every
+    /// worker can have a core, and work runs at full speed as without `cores`.
+    pub fn shared_cores(&self) -> Option<u32> {
+        self.millicores
+            .filter(|&m| u64::from(m) < u64::from(self.concurrency) * crate::engine::ps::MILLI)
     }
 
     /// Replica slots the run may use: the start count, or the autoscaler's maximum.
@@ -275,10 +285,13 @@ pub enum When {
         at: Time,
         duration: Time,
     },
-    /// Each target replica fails independently: up ~ Exp(mtbf), down ~ Exp(mttr).
+    /// Comes and goes at random: up for a draw of `mtbf`, down for a draw of
+    /// `mttr`, again and again (a duration in the file is an exponential's mean).
+    /// A crash does this on each target replica independently; every other
+    /// kind is one process for its whole target.
     Random {
-        mtbf: Time,
-        mttr: Time,
+        mtbf: Dist,
+        mttr: Dist,
     },
 }
 

@@ -187,6 +187,43 @@ pub fn fraction(v: &Value) -> Result<f64, Bad> {
     Ok(f)
 }
 
+pub const CORES_EXPECTED: &str =
+    "a number of cores above zero, like 2, 0.5 or 500m (thousandths of a core), at most 100000";
+
+/// CPU cores in thousandths of a core, from `2`, `0.5`, `"1.5"` or `500m`
+/// (Kubernetes' millicores): above zero, whole thousandths, at most
+/// [`super::resolve::limits::CORES`].
+pub fn millicores(v: &Value) -> Result<u32, Bad> {
+    let thousandths = match v {
+        Value::Number(n) => n.as_f64().map(|c| c * 1000.0),
+        Value::String(s) => match s.trim().strip_suffix('m').map(str::trim) {
+            Some(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => m.parse().ok(),
+            Some(_) => None,
+            None => s.trim().parse::<f64>().ok().map(|c| c * 1000.0),
+        },
+        _ => None,
+    };
+    let Some(m) = thousandths.filter(|m| m.is_finite()) else {
+        return Err(bad(
+            format!("{} is not a number of cores", shown(v)),
+            CORES_EXPECTED,
+        ));
+    };
+    let max = f64::from(super::resolve::limits::CORES) * 1000.0;
+    let problem = if m < 0.0 {
+        format!("{} cores is below zero", shown(v))
+    } else if m == 0.0 {
+        format!("{} cores leave no CPU: nothing could run", shown(v))
+    } else if m > max {
+        format!("{} cores is more than this tool simulates", shown(v))
+    } else if (m - m.round()).abs() > 1e-6 || m.round() == 0.0 {
+        format!("{} is finer than a thousandth of a core (1m)", shown(v))
+    } else {
+        return Ok(m.round() as u32);
+    };
+    Err(bad(problem, CORES_EXPECTED))
+}
+
 /// A plain positive number (distribution shapes, weights, factors).
 pub fn positive_number(v: &Value) -> Result<f64, Bad> {
     match v.as_f64() {
@@ -233,6 +270,29 @@ mod tests {
         assert_eq!(rate(&json!("5/.5s")), Ok(10.0));
         assert!(rate(&json!("-3/s")).is_err());
         assert!(rate(&json!(100)).unwrap_err().message.contains("100/s"));
+    }
+
+    #[test]
+    fn cores() {
+        assert_eq!(millicores(&json!(2)), Ok(2000));
+        assert_eq!(millicores(&json!(0.5)), Ok(500));
+        assert_eq!(millicores(&json!("1.5")), Ok(1500));
+        assert_eq!(millicores(&json!("250m")), Ok(250));
+        assert_eq!(millicores(&json!(0.1)), Ok(100));
+        for bad in [
+            json!(0),
+            json!(-1),
+            json!("0m"),
+            json!("-2m"),
+            json!("1.5m"),
+            json!(0.0001),
+            json!("two"),
+            json!(true),
+            json!(200_000),
+            json!("m"),
+        ] {
+            assert!(millicores(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -120,14 +120,17 @@ fn costly_periods(s: &Scenario) -> Vec<Problem> {
         }
     }
     for (i, f) in s.failures.iter().enumerate() {
-        if let When::Random { mtbf, mttr } = f.when {
-            let targets = match f.kind {
-                FailureKind::Crash { service, .. } => s.services[service].max_replicas(),
-                _ => 1,
+        if let When::Random { mtbf, mttr } = &f.when {
+            let (targets, what) = match f.kind {
+                FailureKind::Crash { service, .. } => {
+                    (s.services[service].max_replicas(), "a crash and a restart")
+                }
+                _ => (1, "a failure and its repair"),
             };
             let p = YamlPath::root().key("failures").index(i).key("mtbf");
             let per_cycle = 2.0 * f64::from(targets);
-            check(p, "a crash and a restart", mtbf + mttr, per_cycle);
+            let cycle = crate::engine::time::from_nanos_f64(mtbf.mean() + mttr.mean());
+            check(p, what, cycle, per_cycle);
         }
     }
     out

@@ -52,6 +52,7 @@ pub(super) fn gateway(
         name: "gateway".into(),
         placement,
         concurrency,
+        millicores: None,
         queue,
         threading: Threading::Blocking,
         load_balancer,

@@ -33,6 +33,9 @@ pub fn mmck_blocking(c: u32, k: u32, lambda: f64, mu: f64) -> f64 {
 /// queue: one workload with Poisson arrivals at a fixed rate straight into one
 /// service of one replica, with one exponential (M/M/c) or constant (M/D/1, c = 1)
 /// work step, no network, no failures, a queue too long to matter, and ρ < 1.
+/// With `cores` shared by more workers, the work of any distribution gives the
+/// mean of M/M/c over the cores (processor sharing is insensitive; see
+/// [`shared_cores_mean_ms`]).
 pub fn theory_mean_ms(s: &crate::scenario::Scenario) -> Option<f64> {
     use crate::engine::Dist;
     use crate::scenario::spec::{RateProfile, Step};
@@ -60,6 +63,9 @@ pub fn theory_mean_ms(s: &crate::scenario::Scenario) -> Option<f64> {
     let [Step::Work(work)] = endpoint.steps.as_slice() else {
         return None;
     };
+    if let Some(millicores) = svc.shared_cores() {
+        return shared_cores_mean_ms(lambda, work, millicores, svc.concurrency);
+    }
     let c = svc.concurrency;
     let mean_s = work.mean() / 1e9;
     let mu = 1.0 / mean_s;
@@ -77,4 +83,27 @@ pub fn theory_mean_ms(s: &crate::scenario::Scenario) -> Option<f64> {
 pub fn md1_mean(lambda: f64, mu: f64) -> f64 {
     let rho = lambda / mu;
     1.0 / mu + rho / (2.0 * mu * (1.0 - rho))
+}
+
+/// The mean response time (ms) of Poisson arrivals at `lambda` into work
+/// `work` on whole `millicores / 1000` cores (or a fraction of one) shared by
+/// `workers`: M/M/c's (M/M/1's at the fraction's speed). Exact for exponential
+/// work; for others (PS is insensitive while every job runs) when the workers
+/// almost never run out: P(N > workers) ≤ ρ^(workers − c) < 10⁻⁶.
+fn shared_cores_mean_ms(
+    lambda: f64,
+    work: &crate::engine::Dist,
+    millicores: u32,
+    workers: u32,
+) -> Option<f64> {
+    let mu = 1e9 / work.mean();
+    let (c, mu) = match millicores {
+        m if m % 1000 == 0 => (m / 1000, mu),
+        m if m < 1000 => (1, mu * f64::from(m) / 1000.0),
+        _ => return None,
+    };
+    let rho = lambda / (f64::from(c) * mu);
+    let exponential = matches!(work, crate::engine::Dist::Exponential { .. });
+    let covered = rho.powf(f64::from(workers - c)) < 1e-6;
+    (rho < 1.0 && (exponential || covered)).then(|| 1e3 * mmc_mean(c, lambda, mu))
 }

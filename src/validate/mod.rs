@@ -11,8 +11,11 @@ use crate::metrics::{Collector, Summary, summarize};
 use crate::scenario;
 
 mod classic;
+mod cores;
+mod faults;
 mod formulas;
 
+pub use faults::healthy_share;
 pub use formulas::{erlang_b, erlang_c, md1_mean, mmc_mean, mmck_blocking, theory_mean_ms};
 
 /// One comparison of simulation with theory.
@@ -78,7 +81,7 @@ const EXP_1MS: &str = "{exponential: {mean: 1ms}}";
 
 /// Every family of models, in table order.
 fn full_models(scale: f64) -> Vec<Model> {
-    let families: [fn(f64) -> Vec<Model>; 1] = [classic::models];
+    let families: [fn(f64) -> Vec<Model>; 3] = [classic::models, faults::models, cores::models];
     families.iter().flat_map(|family| family(scale)).collect()
 }
 

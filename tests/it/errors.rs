@@ -3,6 +3,9 @@
 
 use assert_cmd::Command;
 
+/// A service's `cores`.
+mod cores;
+
 const GOOD: &str = "name: t
 duration: 10s
 services:
@@ -379,6 +382,66 @@ fn bad_failures() {
         names_line_and_path(&e, 20, path);
         assert!(e.contains(says), "{failure}: {e}");
     }
+}
+
+/// Random failures of every kind: timing keys mixed, missing or zero, and
+/// `random:` (a crash) given another kind's keys.
+#[test]
+fn bad_random_failures() {
+    let cases = [
+        (
+            "{slow: orders, factor: 5, at: 1s, mtbf: 1m, mttr: 10s}",
+            "failures[0].mtbf",
+            "'mtbf' and 'at' do not go together",
+        ),
+        (
+            "{errors: orders, rate: 100%, mtbf: 0s, mttr: 10s}",
+            "failures[0].mtbf",
+            "mtbf must be greater than zero",
+        ),
+        (
+            "{errors: orders, rate: 100%, mtbf: 1m}",
+            "failures[0].mttr",
+            "a random failure needs 'mttr'",
+        ),
+        (
+            "{random: orders, factor: 5, mtbf: 1m, mttr: 10s}",
+            "failures[0].factor",
+            "for a random slow write {slow: orders, factor: …, mtbf: …, mttr: …}",
+        ),
+        (
+            "{slow: orders, factor: 5, mtbf: 1m, mttr: {constant: 0s}}",
+            "failures[0].mttr",
+            "the distribution of mttr has a mean of zero",
+        ),
+        (
+            "{partition: [dc1, dc1], mtbf: 1m, mttr: 10s}",
+            "failures[0].partition",
+            "two different data centers",
+        ),
+        (
+            "{errors: orders, rate: 100%, mtbf: {pareto: {scale: 1s, shape: 0.5}}, mttr: 1s}",
+            "failures[0].mtbf",
+            "has an infinite mean",
+        ),
+    ];
+    for (failure, path, says) in cases {
+        let e = run_bad(format!("{GOOD}failures:\n  - {failure}\n").as_bytes(), &[]);
+        names_line_and_path(&e, 20, path);
+        assert!(e.contains(says), "{failure}: {e}");
+    }
+    let e = run_bad(
+        format!("{GOOD}failures:\n  - {{random: orders, factor: 5, mtbf: 1m, mttr: 10s}}\n")
+            .as_bytes(),
+        &[],
+    );
+    insta::assert_snapshot!("random_failure_with_another_kinds_key", e);
+    let e = run_bad(
+        format!("{GOOD}failures:\n  - {{slow: orders, factor: 5, at: 1s, for: 5s, mtbf: 1m, mttr: 10s}}\n")
+            .as_bytes(),
+        &[],
+    );
+    insta::assert_snapshot!("failure_both_window_and_random", e);
 }
 
 #[test]

@@ -16,3 +16,5 @@ mod resilience;
 mod scenarios;
 mod sweeps;
 mod theory;
+mod theory_cores;
+mod theory_faults;

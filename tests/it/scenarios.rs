@@ -36,6 +36,24 @@ fn mmc_example_matches_erlang_c() {
 }
 
 #[test]
+fn cpu_bound_example_matches_mm2_over_its_cores() {
+    let (s, _) = run(&load_file("cpu-bound.yaml", &[]));
+    // 2 cores, S = 5 ms, λ = 320/s: processor sharing gives M/M/2's mean, S/(1 − ρ²).
+    let theory = 1e3 * meshsim::validate::mmc_mean(2, 320.0, 200.0);
+    assert_close("mean", s.workload["requests"].latency_ms.mean, theory, 0.04);
+    assert_close(
+        "busy cores / cores",
+        s.services["api"].utilization,
+        0.8,
+        0.02,
+    );
+    let path = format!("{}/scenarios/cpu-bound.yaml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let s = crate::common::load(&text);
+    assert_eq!(meshsim::validate::theory_mean_ms(&s), Some(theory));
+}
+
+#[test]
 fn reference_sync_meets_targets_with_expected_utilisation() {
     let (s, _) = run(&load_file("reference-sync.yaml", &["duration=20s"]));
     // Service B: λ·E[S]/workers with E[S] = median·e^{σ²/2}, σ = ln(20/3)/z99.
@@ -255,4 +273,44 @@ fn ecommerce_dead_letters_without_losing() {
         "inventory is not held back by shipping"
     );
     assert!(s.slo.sync_p99.pass && s.slo.availability.pass);
+}
+
+/// Random error bursts: with 3 attempts a request fails only when all three
+/// land in a burst and fail, so availability = 1 − 0.5³ × the run's share of
+/// measured time in a burst; without retries, 1 − 0.5 × that share. Slowdowns
+/// 9% of the time set the p99, far above the median.
+#[test]
+fn flaky_dependency_follows_its_bursts_and_retries_help() {
+    let burst_share = |s: &meshsim::metrics::Summary| {
+        1.0 - meshsim::validate::healthy_share(s, Some("errors payments 50.0%"))
+    };
+    let (s, _) = run(&load_file("flaky-dependency.yaml", &[]));
+    let share = burst_share(&s);
+    assert!(
+        share > 0.03 && share < 0.15,
+        "share of time in a burst {share}"
+    );
+    let w = &s.workload["shoppers"];
+    let availability = w.ok as f64 / w.sent as f64;
+    assert_close(
+        "availability, 3 attempts",
+        availability,
+        1.0 - 0.125 * share,
+        0.002,
+    );
+    assert!(
+        w.latency_ms.p99 > 5.0 * w.latency_ms.p50,
+        "{:?}",
+        w.latency_ms
+    );
+    let no_retry = ["services.api.endpoints.buy.steps[1].retry.max_attempts=1"];
+    let (plain, _) = run(&load_file("flaky-dependency.yaml", &no_retry));
+    let w = &plain.workload["shoppers"];
+    let share = burst_share(&plain);
+    assert_close(
+        "availability, no retries",
+        w.ok as f64 / w.sent as f64,
+        1.0 - 0.5 * share,
+        0.004,
+    );
 }

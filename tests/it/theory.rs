@@ -3,7 +3,7 @@
 
 use meshsim::validate::{models, run_model};
 
-fn check(prefix: &str) {
+pub(crate) fn check(prefix: &str) {
     let selected: Vec<_> = models(1.0)
         .into_iter()
         .filter(|m| m.name.starts_with(prefix))
