@@ -179,6 +179,18 @@ impl Collector {
         self.out.files.last().map_or("", String::as_str)
     }
 
+    /// Whether a reader may hold one more span whose service is not known
+    /// yet (`waiting` are held already), within [`Budget::max_waiting`].
+    pub fn room_to_wait(&self, waiting: usize, what: &str) -> Result<(), String> {
+        let n = self.budget.max_waiting;
+        if waiting < n {
+            return Ok(());
+        }
+        Err(format!(
+            "more than {n} {what}, the budget for spans held until their service is known"
+        ))
+    }
+
     /// Whether the budget's sample keeps `trace`.
     pub fn keeps(&self, trace: u128) -> bool {
         self.level == 0 || trace_hash(trace) >> (64 - self.level) == 0
@@ -326,25 +338,31 @@ fn optional_id(s: &str) -> Result<Option<u64>, String> {
     Ok((id != 0).then_some(id))
 }
 
-/// Parses a hex id of at most `digits` digits (shorter ones are zero-extended).
+/// Parses an id: hex of at most `digits` digits (shorter ones are
+/// zero-extended; OTLP/JSON, Jaeger and Zipkin write hex), or the padded
+/// base64 of exactly `digits / 2` bytes, which protobuf's own JSON mapping
+/// writes (`json_format`, `protojson`). The two cannot be confused: padded
+/// base64 of 8 or 16 bytes ends in `=`, which is not a hex digit.
 pub(crate) fn hex_id(s: &str, digits: usize) -> Result<u128, String> {
+    use base64::Engine;
     if s.is_empty() {
         return Err("is missing".to_string());
     }
-    if s.len() > digits || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let base64 = s.len() > 2
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
-        let hint = if base64 && s.len() != digits {
-            " (it looks like base64: OTLP/JSON writes ids in hex, not as protobuf's JSON mapping does)"
-        } else {
-            ""
-        };
-        return Err(format!(
-            "{s:?} is not an id of at most {digits} hex digits{hint}"
-        ));
+    if s.len() <= digits && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(u128::from_str_radix(s, 16).expect("checked hex"));
     }
-    Ok(u128::from_str_radix(s, 16).expect("checked hex"))
+    let bytes = digits / 2;
+    if s.ends_with('=') && s.len() == bytes.div_ceil(3) * 4 {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(s);
+        if let Ok(b) = decoded.as_deref()
+            && b.len() == bytes
+        {
+            return Ok(b.iter().fold(0u128, |id, &x| id << 8 | u128::from(x)));
+        }
+    }
+    Err(format!(
+        "{s:?} is not an id: expected at most {digits} hex digits (or the padded base64 of {bytes} bytes)"
+    ))
 }
 
 /// A fixed hash of a trace id (splitmix64's finaliser over both halves), so

@@ -161,13 +161,10 @@ impl<'c> Trace<'c> {
                 let found = processes.iter().find(|(p, _)| *p == self.process_id);
                 s.service.push_str(found.map_or("", |(_, s)| s));
             } else {
-                if self.pending.len() >= self.c.budget.max_spans {
-                    let n = self.c.budget.max_spans;
-                    return Err(E::custom(format!(
-                        "trace {:?} has more than {n} spans, the budget",
-                        s.trace
-                    )));
-                }
+                let what = "spans read before their trace's `processes`";
+                self.c
+                    .room_to_wait(self.pending.len(), what)
+                    .map_err(|e| E::custom(format!("trace {:?}: {e}", s.trace)))?;
                 self.pending.push((self.process_id.clone(), s.clone()));
                 return Ok(());
             }

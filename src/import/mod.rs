@@ -4,7 +4,8 @@
 //! nothing in `model`. Readers (one per format) turn OTLP, Jaeger and Zipkin
 //! JSON into [`span::Span`]s; the rest works on those alone.
 //!
-//! - `read.rs`: [`read_files`], the format's detection, the [`Budget`], [`ImportError`].
+//! - `read.rs`: the [`Reader`] (any `io::Read`, gzip or not), the format's detection,
+//!   the [`Budget`], [`ImportError`]. Files are opened by `cli::traces`.
 //! - `otlp.rs`, `jaeger.rs`, `zipkin.rs`: one streaming reader per format.
 //! - `collect.rs`: a reader's raw span checked, interned and kept (or sampled out).
 //! - `repair.rs`: duplicates, missing parents, cycles and clock skew, after the last file.
@@ -22,6 +23,6 @@ mod summary;
 mod utf8;
 mod zipkin;
 
-pub use read::{Budget, Format, ImportError, Reader, read_files, read_files_with};
+pub use read::{Budget, Format, ImportError, Reader};
 pub use span::{Kind, NO_NAME, Name, Names, Note, Span, Spans, Status};
 pub use summary::summary;

@@ -110,8 +110,11 @@ impl Resource<'_> {
         let done = if self.has_attrs {
             self.push(&mut raw)
         } else {
-            self.pending.push(raw.clone());
-            Ok(())
+            let what = "spans read before their resource's `resource` (its service.name)";
+            self.c
+                .room_to_wait(self.pending.len(), what)
+                .map_err(|e| E::custom(format!("span {:?} of trace {:?}: {e}", raw.id, raw.trace)))
+                .map(|()| self.pending.push(raw.clone()))
         };
         self.span = raw;
         done

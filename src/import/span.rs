@@ -17,7 +17,7 @@ pub type Name = u32;
 pub const NO_NAME: Name = u32::MAX;
 
 /// What a span is in its trace, as OpenTelemetry's `SpanKind` says.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     #[default]
     Internal,
@@ -133,4 +133,13 @@ pub struct Note {
     pub count: u64,
     /// The first one: file, trace id and span id in hex, as the input spells them.
     pub example: String,
+}
+
+#[cfg(test)]
+mod tests {
+    /// The memory budget (`read::Budget`) counts on this size.
+    #[test]
+    fn a_span_is_112_bytes() {
+        assert_eq!(std::mem::size_of::<super::Span>(), 112);
+    }
 }

@@ -2,7 +2,8 @@
 //! line and column where there is one, and the trace and span; or a repair
 //! counted in a note whose example names them. Never a panic.
 
-use meshsim::import::{Budget, Format, read_files, read_files_with};
+use meshsim::cli::traces::{read_files, read_files_with};
+use meshsim::import::{Budget, Format};
 use serde_json::json;
 
 use super::import_readers::{A, bad, data, doc, flat, read_text, resource, span};
@@ -170,15 +171,33 @@ fn ids_that_are_not_hex_are_named() {
     let e = bad(&doc(vec![resource("svc", vec![span("zz12", "", 0, 10)])]));
     assert!(
         e.contains(&format!(
-            "span \"zz12\" of trace \"{A}\": spanId \"zz12\" is not an id of at most 16 hex digits"
+            "span \"zz12\" of trace \"{A}\": spanId \"zz12\" is not an id: expected at most 16 hex digits"
         )),
         "{e}"
     );
+    // Padded base64, as protobuf's JSON mapping writes ids, is read as the same id.
+    let mut s = span("AAAAAAAAAKE=", "", 0, 10);
+    s["traceId"] = json!("CvdlGRbNQ92ESOshHIAxnA==");
+    let spans = read_text(
+        "b64.json",
+        doc(vec![resource("svc", vec![s])]).as_bytes(),
+        Budget::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (format!("{:032x}", spans.spans[0].trace), spans.spans[0].id),
+        (A.to_string(), 0xa1)
+    );
+    // Unpadded, or of the wrong length, it is named.
     let mut s = span("00000000000000a1", "", 0, 10);
-    s["traceId"] = json!("CvZlGRbNQ92ESOshLIAxnA==");
+    s["traceId"] = json!("CvdlGRbNQ92ESOshHIAxnA");
     let e = bad(&doc(vec![resource("svc", vec![s])]));
     assert!(
-        e.contains("traceId \"CvZlGRbNQ92ESOshLIAxnA==\" is not an id") && e.contains("base64"),
+        e.contains(
+            "span \"00000000000000a1\" of trace \"CvdlGRbNQ92ESOshHIAxnA\": traceId \
+             \"CvdlGRbNQ92ESOshHIAxnA\" is not an id: expected at most 32 hex digits \
+             (or the padded base64 of 16 bytes)"
+        ),
         "{e}"
     );
     let e = bad(&doc(vec![resource(
@@ -250,4 +269,89 @@ fn a_file_over_the_size_limit_is_refused() {
         .unwrap_err()
         .to_string();
     assert!(e.ends_with("otlp.json: 0.00 GiB is over the 0.00 GiB limit for one file; split it (JSON Lines split at any line)"), "{e}");
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(bytes).unwrap();
+    z.finish().unwrap()
+}
+
+#[test]
+fn gzip_is_read_as_it_streams_and_a_broken_one_is_named() {
+    let one = doc(vec![resource(
+        "svc",
+        vec![span("00000000000000a1", "", 0, 10)],
+    )]);
+    let two = doc(vec![resource(
+        "svc",
+        vec![span("00000000000000a2", "00000000000000a1", 1, 9)],
+    )]);
+    // Two gzip members, as `cat a.gz b.gz` makes: both are read.
+    let mut z = gzip(format!("{one}\n").as_bytes());
+    z.extend(gzip(two.as_bytes()));
+    let s = read_text("two.jsonl.gz", &z, Budget::default()).unwrap();
+    assert_eq!(s.spans.len(), 2);
+    // Errors inside name the line and column of the decompressed text.
+    let e = read_text(
+        "bad.json.gz",
+        &gzip(format!("{one}\n{{\"resourceSpans\":[}}").as_bytes()),
+        Budget::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e, "bad.json.gz:2:19: expected value");
+    let mut cut = gzip(one.as_bytes());
+    cut.truncate(cut.len() / 2);
+    let e = read_text("cut.json.gz", &cut, Budget::default()).unwrap_err();
+    assert!(e.starts_with("cut.json.gz:"), "{e}");
+    let mut corrupt = gzip(one.as_bytes());
+    corrupt[12..20].fill(0xff);
+    let e = read_text("corrupt.json.gz", &corrupt, Budget::default()).unwrap_err();
+    assert!(e.starts_with("corrupt.json.gz: cannot read: "), "{e}");
+}
+
+#[test]
+fn spans_waiting_for_their_service_are_within_the_budget() {
+    // A resource whose `resource` (with service.name) comes after its spans.
+    let late = |n: u64| {
+        let spans: Vec<_> = (1..=n)
+            .map(|i| span(&format!("{i:016x}"), "", 0, 10))
+            .collect();
+        json!({"resourceSpans": [{"scopeSpans": [{"spans": spans}],
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]}}]})
+        .to_string()
+    };
+    let budget = Budget {
+        max_waiting: 2,
+        ..Budget::default()
+    };
+    let s = read_text("late.json", late(2).as_bytes(), budget.clone()).unwrap();
+    assert_eq!(s.names.get(s.spans[1].service), "svc");
+    let e = read_text("late.json", late(3).as_bytes(), budget.clone()).unwrap_err();
+    assert!(
+        e.starts_with("late.json:1:")
+            && e.contains(&format!(
+                "span \"0000000000000003\" of trace \"{A}\": more than 2 spans read before their \
+                 resource's `resource` (its service.name), the budget"
+            )),
+        "{e}"
+    );
+    // A Jaeger trace whose `processes` come after its spans.
+    let spans: Vec<_> = (1..=3)
+        .map(|i| {
+            json!({"spanID": format!("{i:016x}"), "operationName": "op", "startTime": 1,
+                        "duration": 2, "processID": "p1"})
+        })
+        .collect();
+    let text = json!({"data": [{"traceID": A, "spans": spans,
+        "processes": {"p1": {"serviceName": "svc"}}}]})
+    .to_string();
+    let e = read_text("late.json", text.as_bytes(), budget).unwrap_err();
+    assert!(
+        e.contains(&format!(
+            "trace \"{A}\": more than 2 spans read before their trace's `processes`"
+        )),
+        "{e}"
+    );
 }

@@ -5,7 +5,8 @@
 
 use std::io::Write;
 
-use meshsim::import::{Budget, Format, Kind, Reader, Spans, Status, read_files, summary};
+use meshsim::cli::traces::read_files;
+use meshsim::import::{Budget, Format, Kind, Reader, Spans, Status, summary};
 use serde_json::{Value, json};
 
 pub(crate) fn data(name: &str) -> String {
@@ -278,46 +279,4 @@ fn over_the_budget_whole_traces_are_sampled_deterministically() {
     );
     let again = read_text("big.jsonl", &text, budget).unwrap();
     assert_eq!(flat(&again), flat(&s), "the same sample every time");
-}
-
-/// The memory budget on a large generated export. Slow (about a minute for
-/// 1 GiB in release); run with
-/// `MESHSIM_BIG_MB=1024 cargo test --release --test it import_readers::a_large -- --ignored --nocapture`
-/// under `/usr/bin/time -v` for the peak RSS.
-#[test]
-#[ignore]
-fn a_large_json_lines_export_is_read_within_the_budget() {
-    let mb: u64 = std::env::var("MESHSIM_BIG_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("big.jsonl");
-    let started = std::time::Instant::now();
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let line = {
-        let mut v = Vec::new();
-        lines(1, 20, &mut v);
-        v.len() as u64
-    };
-    for chunk in 0..(mb << 20) / line / 1000 {
-        let mut v = Vec::new();
-        lines(1000, 20, &mut v);
-        // Each chunk's traces get their own ids.
-        let text = String::from_utf8(v)
-            .unwrap()
-            .replace("\"traceId\":\"0000", &format!("\"traceId\":\"{chunk:04x}"));
-        out.write_all(text.as_bytes()).unwrap();
-    }
-    drop(out);
-    let bytes = std::fs::metadata(&path).unwrap().len();
-    eprintln!(
-        "wrote {:.2} GiB in {:.1?}",
-        bytes as f64 / (1u64 << 30) as f64,
-        started.elapsed()
-    );
-    let started = std::time::Instant::now();
-    let s = read_files(&[&path], Format::Otlp).unwrap();
-    eprintln!("read in {:.1?}\n{}", started.elapsed(), summary(&s));
-    assert!(s.spans.len() < Budget::default().max_spans);
 }

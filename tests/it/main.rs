@@ -9,6 +9,7 @@ mod failures;
 mod hints;
 mod import_bad_input;
 mod import_readers;
+mod import_real;
 mod openmetrics;
 mod regressions;
 mod reports;
