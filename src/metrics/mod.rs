@@ -2,6 +2,7 @@
 //! in bounded memory, and turned into a [`Summary`] with SLO verdicts.
 
 pub mod latency;
+pub mod links;
 pub mod replicate;
 pub mod series;
 pub mod stats;
@@ -9,6 +10,7 @@ pub mod summary;
 pub mod verdict;
 
 pub use latency::Latency;
+pub use links::LinkStats;
 pub use summary::{Summary, summarize};
 
 use crate::engine::Time;
@@ -26,6 +28,15 @@ pub struct WorkloadStats {
     /// Of those, unanswered for longer than the client's patience.
     pub hung: u64,
     pub latency: Latency,
+    /// A closed workload's requests that ended (any outcome) after warmup,
+    /// whenever sent, and their times from client send to end, summed.
+    pub answered: u64,
+    pub response_ns: u128,
+    /// A closed workload's think times drawn after warmup, summed, and their number.
+    pub think_ns: u128,
+    pub thinks: u64,
+    /// A closed workload's users × measured time.
+    pub user_ns: u128,
 }
 
 /// One endpoint's executions that started after warmup.
@@ -93,6 +104,8 @@ pub struct CallStats {
     pub budget_exhausted: u64,
     /// Successful attempts nobody waited for (a losing hedge, past the deadline).
     pub wasted: u64,
+    /// Calls not made: the calling job was already `max_call_depth` deep.
+    pub depth_exceeded: u64,
     pub latency: Latency,
     /// (count, total ns) of the wait before retry n (index n − 1).
     pub retry_waits: Vec<(u64, u128)>,
@@ -173,6 +186,8 @@ pub struct Collector {
     /// Every series over time (the groups' are in their [`GroupStats`]).
     pub series: series::Series,
     pub failure_windows: Vec<FailureWindow>,
+    /// Each direction (from, to) of each link with a bandwidth.
+    pub links: Vec<(usize, usize, LinkStats)>,
     /// Windows beyond the recorded maximum.
     pub failure_windows_dropped: u64,
     pub events_processed: u64,

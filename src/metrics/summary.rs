@@ -12,9 +12,10 @@ use super::verdict::slo;
 pub use super::verdict::{
     AvailabilityVerdict, LatencyVerdict, Outcome, SloSummary, availability, percent_text,
 };
+use crate::engine::Time;
 use crate::engine::time::as_secs;
 use crate::scenario::Scenario;
-use crate::scenario::spec::{FailureKind, When};
+use crate::scenario::spec::{FailureKind, Load, When};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -27,6 +28,9 @@ pub struct Summary {
     pub services: IndexMap<String, ServiceSummary>,
     pub calls: IndexMap<String, CallSummary>,
     pub topics: IndexMap<String, TopicSummary>,
+    /// Each direction of each link with a bandwidth (absent without any).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub links: IndexMap<String, super::links::LinkSummary>,
     pub failures: Vec<FailureSummary>,
     /// Present when the run stopped early, overloaded past the memory budget.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +62,45 @@ pub struct WorkloadSummary {
     /// Of successful requests, client send to client receive.
     #[serde(serialize_with = "or_null")]
     pub latency_ms: LatencyMs,
+    /// A closed workload's figures (absent for an open one).
+    #[serde(flatten)]
+    pub closed: Option<ClosedSummary>,
+}
+
+/// A closed workload over the measured window: N = X × (R + Z) holds in these
+/// figures (the interactive response time law), up to the cycles the window's
+/// edges cut (at most N of them).
+#[derive(Clone, Debug, Serialize)]
+pub struct ClosedSummary {
+    /// Users, averaged over the measured time (N).
+    pub users: f64,
+    /// Mean of the think times drawn after warmup (Z).
+    pub think_ms_mean: Option<f64>,
+    /// Requests that ended (any outcome) in the measured window, per second (X).
+    pub throughput_per_s: f64,
+    /// Mean client send to end of those requests, failed, rejected and timed
+    /// out included (R): a user waits for each.
+    pub response_ms_mean: Option<f64>,
+}
+
+fn closed_summary(st: &super::WorkloadStats, measured: Time) -> ClosedSummary {
+    let secs = as_secs(measured);
+    let answered = st.answered;
+    let mean_ms = |sum: u128, n: u64| (n > 0).then(|| round3(sum as f64 / n as f64 / 1e6));
+    ClosedSummary {
+        users: if measured == 0 {
+            0.0
+        } else {
+            round3(st.user_ns as f64 / measured as f64)
+        },
+        think_ms_mean: mean_ms(st.think_ns, st.thinks),
+        throughput_per_s: if secs > 0.0 {
+            round3(answered as f64 / secs)
+        } else {
+            0.0
+        },
+        response_ms_mean: mean_ms(st.response_ns, answered),
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -168,6 +211,10 @@ pub struct CallSummary {
     /// it had timed out, passed its deadline, or another hedge had won. The
     /// callee's work for them was done, and wasted.
     pub wasted: u64,
+    /// Calls not made because the caller was `max_call_depth` calls deep
+    /// (its step failed at once); absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub depth_exceeded: u64,
     /// Mean wait before retry 1, 2, ... in milliseconds.
     pub retry_wait_ms_mean: Vec<f64>,
     /// Circuit breaker state changes, [seconds, state].
@@ -196,6 +243,8 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                 hung: st.hung,
                 availability,
                 latency_ms: st.latency.summary(),
+                closed: matches!(w.load, Load::Closed(_))
+                    .then(|| closed_summary(st, c.end.saturating_sub(s.warmup))),
             };
             (w.name.clone(), ws)
         })
@@ -278,6 +327,7 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
                 deadline_exceeded: st.deadline_exceeded,
                 budget_exhausted: st.budget_exhausted,
                 wasted: st.wasted,
+                depth_exceeded: st.depth_exceeded,
                 retry_wait_ms_mean: st
                     .retry_waits
                     .iter()
@@ -303,6 +353,7 @@ pub fn summarize(s: &Scenario, seed: u64, c: &Collector) -> Summary {
         services,
         calls,
         topics: topics(s, c),
+        links: super::links::links(s, c),
         failures: c
             .failure_windows
             .iter()
@@ -382,4 +433,9 @@ fn topics(s: &Scenario, c: &Collector) -> IndexMap<String, TopicSummary> {
             )
         })
         .collect()
+}
+
+/// For counters that appear in summary.json only when something happened.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -10,6 +10,10 @@ pub(super) enum Event {
     Arrival {
         workload: u32,
     },
+    /// A closed workload's ramp adds a user or tells one to leave.
+    Users {
+        workload: u32,
+    },
     /// A job's `work` step ends.
     WorkDone {
         job: Id,

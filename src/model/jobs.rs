@@ -7,6 +7,8 @@ use super::calls::{Caller, Outcome};
 use super::event::{Event, Parent};
 use super::trace::{NO_TRACE, Span, SpanKind, SpanRef};
 use super::world::World;
+use rand::RngExt;
+
 use crate::engine::{Dist, Id, Time};
 use crate::scenario::spec::{CallSpec, Step};
 
@@ -28,6 +30,9 @@ pub(super) struct Job {
     /// The trace it belongs to (NO_TRACE if none); a traced job's marks
     /// (when it began to wait or work) are kept by the tracer.
     pub trace: u32,
+    /// Calls between the client (or the message) and this job: 1 for a
+    /// client's request, 0 for a message handler.
+    pub depth: u16,
 }
 
 impl World<'_> {
@@ -37,13 +42,14 @@ impl World<'_> {
         let Some(c) = self.calls.get(call) else {
             return;
         };
-        let (r, measured, endpoint, deadline, key, trace) = (
+        let (r, measured, endpoint, deadline, key, trace, depth) = (
             c.replica,
             c.measured,
             c.target as usize,
             c.deadline,
             c.key,
             c.trace,
+            c.depth,
         );
         let svc = self.s.endpoints[endpoint].service;
         if !self.replicas[r as usize].serving() {
@@ -79,6 +85,7 @@ impl World<'_> {
             deadline,
             key,
             trace,
+            depth,
         );
     }
 
@@ -94,6 +101,7 @@ impl World<'_> {
         deadline: Time,
         key: u64,
         trace: u32,
+        depth: u16,
     ) {
         let svc = self.replicas[r as usize].service as usize;
         let now = self.now();
@@ -110,6 +118,7 @@ impl World<'_> {
             key,
             deadline,
             trace,
+            depth,
         });
         if trace != NO_TRACE {
             self.tracer.set_mark(job, now);
@@ -155,17 +164,26 @@ impl World<'_> {
 
     /// Runs a job from its current step until it must wait (work, calls, a worker) or ends.
     pub(super) fn run_job(&mut self, id: Id) {
-        let s = self.s;
-        let job = self.jobs.get(id).expect("live job");
+        let (s, now) = (self.s, self.now());
+        let job = self.jobs.get_mut(id).expect("live job");
         let endpoint = job.endpoint as usize;
-        let Some(step) = s.endpoints[endpoint].steps.get(job.step as usize) else {
+        let steps = &s.endpoints[endpoint].steps;
+        // Branches and jumps first: each branch draws from its own stream.
+        let step = loop {
+            job.step = match steps.get(job.step as usize) {
+                Some(Step::Branch(b)) => b.target(self.branch_rng[b.id].random()),
+                Some(&Step::Goto { to }) => to,
+                step => break step,
+            };
+        };
+        let Some(step) = step else {
             let ok = !job.failed;
             self.finish(id, ok);
             return;
         };
         let r = job.replica;
         let svc = self.replicas[r as usize].service as usize;
-        if self.now() >= job.deadline {
+        if now >= job.deadline {
             // Nobody waits for this answer any more: abandon, do not work (or call) for nobody.
             if job.measured {
                 self.m.endpoints[endpoint].abandoned += 1;
@@ -175,9 +193,22 @@ impl World<'_> {
         }
         match step {
             Step::Work(dist) => self.work_step(id, dist, endpoint, r, svc),
-            &Step::Publish { topic } => self.publish_step(id, topic, r, svc),
+            &Step::Publish { topic, size } => self.publish_step(id, topic, size, r, svc),
+            Step::Calls(specs) if job.depth >= self.max_depth => self.too_deep(id, specs),
             Step::Calls(specs) => self.calls_step(id, specs, r, svc),
+            Step::Branch(_) | Step::Goto { .. } => unreachable!("jumps are taken first"),
         }
+    }
+
+    /// A call step of a job already `max_call_depth` calls deep: it fails at
+    /// once, nothing sent (each call counted in `depth_exceeded`).
+    fn too_deep(&mut self, id: Id, specs: &[CallSpec]) {
+        if self.jobs.get(id).expect("live job").measured {
+            for spec in specs {
+                self.m.calls[spec.site].depth_exceeded += u64::from(spec.fanout);
+            }
+        }
+        self.finish(id, false);
     }
 
     /// A `work` step: the job takes a worker (or waits for one) and works a sampled time.
@@ -216,7 +247,7 @@ impl World<'_> {
 
     /// A `publish` step: the job waits for the ack (an async service frees its
     /// worker meanwhile), or goes on at once with `acks: 0`.
-    fn publish_step(&mut self, id: Id, topic: usize, r: u32, svc: usize) {
+    fn publish_step(&mut self, id: Id, topic: usize, size: Option<u32>, r: u32, svc: usize) {
         let job = self.jobs.get(id).expect("live job");
         let (has_worker, measured, key, trace) = (job.has_worker, job.measured, job.key, job.trace);
         let from_dc = self.replicas[r as usize].dc;
@@ -225,7 +256,8 @@ impl World<'_> {
         if trace != NO_TRACE {
             self.tracer.set_mark(id, now);
         }
-        if self.publish(id, topic, key, from_dc, measured, trace) {
+        let bytes = self.draw_size(super::bandwidth::slot(size));
+        if self.publish(id, topic, key, from_dc, measured, trace, bytes) {
             if has_worker && self.services[svc].is_async {
                 self.job_mut(id).has_worker = false;
                 self.release_worker(r);
@@ -373,7 +405,7 @@ impl World<'_> {
             && j.trace != NO_TRACE
         {
             let topic = match self.s.endpoints[j.endpoint as usize].steps[j.step as usize] {
-                Step::Publish { topic } => topic as u32,
+                Step::Publish { topic, .. } => topic as u32,
                 _ => unreachable!("a publish is acknowledged at a publish step"),
             };
             let (trace, mark, now) = (j.trace, self.tracer.mark(job), self.now());

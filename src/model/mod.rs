@@ -10,6 +10,7 @@
 //! - [`failures`]: injected failures on a schedule or at random.
 //! - [`autoscale`]: the Kubernetes HPA control loop.
 //! - [`arrivals`]: open-loop arrival processes (Poisson, constant, time-varying).
+//! - [`closed`]: closed-loop workloads: users who wait for their answer and think.
 //! - [`balancer`]: how a caller picks one of the replicas in its view.
 //!
 //! The model cannot fail: a timeout, a rejection or a failed call is data in the
@@ -18,9 +19,11 @@
 pub mod arrivals;
 mod autoscale;
 pub mod balancer;
+mod bandwidth;
 mod breaker;
 pub mod budget;
 pub mod calls;
+mod closed;
 mod cpu;
 mod event;
 mod failures;

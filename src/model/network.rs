@@ -6,10 +6,16 @@
 //! of calls over it that get no answer. Partitions drop every message, both
 //! ways. A request that reaches a data center that is down is lost there (the
 //! caller sees a timeout); clients are not in a data center's outage.
+//!
+//! A message with a size crossing a link with a bandwidth first waits for
+//! that direction of the link and is serialised ([`super::bandwidth`]), then
+//! propagates; a partitioned link drops it before it takes any bandwidth.
 
 use rand::RngExt;
 
+use super::bandwidth::LinkQueue;
 use crate::engine::{Dist, Stream, Time, stream};
+use crate::metrics::LinkStats;
 use crate::scenario::spec::{Link, Scenario};
 
 pub(super) struct Network {
@@ -24,6 +30,10 @@ pub(super) struct Network {
     extra: Vec<Time>,
     partitioned: Vec<u16>,
     down: Vec<u16>,
+    /// `n × n`, one per direction of a link with a bandwidth.
+    queues: Vec<Option<LinkQueue>>,
+    /// The measured time, for the links' figures.
+    window: (Time, Time),
 }
 
 impl Network {
@@ -54,13 +64,20 @@ impl Network {
             extra: vec![0; n * n],
             partitioned: vec![0; n * n],
             down: vec![0; n],
+            queues: s
+                .links
+                .iter()
+                .map(|l| l.as_ref()?.bandwidth.map(LinkQueue::new))
+                .collect(),
+            window: (s.warmup, s.end()),
         }
     }
 
-    /// The delay of a request from data center `a` to `b`, or None if it is lost.
+    /// The delay of a request of `bytes` sent at `now` from data center `a`
+    /// to `b`, or None if it is lost.
     #[inline]
-    pub fn request_hop(&mut self, a: u16, b: u16) -> Option<Time> {
-        let delay = self.hop(a, b)?;
+    pub fn request_hop(&mut self, a: u16, b: u16, now: Time, bytes: u64) -> Option<Time> {
+        let delay = self.hop(a, b, now, bytes)?;
         if let Some(link) = &self.links[self.pair(a, b)]
             && link.loss > 0.0
         {
@@ -72,13 +89,16 @@ impl Network {
         Some(delay)
     }
 
-    /// The delay of an answer from `a` to `b`, or None if it is dropped.
+    /// The delay of an answer (or a message) of `bytes` sent at `now` from
+    /// `a` to `b`, or None if it is dropped.
     #[inline]
-    pub fn answer_hop(&mut self, a: u16, b: u16) -> Option<Time> {
-        self.hop(a, b)
+    pub fn answer_hop(&mut self, a: u16, b: u16, now: Time, bytes: u64) -> Option<Time> {
+        self.hop(a, b, now, bytes)
     }
 
-    fn hop(&mut self, a: u16, b: u16) -> Option<Time> {
+    /// One data center (the common case) inline; between several, out of line.
+    #[inline]
+    fn hop(&mut self, a: u16, b: u16, now: Time, bytes: u64) -> Option<Time> {
         if self.n == 1 {
             return Some(
                 self.within
@@ -87,6 +107,11 @@ impl Network {
                     + self.extra[0],
             );
         }
+        self.hop_between(a, b, now, bytes)
+    }
+
+    #[inline(never)]
+    fn hop_between(&mut self, a: u16, b: u16, now: Time, bytes: u64) -> Option<Time> {
         let p = self.pair(a, b);
         if self.partitioned[p] > 0 {
             return None;
@@ -101,7 +126,22 @@ impl Network {
                 .as_ref()
                 .map_or(0, |d| d.sample(&mut self.within_rng)),
         };
-        Some(base + self.extra[p])
+        let sending = match &mut self.queues[p] {
+            Some(q) if bytes > 0 => q.send(now, bytes, self.window),
+            _ => 0,
+        };
+        // Saturating: a huge message on a slow link must not wrap the clock.
+        let delay = sending.saturating_add(base).saturating_add(self.extra[p]);
+        Some(delay.min(Time::MAX - now))
+    }
+
+    /// Each direction of each link with a bandwidth: (from, to, its figures).
+    pub fn link_stats(&self) -> Vec<(usize, usize, LinkStats)> {
+        self.queues
+            .iter()
+            .enumerate()
+            .filter_map(|(p, q)| Some((p / self.n, p % self.n, q.as_ref()?.stats.clone())))
+            .collect()
     }
 
     fn pair(&self, a: u16, b: u16) -> usize {

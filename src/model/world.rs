@@ -16,13 +16,14 @@
 use super::budget::CHECK_EVERY;
 use crate::engine::{Arena, EventQueue, Stream, Time, stream};
 use crate::metrics::{CallStats, Collector, EndpointStats, ServiceStats, WorkloadStats};
-use crate::scenario::spec::Scenario;
+use crate::scenario::spec::{Load, Scenario, Step};
 
 use super::arrivals::Arrivals;
 use super::calls::{
     Call, Caller, Logical, NEVER, NO_POLICY, NO_SITE, PolicyState, TimeoutLane, policy_states,
     timeout_lanes,
 };
+use super::closed::{Source, Users};
 use super::event::Event;
 use super::jobs::Job;
 use super::messaging::{MessagingState, NO_KEY, draw_key};
@@ -58,9 +59,15 @@ pub(super) struct World<'s> {
     pub cores: Vec<Option<super::cpu::Cores>>,
     pub net: Network,
     pub messaging: MessagingState,
-    arrivals: Vec<Arrivals>,
+    pub(super) sources: Vec<Source>,
     key_rng: Vec<Stream>,
     pub(super) work_rng: Vec<Stream>,
+    /// Message sizes: their streams, each call step's, each message's.
+    pub(super) sizes: super::bandwidth::SizeState,
+    /// One stream per branch step (`Branch::id`).
+    pub(super) branch_rng: Vec<Stream>,
+    /// `max_call_depth`: a job this deep makes no call.
+    pub(super) max_depth: u16,
     pub lanes: Vec<TimeoutLane>,
     pub failure_rng: Vec<Stream>,
     pub m: Collector,
@@ -122,14 +129,18 @@ impl<'s> World<'s> {
                 stream(seed, &name)
             })
             .collect();
-        let arrivals = s
+        let sources = s
             .workloads
             .iter()
-            .map(|w| {
-                Arrivals::new(
-                    w.arrival.clone(),
+            .map(|w| match &w.load {
+                Load::Open(arrival) => Source::Open(Arrivals::new(
+                    arrival.clone(),
                     stream(seed, &format!("workload/{}/arrivals", w.name)),
-                )
+                )),
+                Load::Closed(closed) => Source::Closed(Users::new(
+                    closed,
+                    stream(seed, &format!("workload/{}/think", w.name)),
+                )),
             })
             .collect();
         let m = collector(s);
@@ -145,13 +156,16 @@ impl<'s> World<'s> {
             cores: super::cpu::cores(s),
             net: Network::new(s, seed),
             messaging: MessagingState::new(s, seed),
-            arrivals,
+            sources,
             key_rng: s
                 .workloads
                 .iter()
                 .map(|w| stream(seed, &format!("workload/{}/keys", w.name)))
                 .collect(),
             work_rng,
+            sizes: super::bandwidth::SizeState::new(s, seed),
+            branch_rng: branch_streams(s, seed),
+            max_depth: u16::try_from(s.max_call_depth).unwrap_or(u16::MAX),
             budget: Default::default(),
             lanes: timeout_lanes(s),
             failure_rng: (0..s.failures.len())
@@ -177,8 +191,13 @@ impl<'s> World<'s> {
         }
         self.assign_partitions();
         for i in 0..s.workloads.len() {
-            if let Some(t) = self.arrivals[i].next_after(0, self.end) {
-                self.q.schedule_at(t, Event::Arrival { workload: i as u32 });
+            match &mut self.sources[i] {
+                Source::Open(arrivals) => {
+                    if let Some(t) = arrivals.next_after(0, self.end) {
+                        self.q.schedule_at(t, Event::Arrival { workload: i as u32 });
+                    }
+                }
+                Source::Closed(_) => self.start_users(i),
             }
         }
         self.schedule_failures();
@@ -191,6 +210,7 @@ impl<'s> World<'s> {
     fn handle(&mut self, ev: Event) {
         match ev {
             Event::Arrival { workload } => self.on_arrival(workload),
+            Event::Users { workload } => self.on_users(workload),
             Event::WorkDone { job } => self.on_work_done(job),
             Event::CoresDone { replica, epoch } => self.on_cores_done(replica, epoch),
             Event::Deliver { call } => self.deliver(call),
@@ -241,6 +261,9 @@ impl<'s> World<'s> {
     }
 
     fn on_arrival(&mut self, workload: u32) {
+        if !self.user_stays(workload as usize) {
+            return;
+        }
         let now = self.now();
         let wl = &self.s.workloads[workload as usize];
         let measured = now >= self.warmup;
@@ -268,7 +291,9 @@ impl<'s> World<'s> {
             key,
             trace,
         );
-        if let Some(t) = self.arrivals[workload as usize].next_after(now, self.end) {
+        if let Source::Open(arrivals) = &mut self.sources[workload as usize]
+            && let Some(t) = arrivals.next_after(now, self.end)
+        {
             self.q.schedule_at(t, Event::Arrival { workload });
         }
     }
@@ -276,6 +301,9 @@ impl<'s> World<'s> {
     fn into_output(mut self) -> RunOutput {
         for svc in 0..self.services.len() {
             self.integrate(svc);
+        }
+        for w in 0..self.sources.len() {
+            self.integrate_users(w, self.end);
         }
         for l in self.logicals.iter() {
             if let (Caller::Client { workload }, true) = (l.caller(), l.measured()) {
@@ -297,11 +325,29 @@ impl<'s> World<'s> {
         }
         self.m.events_processed = self.q.events_processed();
         self.m.end = self.end;
+        self.m.links = self.net.link_stats();
         RunOutput {
             collector: self.m,
             traces: self.tracer.finish(),
         }
     }
+}
+
+/// The stream of every branch step, by id: `service/<svc>/endpoint/<ep>/branch/<at>`.
+fn branch_streams(s: &Scenario, seed: u64) -> Vec<Stream> {
+    let mut v: Vec<Option<Stream>> = (0..s.branches).map(|_| None).collect();
+    for e in &s.endpoints {
+        for step in &e.steps {
+            if let Step::Branch(b) = step {
+                let svc = &s.services[e.service].name;
+                let name = format!("service/{svc}/endpoint/{}/branch/{}", e.name, b.at);
+                v[b.id] = Some(stream(seed, &name));
+            }
+        }
+    }
+    v.into_iter()
+        .map(|x| x.expect("every branch id is a step"))
+        .collect()
 }
 
 /// The metrics, one entry per workload, endpoint, service, call site and topic group.

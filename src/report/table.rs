@@ -67,6 +67,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
             l.show(l.p999)
         );
     }
+    closed_loops(&mut o, s, ww);
     let _ = writeln!(
         o,
         "\n{:<sw$} {:>8} {:>11} {:>9}   {:<ew$} {:>10} {:>10} {:>10}",
@@ -196,6 +197,30 @@ pub fn render(s: &Summary, colour: bool) -> String {
         );
     }
     o
+}
+
+/// The closed workloads' users, think, throughput and response time (every
+/// answered request), with the response time law's value beside it.
+fn closed_loops(o: &mut String, s: &Summary, ww: usize) {
+    let ms = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.3}"));
+    for (name, w) in &s.workload {
+        let Some(c) = &w.closed else {
+            continue;
+        };
+        let law = match (c.think_ms_mean, c.throughput_per_s > 0.0) {
+            (Some(z), true) => Some(1e3 * c.users / c.throughput_per_s - z),
+            _ => None,
+        };
+        let _ = writeln!(
+            o,
+            "{name:<ww$} closed loop: {} users, think {} ms, {}/s, response {} ms (N/X − Z = {} ms)",
+            c.users,
+            ms(c.think_ms_mean),
+            c.throughput_per_s,
+            ms(c.response_ms_mean),
+            ms(law)
+        );
+    }
 }
 
 /// A verdict, green, red or yellow (ANSI) when `colour`: only on a terminal.

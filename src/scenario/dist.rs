@@ -2,6 +2,8 @@
 //!
 //! `5ms` is a constant; `{exponential: {mean: 4ms}}` and its siblings name a
 //! family and its parameters. Every parameter is checked with its YAML path.
+//! The same syntax gives distributions of sizes (`2KB`, `{exponential: {mean: 2KB}}`):
+//! a [`Quantity`] says which unit the values take.
 
 use serde_json::{Map, Value};
 
@@ -30,14 +32,52 @@ const EXPECTED: &str = "a duration like 5ms, or one of {constant}, {exponential:
 {lognormal: {mu, sigma}}, {gamma: {shape, mean}}, {pareto: {scale, shape}}, \
 {weibull: {scale, shape}}, {mixture: [{weight, dist}]}, {empirical: [durations]}";
 
+/// What the values of a distribution are: how one is read, and how messages say it.
+pub struct Quantity {
+    pub parse: fn(&Value) -> Result<f64, units::Bad>,
+    /// The whole syntax, for a value that is no distribution.
+    pub expected: &'static str,
+    /// "a positive duration", "a positive size".
+    pub positive: &'static str,
+    /// `lognormal {mu, sigma}`: engine units per unit of mu, and its meaning.
+    pub mu_unit: f64,
+    pub mu_means: &'static str,
+}
+
+/// Durations, sampled in nanoseconds.
+pub const DURATION: Quantity = Quantity {
+    parse: units::duration_f64,
+    expected: EXPECTED,
+    positive: "a positive duration",
+    mu_unit: SECOND as f64,
+    mu_means: "ln of the value in seconds",
+};
+
+/// Sizes, sampled in bytes.
+pub const SIZE: Quantity = Quantity {
+    parse: super::bytes::size_f64,
+    expected: "a size like 2KB, or one of {constant}, {exponential: {mean}}, \
+{uniform: {min, max}}, {normal: {mean, stddev}}, {lognormal: {median, p99}}, \
+{lognormal: {mu, sigma}}, {gamma: {shape, mean}}, {pareto: {scale, shape}}, \
+{weibull: {scale, shape}}, {mixture: [{weight, dist}]}, {empirical: [sizes]}",
+    positive: "a positive size",
+    mu_unit: 1.0,
+    mu_means: "ln of the value in bytes",
+};
+
 /// Largest number of samples or points an empirical distribution may hold.
 pub const MAX_EMPIRICAL: usize = 100_000;
 
-/// Parses a distribution; problems are pushed to `out`.
+/// Parses a distribution of durations; problems are pushed to `out`.
 pub fn parse(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
+    parse_as(&DURATION, v, path, out)
+}
+
+/// Parses a distribution of `q`; problems are pushed to `out`.
+pub fn parse_as(q: &Quantity, v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
     let obj = match v {
         Value::String(_) | Value::Number(_) => {
-            return dur(v, path, out).map(Dist::Constant);
+            return value(q, v, path, out).map(Dist::Constant);
         }
         Value::Object(o) if o.len() == 1 => o,
         other => {
@@ -46,7 +86,7 @@ pub fn parse(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
                     path.clone(),
                     format!("{} is not a distribution", shown(other)),
                 )
-                .expected(EXPECTED),
+                .expected(q.expected),
             );
             return None;
         }
@@ -54,14 +94,17 @@ pub fn parse(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
     let (kind, params) = obj.iter().next()?;
     let p = path.key(kind);
     match kind.as_str() {
-        "constant" => dur(params, &p, out).map(Dist::Constant),
+        "constant" => value(q, params, &p, out).map(Dist::Constant),
         "exponential" => {
             let [mean] = fields(params, &p, ["mean"], out)?;
-            positive_dur(mean, &p.key("mean"), out).map(|mean| Dist::Exponential { mean })
+            positive(q, mean, &p.key("mean"), out).map(|mean| Dist::Exponential { mean })
         }
         "uniform" => {
             let [min, max] = fields(params, &p, ["min", "max"], out)?;
-            let (min, max) = (dur(min, &p.key("min"), out)?, dur(max, &p.key("max"), out)?);
+            let (min, max) = (
+                value(q, min, &p.key("min"), out)?,
+                value(q, max, &p.key("max"), out)?,
+            );
             if max < min {
                 out.push(
                     Problem::new(p.key("max"), "max is smaller than min").expected("min ≤ max"),
@@ -72,35 +115,26 @@ pub fn parse(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
         }
         "normal" => {
             let [mean, sd] = fields(params, &p, ["mean", "stddev"], out)?;
-            let mean = positive_dur(mean, &p.key("mean"), out)?;
+            let mean = positive(q, mean, &p.key("mean"), out)?;
             Some(Dist::Normal {
                 mean,
-                stddev: dur(sd, &p.key("stddev"), out)?,
+                stddev: value(q, sd, &p.key("stddev"), out)?,
             })
         }
-        "lognormal" => lognormal(params, &p, out),
+        "lognormal" => lognormal(q, params, &p, out),
         "gamma" => {
             let [shape, mean] = fields(params, &p, ["shape", "mean"], out)?;
             let shape = number(shape, &p.key("shape"), out)?;
-            let mean = positive_dur(mean, &p.key("mean"), out)?;
+            let mean = positive(q, mean, &p.key("mean"), out)?;
             Dist::gamma(shape, mean)
         }
-        "pareto" | "weibull" => {
-            let [scale, shape] = fields(params, &p, ["scale", "shape"], out)?;
-            let scale = positive_dur(scale, &p.key("scale"), out)?;
-            let shape = number(shape, &p.key("shape"), out)?;
-            Some(if kind == "pareto" {
-                Dist::Pareto { scale, shape }
-            } else {
-                Dist::Weibull { scale, shape }
-            })
-        }
-        "mixture" => mixture(params, &p, out),
-        "empirical" | "percentiles" => empirical(params, &p, out),
+        "pareto" | "weibull" => scale_shape(q, kind == "pareto", params, &p, out),
+        "mixture" => mixture(q, params, &p, out),
+        "empirical" | "percentiles" => empirical(q, params, &p, out),
         other => {
             out.push(
                 Problem::new(p.clone(), format!("unknown distribution '{other}'"))
-                    .expected(EXPECTED)
+                    .expected(q.expected)
                     .suggest(other, KINDS),
             );
             None
@@ -108,18 +142,31 @@ pub fn parse(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
     }
 }
 
-fn dur(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<f64> {
-    units::duration_f64(v)
-        .map_err(|b| out.push(Problem::new(path.clone(), b.message).expected(b.expected)))
-        .ok()
+fn scale_shape(
+    q: &Quantity,
+    pareto: bool,
+    params: &Value,
+    p: &YamlPath,
+    out: &mut Vec<Problem>,
+) -> Option<Dist> {
+    let [scale, shape] = fields(params, p, ["scale", "shape"], out)?;
+    let scale = positive(q, scale, &p.key("scale"), out)?;
+    let shape = number(shape, &p.key("shape"), out)?;
+    Some(if pareto {
+        Dist::Pareto { scale, shape }
+    } else {
+        Dist::Weibull { scale, shape }
+    })
 }
 
-fn positive_dur(v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<f64> {
-    let d = dur(v, path, out)?;
+fn value(q: &Quantity, v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<f64> {
+    (q.parse)(v).map_err(|b| out.push(b.at(path))).ok()
+}
+
+fn positive(q: &Quantity, v: &Value, path: &YamlPath, out: &mut Vec<Problem>) -> Option<f64> {
+    let d = value(q, v, path, out)?;
     if d <= 0.0 {
-        out.push(
-            Problem::new(path.clone(), "must be greater than zero").expected("a positive duration"),
-        );
+        out.push(Problem::new(path.clone(), "must be greater than zero").expected(q.positive));
         return None;
     }
     Some(d)
@@ -183,26 +230,26 @@ fn unknown_keys(
     ok
 }
 
-fn lognormal(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
+fn lognormal(q: &Quantity, params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
     if params.get("mu").is_some() || params.get("sigma").is_some() {
         let [mu, sigma] = fields(params, p, ["mu", "sigma"], out)?;
         let Some(mu) = mu.as_f64() else {
             out.push(
                 Problem::new(p.key("mu"), format!("{} is not a number", shown(mu)))
-                    .expected("ln of the value in seconds"),
+                    .expected(q.mu_means),
             );
             return None;
         };
         let sigma = number(sigma, &p.key("sigma"), out)?;
-        // The user's mu is for the value in seconds; the engine samples nanoseconds.
+        // The user's mu is for the value in seconds (or bytes); the engine samples nanoseconds.
         return Some(Dist::LogNormal {
-            mu: mu + (SECOND as f64).ln(),
+            mu: mu + q.mu_unit.ln(),
             sigma,
         });
     }
     let [median, p99] = fields(params, p, ["median", "p99"], out)?;
-    let median = positive_dur(median, &p.key("median"), out)?;
-    let p99 = positive_dur(p99, &p.key("p99"), out)?;
+    let median = positive(q, median, &p.key("median"), out)?;
+    let p99 = positive(q, p99, &p.key("p99"), out)?;
     if p99 < median {
         out.push(
             Problem::new(p.key("p99"), "p99 is smaller than the median").expected("median ≤ p99"),
@@ -212,7 +259,7 @@ fn lognormal(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dis
     Some(Dist::lognormal_from_median_p99(median, p99))
 }
 
-fn mixture(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
+fn mixture(q: &Quantity, params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
     let Some(items) = params.as_array().filter(|a| !a.is_empty() && a.len() <= 64) else {
         out.push(
             Problem::new(p.clone(), "a mixture is a list of 1 to 64 components")
@@ -227,7 +274,7 @@ fn mixture(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
         let [w, d] = fields(item, &ip, ["weight", "dist"], out)?;
         let w = number(w, &ip.key("weight"), out)?;
         total += w;
-        parts.push((total, parse(d, &ip.key("dist"), out)?));
+        parts.push((total, parse_as(q, d, &ip.key("dist"), out)?));
     }
     parts.iter_mut().for_each(|(c, _)| *c /= total);
     if let Some(last) = parts.last_mut() {
@@ -236,13 +283,13 @@ fn mixture(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist>
     Some(Dist::Mixture(parts))
 }
 
-fn empirical(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
+fn empirical(q: &Quantity, params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dist> {
     match params {
         Value::Array(items) if !items.is_empty() && items.len() <= MAX_EMPIRICAL => {
             let values: Option<Vec<f64>> = items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| dur(v, &p.index(i), out))
+                .map(|(i, v)| value(q, v, &p.index(i), out))
                 .collect();
             values.map(Dist::Samples)
         }
@@ -257,7 +304,7 @@ fn empirical(params: &Value, p: &YamlPath, out: &mut Vec<Problem>) -> Option<Dis
                     );
                     return None;
                 };
-                pts.push((prob, dur(v, &p.key(k), out)?));
+                pts.push((prob, value(q, v, &p.key(k), out)?));
             }
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             if pts.windows(2).any(|w| w[1].1 < w[0].1) {

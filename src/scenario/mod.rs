@@ -8,7 +8,11 @@
 // Problems are returned on the cold path of loading a file; their size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod branches;
 pub mod broker;
+pub mod bytes;
+mod callgraph;
+mod closed;
 pub mod dist;
 pub mod error;
 mod failure_times;
@@ -22,6 +26,7 @@ mod raw_policy;
 pub mod resolve;
 pub mod schema;
 mod services;
+mod sizes;
 pub mod spec;
 mod steps;
 pub mod topology;

@@ -47,8 +47,25 @@ text_value!(
     Distribution
 );
 text_value!(
+    /// A distribution of sizes: `2KB` or `{exponential: {mean: 2KB}}` and its siblings.
+    SizeDistribution
+);
+text_value!(
+    /// A message's size: a distribution of sizes (the request's), or
+    /// `{request, response}` (each a distribution of sizes, either optional).
+    CallSize
+);
+text_value!(
+    /// A link's bandwidth: 100Mbit/s, 1Gbit/s, 10MB/s.
+    Bandwidth
+);
+text_value!(
     /// A count, or a count per data center.
     Replicas
+);
+text_value!(
+    /// A whole number of users (a closed workload).
+    Users
 );
 text_value!(
     /// `acks`: 0, 1 or all.
@@ -89,6 +106,9 @@ pub struct RawScenario {
     pub workload: Vec<RawWorkload>,
     #[schemars(length(max = 10_000))]
     pub failures: Option<Vec<RawFailure>>,
+    /// Calls deeper than this in one request fail at once (default 64).
+    #[schemars(range(min = 1, max = limits::CALL_DEPTH))]
+    pub max_call_depth: Option<u32>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -190,7 +210,7 @@ pub struct RawEndpoint {
     pub steps: Vec<RawStep>,
 }
 
-/// One step: exactly one of `work`, `call`, `parallel`, `publish`.
+/// One step: exactly one of `work`, `call`, `parallel`, `publish`, `branch`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[schemars(transform = schema::step_kinds)]
 #[serde(deny_unknown_fields)]
@@ -204,6 +224,11 @@ pub struct RawStep {
     pub parallel: Option<Vec<RawStep>>,
     /// Publish a message to this topic.
     pub publish: Option<String>,
+    /// One of these step lists, drawn at random (the rest of 100%: none).
+    #[schemars(length(min = 1, max = limits::STEPS))]
+    pub branch: Option<Vec<RawBranchEntry>>,
+    /// The step runs with this probability, else it is skipped (default 1).
+    pub probability: Option<Fraction>,
     /// Each attempt's timeout (default: `defaults.call.timeout`, else none).
     pub timeout: Option<Duration>,
     /// The whole call's deadline, retries included (default: `defaults.call.deadline`).
@@ -216,6 +241,17 @@ pub struct RawStep {
     pub retry: Option<RawRetry>,
     pub circuit_breaker: Option<RawBreaker>,
     pub propagate_deadline: Option<bool>,
+    /// A call's request (and response) size, or a publish's message size.
+    pub size: Option<CallSize>,
+}
+
+/// One entry of a `branch`: taken with `probability`, it runs `steps` in place.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBranchEntry {
+    pub probability: Fraction,
+    #[schemars(length(min = 1, max = limits::STEPS))]
+    pub steps: Vec<RawStep>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -242,8 +278,13 @@ pub struct RawWorkload {
     /// `service.endpoint` the clients call.
     #[schemars(with = "EndpointRef")]
     pub target: String,
-    /// Requests per unit of time.
-    pub rate: Rate,
+    /// Requests per unit of time: an open workload (exactly one of `rate` and `users`).
+    pub rate: Option<Rate>,
+    /// A closed workload: this many users, each sending a request, waiting for
+    /// its answer (or `timeout`), thinking for a draw of `think`, sending again.
+    pub users: Option<Users>,
+    /// A closed workload's think time, from an answer to the user's next request.
+    pub think: Option<Distribution>,
     /// Default poisson.
     pub arrival: Option<ArrivalKind>,
     /// Data center of the clients (default: the first).
@@ -252,15 +293,20 @@ pub struct RawWorkload {
     pub timeout: Option<Duration>,
     /// Message keys of the requests, for partitioning and hot spots.
     pub keys: Option<RawKeys>,
+    /// Sizes of the requests and of their answers.
+    pub size: Option<CallSize>,
     pub ramp: Option<RawRamp>,
     pub bursty: Option<RawBursty>,
     pub schedule: Option<Vec<RawPhase>>,
 }
 
-/// Rate moves linearly from the workload's `rate` to `to` between `start` and `start + over`.
+/// Rate moves linearly from the workload's `rate` to `to` between `start` and
+/// `start + over`; in a closed workload, users from `users` to `to`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRamp {
+    /// A rate (open workload) or a number of users (closed workload).
+    #[schemars(with = "schema::RampTo")]
     pub to: Rate,
     pub over: Duration,
     /// Default 0s (simulated time, warmup included).
@@ -294,6 +340,8 @@ pub struct RawLink {
     pub latency: Distribution,
     /// Probability that a call over the link gets no answer (the caller times out).
     pub loss: Option<Fraction>,
+    /// Each direction serialises one message at a time at this rate (default: instantly).
+    pub bandwidth: Option<Bandwidth>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use super::raw::{self, RawScenario};
 use super::services::{self, World};
 use super::spec::*;
 use super::units::{self, Bad};
-use super::{broker, failures, policy, steps, topology, workloads};
+use super::{broker, callgraph, failures, policy, steps, topology, workloads};
 use crate::engine::time::{HOUR, MILLISECOND, SECOND, Time};
 
 /// Sizes beyond these would exhaust memory or time; they are refused at load.
@@ -33,9 +33,16 @@ pub mod limits {
     pub const CALLS_PER_REQUEST: f64 = 1_000_000.0;
     pub const STEPS: usize = 1_000;
     pub const WORKLOADS: usize = 10_000;
+    /// Users of one closed workload.
+    pub const USERS: u32 = 1_000_000;
     pub const RATE_PER_S: f64 = 100_000_000.0;
     pub const DURATION_H: u64 = 10_000;
     pub const DATACENTERS: usize = 100;
+    /// `max_call_depth`: its default and largest value.
+    pub const DEFAULT_CALL_DEPTH: u32 = 64;
+    pub const CALL_DEPTH: u32 = 10_000;
+    /// Steps of one endpoint once its branches are flattened.
+    pub const PROGRAM: usize = 100_000;
 }
 
 pub(super) struct Resolver {
@@ -47,7 +54,7 @@ impl Resolver {
         self.problems.push(p);
     }
     pub(super) fn bad(&mut self, path: &YamlPath, b: Bad) {
-        self.push(Problem::new(path.clone(), b.message).expected(b.expected));
+        self.push(b.at(path));
     }
     pub(super) fn duration(&mut self, v: &Value, path: &YamlPath) -> Option<Time> {
         units::duration(v).map_err(|b| self.bad(path, b)).ok()
@@ -68,6 +75,10 @@ impl Resolver {
     }
     pub(super) fn dist(&mut self, v: &Value, path: &YamlPath) -> Option<crate::engine::Dist> {
         dist::parse(v, path, &mut self.problems)
+    }
+    /// Lets a parser that collects problems push them here.
+    pub(super) fn with_problems<T>(&mut self, f: impl FnOnce(&mut Vec<Problem>) -> T) -> T {
+        f(&mut self.problems)
     }
     pub(super) fn fraction(&mut self, v: &Value, path: &YamlPath) -> Option<f64> {
         units::fraction(v).map_err(|b| self.bad(path, b)).ok()
@@ -170,7 +181,16 @@ fn build(r: &mut Resolver, raw: &RawScenario, root: &YamlPath) -> Scenario {
         policies: world.policies,
         workloads,
         gateway,
+        sizes: world.sizes.sizes,
         warnings: Vec::new(),
+        max_call_depth: r.bounded(
+            raw.max_call_depth,
+            limits::DEFAULT_CALL_DEPTH,
+            1,
+            limits::CALL_DEPTH,
+            &root.key("max_call_depth"),
+        ),
+        branches: world.branches,
     }
 }
 
@@ -190,8 +210,8 @@ fn call_graph(
     );
     services::services(r, raw, root, dcs, w);
     steps::steps(r, raw, root, &defaults, w);
-    if steps::check_cycles(r, w) {
-        steps::check_call_volume(r, w);
+    if callgraph::check_cycles(r, w) {
+        callgraph::check_call_volume(r, w);
     }
     let gateway = workloads::gateway(r, raw, root, dcs, w);
     let workloads = workloads::workloads(r, raw, root, dcs, gateway, w);

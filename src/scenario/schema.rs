@@ -18,7 +18,10 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
 use super::dist::MAX_EMPIRICAL;
-use super::raw::{Acks, Cores, Distribution, Duration, Fraction, Rate, RawScenario, Replicas};
+use super::raw::{
+    Acks, Bandwidth, CallSize, Cores, Distribution, Duration, Fraction, Rate, RawScenario,
+    Replicas, SizeDistribution, Users,
+};
 use super::resolve::limits;
 
 /// The schema of the scenario format, pretty-printed.
@@ -43,6 +46,8 @@ const NUMBER: &str = r"\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)";
 const ABOVE_ZERO: &str = r"(0*[1-9][0-9]*(\.[0-9]*)?|0*\.0*[1-9][0-9]*)";
 /// The units of [`super::units`].
 const UNIT: &str = "(ns|us|µs|μs|ms|s|m|min|h)";
+/// The size units of [`super::bytes`].
+const SIZE_UNIT: &str = "(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)";
 /// Rust's `char::is_control`: C0, DEL and C1.
 const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
 
@@ -129,6 +134,33 @@ fixed_schema!(
 );
 
 fixed_schema!(
+    Users,
+    json!({
+        "description": "A number of users, at least one.",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": limits::USERS,
+    })
+);
+
+/// A ramp's end: a rate (open workload) or a number of users, maybe none (closed).
+pub struct RampTo;
+impl JsonSchema for RampTo {
+    fn schema_name() -> Cow<'static, str> {
+        "RampTo".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A rate (10000/s) in an open workload; a number of users (200) in a closed one.",
+            "anyOf": [
+                g.subschema_for::<Rate>(),
+                {"type": "integer", "minimum": 0, "maximum": limits::USERS}
+            ]
+        })
+    }
+}
+
+fixed_schema!(
     Acks,
     json!({
         "description": "0 (do not wait), 1 (the leader appended) or all (min_insync_replicas appended).",
@@ -187,59 +219,131 @@ impl JsonSchema for Distribution {
         let duration = g.subschema_for::<Duration>().to_value();
         let positive = g.subschema_for::<PositiveDuration>().to_value();
         let itself = g.subschema_for::<Distribution>().to_value();
-        let number = json!({"type": "number", "exclusiveMinimum": 0});
-        let scale_shape = keys(&[("scale", &positive), ("shape", &number)]);
-        let samples = json!({"oneOf": [
-            {"type": "array", "minItems": 1, "maxItems": MAX_EMPIRICAL, "items": duration},
-            {
-                "type": "object",
-                "minProperties": 1,
-                "maxProperties": 1000,
-                "propertyNames": {"pattern": r"^p0*(100(\.0*)?|[0-9]{1,2}(\.[0-9]*)?|\.[0-9]+)$"},
-                "additionalProperties": duration
-            }
-        ]});
-        let families = [
-            ("constant", duration.clone()),
-            ("exponential", keys(&[("mean", &positive)])),
-            ("uniform", keys(&[("min", &duration), ("max", &duration)])),
-            (
-                "normal",
-                keys(&[("mean", &positive), ("stddev", &duration)]),
-            ),
-            (
-                "lognormal",
-                json!({"oneOf": [
-                    keys(&[("median", &positive), ("p99", &positive)]),
-                    keys(&[("mu", &json!({"type": "number"})), ("sigma", &number)])
-                ]}),
-            ),
-            ("gamma", keys(&[("shape", &number), ("mean", &positive)])),
-            ("pareto", scale_shape.clone()),
-            ("weibull", scale_shape),
-            (
-                "mixture",
-                json!({
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": 64,
-                    "items": keys(&[("weight", &number), ("dist", &itself)])
-                }),
-            ),
-            ("empirical", samples.clone()),
-            ("percentiles", samples),
-        ];
-        let mut one_of = vec![duration];
-        one_of.extend(
-            families
-                .into_iter()
-                .map(|(name, params)| keys(&[(name, &params)])),
-        );
+        distribution(
+            "A distribution of durations: a bare duration (constant), or one family with its parameters",
+            [duration, positive, itself],
+        )
+    }
+}
+
+/// A size in bytes with a unit.
+pub struct Size;
+fixed_schema!(
+    Size,
+    json!({
+        "description": "A size with a unit: 512B, 2KB (2,000 bytes), 1.5MB, 1GB, or 64KiB, 1MiB (1,048,576 bytes). A bare number is an error.",
+        "type": "string",
+        "pattern": format!(r"^\s*{NUMBER}\s*{SIZE_UNIT}\s*$"),
+    })
+);
+
+/// A size above zero (a distribution's mean or scale).
+pub struct PositiveSize;
+fixed_schema!(
+    PositiveSize,
+    json!({
+        "description": "A size above zero, with a unit: 512B, 2KB, 1MiB.",
+        "type": "string",
+        "pattern": format!(r"^\s*\+?{ABOVE_ZERO}\s*{SIZE_UNIT}\s*$"),
+    })
+);
+
+impl JsonSchema for SizeDistribution {
+    fn schema_name() -> Cow<'static, str> {
+        "SizeDistribution".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let size = g.subschema_for::<Size>().to_value();
+        let positive = g.subschema_for::<PositiveSize>().to_value();
+        let itself = g.subschema_for::<SizeDistribution>().to_value();
+        distribution(
+            "A distribution of sizes in bytes: a bare size (constant), or one family with its parameters (sizes where a distribution of durations has durations)",
+            [size, positive, itself],
+        )
+    }
+}
+
+impl JsonSchema for CallSize {
+    fn schema_name() -> Cow<'static, str> {
+        "CallSize".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let dist = g.subschema_for::<SizeDistribution>().to_value();
         json_schema!({
-            "description": "A distribution of durations: a bare duration (constant), or one family with its parameters: {constant}, {exponential: {mean}}, {uniform: {min, max}}, {normal: {mean, stddev}}, {lognormal: {median, p99}} or {lognormal: {mu, sigma}}, {gamma: {shape, mean}}, {pareto: {scale, shape}}, {weibull: {scale, shape}}, {mixture: [{weight, dist}]}, {empirical: [samples]} or {empirical: {p50: .., p99: ..}}.",
-            "oneOf": one_of,
+            "description": "A message's size: a distribution of sizes (the request's; the answer has none), or {request, response}, each a distribution of sizes.",
+            "oneOf": [
+                dist,
+                {
+                    "type": "object",
+                    "properties": {"request": dist, "response": dist},
+                    "minProperties": 1,
+                    "additionalProperties": false
+                }
+            ]
         })
     }
+}
+
+fixed_schema!(
+    Bandwidth,
+    json!({
+        "description": "A bandwidth above zero: bits per second (100Mbit/s, 1Gbit/s; also bit/s, kbit/s, Tbit/s) or bytes per second (10MB/s, 1GiB/s).",
+        "type": "string",
+        "pattern": format!(r"^\s*\+?{ABOVE_ZERO}\s*(bit/s|kbit/s|Kbit/s|Mbit/s|Gbit/s|Tbit/s|{SIZE_UNIT}/s)\s*$"),
+    })
+);
+
+/// The schema of a distribution, given its scalar, its positive scalar and itself.
+fn distribution(what: &str, [scalar, positive, itself]: [Value; 3]) -> Schema {
+    let number = json!({"type": "number", "exclusiveMinimum": 0});
+    let scale_shape = keys(&[("scale", &positive), ("shape", &number)]);
+    let samples = json!({"oneOf": [
+        {"type": "array", "minItems": 1, "maxItems": MAX_EMPIRICAL, "items": scalar},
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1000,
+            "propertyNames": {"pattern": r"^p0*(100(\.0*)?|[0-9]{1,2}(\.[0-9]*)?|\.[0-9]+)$"},
+            "additionalProperties": scalar
+        }
+    ]});
+    let families = [
+        ("constant", scalar.clone()),
+        ("exponential", keys(&[("mean", &positive)])),
+        ("uniform", keys(&[("min", &scalar), ("max", &scalar)])),
+        ("normal", keys(&[("mean", &positive), ("stddev", &scalar)])),
+        (
+            "lognormal",
+            json!({"oneOf": [
+                keys(&[("median", &positive), ("p99", &positive)]),
+                keys(&[("mu", &json!({"type": "number"})), ("sigma", &number)])
+            ]}),
+        ),
+        ("gamma", keys(&[("shape", &number), ("mean", &positive)])),
+        ("pareto", scale_shape.clone()),
+        ("weibull", scale_shape),
+        (
+            "mixture",
+            json!({
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 64,
+                "items": keys(&[("weight", &number), ("dist", &itself)])
+            }),
+        ),
+        ("empirical", samples.clone()),
+        ("percentiles", samples),
+    ];
+    let mut one_of = vec![scalar];
+    one_of.extend(
+        families
+            .into_iter()
+            .map(|(name, params)| keys(&[(name, &params)])),
+    );
+    json_schema!({
+        "description": format!("{what}: {{constant}}, {{exponential: {{mean}}}}, {{uniform: {{min, max}}}}, {{normal: {{mean, stddev}}}}, {{lognormal: {{median, p99}}}} or {{lognormal: {{mu, sigma}}}}, {{gamma: {{shape, mean}}}}, {{pareto: {{scale, shape}}}}, {{weibull: {{scale, shape}}}}, {{mixture: [{{weight, dist}}]}}, {{empirical: [samples]}} or {{empirical: {{p50: .., p99: ..}}}}."),
+        "oneOf": one_of,
+    })
 }
 
 /// `mtbf` or `mttr`: a duration above zero (an exponential's mean) or a
@@ -291,7 +395,11 @@ const CALL_KEYS: &[&str] = &[
     "retry",
     "circuit_breaker",
     "propagate_deadline",
+    "probability",
+    "size",
 ];
+/// A step other than a branch may be taken with a probability.
+const MAYBE: &[&str] = &["probability"];
 
 /// A step is exactly one of work, call, parallel (of calls) or publish; only a
 /// call has a call policy.
@@ -304,12 +412,20 @@ pub(super) fn step_kinds(schema: &mut Schema) {
     exactly_one_kind(
         schema,
         &[
-            kind("work", &[]),
+            kind("work", MAYBE),
             kind("call", CALL_KEYS),
-            kind("parallel", &[]),
-            kind("publish", &[]),
+            kind("parallel", MAYBE),
+            kind("publish", &["probability", "size"]),
+            kind("branch", &[]),
         ],
     );
+    // A publish's size is one distribution (a message has no answer).
+    let size = json!({"$ref": "#/definitions/SizeDistribution"});
+    schema
+        .pointer_mut("/oneOf/3/properties")
+        .and_then(Value::as_object_mut)
+        .expect("the publish kind")
+        .insert("size".into(), size);
     // parallel: a non-empty list of steps that are calls.
     let parallel = schema
         .pointer_mut("/oneOf/2/properties/parallel")
@@ -319,7 +435,7 @@ pub(super) fn step_kinds(schema: &mut Schema) {
     parallel.insert("minItems".into(), json!(1));
     parallel.insert(
         "items".into(),
-        json!({"allOf": [step, {"type": "object", "properties": {"call": {"type": "string"}}, "required": ["call"]}]}),
+        json!({"allOf": [step, {"type": "object", "properties": {"call": {"type": "string"}}, "required": ["call"], "not": {"properties": {"probability": true}, "required": ["probability"]}}]}),
     );
 }
 
@@ -418,7 +534,17 @@ fn non_null(mut v: Value) -> Value {
     v
 }
 
-/// `arrival: ramp` goes with a `ramp` block and only then (`bursty`, `schedule` alike).
+/// A ramp block (or none) whose `to` has this JSON type.
+fn ramp_to(kind: &str) -> Value {
+    json!({"anyOf": [
+        {"type": "null"},
+        {"type": "object", "properties": {"to": {"type": kind}}}
+    ]})
+}
+
+/// A workload is open (`rate`) or closed (`users` and `think`), never both. In an
+/// open one, `arrival: ramp` goes with a `ramp` block and only then (`bursty`,
+/// `schedule` alike); a closed one has no arrival process and may ramp its users.
 pub(super) fn arrival_blocks(schema: &mut Schema) {
     let rules: Vec<Value> = ["ramp", "bursty", "schedule"]
         .iter()
@@ -430,5 +556,26 @@ pub(super) fn arrival_blocks(schema: &mut Schema) {
             })
         })
         .collect();
-    schema.insert("allOf".into(), Value::Array(rules));
+    let closed = json!({
+        "required": ["users", "think"],
+        "properties": {
+            "users": true, "think": true,
+            "rate": false, "arrival": false, "bursty": false, "schedule": false,
+            "ramp": ramp_to("integer")
+        }
+    });
+    let open = json!({
+        "required": ["rate"],
+        "properties": {
+            "rate": true, "think": false,
+            "ramp": ramp_to("string")
+        },
+        "allOf": rules
+    });
+    schema.insert(
+        "if".into(),
+        json!({"properties": {"users": {"not": {"type": "null"}}}, "required": ["users"]}),
+    );
+    schema.insert("then".into(), closed);
+    schema.insert("else".into(), open);
 }

@@ -22,14 +22,18 @@ pub(super) struct World {
     /// Service name -> index; endpoint names per service -> endpoint index.
     pub(super) service_index: IndexMap<String, usize>,
     pub(super) endpoint_index: Vec<IndexMap<String, usize>>,
-    /// YAML path of each call, by (endpoint, step, call) for cycle reports.
-    pub(super) call_paths: Vec<(usize, usize, YamlPath)>,
+    /// Every call step (and parallel call): caller, callee, how often, YAML path.
+    pub(super) call_paths: Vec<super::callgraph::CallEdge>,
+    /// `Step::Branch` steps so far (the next one's id).
+    pub(super) branches: usize,
     pub(super) policies: Vec<CallPolicy>,
     pub(super) topics: IndexMap<String, usize>,
     pub(super) broker_kind: Option<BrokerKind>,
     /// (service, consumer index in the raw service, handler endpoint).
     pub(super) handlers: Vec<(usize, usize, usize)>,
     pub(super) consumers: Vec<Consumer>,
+    /// Message sizes of calls, publishes and workloads.
+    pub(super) sizes: super::sizes::SizeTable,
 }
 
 /// Replicas per data center: `(data center, count)`; one in the first by default.

@@ -1,7 +1,8 @@
 //! The validated scenario: names turned into indices, units into engine units.
 //!
 //! Everything the model needs and nothing it must check again. Built only by
-//! [`super::resolve`]; every index is in range and the call graph is acyclic.
+//! [`super::resolve`]; every index is in range, and every call cycle passes a
+//! branch (it ends with probability 1; `max_call_depth` bounds it).
 
 use crate::engine::{Dist, Time};
 
@@ -35,8 +36,14 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Index of the gateway in `services`.
     pub gateway: Option<usize>,
+    /// Every distribution of message sizes, indexed by [`Sizes`] and `Step::Publish::size`.
+    pub sizes: Vec<MessageSize>,
     /// What is valid but likely not meant, or costly (printed, never fatal).
     pub warnings: Vec<super::Problem>,
+    /// A job at this call depth makes no call: its call step fails at once.
+    pub max_call_depth: u32,
+    /// `Step::Branch` steps in all (their `id`s are 0..branches).
+    pub branches: usize,
 }
 
 impl Scenario {
@@ -123,8 +130,35 @@ pub enum Step {
     Work(Dist),
     /// Calls sent at once; the step ends when all have answered, and fails if any failed.
     Calls(Vec<CallSpec>),
-    /// A message published to a topic (index into `broker.topics`).
-    Publish { topic: usize },
+    /// A message published to a topic (index into `broker.topics`), of a size
+    /// drawn from `sizes[size]` (none: it takes no time on a link).
+    Publish { topic: usize, size: Option<u32> },
+    /// A random jump: one entry of a `branch` (or a step with a `probability`).
+    Branch(Box<Branch>),
+    /// Continues at step `to` (the end of a branch entry).
+    Goto { to: u32 },
+}
+
+/// A `branch` flattened into the endpoint's steps: the entry's steps follow
+/// it, each ending with a `Goto` past the last.
+#[derive(Clone, Debug)]
+pub struct Branch {
+    /// Index of its random stream, `0..Scenario::branches`.
+    pub id: usize,
+    /// The stream's name after `service/<svc>/endpoint/<ep>/branch/`: the step's
+    /// position, e.g. `2` or `2.1.0` (step 2, entry 1, its step 0).
+    pub at: String,
+    /// Cumulative probabilities of the entries, non-decreasing, the last ≤ 1.
+    pub cumulative: Vec<f64>,
+    /// The first step of each entry, then the step after the branch (no entry).
+    pub targets: Vec<u32>,
+}
+
+impl Branch {
+    /// The step a uniform draw `u` in [0, 1) leads to.
+    pub fn target(&self, u: f64) -> u32 {
+        self.targets[self.cumulative.partition_point(|&c| c <= u)]
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -137,6 +171,26 @@ pub struct CallSpec {
     pub policy: usize,
     /// Parallel copies, each to a replica chosen by the site's load balancer.
     pub fanout: u32,
+    pub sizes: Sizes,
+}
+
+/// The sizes of a call's request and of its successful answer: indices into
+/// `Scenario::sizes` (none: the message takes no time on a link).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sizes {
+    pub request: Option<u32>,
+    pub response: Option<u32>,
+}
+
+/// Most distributions of message sizes a scenario may hold (the model keeps
+/// an index in 16 bits).
+pub const MAX_SIZES: usize = 65_000;
+
+/// A distribution of message sizes in bytes, and the name of its stream.
+#[derive(Clone, Debug)]
+pub struct MessageSize {
+    pub dist: Dist,
+    pub stream: String,
 }
 
 #[derive(Clone, Debug)]
@@ -156,10 +210,37 @@ pub struct Workload {
     pub entry: usize,
     /// The endpoint the workload targets.
     pub target: usize,
-    pub arrival: Arrival,
+    pub load: Load,
     pub from: usize,
     pub timeout: Option<Time>,
     pub keys: Option<Keys>,
+    pub sizes: Sizes,
+}
+
+/// Where a workload's requests come from: an arrival process (open loop), or
+/// a population of users who each wait for their answer and think (closed loop).
+#[derive(Clone, Debug)]
+pub enum Load {
+    Open(Arrival),
+    Closed(Closed),
+}
+
+/// A closed loop: `users` users, each sending a request, waiting for its end,
+/// thinking for a draw of `think`, and sending again.
+#[derive(Clone, Debug)]
+pub struct Closed {
+    pub users: u32,
+    pub think: Dist,
+    pub ramp: Option<UsersRamp>,
+}
+
+/// The user count moves from `users` to `to`, one user at a time at equal
+/// steps over [start, start + over].
+#[derive(Clone, Copy, Debug)]
+pub struct UsersRamp {
+    pub to: u32,
+    pub start: Time,
+    pub over: Time,
 }
 
 /// An open-loop arrival process: gaps are exponential (Poisson) or equal, at a
@@ -250,6 +331,8 @@ pub struct Link {
     pub latency: Dist,
     /// Probability that a call over the link gets no answer.
     pub loss: f64,
+    /// Bytes per second each direction carries (None: messages take no time to send).
+    pub bandwidth: Option<f64>,
 }
 
 #[derive(Clone, Debug)]

@@ -1,14 +1,18 @@
 //! Resolution of steps: endpoints' and consumer handlers' step lists, call
-//! targets and sites, then the whole call graph's cycles and volume.
+//! targets and sites; branches are flattened by [`super::branches`] and the
+//! whole call graph is checked by [`super::callgraph`].
 //! Part of [`super::resolve`].
 
+use super::branches;
 use super::broker;
+use super::callgraph::CallEdge;
 use super::error::Problem;
 use super::node::YamlPath;
 use super::policy;
 use super::raw::{RawConsumer, RawScenario, RawStep};
 use super::resolve::{Resolver, limits};
 use super::services::World;
+use super::sizes;
 use super::spec::*;
 
 /// Resolves `service.endpoint` to an endpoint index, with did-you-mean.
@@ -81,12 +85,24 @@ fn site(w: &mut World, caller: usize, target: usize) -> usize {
     w.sites.len() - 1
 }
 
-/// The endpoint a step list belongs to, its service and the call defaults.
+/// The endpoint a step list belongs to, its service and the call defaults,
+/// and the probability that a run of the endpoint reaches the list.
 #[derive(Clone, Copy)]
-struct Owner<'a> {
+pub(super) struct Owner<'a> {
     svc: usize,
     ep: usize,
     defaults: &'a policy::Keys<'a>,
+    weight: f64,
+}
+
+impl Owner<'_> {
+    /// The same owner, for steps reached with probability `p` from here.
+    pub(super) fn times(self, p: f64) -> Self {
+        Owner {
+            weight: self.weight * p,
+            ..self
+        }
+    }
 }
 
 /// Fills the steps of every endpoint, then of every consumer handler.
@@ -117,30 +133,94 @@ pub(super) fn steps(
                 svc: si,
                 ep: ei,
                 defaults,
+                weight: 1.0,
             };
-            w.endpoints[ei].steps = step_list(r, w, &e.steps, &p, at);
+            w.endpoints[ei].steps = program(r, w, &e.steps, &p, at);
         }
     }
     for (svc, ci, ep) in w.handlers.clone() {
         let (sname, s) = raw.services.get_index(svc).expect("a service of the file");
         let c = &s.consumes.as_ref().expect("consumes")[ci];
         let p = root.key("services").key(sname).key("consumes").index(ci);
-        let at = Owner { svc, ep, defaults };
+        let at = Owner {
+            svc,
+            ep,
+            defaults,
+            weight: 1.0,
+        };
         handler(r, w, c, &p, at);
     }
 }
 
-fn step_list(
+/// An endpoint's steps as one flat program (branches become jumps), bounded.
+fn program(
     r: &mut Resolver,
     w: &mut World,
     list: &[RawStep],
     p: &YamlPath,
     at: Owner,
 ) -> Vec<Step> {
-    list.iter()
-        .enumerate()
-        .filter_map(|(i, st)| one_step(r, w, st, &p.index(i), at, true))
-        .collect()
+    let mut out = Vec::new();
+    step_list(r, w, list, p, at, "", &mut out);
+    if out.len() > limits::PROGRAM {
+        r.push(
+            Problem::new(
+                p.clone(),
+                format!("{} steps in all, branches included, is too many", out.len()),
+            )
+            .expected(format!("at most {}", limits::PROGRAM)),
+        );
+    }
+    out
+}
+
+/// Appends a list of steps to `out`; `pos` is the list's position in the
+/// endpoint (empty at the top, `2.1` for entry 1 of step 2's branch).
+pub(super) fn step_list(
+    r: &mut Resolver,
+    w: &mut World,
+    list: &[RawStep],
+    p: &YamlPath,
+    at: Owner,
+    pos: &str,
+    out: &mut Vec<Step>,
+) {
+    for (i, st) in list.iter().enumerate() {
+        let here = if pos.is_empty() {
+            i.to_string()
+        } else {
+            format!("{pos}.{i}")
+        };
+        let path = p.index(i);
+        let Some(probability) = branches::probability(r, st, &path) else {
+            step_into(r, w, st, &path, at, &here, out);
+            continue;
+        };
+        // Taken with `probability`: a branch of one entry, this step.
+        let head = branches::open(w, &here, out);
+        step_into(r, w, st, &path, at.times(probability), &here, out);
+        branches::close(out, head, &[probability], &[head + 1], &[]);
+    }
+}
+
+/// One step of a list (a `branch` or a plain step) appended to `out`.
+fn step_into(
+    r: &mut Resolver,
+    w: &mut World,
+    st: &RawStep,
+    path: &YamlPath,
+    at: Owner,
+    here: &str,
+    out: &mut Vec<Step>,
+) {
+    if st.branch.is_some() {
+        if one_kind(r, st, path) {
+            check_call_keys(r, st, path);
+            branches::branch(r, w, st, path, at, here, out);
+        }
+    } else if let Some(step) = one_step(r, w, st, path, at, true) {
+        out.push(step);
+    }
 }
 
 /// A consumer's handler steps, retry and consumer (with a broker and a known topic).
@@ -154,7 +234,7 @@ fn handler(r: &mut Resolver, w: &mut World, c: &RawConsumer, p: &YamlPath, at: O
         );
         return;
     }
-    w.endpoints[at.ep].steps = step_list(r, w, &c.steps, &p.key("steps"), at);
+    w.endpoints[at.ep].steps = program(r, w, &c.steps, &p.key("steps"), at);
     let retry = c.retry.as_ref().and_then(|rt| {
         let keys = policy::Keys {
             timeout: None,
@@ -203,11 +283,22 @@ fn one_step(
     if s.call.is_none() {
         check_call_keys(r, s, p);
     }
+    if !top {
+        branches::not_in_parallel(r, s, p);
+    }
     if let Some(name) = &s.publish {
         branch_not_call(r, top, &p.key("publish"));
         let has_broker = w.broker_kind.is_some();
+        let stream = format!("{}/publish/{name}", stream_prefix(w, at));
+        let size = sizes::publish_size(r, &mut w.sizes, s.size.as_ref(), &p.key("size"), &stream);
         return broker::topic(r, &w.topics, name, &p.key("publish"), has_broker)
-            .map(|topic| Step::Publish { topic });
+            .map(|topic| Step::Publish { topic, size });
+    }
+    if s.size.is_some() && s.call.is_none() {
+        r.push(
+            Problem::new(p.key("size"), "'size' belongs to a call or a publish step")
+                .expected("it next to a call or a publish: {call: service.endpoint, size: 2KB}"),
+        );
     }
     if let Some(d) = &s.work {
         branch_not_call(r, top, &p.key("work"));
@@ -233,13 +324,14 @@ fn one_step(
     call(r, w, s, p, at)
 }
 
-/// True when the step is exactly one of work, call, parallel, publish.
+/// True when the step is exactly one of work, call, parallel, publish, branch.
 fn one_kind(r: &mut Resolver, s: &RawStep, p: &YamlPath) -> bool {
     let kinds = [
         s.work.is_some(),
         s.call.is_some(),
         s.parallel.is_some(),
         s.publish.is_some(),
+        s.branch.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() == 1 {
         return true;
@@ -247,9 +339,9 @@ fn one_kind(r: &mut Resolver, s: &RawStep, p: &YamlPath) -> bool {
     r.push(
         Problem::new(
             p.clone(),
-            "a step must be exactly one of work, call, parallel, publish",
+            "a step must be exactly one of work, call, parallel, publish, branch",
         )
-        .expected("{work: 5ms}, {call: service.endpoint}, {parallel: [...]} or {publish: topic}"),
+        .expected("{work: 5ms}, {call: service.endpoint}, {parallel: [...]}, {publish: topic} or {branch: [...]}"),
     );
     false
 }
@@ -290,95 +382,34 @@ fn call(r: &mut Resolver, w: &mut World, s: &RawStep, p: &YamlPath, at: Owner) -
     let policy = policy::resolve(r, &policy::Keys::step(s, p, at.defaults));
     w.policies.push(policy);
     let fanout = r.bounded(s.fanout, 1, 1, limits::FANOUT, &p.key("fanout"));
-    w.call_paths.push((at.ep, target, p.key("call")));
+    w.call_paths.push(CallEdge {
+        from: at.ep,
+        to: target,
+        probability: at.weight,
+        fanout,
+        path: p.key("call"),
+    });
     let site = site(w, at.svc, target);
+    let stream = format!("{}/call/{}", stream_prefix(w, at), endpoint_name(w, target));
+    let sizes = sizes::call_sizes(r, &mut w.sizes, s.size.as_ref(), &p.key("size"), &stream);
     Some(Step::Calls(vec![CallSpec {
         site,
         target,
         policy: w.policies.len() - 1,
         fanout,
+        sizes,
     }]))
 }
 
-/// Refuses call trees whose fan-outs multiply past what memory can hold:
-/// calls(e) = Σ over e's call steps of fanout × (1 + calls(target)).
-pub(super) fn check_call_volume(r: &mut Resolver, w: &World) {
-    let mut memo: Vec<Option<f64>> = vec![None; w.endpoints.len()];
-    fn calls(e: usize, w: &World, memo: &mut Vec<Option<f64>>) -> f64 {
-        if let Some(v) = memo[e] {
-            return v;
-        }
-        let mut total = 0.0;
-        for step in &w.endpoints[e].steps {
-            if let Step::Calls(specs) = step {
-                for c in specs {
-                    total += f64::from(c.fanout) * (1.0 + calls(c.target, w, memo));
-                }
-            }
-        }
-        memo[e] = Some(total);
-        total
-    }
-    for (e, _, path) in &w.call_paths {
-        let n = calls(*e, w, &mut memo);
-        if n > limits::CALLS_PER_REQUEST {
-            r.push(Problem::new(path.clone(), format!("one request to {} causes {n:.0} calls in all (fan-outs multiply down the chain)", endpoint_name(w, *e))).expected(format!("at most {} calls per request", limits::CALLS_PER_REQUEST)));
-            return;
-        }
-    }
+/// `service/<svc>/endpoint/<ep>`: where the streams of a step list's sizes start.
+fn stream_prefix(w: &World, at: Owner) -> String {
+    format!(
+        "service/{}/endpoint/{}",
+        w.services[at.svc].name, w.endpoints[at.ep].name
+    )
 }
 
-/// Reports every call cycle once, at the call that closes it; true when there is none.
-pub(super) fn check_cycles(r: &mut Resolver, w: &World) -> bool {
-    let before = r.count();
-    let n = w.endpoints.len();
-    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (from, to, _) in &w.call_paths {
-        edges[*from].push(*to);
-    }
-    // 0 = unseen, 1 = on the stack, 2 = done.
-    let mut state = vec![0u8; n];
-    for start in 0..n {
-        if state[start] != 0 {
-            continue;
-        }
-        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-        state[start] = 1;
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            if let Some(&to) = edges[node].get(*next) {
-                *next += 1;
-                match state[to] {
-                    0 => {
-                        state[to] = 1;
-                        stack.push((to, 0));
-                    }
-                    1 => {
-                        let pos = stack.iter().position(|(e, _)| *e == to).unwrap_or(0);
-                        let mut names: Vec<String> = stack[pos..]
-                            .iter()
-                            .map(|(e, _)| endpoint_name(w, *e))
-                            .collect();
-                        names.push(endpoint_name(w, to));
-                        let path = w
-                            .call_paths
-                            .iter()
-                            .find(|(f, t, _)| *f == node && *t == to)
-                            .map(|(_, _, p)| p.clone())
-                            .unwrap_or_default();
-                        r.push(Problem::new(path, format!("call cycle: {}", names.join(" -> "))).expected("calls that never lead back to the caller").help("a synchronous call cycle never finishes; break it or make one hop an event"));
-                    }
-                    _ => {}
-                }
-            } else {
-                state[node] = 2;
-                stack.pop();
-            }
-        }
-    }
-    r.count() == before
-}
-
-fn endpoint_name(w: &World, e: usize) -> String {
+pub(super) fn endpoint_name(w: &World, e: usize) -> String {
     format!(
         "{}.{}",
         w.services[w.endpoints[e].service].name, w.endpoints[e].name

@@ -31,6 +31,7 @@ pub(super) fn links(
             .loss
             .as_ref()
             .map_or(Some(0.0), |f| r.fraction(&f.0, &p.key("loss")));
+        let bandwidth = super::sizes::bandwidth(r, l.bandwidth.as_ref(), &p.key("bandwidth"));
         let (Some(latency), Some(loss)) = (latency, loss) else {
             continue;
         };
@@ -40,7 +41,11 @@ pub(super) fn links(
                 format!("the link {}/{} is defined twice", dcs[a], dcs[b]),
             ));
         }
-        let link = Link { latency, loss };
+        let link = Link {
+            latency,
+            loss,
+            bandwidth,
+        };
         out[a * n + b] = Some(link.clone());
         out[b * n + a] = Some(link);
     }

@@ -13,12 +13,26 @@ use crate::engine::time::{HOUR, MICROSECOND, MILLISECOND, MINUTE, NANOSECOND, SE
 pub struct Bad {
     pub message: String,
     pub expected: &'static str,
+    /// A suggestion, such as "did you mean 100Mbit/s?".
+    pub help: Option<String>,
 }
 
-fn bad(message: impl Into<String>, expected: &'static str) -> Bad {
+pub(super) fn bad(message: impl Into<String>, expected: &'static str) -> Bad {
     Bad {
         message: message.into(),
         expected,
+        help: None,
+    }
+}
+
+impl Bad {
+    /// The located problem of a value at `path`.
+    pub fn at(self, path: &super::node::YamlPath) -> super::Problem {
+        let p = super::Problem::new(path.clone(), self.message).expected(self.expected);
+        match self.help {
+            Some(h) => p.help(h),
+            None => p,
+        }
     }
 }
 
@@ -38,7 +52,7 @@ pub fn shown(v: &Value) -> String {
 }
 
 /// Splits "1.5ms" into (1.5, "ms").
-fn number_and_unit(s: &str) -> Option<(f64, &str)> {
+pub(super) fn number_and_unit(s: &str) -> Option<(f64, &str)> {
     let s = s.trim();
     let end = s
         .char_indices()

@@ -34,7 +34,7 @@ fn unpublished_topics(s: &Scenario) -> Vec<Problem> {
         .iter()
         .flat_map(|e| &e.steps)
         .filter_map(|step| match step {
-            Step::Publish { topic } => Some(*topic),
+            Step::Publish { topic, .. } => Some(*topic),
             _ => None,
         })
         .collect();

@@ -10,7 +10,7 @@ use super::resolve::{Resolver, check_name, limits};
 use super::services::{World, placement};
 use super::spec::*;
 use super::steps::target;
-use super::{broker, topology};
+use super::{broker, sizes, topology};
 use crate::engine::time::Time;
 
 pub(super) fn gateway(
@@ -103,6 +103,7 @@ fn routes(raw: &RawScenario, route: &Route, w: &mut World) -> IndexMap<String, u
             target,
             policy: w.policies.len() - 1,
             fanout: 1,
+            sizes: Sizes::default(),
         }]));
         eps.insert(wl.target.clone(), w.endpoints.len());
         w.endpoints.push(Endpoint {
@@ -143,7 +144,7 @@ pub(super) fn workloads(
     if raw.workload.is_empty() || raw.workload.len() > limits::WORKLOADS {
         r.push(
             Problem::new(wp.clone(), "there must be 1 to 10000 workloads")
-                .expected("a list of {name, target, rate}"),
+                .expected("a list of {name, target, rate} or {name, target, users, think}"),
         );
     }
     let mut out = Vec::new();
@@ -158,8 +159,7 @@ pub(super) fn workloads(
         }
         let keys = broker::keys(r, wl.keys.as_ref(), &p.key("keys"));
         let target = target(r, w, &wl.target, &p.key("target"));
-        let rate = r.rate(&wl.rate.0, &p.key("rate"));
-        let arrival = rate.and_then(|rate| arrival(r, wl, rate, &p));
+        let load = super::closed::load(r, wl, &p);
         let from = match &wl.from {
             None => 0,
             Some(dc) => topology::dc(r, dc, &p.key("from"), dcs).unwrap_or(0),
@@ -168,7 +168,9 @@ pub(super) fn workloads(
             .timeout
             .as_ref()
             .and_then(|t| r.duration(&t.0, &p.key("timeout")));
-        let (Some(target), Some(arrival)) = (target, arrival) else {
+        let stream = format!("workload/{}", wl.name);
+        let sizes = sizes::call_sizes(r, &mut w.sizes, wl.size.as_ref(), &p.key("size"), &stream);
+        let (Some(target), Some(load)) = (target, load) else {
             continue;
         };
         let entry = match gateway {
@@ -179,16 +181,23 @@ pub(super) fn workloads(
             name: wl.name.clone(),
             entry,
             target,
-            arrival,
+            load,
             from,
             timeout,
             keys,
+            sizes,
         });
     }
     out
 }
 
-fn arrival(r: &mut Resolver, wl: &raw::RawWorkload, rate: f64, p: &YamlPath) -> Option<Arrival> {
+/// The open arrival process of a workload with a `rate`.
+pub(super) fn arrival(
+    r: &mut Resolver,
+    wl: &raw::RawWorkload,
+    rate: f64,
+    p: &YamlPath,
+) -> Option<Arrival> {
     let kind = wl.arrival.unwrap_or(ArrivalKind::Poisson);
     let wants = |k: ArrivalKind, present: bool, key: &str, r: &mut Resolver| {
         if present && kind != k {

@@ -38,16 +38,19 @@ pub fn mmck_blocking(c: u32, k: u32, lambda: f64, mu: f64) -> f64 {
 /// [`shared_cores_mean_ms`]).
 pub fn theory_mean_ms(s: &crate::scenario::Scenario) -> Option<f64> {
     use crate::engine::Dist;
-    use crate::scenario::spec::{RateProfile, Step};
+    use crate::scenario::spec::{Load, RateProfile, Step};
     let [w] = s.workloads.as_slice() else {
         return None;
     };
-    let RateProfile::Fixed(lambda) = w.arrival.profile else {
+    let Load::Open(arrival) = &w.load else {
+        return None;
+    };
+    let RateProfile::Fixed(lambda) = arrival.profile else {
         return None;
     };
     let endpoint = &s.endpoints[w.entry];
     let svc = &s.services[endpoint.service];
-    let plain = w.arrival.poisson
+    let plain = arrival.poisson
         && s.gateway.is_none()
         && s.within_dc.is_none()
         && s.failures.is_empty()
@@ -106,4 +109,24 @@ fn shared_cores_mean_ms(
     let exponential = matches!(work, crate::engine::Dist::Exponential { .. });
     let covered = rho.powf(f64::from(workers - c)) < 1e-6;
     (rho < 1.0 && (exponential || covered)).then(|| 1e3 * mmc_mean(c, lambda, mu))
+}
+
+/// Exact Mean Value Analysis (Reiser and Lavenberg) of a closed network of
+/// single-server FIFO stations with exponential work of mean `demands[k]`
+/// (seconds, one visit each) and a think time of mean `think`: the throughput
+/// (per second) and the mean response time (seconds, think excluded) at `users`.
+pub fn mva(demands: &[f64], think: f64, users: u32) -> (f64, f64) {
+    let mut queue = vec![0.0; demands.len()];
+    let (mut x, mut r) = (0.0, 0.0);
+    for n in 1..=users {
+        let times: Vec<f64> = demands
+            .iter()
+            .zip(&queue)
+            .map(|(d, q)| d * (1.0 + q))
+            .collect();
+        r = times.iter().sum();
+        x = f64::from(n) / (think + r);
+        queue.iter_mut().zip(&times).for_each(|(q, t)| *q = x * t);
+    }
+    (x, r)
 }

@@ -10,13 +10,16 @@ use crate::engine::time::MILLISECOND;
 use crate::metrics::{Collector, Summary, summarize};
 use crate::scenario;
 
+mod bandwidth;
+mod branches;
 mod classic;
+mod closed;
 mod cores;
 mod faults;
 mod formulas;
 
 pub use faults::healthy_share;
-pub use formulas::{erlang_b, erlang_c, md1_mean, mmc_mean, mmck_blocking, theory_mean_ms};
+pub use formulas::{erlang_b, erlang_c, md1_mean, mmc_mean, mmck_blocking, mva, theory_mean_ms};
 
 /// One comparison of simulation with theory.
 pub struct Model {
@@ -81,7 +84,14 @@ const EXP_1MS: &str = "{exponential: {mean: 1ms}}";
 
 /// Every family of models, in table order.
 fn full_models(scale: f64) -> Vec<Model> {
-    let families: [fn(f64) -> Vec<Model>; 3] = [classic::models, faults::models, cores::models];
+    let families: [fn(f64) -> Vec<Model>; 6] = [
+        classic::models,
+        faults::models,
+        cores::models,
+        closed::models,
+        bandwidth::models,
+        branches::models,
+    ];
     families.iter().flat_map(|family| family(scale)).collect()
 }
 

@@ -6,7 +6,7 @@ use assert_cmd::Command;
 /// A service's `cores`.
 mod cores;
 
-const GOOD: &str = "name: t
+pub(crate) const GOOD: &str = "name: t
 duration: 10s
 services:
   inventory:
@@ -27,7 +27,7 @@ workload:
 ";
 
 /// Runs `meshsim run bad.yaml` on `content` in a fresh folder; returns stderr.
-fn run_bad(content: &[u8], extra: &[&str]) -> String {
+pub(crate) fn run_bad(content: &[u8], extra: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.yaml"), content).unwrap();
     let out = Command::cargo_bin("meshsim")
@@ -49,12 +49,12 @@ fn run_bad(content: &[u8], extra: &[&str]) -> String {
 }
 
 /// Same, for a variation of the good scenario.
-fn bad(from: &str, to: &str) -> String {
+pub(crate) fn bad(from: &str, to: &str) -> String {
     assert!(GOOD.contains(from), "{from}");
     run_bad(GOOD.replacen(from, to, 1).as_bytes(), &[])
 }
 
-fn names_line_and_path(stderr: &str, line: usize, path: &str) {
+pub(crate) fn names_line_and_path(stderr: &str, line: usize, path: &str) {
     assert!(
         stderr.contains(&format!("bad.yaml:{line}:")),
         "line {line} in:\n{stderr}"

@@ -1,9 +1,13 @@
 //! meshsim's integration tests: one binary, a module per concern.
 
+mod branches;
 mod common;
 mod conservation;
 mod determinism;
 mod errors;
+mod errors_bandwidth;
+mod errors_branches;
+mod errors_closed;
 mod events;
 mod failures;
 mod hints;
@@ -17,5 +21,9 @@ mod resilience;
 mod scenarios;
 mod sweeps;
 mod theory;
+mod theory_bandwidth;
+mod theory_branches;
+mod theory_closed;
 mod theory_cores;
 mod theory_faults;
+mod together;

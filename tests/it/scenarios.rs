@@ -275,6 +275,89 @@ fn ecommerce_dead_letters_without_losing() {
     assert!(s.slo.sync_p99.pass && s.slo.availability.pass);
 }
 
+#[test]
+fn bandwidth_large_answers_queue_the_small_ones() {
+    let (s, _) = run(&load_file("bandwidth.yaml", &["duration=3600s"]));
+    // eu-west->us-east is M/G/1: 100/s answers of 1.6 ms, 2/s of 160 ms.
+    let (small, large) = ((100.0, 0.0016), (2.0, 0.16));
+    let rho = small.0 * small.1 + large.0 * large.1;
+    let second_moment = small.0 * small.1 * small.1 + large.0 * large.1 * large.1;
+    let wait_ms = 1e3 * second_moment / (2.0 * (1.0 - rho));
+    let back = &s.links["eu-west->us-east"];
+    assert_close("utilisation", back.utilization, rho, 0.04);
+    assert_close(
+        "wait for the link",
+        back.queue_ms_mean.unwrap(),
+        wait_ms,
+        0.08,
+    );
+    assert_eq!(
+        s.links["us-east->eu-west"].messages, 0,
+        "requests have no size"
+    );
+    // An item: 40 ms each way, 2 ms of work, the wait and 1.6 ms on the wire.
+    let item = 80.0 + 2.0 + wait_ms + 1.6;
+    assert_close(
+        "browse mean",
+        s.workload["browse"].latency_ms.mean,
+        item,
+        0.06,
+    );
+}
+
+#[test]
+fn cache_miss_mean_and_p99_are_those_of_the_mixture() {
+    let (s, _) = run(&load_file("cache-miss.yaml", &[]));
+    let w = &s.workload["reads"];
+    // 1 ms hit; a 20% miss adds an Exp(50 ms) query and a 1 ms write-back.
+    assert_close("mean", w.latency_ms.mean, 1.0 + 0.2 * 51.0, 0.02);
+    assert_close("p99", w.latency_ms.p99, 2.0 + 50.0 * 20f64.ln(), 0.03);
+    let (db, cache) = (&s.calls["api->db.query"], &s.calls["api->cache.get"]);
+    assert_close(
+        "miss ratio",
+        db.attempts as f64 / cache.attempts as f64,
+        0.2,
+        0.02,
+    );
+}
+
+/// closed-loop.yaml: the load tester sees what MVA says (797/s, 25.5 ms, no
+/// rejection) while open arrivals at its nominal rate overload the same server.
+#[test]
+fn closed_loop_example_matches_mva_and_shows_the_overload_it_hides() {
+    let (s, _) = run(&load_file("closed-loop.yaml", &[]));
+    let (x, r) = meshsim::validate::mva(&[0.00125], 0.1, 100);
+    let tester = &s.workload["load-tester"];
+    let c = tester.closed.as_ref().expect("closed");
+    assert_close("tester's throughput", c.throughput_per_s, x, 0.03);
+    assert_close(
+        "tester's response",
+        c.response_ms_mean.unwrap(),
+        1e3 * r,
+        0.06,
+    );
+    let law = 1e3 * c.users / c.throughput_per_s - c.think_ms_mean.unwrap();
+    assert_close("R = N/X − Z", law, c.response_ms_mean.unwrap(), 0.02);
+    assert_eq!(tester.rejected, 0);
+    let open = &s.workload["real-users"];
+    assert!(open.closed.is_none());
+    assert_close(
+        "share rejected",
+        open.rejected as f64 / open.sent as f64,
+        0.2,
+        0.1,
+    );
+    assert!(open.latency_ms.mean > 1000.0, "{:?}", open.latency_ms);
+    // --set reaches the new keys: ten times the users, the same throughput.
+    let (more, _) = run(&load_file(
+        "closed-loop.yaml",
+        &["duration=20s", "workload.0.users=1000"],
+    ));
+    let c = more.workload["load-tester"].closed.as_ref().unwrap();
+    assert_eq!(c.users, 1000.0);
+    assert_close("throughput at 1000 users", c.throughput_per_s, 800.0, 0.03);
+}
+
 /// Random error bursts: with 3 attempts a request fails only when all three
 /// land in a burst and fail, so availability = 1 − 0.5³ × the run's share of
 /// measured time in a burst; without retries, 1 − 0.5 × that share. Slowdowns

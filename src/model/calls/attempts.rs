@@ -92,7 +92,7 @@ impl World<'_> {
                 end: now,
                 kind: SpanKind::Attempt {
                     endpoint: call.target,
-                    n: call.n,
+                    n: u16::from(call.n),
                     hedge: call.hedge,
                 },
                 outcome: Some(outcome),
@@ -295,6 +295,7 @@ impl World<'_> {
                         Outcome::TimedOut => st.timed_out += 1,
                     }
                 }
+                self.user_answered(workload, latency);
             }
             Caller::Job(job) => self.call_returned(job, outcome == Outcome::Ok),
         }

@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
+use super::bandwidth::{NO_SIZE, slot};
 use super::breaker::BreakerState;
 use super::event::Event;
 use super::trace::{NO_TRACE, SpanKind, SpanRef};
@@ -77,6 +78,8 @@ pub(super) struct Logical {
     key: u64,
     /// The trace it belongs to (NO_TRACE if none).
     trace: u32,
+    /// Calls from the client down to this one (1 for the client's own).
+    depth: u16,
 }
 
 impl Logical {
@@ -100,7 +103,9 @@ pub(super) struct Call {
     pub policy: u32,
     /// The replica chosen, or NO_REPLICA when the caller's view had none.
     pub replica: u32,
-    pub from_dc: u16,
+    /// The caller's data center (at most `limits::DATACENTERS` = 100: a u8, so
+    /// that an attempt's slot stays 72 bytes).
+    pub from_dc: u8,
     pub sent: Time,
     pub measured: bool,
     /// A retry (not the first attempt nor a hedge), for the retry budget.
@@ -117,8 +122,14 @@ pub(super) struct Call {
     pub lost: bool,
     /// The trace it belongs to (NO_TRACE if none), and its number within its logical call.
     pub trace: u32,
-    pub n: u16,
+    /// At most 100 attempts and 10 hedges: a u8.
+    pub n: u8,
     pub hedge: bool,
+    /// Where its successful answer's size is drawn (NO_SIZE: none); a u16
+    /// that fits the slot's padding.
+    pub response_size: u16,
+    /// The logical call's depth, handed to the callee's job.
+    pub depth: u16,
 }
 
 /// Per-policy state: retry budget counts, breaker, back-off randomness.
@@ -146,7 +157,9 @@ pub(super) fn timeout_lanes(s: &Scenario) -> Vec<TimeoutLane> {
                 .iter()
                 .filter_map(|c| s.policies[c.policy].timeout)
                 .collect(),
-            Step::Work(_) | Step::Publish { .. } => Vec::new(),
+            Step::Work(_) | Step::Publish { .. } | Step::Branch(_) | Step::Goto { .. } => {
+                Vec::new()
+            }
         });
     let mut values: Vec<Time> = s
         .workloads
@@ -230,6 +243,10 @@ impl<'s> World<'s> {
             .and_then(|p| p.deadline)
             .map_or(NEVER, |d| now.saturating_add(d));
         let deadline = own.min(inherited);
+        let depth = match caller {
+            Caller::Job(job) => self.jobs.get(job).map_or(1, |j| j.depth + 1),
+            Caller::Client { .. } => 1,
+        };
         let logical = self.logicals.insert(Logical {
             caller,
             target,
@@ -247,6 +264,7 @@ impl<'s> World<'s> {
             client_timeout,
             key,
             trace,
+            depth,
         });
         if deadline != NEVER {
             self.q
@@ -275,8 +293,10 @@ impl<'s> World<'s> {
             l.tries += 1;
         }
         l.in_flight += 1;
-        let (target, from_dc, balancer, ldeadline, key, trace) =
-            (l.target, l.from_dc, l.balancer, l.deadline, l.key, l.trace);
+        let (target, from_dc, balancer, ldeadline, key, trace, depth) = (
+            l.target, l.from_dc, l.balancer, l.deadline, l.key, l.trace, l.depth,
+        );
+        let caller = l.caller;
         let n = l.tries + l.hedges;
         let to_client = matches!(l.caller, Caller::Client { .. });
         let per_try = match pol {
@@ -298,13 +318,21 @@ impl<'s> World<'s> {
         }
         let svc = self.s.endpoints[target as usize].service;
         let replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
+        // Each attempt draws its request's size (nothing to do in a scenario
+        // without sizes, the common case).
+        let (request_bytes, response_size) = if self.s.sizes.is_empty() {
+            (0, NO_SIZE)
+        } else {
+            let sizes = self.call_sizes(caller, policy);
+            (self.draw_size(slot(sizes.request)), slot(sizes.response))
+        };
         let call = self.calls.insert(Call {
             logical: id,
             target,
             site,
             policy,
             replica,
-            from_dc,
+            from_dc: from_dc as u8,
             sent: now,
             measured,
             retry,
@@ -314,8 +342,10 @@ impl<'s> World<'s> {
             abandoned: false,
             lost: false,
             trace,
-            n,
+            n: n as u8,
             hedge,
+            response_size,
+            depth,
         });
         match per_try {
             // The policy's own timeout, not cut short by a deadline: its lane.
@@ -325,7 +355,7 @@ impl<'s> World<'s> {
                 .schedule_at(try_deadline, Event::AttemptTimeout { call }),
             _ => {}
         }
-        self.send(call, svc);
+        self.send(call, svc, request_bytes);
     }
 
     /// Asks the policy's breaker, if it has one, to let an attempt through
@@ -350,10 +380,11 @@ impl<'s> World<'s> {
     /// An attempt crosses the network to its replica (delivered within this
     /// handler when the hop takes no time). With no replica in the caller's
     /// view it fails at once.
-    fn send(&mut self, call: Id, svc: usize) {
+    fn send(&mut self, call: Id, svc: usize, bytes: u64) {
         let now = self.now();
         let c = self.calls.get(call).expect("live attempt");
-        let (replica, from_dc, measured, trace) = (c.replica, c.from_dc, c.measured, c.trace);
+        let (replica, from_dc, measured, trace) =
+            (c.replica, u16::from(c.from_dc), c.measured, c.trace);
         if replica == NO_REPLICA {
             // No healthy replica in the caller's view: fails at once (Envoy's 503).
             self.count_connection_failure(svc, measured);
@@ -361,7 +392,7 @@ impl<'s> World<'s> {
             return;
         }
         let to = self.replicas[replica as usize].dc;
-        match self.net.request_hop(from_dc, to) {
+        match self.net.request_hop(from_dc, to, now, bytes) {
             Some(0) => self.deliver(call),
             Some(d) => {
                 if trace != NO_TRACE {
@@ -403,15 +434,21 @@ impl<'s> World<'s> {
             return;
         };
         let from = match call.replica {
-            NO_REPLICA => call.from_dc,
+            NO_REPLICA => u16::from(call.from_dc),
             r => self.replicas[r as usize].dc,
         };
-        let (to_client, to, trace) = (call.to_client, call.from_dc, call.trace);
-        match self.net.answer_hop(from, to) {
+        let (to_client, to, trace) = (call.to_client, u16::from(call.from_dc), call.trace);
+        // Only a successful answer carries the response; a failure is small.
+        let size = match outcome {
+            Outcome::Ok => call.response_size,
+            _ => NO_SIZE,
+        };
+        let bytes = self.draw_size(size);
+        let now = self.now();
+        match self.net.answer_hop(from, to, now, bytes) {
             Some(0) if to_client => self.on_answer(id, outcome),
             Some(d) => {
                 if d > 0 && trace != NO_TRACE {
-                    let now = self.now();
                     let kind = SpanKind::Network { from, to };
                     self.tracer
                         .span(trace, now, now + d, kind, SpanRef::attempt(id));
@@ -445,5 +482,15 @@ impl<'s> World<'s> {
             // Done for a caller that had timed out: the callee's work is wasted.
             self.m.calls[call.site as usize].wasted += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// An attempt fits in 64 bytes (72 with its arena slot): the memory budget's
+    /// figures (an overloaded queue's size when it stops) depend on it.
+    #[test]
+    fn an_attempt_is_64_bytes() {
+        assert_eq!(std::mem::size_of::<super::Call>(), 64);
     }
 }

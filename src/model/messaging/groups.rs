@@ -161,6 +161,7 @@ impl World<'_> {
             NEVER,
             NO_KEY,
             trace,
+            0,
         );
     }
 

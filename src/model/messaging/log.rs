@@ -15,6 +15,7 @@ const RESEND: Time = 100 * crate::engine::time::MILLISECOND;
 impl World<'_> {
     /// A job's publish step: the message goes to the partition's leader; the job
     /// waits for the ack unless acks is 0.
+    #[allow(clippy::too_many_arguments)]
     pub(in crate::model) fn publish(
         &mut self,
         job: Id,
@@ -23,6 +24,7 @@ impl World<'_> {
         from_dc: u16,
         measured: bool,
         trace: u32,
+        bytes: u64,
     ) -> bool {
         let s = self.s;
         let b = s.broker.as_ref().expect("publish needs a broker");
@@ -55,6 +57,8 @@ impl World<'_> {
             trace,
             publisher: job,
         });
+        // Its size: the publish and every follower's copy carry it over links.
+        self.sizes.set_message_bytes(msg, bytes);
         if measured {
             self.m.topics[topic].published += 1;
         }
@@ -73,7 +77,8 @@ impl World<'_> {
     /// holds it, and the sender tries again after `RESEND`.
     fn send_to_node(&mut self, from_dc: u16, node: u32, msg: Id, follower: bool) {
         let to = self.messaging.nodes[node as usize].dc;
-        match self.net.answer_hop(from_dc, to) {
+        let bytes = self.sizes.message_bytes(msg);
+        match self.net.answer_hop(from_dc, to, self.q.now(), bytes) {
             Some(d) => self.q.schedule_in(
                 d,
                 Event::NodeArrive {
@@ -121,7 +126,7 @@ impl World<'_> {
         } else {
             Event::FollowerAcked { message: id }
         };
-        match self.net.answer_hop(from_dc, to_dc) {
+        match self.net.answer_hop(from_dc, to_dc, self.q.now(), 0) {
             Some(d) => self.q.schedule_in(d, event),
             None => self.q.schedule_in(
                 RESEND,

@@ -75,7 +75,8 @@ fn schema_has_no_format_and_says_exactly_one_kind() {
             .unwrap()
             .len()
     };
-    assert_eq!(kinds("RawStep"), 4);
+    // work, call, parallel, publish, branch.
+    assert_eq!(kinds("RawStep"), 5);
     // Seven kinds, each as a window or at random, and the `random:` crash shorthand.
     assert_eq!(kinds("RawFailure"), 15);
     assert_eq!(kinds("Distribution"), 12);
