@@ -9,6 +9,7 @@ mod report;
 mod signals;
 mod staging;
 mod sweep;
+pub mod traces;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

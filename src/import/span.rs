@@ -8,7 +8,7 @@
 //! interned once into a [`Names`] table, so a span is a few dozen bytes
 //! whatever its format.
 
-use std::collections::HashMap;
+use indexmap::IndexSet;
 
 /// An interned string: an index into [`Names`].
 pub type Name = u32;
@@ -17,8 +17,9 @@ pub type Name = u32;
 pub const NO_NAME: Name = u32::MAX;
 
 /// What a span is in its trace, as OpenTelemetry's `SpanKind` says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
+    #[default]
     Internal,
     /// Handles a request (`SERVER`): an endpoint's job.
     Server,
@@ -31,8 +32,9 @@ pub enum Kind {
 }
 
 /// How the span ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Status {
+    #[default]
     Unset,
     Ok,
     Error,
@@ -67,6 +69,8 @@ pub struct Span {
     /// The sampling ratio the trace was recorded at, when the span says
     /// (`sampler.param` with `sampler.type` probabilistic), else None.
     pub sample_ratio: Option<f64>,
+    /// Which of [`Spans::files`] the span was read from (for messages).
+    pub file: u16,
 }
 
 impl Span {
@@ -75,28 +79,30 @@ impl Span {
     }
 }
 
-/// Interned strings, in first-seen order (so output is deterministic).
+/// Interned strings, in first-seen order (so output is deterministic). Each
+/// string is kept once: the set's entries are both the table and the index.
 #[derive(Debug, Default)]
 pub struct Names {
-    strings: Vec<String>,
-    index: HashMap<String, Name>,
+    strings: IndexSet<Box<str>>,
 }
 
 impl Names {
     /// The name of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> Name {
-        if let Some(&n) = self.index.get(s) {
-            return n;
+        if let Some(n) = self.strings.get_index_of(s) {
+            return n as Name;
         }
-        let n = self.strings.len() as Name;
-        self.strings.push(s.to_string());
-        self.index.insert(s.to_string(), n);
-        n
+        self.strings.insert_full(Box::from(s)).0 as Name
+    }
+
+    /// The name of `s` if it has been interned.
+    pub fn find(&self, s: &str) -> Option<Name> {
+        self.strings.get_index_of(s).map(|n| n as Name)
     }
 
     /// The string of `n` ("" for NO_NAME).
     pub fn get(&self, n: Name) -> &str {
-        self.strings.get(n as usize).map_or("", String::as_str)
+        self.strings.get_index(n as usize).map_or("", |s| s)
     }
 
     pub fn len(&self) -> usize {
@@ -115,6 +121,8 @@ pub struct Spans {
     pub spans: Vec<Span>,
     pub names: Names,
     pub notes: Vec<Note>,
+    /// The files read, in order ([`Span::file`] indexes this).
+    pub files: Vec<String>,
 }
 
 /// Something the input got wrong that the import repaired or skipped.
@@ -125,4 +133,13 @@ pub struct Note {
     pub count: u64,
     /// The first one: file, trace id and span id in hex, as the input spells them.
     pub example: String,
+}
+
+#[cfg(test)]
+mod tests {
+    /// The memory budget (`read::Budget`) counts on this size.
+    #[test]
+    fn a_span_is_112_bytes() {
+        assert_eq!(std::mem::size_of::<super::Span>(), 112);
+    }
 }
