@@ -59,7 +59,12 @@ fn closed_loop_sizes_cores_and_branches_keep_their_laws_together() {
     let (up, down) = (&s.links["a->b"], &s.links["b->a"]);
     assert!(down.utilization > 0.99, "{down:?}");
     assert_close("requests' link", up.utilization, x * 0.0008, 0.02);
-    assert_close("the shared core", s.services["api"].utilization, x * 0.002, 0.03);
+    assert_close(
+        "the shared core",
+        s.services["api"].utilization,
+        x * 0.002,
+        0.03,
+    );
     let db = s.calls["api->db.q"].attempts as f64;
     assert_close("branch share", db / w.ok as f64, 0.3, 0.02);
     // And the same bytes on a second run.
