@@ -166,6 +166,7 @@ pub fn render(s: &Summary, colour: bool) -> String {
             }
         }
     }
+    links(&mut o, s);
     let slo = &s.slo;
     let _ = writeln!(o, "\nSLO");
     let ms = |a: Option<f64>, none: &str| a.map_or(none.to_string(), |a| format!("{a:.3} ms"));
@@ -197,6 +198,31 @@ pub fn render(s: &Summary, colour: bool) -> String {
         );
     }
     o
+}
+
+/// Each direction of a link with a bandwidth: what it carried, how busy it
+/// was, and how long a message waited for it.
+fn links(o: &mut String, s: &Summary) {
+    if s.links.is_empty() {
+        return;
+    }
+    let lw = width(s.links.keys(), 20);
+    let _ = writeln!(
+        o,
+        "\n{:<lw$} {:>10} {:>12} {:>11} {:>10}",
+        "link", "messages", "MB", "utilization", "wait ms"
+    );
+    for (name, l) in &s.links {
+        let _ = writeln!(
+            o,
+            "{:<lw$} {:>10} {:>12.3} {:>11} {:>10}",
+            name,
+            l.messages,
+            l.bytes as f64 / 1e6,
+            format!("{:.1}%", l.utilization * 100.0),
+            l.queue_ms_mean.map_or("-".into(), |q| format!("{q:.3}"))
+        );
+    }
 }
 
 /// The closed workloads' users, think, throughput and response time (every

@@ -303,6 +303,24 @@ fn bandwidth_large_answers_queue_the_small_ones() {
         item,
         0.06,
     );
+    // The terminal table shows each direction: busy share and wait.
+    let table = meshsim::report::table::render(&s, false);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("eu-west->us-east"))
+        .unwrap_or_else(|| panic!("no link row in\n{table}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[1], back.messages.to_string(), "{row}");
+    assert_eq!(
+        cells[3],
+        format!("{:.1}%", back.utilization * 100.0),
+        "{row}"
+    );
+    assert_eq!(
+        cells[4],
+        format!("{:.3}", back.queue_ms_mean.unwrap()),
+        "{row}"
+    );
 }
 
 #[test]
