@@ -143,7 +143,9 @@ impl<T> PsQueue<T> {
         let need = (left * den).saturating_sub(self.remainder);
         let per_ns = num << FRACTION_BITS;
         let delay = need.div_ceil(per_ns);
-        Some(now + Time::try_from(delay).expect("a finish within u64 nanoseconds"))
+        // Past the clock's range (hours of work on a thousandth of a core) it
+        // finishes never: at Time::MAX, after any run's end.
+        Some(now.saturating_add(Time::try_from(delay).unwrap_or(Time::MAX)))
     }
 
     /// The job that has finished by `now`, if any (one at a time, by tag).
@@ -234,6 +236,18 @@ mod tests {
         // 7 of work at 2/3 is 10.5 ns: finished at 11, never early.
         let f = finishes(2000, &[(0, 7), (0, 7), (0, 7)]);
         assert!(f.iter().all(|&(_, t)| t == 11), "{f:?}");
+    }
+
+    #[test]
+    fn work_past_the_clocks_range_finishes_never() {
+        // 6000 h on a thousandth of a core, behind another job: beyond u64 ns.
+        let mut q = PsQueue::new(1);
+        q.push(0, 6000 * 3600 * 1_000_000_000, 0);
+        q.push(0, 6000 * 3600 * 1_000_000_000, 1);
+        assert_eq!(q.next_finish(5), Some(Time::MAX));
+        let mut q = PsQueue::new(1);
+        q.push(0, u64::MAX / 1000 + 1, 0);
+        assert_eq!(q.next_finish(u64::MAX / 2), Some(Time::MAX));
     }
 
     #[test]

@@ -88,3 +88,21 @@ fn a_crash_clears_the_shared_cores() {
     crate::common::assert_close("utilisation", s.services["api"].utilization, 0.5, 0.04);
     crate::common::assert_close("mean", w.latency_ms.mean, 2.0, 0.05);
 }
+
+/// Hours of work on a thousandth of a core finish past the clock's range: the
+/// run used to panic (a finish beyond u64 nanoseconds) or, just inside it, wrap
+/// and re-arm at one instant for ever. Such work is simply still in flight.
+#[test]
+fn work_past_the_clocks_range_stays_in_flight() {
+    for work in ["6000h", "18446744s"] {
+        let s = load(&format!(
+            "name: t\nduration: 300s\nwarmup: 0s\nservices:\n  api:\n    concurrency: 2\n    cores: 1m\n    endpoints:\n      get: {{steps: [{{work: {work}}}]}}\nworkload:\n  - {{name: w, target: api.get, rate: 1/100s, arrival: constant}}\n"
+        ));
+        let (summary, _) = run(&s);
+        let w = &summary.workload["w"];
+        assert!(
+            w.sent >= 2 && w.ok == 0 && w.in_flight == w.sent,
+            "{work}: {w:?}"
+        );
+    }
+}
