@@ -92,6 +92,12 @@ impl SizeState {
         }
     }
 
+    /// What the per-message sizes hold (they grow with the broker's backlog,
+    /// so the memory budget counts them beside the messages' arena).
+    pub fn bytes(&self) -> usize {
+        self.message_bytes.capacity() * 8
+    }
+
     pub fn message_bytes(&self, msg: Id) -> u64 {
         self.message_bytes.get(msg.index()).copied().unwrap_or(0)
     }

@@ -56,7 +56,8 @@ impl World<'_> {
             + self.calls.bytes()
             + self.logicals.bytes()
             + self.q.bytes()
-            + self.messaging.bytes_of_arenas();
+            + self.messaging.bytes_of_arenas()
+            + self.sizes.bytes();
         arenas + self.budget.walked > STATE_BUDGET_BYTES
     }
 

@@ -125,8 +125,7 @@ pub(super) struct Call {
     /// At most 100 attempts and 10 hedges: a u8.
     pub n: u8,
     pub hedge: bool,
-    /// Where its successful answer's size is drawn (NO_SIZE: none); a u16
-    /// that fits the slot's padding.
+    /// Where its successful answer's size is drawn (NO_SIZE: none).
     pub response_size: u16,
     /// The logical call's depth, handed to the callee's job.
     pub depth: u16,
