@@ -101,34 +101,55 @@ fn run_secs(customers: f64, scale: f64, lambda: f64) -> f64 {
     (customers * scale / lambda).max(30.0)
 }
 
-/// Runs one model.
-pub fn run_model(m: &Model) -> Outcome {
-    let s = scenario::load_str(&m.yaml, m.name, &[])
-        .unwrap_or_else(|e| panic!("built-in model {} is invalid:\n{}", m.name, e.render()));
-    let out = crate::model::run(&s, s.seed, &mut |_, _| {});
-    let summary = summarize(&s, s.seed, &out.collector);
-    Outcome {
-        name: m.name,
-        what: m.what,
-        sim: (m.measure)(&summary, &out.collector),
-        theory: m.theory,
-        tolerance: m.tolerance,
-    }
-}
-
-/// Runs every model, in parallel threads, results in table order.
-pub fn run_all(scale: f64) -> Vec<Outcome> {
-    let models = models(scale);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = models
+/// Runs models in parallel threads, each distinct scenario once (several
+/// figures of one run, such as a mean and a p99, share it); results in the
+/// models' order.
+pub fn run_models(models: &[Model]) -> Vec<Outcome> {
+    let mut runs: Vec<&Model> = Vec::new();
+    let run_of: Vec<usize> = models
+        .iter()
+        .map(|m| match runs.iter().position(|r| r.yaml == m.yaml) {
+            Some(i) => i,
+            None => {
+                runs.push(m);
+                runs.len() - 1
+            }
+        })
+        .collect();
+    let done: Vec<(Summary, Collector)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
             .iter()
-            .map(|m| scope.spawn(move || run_model(m)))
+            .map(|m| scope.spawn(move || simulate(m)))
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("model run"))
             .collect()
-    })
+    });
+    models
+        .iter()
+        .zip(run_of)
+        .map(|(m, i)| Outcome {
+            name: m.name,
+            what: m.what,
+            sim: (m.measure)(&done[i].0, &done[i].1),
+            theory: m.theory,
+            tolerance: m.tolerance,
+        })
+        .collect()
+}
+
+/// A model's scenario, run with its own seed.
+fn simulate(m: &Model) -> (Summary, Collector) {
+    let s = scenario::load_str(&m.yaml, m.name, &[])
+        .unwrap_or_else(|e| panic!("built-in model {} is invalid:\n{}", m.name, e.render()));
+    let out = crate::model::run(&s, s.seed, &mut |_, _| {});
+    (summarize(&s, s.seed, &out.collector), out.collector)
+}
+
+/// Runs every model, results in table order.
+pub fn run_all(scale: f64) -> Vec<Outcome> {
+    run_models(&models(scale))
 }
 
 /// The table printed by `meshsim validate`.

@@ -1,7 +1,7 @@
 //! The simulator held to queueing theory over long runs (the `meshsim validate`
 //! table, one test per family so they run in parallel).
 
-use meshsim::validate::{models, run_model};
+use meshsim::validate::{models, run_models};
 
 pub(crate) fn check(prefix: &str) {
     let selected: Vec<_> = models(1.0)
@@ -9,8 +9,7 @@ pub(crate) fn check(prefix: &str) {
         .filter(|m| m.name.starts_with(prefix))
         .collect();
     assert!(!selected.is_empty(), "no model named {prefix}");
-    for m in &selected {
-        let o = run_model(m);
+    for o in run_models(&selected) {
         assert!(
             o.pass(),
             "{} {}: simulated {:.4}, theory {:.4}, error {:.2}% > {:.1}%",
