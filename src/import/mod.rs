@@ -10,11 +10,13 @@
 //! - `collect.rs`: a reader's raw span checked, interned and kept (or sampled out).
 //! - `repair.rs`: duplicates, missing parents, cycles and clock skew, after the last file.
 //! - `fields.rs`, `utf8.rs`: serde leaves shared by the readers; the UTF-8 check.
+//! - `names.rs`: [`scenario_name`], how a trace's names become a scenario's (import and fit).
 //! - `summary.rs`: [`summary`], a few lines describing what was read.
 
 mod collect;
 mod fields;
 mod jaeger;
+mod names;
 mod otlp;
 mod read;
 mod repair;
@@ -23,6 +25,7 @@ mod summary;
 mod utf8;
 mod zipkin;
 
+pub use names::scenario_name;
 pub use read::{Budget, Format, ImportError, Reader};
 pub use span::{Kind, NO_NAME, Name, Names, Note, Span, Spans, Status};
 pub use summary::summary;
