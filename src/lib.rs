@@ -14,11 +14,14 @@
 //! - [`sweep`]: grids of overrides run in parallel, with replications.
 //! - [`plan`]: the cheapest replica counts that meet every SLO with confidence.
 //! - [`import`]: traces (OTLP, Jaeger, Zipkin) into a scenario, and the fit report.
+//! - [`fit`]: a scenario run at the load seen in traces, compared with them
+//!   per endpoint (`meshsim fit`).
 //! - [`validate`]: built-in models checked against queueing theory.
 //! - [`cli`]: flags, files, progress bars; the only module that touches the disk.
 
 pub mod cli;
 pub mod engine;
+pub mod fit;
 pub mod import;
 pub mod metrics;
 pub mod model;

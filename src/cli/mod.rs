@@ -2,6 +2,7 @@
 //! bars. The only module that touches the disk or the terminal.
 
 mod compare;
+mod fit;
 mod load;
 mod output;
 mod progress;
@@ -119,6 +120,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Simulate a scenario at the load seen in traces and compare, endpoint by endpoint.
+    Fit(fit::FitArgs),
     /// Find the cheapest replica counts that meet every SLO with confidence.
     Plan {
         scenario: PathBuf,
@@ -271,6 +274,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check { scenario, set } => check(&scenario, &set),
+        Command::Fit(args) => fit::fit(&args),
         Command::Schema => {
             print!("{}", schema());
             Ok(EXIT_OK)

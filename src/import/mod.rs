@@ -11,12 +11,15 @@
 //! - `repair.rs`: duplicates, missing parents, cycles and clock skew, after the last file.
 //! - `fields.rs`, `utf8.rs`: serde leaves shared by the readers; the UTF-8 check.
 //! - `names.rs`: [`scenario_name`], how a trace's names become a scenario's (import and fit).
+//! - `observe.rs`: what `fit` compares: entry endpoints, endpoints and consumers
+//!   with their span durations, in scenario names.
 //! - `summary.rs`: [`summary`], a few lines describing what was read.
 
 mod collect;
 mod fields;
 mod jaeger;
 mod names;
+pub mod observe;
 mod otlp;
 mod read;
 mod repair;

@@ -3,6 +3,8 @@
 //! Renderers return bytes or strings; only [`crate::cli`] writes them.
 
 pub mod charts;
+pub mod fit;
+pub mod fit_html;
 pub mod format;
 pub mod html;
 pub mod json;
