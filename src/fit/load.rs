@@ -87,7 +87,10 @@ pub fn apply(s: &mut Scenario, obs: &Observed, file: &str) -> Result<Plan, Strin
                 } else {
                     String::new()
                 };
-                (Some(rate), format!("the rate observed at {target}{share}"))
+                (
+                    Some(super::round(rate, 3)),
+                    format!("the rate observed at {target}{share}"),
+                )
             }
             (Load::Closed(_), Some(_)) => (None, "as written (a closed loop)".into()),
             (_, None) => (

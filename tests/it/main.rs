@@ -10,6 +10,8 @@ mod errors_branches;
 mod errors_closed;
 mod events;
 mod failures;
+mod fit;
+mod fit_errors;
 mod hints;
 mod import_bad_input;
 mod import_readers;

@@ -52,16 +52,16 @@ fn read_json(path: &Path) -> Value {
 }
 
 /// An HTML tag as the checker saw it.
-struct Tag {
-    name: String,
-    attrs: Vec<(String, String)>,
+pub(super) struct Tag {
+    pub(super) name: String,
+    pub(super) attrs: Vec<(String, String)>,
 }
 
 const VOID: [&str; 6] = ["meta", "br", "hr", "img", "input", "link"];
 
 /// Checks that `html` is well-formed: every element closed in order, every
 /// attribute quoted, no stray `<`, every `&` an entity. Returns the opening tags.
-fn check_html(html: &str) -> Vec<Tag> {
+pub(super) fn check_html(html: &str) -> Vec<Tag> {
     let b = html.as_bytes();
     let mut tags = Vec::new();
     let mut stack: Vec<String> = Vec::new();
@@ -159,7 +159,7 @@ fn check_html(html: &str) -> Vec<Tag> {
 
 /// Nothing is fetched from anywhere: no script, no link, no image, no frame,
 /// no src or href attribute, no url() or @import in the CSS.
-fn assert_self_contained(html: &str, tags: &[Tag]) {
+pub(super) fn assert_self_contained(html: &str, tags: &[Tag]) {
     for t in tags {
         assert!(
             ![
