@@ -49,11 +49,12 @@ pub fn observed_rate(g: &Group, window: Time) -> f64 {
 /// Sets the observed rates and the run's length in `s`.
 pub fn apply(s: &mut Scenario, obs: &Observed, file: &str) -> Result<Plan, String> {
     if obs.entries.is_empty() {
-        return Err(format!(
+        return Err(
             "error: the traces have no SERVER span, so no entry endpoint to compare\n  \
              help: fit compares SERVER spans (an endpoint's work as its service saw it); \
              export the traces with the server instrumentation on\n"
-        ));
+                .into(),
+        );
     }
     if obs.window_ns == 0 {
         return Err(

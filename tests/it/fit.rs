@@ -294,3 +294,34 @@ fn otlp_jaeger_and_zipkin_observe_the_same_endpoints() {
         }
     }
 }
+
+/// Names on one side only are listed, both ways, not dropped in silence.
+#[test]
+fn endpoints_on_one_side_only_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(data("app.yaml"))
+        .unwrap()
+        .replace("/verify", "/verify2");
+    std::fs::write(dir.path().join("app.yaml"), yaml).unwrap();
+    let otlp = data("otlp.jsonl.gz");
+    let out = meshsim(
+        dir.path(),
+        &["fit", "app.yaml", &otlp, "--json", "--out", "out"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["scenario_not_in_traces"],
+        serde_json::json!(["auth./verify2"])
+    );
+    assert_eq!(
+        doc["traces_not_in_scenario"],
+        serde_json::json!(["auth./verify (3113 spans)"])
+    );
+    assert_eq!(doc["endpoints"].as_array().unwrap().len(), 5);
+}
