@@ -325,3 +325,14 @@ fn endpoints_on_one_side_only_are_listed() {
     );
     assert_eq!(doc["endpoints"].as_array().unwrap().len(), 5);
 }
+
+/// The same scenario, traces and seed give the same bytes.
+#[test]
+fn fit_is_deterministic() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (out_a, _) = fit(a.path(), &[]);
+    let (out_b, _) = fit(b.path(), &[]);
+    assert_eq!(out_a.stdout, out_b.stdout);
+    let html = |d: &tempfile::TempDir| std::fs::read(d.path().join("out/fit.html")).unwrap();
+    assert_eq!(html(&a), html(&b));
+}
