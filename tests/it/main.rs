@@ -9,6 +9,7 @@ mod errors_bandwidth;
 mod errors_branches;
 mod errors_closed;
 mod events;
+mod export_otlp;
 mod failures;
 mod hints;
 mod import_bad_input;
