@@ -138,32 +138,7 @@ fn describe(s: &Scenario, sp: &OtelSpan) -> (String, Vec<String>, &'static str) 
             n,
             hedge,
             outcome,
-        } => {
-            let callee = endpoint(e);
-            let service = &s.services[callee.service].name;
-            let mut attrs = vec![
-                attr_str("peer.service", service),
-                attr_str("http.route", &callee.name),
-                attr_int("meshsim.attempt", i64::from(n)),
-            ];
-            if hedge {
-                attrs.push(attr_str("meshsim.hedge", "true"));
-            }
-            let code = match outcome {
-                Outcome::Ok => Some(200),
-                Outcome::ServerError => Some(500),
-                Outcome::Rejected => Some(503),
-                _ => None,
-            };
-            if let Some(c) = code {
-                attrs.push(attr_int("http.status_code", c));
-            }
-            (
-                format!("{service} {}", callee.name),
-                attrs,
-                outcome_name(outcome),
-            )
-        }
+        } => describe_attempt(s, e, n, hedge, outcome),
         What::Publish { topic } => {
             let topic = &broker().topics[topic as usize].name;
             let attrs = vec![
@@ -174,6 +149,37 @@ fn describe(s: &Scenario, sp: &OtelSpan) -> (String, Vec<String>, &'static str) 
             (format!("{topic} publish"), attrs, "failed")
         }
     }
+}
+
+/// A CLIENT span's name, attributes and error message.
+fn describe_attempt(
+    s: &Scenario,
+    e: u32,
+    n: u16,
+    hedge: bool,
+    outcome: Outcome,
+) -> (String, Vec<String>, &'static str) {
+    let callee = &s.endpoints[e as usize];
+    let service = &s.services[callee.service].name;
+    let mut attrs = vec![
+        attr_str("peer.service", service),
+        attr_str("http.route", &callee.name),
+        attr_int("meshsim.attempt", i64::from(n)),
+    ];
+    if hedge {
+        attrs.push(attr_str("meshsim.hedge", "true"));
+    }
+    let code = match outcome {
+        Outcome::Ok => Some(200),
+        Outcome::ServerError => Some(500),
+        Outcome::Rejected => Some(503),
+        _ => None,
+    };
+    if let Some(c) = code {
+        attrs.push(attr_int("http.status_code", c));
+    }
+    let name = format!("{service} {}", callee.name);
+    (name, attrs, outcome_name(outcome))
 }
 
 fn ns(t: Time) -> u64 {

@@ -319,61 +319,67 @@ impl<'a> TraceMap<'a> {
         }
     }
 
+    /// The service of job node `j`.
+    fn service_of_job(&self, j: usize) -> usize {
+        match self.spans[j].kind {
+            SpanKind::Job { endpoint, .. } => self.s.endpoints[endpoint as usize].service,
+            _ => unreachable!("a job's span"),
+        }
+    }
+
     /// The written form of node `i`.
     fn span(&self, i: usize, parent: Option<u64>) -> OtelSpan {
-        let s = self.s;
-        let id = span_id(self.trace, i);
-        let base = |service: usize, kind, start, end, error, what| OtelSpan {
+        let (job, kind, start, end, error, what) = self.form(i);
+        OtelSpan {
             trace: self.trace,
-            id,
+            id: span_id(self.trace, i),
             parent,
-            service: service as u32,
+            service: self.service_of_job(job) as u32,
             kind,
             start,
             end,
             error,
             what,
-        };
-        let service_of_job = |j: usize| match self.spans[j].kind {
-            SpanKind::Job { endpoint, .. } => s.endpoints[endpoint as usize].service,
-            _ => unreachable!("a job's span"),
-        };
+        }
+    }
+
+    /// Node `i`'s emitting job node, kind, times, error and what it is of.
+    fn form(&self, i: usize) -> (usize, Kind, Time, Time, bool, What) {
         if i >= self.spans.len() {
             let m = self.spans[self.synth[i - self.spans.len()]];
             let SpanKind::Message { topic, .. } = m.kind else {
                 unreachable!("made from a message")
             };
             let j = self.node(m.parent).expect("written under its job");
-            let what = What::Publish { topic };
-            return base(
-                service_of_job(j),
+            return (
+                j,
                 Kind::Producer,
                 m.start,
                 m.start,
                 false,
-                what,
+                What::Publish { topic },
             );
         }
         let sp = self.spans[i];
+        let parent = self.node(sp.parent).expect("written under its parent");
         match sp.kind {
             SpanKind::Job { endpoint, .. } => {
-                let p = self.node(sp.parent).expect("written under its parent");
-                let group = match self.spans[p].kind {
-                    SpanKind::Message { group, .. } => Some(group),
-                    _ => None,
-                };
-                let kind = if group.is_some() {
-                    Kind::Consumer
-                } else {
-                    Kind::Server
+                let (kind, group) = match self.spans[parent].kind {
+                    SpanKind::Message { group, .. } => (Kind::Consumer, Some(group)),
+                    _ => (Kind::Server, None),
                 };
                 let start = self.taken.get(&i).copied().unwrap_or(sp.start);
-                let what = What::Job { endpoint, group };
-                base(service_of_job(i), kind, start, sp.end, !sp.ok, what)
+                (
+                    i,
+                    kind,
+                    start,
+                    sp.end,
+                    !sp.ok,
+                    What::Job { endpoint, group },
+                )
             }
             SpanKind::Attempt { endpoint, n, hedge } => {
-                let l = self.node(sp.parent).expect("written under its call");
-                let j = self.node(self.spans[l].parent).expect("a job's call");
+                let j = self.node(self.spans[parent].parent).expect("a job's call");
                 let outcome = sp.outcome.unwrap_or(Outcome::Ok);
                 let what = What::Attempt {
                     endpoint,
@@ -381,27 +387,18 @@ impl<'a> TraceMap<'a> {
                     hedge,
                     outcome,
                 };
-                let error = outcome != Outcome::Ok;
-                base(
-                    service_of_job(j),
+                (
+                    j,
                     Kind::Client,
                     sp.start,
                     sp.end,
-                    error,
+                    outcome != Outcome::Ok,
                     what,
                 )
             }
             SpanKind::Publish { topic } => {
-                let j = self.node(sp.parent).expect("written under its job");
                 let what = What::Publish { topic };
-                base(
-                    service_of_job(j),
-                    Kind::Producer,
-                    sp.start,
-                    sp.end,
-                    false,
-                    what,
-                )
+                (parent, Kind::Producer, sp.start, sp.end, false, what)
             }
             _ => unreachable!("only jobs, attempts and publishes are written"),
         }
