@@ -90,17 +90,6 @@ fn attr_f64(key: &str, v: f64) -> String {
     format!("{{\"key\":{},\"value\":{{\"doubleValue\":{v}}}}}", q(key))
 }
 
-fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Ok => "ok",
-        Outcome::ServerError => "failed",
-        Outcome::ConnectFailure => "connect_failure",
-        Outcome::Rejected => "rejected",
-        Outcome::TimedOut => "timed_out",
-        Outcome::ShortCircuited => "short_circuited",
-    }
-}
-
 /// The span's name and attributes, and its error message when it failed.
 fn describe(s: &Scenario, sp: &OtelSpan) -> (String, Vec<String>, &'static str) {
     let endpoint = |e: u32| &s.endpoints[e as usize];
@@ -163,7 +152,7 @@ fn describe_attempt(
     let service = &s.services[callee.service].name;
     let mut attrs = vec![
         attr_str("peer.service", service),
-        attr_str("http.route", &callee.name),
+        attr_str("http.url", &format!("http://{service}/{}", callee.name)),
         attr_int("meshsim.attempt", i64::from(n)),
     ];
     if hedge {
@@ -179,7 +168,7 @@ fn describe_attempt(
         attrs.push(attr_int("http.status_code", c));
     }
     let name = format!("{service} {}", callee.name);
-    (name, attrs, outcome_name(outcome))
+    (name, attrs, super::traces::outcome_name(outcome))
 }
 
 fn ns(t: Time) -> u64 {

@@ -173,16 +173,23 @@ fn close(what: &str, got: f64, want: f64, tol: f64) {
     );
 }
 
+/// Exports `scenario` run for `duration` and reads it back; checks the span
+/// counts by kind against what the same run did in its whole traces and that
+/// every parent is present. Returns the spans, standard error, the run's
+/// traces and the counts.
+fn exported(scenario: &str, duration: &str) -> (Spans, String, Traces, [usize; 4]) {
+    let dir = tempfile::tempdir().unwrap();
+    let (spans, stderr) = export(dir.path(), "otlp", scenario, duration);
+    let t = traces(scenario, duration);
+    let (got, want) = (kinds(&spans), expected_kinds(&t));
+    println!("{scenario}: SERVER, CLIENT, PRODUCER, CONSUMER {got:?} (the run: {want:?})");
+    assert_eq!(got, want);
+    (spans, stderr, t, got)
+}
+
 #[test]
 fn ecommerce_exported_as_otlp_is_the_run_it_came_from() {
-    let dir = tempfile::tempdir().unwrap();
-    let (spans, stderr) = export(dir.path(), "otlp", "ecommerce.yaml", "30s");
-    let t = traces("ecommerce.yaml", "30s");
-    // Counts by kind: what the run did in its whole traces.
-    let want = expected_kinds(&t);
-    let got = kinds(&spans);
-    println!("SERVER, CLIENT, PRODUCER, CONSUMER: {got:?} (run: {want:?})");
-    assert_eq!(got, want);
+    let (spans, stderr, t, got) = exported("ecommerce.yaml", "30s");
     assert!(
         stderr.contains(&format!("{} spans", got.iter().sum::<usize>())),
         "{stderr}"
@@ -249,12 +256,7 @@ fn shard_quantile(q: f64) -> f64 {
 
 #[test]
 fn tail_at_scale_fan_out_and_hedges_are_exported_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let (spans, _) = export(dir.path(), "otlp", "tail-at-scale.yaml", "20s");
-    let t = traces("tail-at-scale.yaml", "20s");
-    let got = kinds(&spans);
-    println!("SERVER, CLIENT, PRODUCER, CONSUMER: {got:?}");
-    assert_eq!(got, expected_kinds(&t));
+    let (spans, _, _, got) = exported("tail-at-scale.yaml", "20s");
     check_tree(&spans);
     let roots = spans.spans.iter().filter(|s| s.parent.is_none()).count();
     // 20 shard calls per query, and a hedge for some: more CLIENT spans than 20 a query.
