@@ -2,6 +2,7 @@
 //! bars. The only module that touches the disk or the terminal.
 
 mod compare;
+mod export;
 mod fit;
 mod load;
 mod output;
@@ -167,6 +168,14 @@ struct RunArgs {
     /// Share of requests (sent after warmup) traced into traces.json.
     #[arg(long, default_value_t = 0.001, value_name = "SHARE")]
     trace_sample: f64,
+    /// Also write the sampled traces for a tracing system: otlp writes
+    /// traces.otlp.json (OTLP/JSON; docs/REPORTS.md has the mapping).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    export_traces: Option<export::TraceExport>,
+    /// The most traces kept (default 2000, at most 20000): past it the sample
+    /// is thinned evenly. Each one kept may hold 75 spans of 72 bytes.
+    #[arg(long, value_name = "N", value_parser = export::parse_max_traces)]
+    max_traces: Option<u32>,
     /// Step of the time series and charts over time (default 1s; coarser
     /// for runs longer than 3600 steps).
     #[arg(long, value_name = "DURATION", value_parser = report::parse_duration)]
@@ -208,6 +217,21 @@ impl RunArgs {
         crate::model::RunOptions {
             series_step: self.series_step,
             trace_sample: if self.json { 0.0 } else { self.trace_sample },
+            max_traces: self.max_traces,
+        }
+    }
+
+    /// Writes `--export-traces`, if asked, into the staged output.
+    fn export(
+        &self,
+        stage: &Staging,
+        s: &Scenario,
+        seed: u64,
+        out: &crate::model::RunOutput,
+    ) -> Result<(), String> {
+        match self.export_traces {
+            Some(format) => export::write(stage, format, s, seed, &out.traces),
+            None => Ok(()),
         }
     }
 
@@ -369,6 +393,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
             args.trace_sample
         ));
     }
+    export::check(args.json, args.export_traces)?;
     if args.series_step == Some(0) {
         return Err("error: --series-step must be longer than 0\n".into());
     }
@@ -400,6 +425,7 @@ fn run(args: &RunArgs) -> Result<u8, String> {
         ("run.json".to_string(), json::run_json(&info)),
     ];
     files.extend(args.report_files(&s, &summary, &result, None)?);
+    args.export(&stage, &s, seed, &result)?;
     args.write_metrics(&s, &result)?;
     args.write_and_print(stage, &files, &summary_bytes, || {
         table::render(&summary, colour())
@@ -453,6 +479,7 @@ fn run_replications(
         ("run.json".to_string(), json::run_json(&info)),
     ];
     files.extend(args.report_files(s, &summaries[0], &first, Some((&combined, n)))?);
+    args.export(&stage, s, seed, &first)?;
     args.write_metrics(s, &first)?;
     args.write_and_print(stage, &files, &bytes, || {
         table::render_replications(&combined, colour())

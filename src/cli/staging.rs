@@ -103,6 +103,22 @@ impl Staging {
         Ok(())
     }
 
+    /// Writes file `name` into the staging folder through `fill`, buffered and
+    /// synced: for a file too big to hold in memory first.
+    pub fn write_with<T>(
+        &self,
+        name: &str,
+        fill: impl FnOnce(&mut dyn Write) -> std::io::Result<T>,
+    ) -> Result<T, String> {
+        let go = || -> std::io::Result<T> {
+            let mut w = std::io::BufWriter::new(fs::File::create(self.dir.join(name))?);
+            let t = fill(&mut w)?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok(t)
+        };
+        go().map_err(|e| cannot(&self.target, e))
+    }
+
     /// Brings the target's subfolder `sub` (a sweep's `points/`) into the new
     /// output: hard links where the file system allows, copies elsewhere.
     pub fn carry_over(&self, sub: &str) -> Result<(), String> {

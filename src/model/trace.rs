@@ -14,15 +14,20 @@ use crate::engine::{Id, Stream, Time, stream};
 
 /// Not traced.
 pub const NO_TRACE: u32 = u32::MAX;
-/// At most this many traces are kept: when the sample grows past it, it is
-/// thinned evenly (every other trace dropped, and from then on every other
-/// sampled request skipped), so the traces still cover the whole run.
+/// By default at most this many traces are kept: when the sample grows past
+/// it, it is thinned evenly (every other trace dropped, and from then on every
+/// other sampled request skipped), so the traces still cover the whole run.
 pub const MAX_TRACES: u32 = 2_000;
-/// At most this many spans in all; a trace that would pass it is cut short.
-pub const MAX_SPANS: usize = 150_000;
-/// Past this many spans the sample is thinned like past MAX_TRACES, leaving
-/// room for the traces in progress to finish.
-const SOFT_SPANS: usize = MAX_SPANS / 5 * 4;
+/// The most traces `run --max-traces` may keep: with [`SPANS_PER_TRACE`], at
+/// most 1.5 million spans of [`SPAN_BYTES`] (108 MB) held during the run.
+pub const MAX_TRACES_LIMIT: u32 = 20_000;
+/// Spans allowed per trace kept, on average: the span cap is this times the
+/// trace cap (150,000 by default); a trace that would pass it is cut short.
+pub const SPANS_PER_TRACE: usize = 75;
+/// The span cap with the default trace cap.
+pub const MAX_SPANS: usize = MAX_TRACES as usize * SPANS_PER_TRACE;
+/// The size of one recorded span (a test checks it): the memory bound's unit.
+pub const SPAN_BYTES: usize = 72;
 /// Thinning stops at keeping one sampled request in 2^24.
 const MAX_THINNING: u32 = 24;
 
@@ -155,11 +160,28 @@ pub struct Tracer {
     /// When sampling stopped because the span cap was near.
     stopped: Option<Time>,
     marks: Vec<(Id, Time)>,
+    /// The trace cap; the span cap; past `soft_spans` (4/5 of it) the sample
+    /// is thinned like past the trace cap, leaving room for the traces in
+    /// progress to finish.
+    max_traces: u32,
+    max_spans: usize,
+    soft_spans: usize,
 }
 
 impl Tracer {
     pub fn new(rate: f64, seed: u64) -> Tracer {
+        Tracer::with_cap(rate, seed, MAX_TRACES)
+    }
+
+    /// A tracer keeping at most `max_traces` traces (1 to [`MAX_TRACES_LIMIT`])
+    /// and `max_traces` × [`SPANS_PER_TRACE`] spans.
+    pub fn with_cap(rate: f64, seed: u64, max_traces: u32) -> Tracer {
+        let max_traces = max_traces.clamp(1, MAX_TRACES_LIMIT);
+        let max_spans = max_traces as usize * SPANS_PER_TRACE;
         Tracer {
+            max_traces,
+            max_spans,
+            soft_spans: max_spans / 5 * 4,
             rate: rate.clamp(0.0, 1.0),
             rng: stream(seed, "tracing"),
             sampled: 0,
@@ -189,7 +211,7 @@ impl Tracer {
             return NO_TRACE;
         }
         // Too many traces, or spans near the cap: thin the sample evenly.
-        let full = |t: &Tracer| t.kept >= MAX_TRACES || t.spans.len() >= SOFT_SPANS;
+        let full = |t: &Tracer| t.kept >= t.max_traces || t.spans.len() >= t.soft_spans;
         while full(self) && self.thinning < MAX_THINNING {
             self.thinning += 1;
             let mask = (1u32 << self.thinning) - 1;
@@ -197,7 +219,7 @@ impl Tracer {
             // The kept traces are the multiples of 2^thinning below n.
             self.kept = n.div_ceil(1 << self.thinning);
         }
-        if self.spans.len() >= SOFT_SPANS {
+        if self.spans.len() >= self.soft_spans {
             // What is left is a few huge traces: stop tracing new requests.
             self.stopped = Some(now);
             return NO_TRACE;
@@ -236,7 +258,7 @@ impl Tracer {
         if trace == NO_TRACE || !self.keeps(trace) {
             return;
         }
-        if self.spans.len() >= MAX_SPANS {
+        if self.spans.len() >= self.max_spans {
             self.dropped += 1;
             if self.cut.last() != Some(&trace) && !self.cut.contains(&trace) {
                 self.cut.push(trace);
@@ -262,6 +284,26 @@ impl Tracer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The memory bound of `--max-traces` counts on this size.
+    #[test]
+    fn a_span_is_72_bytes() {
+        assert_eq!(std::mem::size_of::<Span>(), SPAN_BYTES);
+    }
+
+    #[test]
+    fn a_larger_cap_keeps_more_traces_and_thins_the_same_way() {
+        let mut t = Tracer::with_cap(1.0, 7, 20_000);
+        for i in 0..50_000u64 {
+            let n = t.sample(true, i);
+            t.span(n, i, i + 1, SpanKind::Work, SpanRef::NONE);
+        }
+        let traces = t.finish();
+        // 50,000 sampled, thinned twice (past 20,000, then past 2 × 10,000): every 4th kept.
+        assert_eq!(traces.traced, 12_500);
+        assert_eq!(traces.effective_sample, 0.25);
+        assert_eq!(traces.spans.len(), 12_500);
+    }
 
     #[test]
     fn a_large_sample_is_thinned_evenly_over_the_run() {

@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub series_step: Option<Time>,
     /// The share of requests (sent after warmup) traced, 0 for none.
     pub trace_sample: f64,
+    /// The most traces kept (`trace::MAX_TRACES` if None).
+    pub max_traces: Option<u32>,
 }
 
 pub(super) struct World<'s> {
@@ -173,7 +175,11 @@ impl<'s> World<'s> {
                 .collect(),
             warmup: s.warmup,
             end: s.end(),
-            tracer: Tracer::new(options.trace_sample, seed),
+            tracer: Tracer::with_cap(
+                options.trace_sample,
+                seed,
+                options.max_traces.unwrap_or(super::trace::MAX_TRACES),
+            ),
             site_policy: Vec::new(),
             call_marks: vec![[0; 4]; m.calls.len()],
             topic_marks: vec![0; m.topics.len()],

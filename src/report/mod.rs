@@ -11,6 +11,8 @@ pub mod json;
 pub mod legend;
 pub mod metrics;
 pub mod openmetrics;
+pub mod otlp;
+pub mod otlp_map;
 pub mod panel;
 pub mod run;
 pub mod style;

@@ -15,7 +15,8 @@ use crate::model::calls::Outcome;
 use crate::model::trace::{Span, SpanKind, SpanRef, Traces};
 use crate::scenario::Scenario;
 
-fn outcome_name(o: Outcome) -> &'static str {
+/// An outcome's name in the trace files (traces.json, traces.otlp.json).
+pub(crate) fn outcome_name(o: Outcome) -> &'static str {
     match o {
         Outcome::Ok => "ok",
         Outcome::ServerError => "failed",

@@ -9,6 +9,7 @@ mod errors_bandwidth;
 mod errors_branches;
 mod errors_closed;
 mod events;
+mod export_otlp;
 mod failures;
 mod fit;
 mod fit_errors;
