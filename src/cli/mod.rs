@@ -2,6 +2,7 @@
 //! bars. The only module that touches the disk or the terminal.
 
 mod compare;
+mod import;
 mod load;
 mod output;
 mod progress;
@@ -70,6 +71,8 @@ enum Command {
     },
     /// Print the JSON Schema (draft-07) of the scenario format.
     Schema,
+    /// Infer a scenario from OTLP, Jaeger or Zipkin traces (docs/IMPORT.md).
+    Import(import::ImportArgs),
     /// Run built-in models and compare them with queueing theory.
     Validate {
         /// Shorter runs (looser agreement), for a quick look.
@@ -271,6 +274,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check { scenario, set } => check(&scenario, &set),
+        Command::Import(args) => import::import(&args),
         Command::Schema => {
             print!("{}", schema());
             Ok(EXIT_OK)

@@ -12,20 +12,34 @@
 //! - `fields.rs`, `utf8.rs`: serde leaves shared by the readers; the UTF-8 check.
 //! - `names.rs`: [`scenario_name`], how a trace's names become a scenario's (import and fit).
 //! - `summary.rs`: [`summary`], a few lines describing what was read.
+//! - `infer.rs`: the [`Graph`]: handlers, their jobs' calls and publishes, exclusive
+//!   work, hops, topics, entry points, concurrency.
+//! - `steps.rs`: a handler's steps: order, `parallel`, `fanout`, `probability`.
+//! - `distfit.rs`: distributions fitted by maximum likelihood, chosen by KS distance,
+//!   else empirical percentile points.
+//! - `write.rs`, `write_services.rs`: the scenario text, each value with its evidence.
 
 mod collect;
+pub mod distfit;
 mod fields;
+pub mod infer;
 mod jaeger;
 mod names;
 mod otlp;
 mod read;
 mod repair;
 pub mod span;
+mod steps;
 mod summary;
 mod utf8;
+pub mod write;
+mod write_services;
 mod zipkin;
 
+pub use infer::{Graph, infer};
 pub use names::scenario_name;
 pub use read::{Budget, Format, ImportError, Reader};
 pub use span::{Kind, NO_NAME, Name, Names, Note, Span, Spans, Status};
 pub use summary::summary;
+pub use write::{Options, scenario};
+pub use write_services::INFERRED_KEYS;
