@@ -97,7 +97,12 @@ pub fn import(args: &ImportArgs) -> Result<u8, String> {
         )
     })?;
     eprint!("{}", crate::scenario::render_warnings(&loaded, &text));
-    match &args.out {
+    write(args.out.as_deref(), &text, &loaded)
+}
+
+/// The scenario to `out` (atomically) or to standard output.
+fn write(out: Option<&Path>, text: &str, loaded: &crate::scenario::Scenario) -> Result<u8, String> {
+    match out {
         Some(path) => {
             super::output::write_atomic(path, text.as_bytes())?;
             eprintln!(

@@ -115,6 +115,11 @@ impl S<'_> {
     }
 }
 
+/// A handler: (service, endpoint or topic, consumer).
+type Key = (String, String, bool);
+/// (start, end) intervals.
+type Intervals = Vec<(u64, u64)>;
+
 /// Rounds to the nearest microsecond, as the Jaeger and Zipkin exporters do.
 fn micros(ns: u64) -> u64 {
     ns.saturating_add(500) / 1000 * 1000
@@ -125,32 +130,7 @@ const MAX_DEPTH: usize = 10_000;
 
 /// Infers the graph of `spans`.
 pub fn infer(spans: &Spans) -> Graph {
-    let mut all: Vec<&Span> = spans.spans.iter().collect();
-    all.sort_by_key(|s| (s.trace, s.id));
-    let find = |trace: u128, id: u64| {
-        all.binary_search_by_key(&(trace, id), |s| (s.trace, s.id))
-            .ok()
-    };
-    let sp: Vec<S> = all
-        .iter()
-        .map(|s| {
-            let start = micros(s.start_ns);
-            S {
-                span: s,
-                start,
-                end: start + micros(s.duration_ns()),
-                service: scenario_name(spans.names.get(s.service)),
-                name: scenario_name(spans.names.get(s.name)),
-            }
-        })
-        .collect();
-    let parent: Vec<Option<usize>> = all
-        .iter()
-        .map(|s| {
-            let p = s.parent.and_then(|p| find(s.trace, p));
-            p.or_else(|| s.link.and_then(|l| find(s.trace, l)))
-        })
-        .collect();
+    let (sp, parent) = prepare(spans);
     let children = Children::new(&parent);
     let mut g = Graph {
         window: (
@@ -159,8 +139,8 @@ pub fn infer(spans: &Spans) -> Graph {
         ),
         ..Graph::default()
     };
-    let mut handlers: IndexMap<(String, String, bool), Handler> = IndexMap::new();
-    let mut busy: IndexMap<(String, String, bool), Vec<(u64, u64)>> = IndexMap::new();
+    let mut handlers: IndexMap<Key, Handler> = IndexMap::new();
+    let mut busy: IndexMap<Key, Intervals> = IndexMap::new();
     for (j, s) in sp.iter().enumerate() {
         let consumer = match s.span.kind {
             Kind::Server => false,
@@ -195,6 +175,38 @@ pub fn infer(spans: &Spans) -> Graph {
     g.handlers
         .sort_by(|a, b| (a.first, &a.service, &a.name).cmp(&(b.first, &b.service, &b.name)));
     g
+}
+
+/// The spans in (trace, id) order with µs times and names, and each one's
+/// parent (else the span it links to) among them.
+fn prepare(spans: &Spans) -> (Vec<S<'_>>, Vec<Option<usize>>) {
+    let mut all: Vec<&Span> = spans.spans.iter().collect();
+    all.sort_by_key(|s| (s.trace, s.id));
+    let find = |trace: u128, id: u64| {
+        all.binary_search_by_key(&(trace, id), |s| (s.trace, s.id))
+            .ok()
+    };
+    let parent: Vec<Option<usize>> = all
+        .iter()
+        .map(|s| {
+            let p = s.parent.and_then(|p| find(s.trace, p));
+            p.or_else(|| s.link.and_then(|l| find(s.trace, l)))
+        })
+        .collect();
+    let sp: Vec<S> = all
+        .iter()
+        .map(|s| {
+            let start = micros(s.start_ns);
+            S {
+                span: s,
+                start,
+                end: start + micros(s.duration_ns()),
+                service: scenario_name(spans.names.get(s.service)),
+                name: scenario_name(spans.names.get(s.name)),
+            }
+        })
+        .collect();
+    (sp, parent)
 }
 
 /// A consumer's topic: `messaging.destination`, else its span name.
@@ -317,7 +329,7 @@ impl Job {
 }
 
 impl Handler {
-    fn new(key: &(String, String, bool), first: u64) -> Handler {
+    fn new(key: &Key, first: u64) -> Handler {
         Handler {
             service: key.0.clone(),
             name: key.1.clone(),
@@ -424,10 +436,8 @@ fn max_concurrent(intervals: impl Iterator<Item = (u64, u64)>) -> u32 {
 }
 
 /// Each service's most concurrent jobs (all its handlers together), services by first start.
-fn service_concurrency(
-    busy: &IndexMap<(String, String, bool), Vec<(u64, u64)>>,
-) -> Vec<(String, u32)> {
-    let mut per: BTreeMap<&str, (u64, Vec<(u64, u64)>)> = BTreeMap::new();
+fn service_concurrency(busy: &IndexMap<Key, Intervals>) -> Vec<(String, u32)> {
+    let mut per: BTreeMap<&str, (u64, Intervals)> = BTreeMap::new();
     for ((service, _, _), iv) in busy {
         let e = per.entry(service).or_insert((u64::MAX, Vec::new()));
         e.0 = e.0.min(iv.iter().map(|x| x.0).min().unwrap_or(u64::MAX));

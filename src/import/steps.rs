@@ -84,3 +84,94 @@ pub fn plan(h: &Handler) -> Vec<Planned> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::span::{Kind, NO_NAME, Span, Spans, Status};
+
+    /// Adds a span of `service` (name "op") to `s`; times in ms.
+    fn add(
+        s: &mut Spans,
+        trace: u128,
+        id: u64,
+        parent: u64,
+        service: &str,
+        kind: Kind,
+        ms: (u64, u64),
+    ) {
+        let service = s.names.intern(service);
+        let name = s.names.intern("op");
+        s.spans.push(Span {
+            trace,
+            id,
+            parent: (parent != 0).then_some(parent),
+            link: None,
+            service,
+            name,
+            kind,
+            start_ns: ms.0 * 1_000_000,
+            end_ns: ms.1 * 1_000_000,
+            status: Status::Unset,
+            http_status: 200,
+            destination: NO_NAME,
+            system: NO_NAME,
+            sample_ratio: None,
+            file: 0,
+        });
+    }
+
+    /// Per trace: a's job calls b three times at once, then (in trace 1 only) c twice in turn.
+    #[test]
+    fn overlapping_copies_are_a_fanout_and_sequential_ones_repeat() {
+        let mut s = Spans::default();
+        for trace in [1u128, 2] {
+            add(&mut s, trace, 1, 0, "a", Kind::Server, (0, 100));
+            for k in 0..3u64 {
+                let ms = (10 + 2 * k, 50 + 2 * k);
+                add(&mut s, trace, 10 + k, 1, "a", Kind::Client, ms);
+                add(
+                    &mut s,
+                    trace,
+                    20 + k,
+                    10 + k,
+                    "b",
+                    Kind::Server,
+                    (ms.0 + 1, ms.1 - 1),
+                );
+            }
+            if trace == 1 {
+                for (k, ms) in [(0u64, (60, 70)), (1, (72, 80))] {
+                    add(&mut s, trace, 30 + k, 1, "a", Kind::Client, ms);
+                    add(
+                        &mut s,
+                        trace,
+                        40 + k,
+                        30 + k,
+                        "c",
+                        Kind::Server,
+                        (ms.0 + 1, ms.1 - 1),
+                    );
+                }
+            }
+        }
+        let g = crate::import::infer(&s);
+        let a = g.handlers.iter().find(|h| h.service == "a").unwrap();
+        let plan = plan(a);
+        assert_eq!(plan.len(), 2, "{plan:?}");
+        assert_eq!((plan[0].items.len(), plan[0].probability), (1, 1.0));
+        assert_eq!(
+            copies(a, plan[0].items[0]),
+            (3, 1),
+            "three at once: fanout 3"
+        );
+        assert_eq!(copies(a, plan[1].items[0]), (1, 2), "two in turn: repeated");
+        assert_eq!(plan[1].probability, 0.5);
+        // Exclusive work: 100 ms minus [10, 54] and, in trace 1, [60, 70] and [72, 80].
+        let mut work = a.work.clone();
+        work.sort_by(f64::total_cmp);
+        assert_eq!(work, [38e6, 56e6]);
+        // Hops: (40 ms client - 38 ms server) / 2 each.
+        assert!(g.hops.iter().all(|&h| h == 1e6), "{:?}", g.hops);
+    }
+}

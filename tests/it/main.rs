@@ -12,6 +12,8 @@ mod events;
 mod failures;
 mod hints;
 mod import_bad_input;
+mod import_cli;
+mod import_infer;
 mod import_readers;
 mod import_real;
 mod openmetrics;
