@@ -205,17 +205,8 @@ impl Choice {
                 Gamma::new(*shape, shape / mean).map_or(0.0, |d| d.inverse_cdf(q))
             }
             Choice::Empirical(points) => {
-                let p = q * 100.0;
-                let i = points
-                    .partition_point(|(x, _)| *x <= p)
-                    .clamp(1, points.len() - 1);
-                let (p0, v0) = points[i - 1];
-                let (p1, v1) = points[i];
-                if p1 <= p0 {
-                    v1
-                } else {
-                    v0 + (v1 - v0) * ((p - p0) / (p1 - p0)).clamp(0.0, 1.0)
-                }
+                let unit: Vec<(f64, f64)> = points.iter().map(|(p, v)| (p / 100.0, *v)).collect();
+                crate::engine::dist::interpolate(&unit, q)
             }
         }
     }
