@@ -102,8 +102,8 @@ struct S<'a> {
     span: &'a Span,
     start: u64,
     end: u64,
-    service: String,
-    name: String,
+    service: &'a str,
+    name: &'a str,
 }
 
 impl S<'_> {
@@ -130,7 +130,11 @@ const MAX_DEPTH: usize = 10_000;
 
 /// Infers the graph of `spans`.
 pub fn infer(spans: &Spans) -> Graph {
-    let (sp, parent) = prepare(spans);
+    // Each interned name made a scenario name once, not once per span.
+    let mapped: Vec<String> = (0..spans.names.len())
+        .map(|n| scenario_name(spans.names.get(n as u32)))
+        .collect();
+    let (sp, parent) = prepare(spans, &mapped);
     let children = Children::new(&parent);
     let mut g = Graph {
         window: (
@@ -150,9 +154,9 @@ pub fn infer(spans: &Spans) -> Graph {
         let name = if consumer {
             topic_of(s, spans)
         } else {
-            s.name.clone()
+            s.name.to_string()
         };
-        let key = (s.service.clone(), name, consumer);
+        let key = (s.service.to_string(), name, consumer);
         let h = handlers
             .entry(key.clone())
             .or_insert_with(|| Handler::new(&key, s.start));
@@ -179,7 +183,7 @@ pub fn infer(spans: &Spans) -> Graph {
 
 /// The spans in (trace, id) order with µs times and names, and each one's
 /// parent (else the span it links to) among them.
-fn prepare(spans: &Spans) -> (Vec<S<'_>>, Vec<Option<usize>>) {
+fn prepare<'a>(spans: &'a Spans, mapped: &'a [String]) -> (Vec<S<'a>>, Vec<Option<usize>>) {
     let mut all: Vec<&Span> = spans.spans.iter().collect();
     all.sort_by_key(|s| (s.trace, s.id));
     let find = |trace: u128, id: u64| {
@@ -201,8 +205,8 @@ fn prepare(spans: &Spans) -> (Vec<S<'_>>, Vec<Option<usize>>) {
                 span: s,
                 start,
                 end: start + micros(s.duration_ns()),
-                service: scenario_name(spans.names.get(s.service)),
-                name: scenario_name(spans.names.get(s.name)),
+                service: &mapped[s.service as usize],
+                name: &mapped[s.name as usize],
             }
         })
         .collect();
@@ -212,7 +216,7 @@ fn prepare(spans: &Spans) -> (Vec<S<'_>>, Vec<Option<usize>>) {
 /// A consumer's topic: `messaging.destination`, else its span name.
 fn topic_of(s: &S, spans: &Spans) -> String {
     let dest = spans.names.get(s.span.destination);
-    scenario_name(if dest.is_empty() { &s.name } else { dest })
+    scenario_name(if dest.is_empty() { s.name } else { dest })
 }
 
 /// No SERVER span above it.
@@ -286,7 +290,7 @@ impl Job {
                 Kind::Server => job.call(s, s.start, s.end),
                 Kind::Producer => {
                     let dest = spans.names.get(s.span.destination);
-                    let topic = scenario_name(if dest.is_empty() { &s.name } else { dest });
+                    let topic = scenario_name(if dest.is_empty() { s.name } else { dest });
                     let t = g.topics.entry(topic.clone()).or_default();
                     if t.publishes == 0 {
                         t.system = spans.names.get(s.span.system).to_lowercase();
@@ -321,8 +325,8 @@ impl Job {
     fn call(&mut self, callee: &S, start: u64, end: u64) {
         self.callee_failed |= callee.error();
         let target = Target::Call {
-            service: callee.service.clone(),
-            endpoint: callee.name.clone(),
+            service: callee.service.to_string(),
+            endpoint: callee.name.to_string(),
         };
         self.actions.push((target, start, end));
     }
