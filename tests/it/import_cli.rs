@@ -112,7 +112,7 @@ fn a_missing_parent_is_a_warning_and_the_scenario_is_written() {
         ),
     ]);
     std::fs::write(dir.path().join("orphan.json"), text).unwrap();
-    let (code, stderr, written) = import_in(dir.path(), "orphan.json", &[]);
+    let (code, stderr, written) = import_in(dir.path(), "orphan.json", &["--sample-rate", "0.25"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains(&format!(
@@ -130,6 +130,8 @@ fn a_missing_parent_is_a_warning_and_the_scenario_is_written() {
         "{text}"
     );
     assert!(text.contains("- call: \"db.op\""), "{text}");
+    // One request in the 10 ms window, kept at a sampling ratio of 1/4: 400/s.
+    assert!(text.contains("rate: 400/s"), "{text}");
 }
 
 #[test]
@@ -219,4 +221,12 @@ fn without_out_the_scenario_goes_to_standard_output() {
     meshsim::scenario::load_str(&text, "stdout", &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.starts_with("7 spans in 2 traces"), "{stderr}");
+    // The trace's own sampler.param (0.5) wins over --sample-rate: 1 request in 45 ms, times 2.
+    assert!(text.contains("rate: 44.44/s"), "{text}");
+    // One consumer is the producer's child, the other linked to it (FOLLOWS_FROM): each its own group.
+    for group in ["billing", "emails"] {
+        assert!(text.contains(&format!("group: \"{group}\"")), "{text}");
+    }
+    // The orders endpoint failed in its one job while it called nobody that failed.
+    assert!(text.contains("errors: \"orders\", rate: 100%"), "{text}");
 }
