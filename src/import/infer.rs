@@ -152,7 +152,13 @@ pub fn infer(spans: &Spans) -> Graph {
             _ => continue,
         };
         let name = if consumer {
-            topic_of(s, spans)
+            let topic = topic_of(s, spans);
+            // A topic consumed is a topic, even where no PRODUCER span shows its publishes.
+            let t = g.topics.entry(topic.clone()).or_default();
+            if t.system.is_empty() {
+                t.system = spans.names.get(s.span.system).to_lowercase();
+            }
+            topic
         } else {
             s.name.to_string()
         };
@@ -292,7 +298,7 @@ impl Job {
                     let dest = spans.names.get(s.span.destination);
                     let topic = scenario_name(if dest.is_empty() { s.name } else { dest });
                     let t = g.topics.entry(topic.clone()).or_default();
-                    if t.publishes == 0 {
+                    if t.system.is_empty() {
                         t.system = spans.names.get(s.span.system).to_lowercase();
                     }
                     t.publishes += 1;

@@ -160,11 +160,16 @@ fn broker(out: &mut String, g: &Graph) {
     }
     let _ = writeln!(out, "  topics:");
     for (name, t) in &g.topics {
+        let seen = if t.publishes == 0 {
+            "consumed, but no PRODUCER span publishes to it: its consumers will get nothing"
+                .to_string()
+        } else {
+            format!("{} PRODUCER spans", t.publishes)
+        };
         let _ = writeln!(
             out,
-            "    {}: {{}}  # {} PRODUCER spans; partitions, replication and acks not in the traces: set these",
-            q(name),
-            t.publishes
+            "    {}: {{}}  # {seen}; partitions, replication and acks not in the traces: set these",
+            q(name)
         );
     }
 }
