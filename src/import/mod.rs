@@ -17,7 +17,8 @@
 //! - `steps.rs`: a handler's steps: order, `parallel`, `fanout`, `probability`.
 //! - `distfit.rs`: distributions fitted by maximum likelihood, chosen by KS distance,
 //!   else empirical percentile points.
-//! - `write.rs`, `write_services.rs`: the scenario text, each value with its evidence.
+//! - `write.rs`, `write_services.rs`, `write_steps.rs`: the scenario text, each value
+//!   with its evidence.
 
 mod collect;
 pub mod distfit;
@@ -34,6 +35,7 @@ mod summary;
 mod utf8;
 pub mod write;
 mod write_services;
+mod write_steps;
 mod zipkin;
 
 pub use infer::{Graph, infer};

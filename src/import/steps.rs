@@ -1,7 +1,9 @@
 //! A handler's steps from what its jobs did: the order of its targets (median
 //! start offset), which of them overlap in time (→ one `parallel` step), how many
 //! copies at once (→ `fanout`), copies one after another (→ the call repeated),
-//! and the share of jobs in which each step happens (→ `probability`).
+//! and the share of jobs in which each step happens (→ `probability`). Adjacent
+//! optional steps never seen in one job together, though independent ones would
+//! have been at least [`MIN_EXPECTED_TOGETHER`] times, are one `branch`.
 
 use super::infer::{Handler, Target};
 
@@ -10,6 +12,10 @@ pub const ALWAYS: f64 = 0.995;
 
 /// The most sequential copies of a call written as repeated steps.
 pub const MAX_REPEAT: u32 = 10;
+
+/// Steps never together are a branch only if independence would have put them
+/// together in at least this many jobs (else the evidence says nothing).
+pub const MIN_EXPECTED_TOGETHER: f64 = 3.0;
 
 /// One step to write: a target, or several calls in `parallel`.
 #[derive(Clone, Debug)]
@@ -52,8 +58,39 @@ fn median(v: &[u64]) -> u64 {
     v.get(v.len() / 2).copied().unwrap_or(0)
 }
 
+/// The handler's steps in order: each group of more than one is a branch.
+pub fn plan(h: &Handler) -> Vec<Vec<Planned>> {
+    let mut groups: Vec<Vec<Planned>> = Vec::new();
+    for p in ordered(h) {
+        if let Some(g) = groups.last_mut()
+            && exclusive(h, g, &p)
+        {
+            g.push(p);
+            continue;
+        }
+        groups.push(vec![p]);
+    }
+    groups
+}
+
+/// Whether `p` never happened in a job with any of `g`'s steps, all optional,
+/// where independence would have put each pair together often enough.
+fn exclusive(h: &Handler, g: &[Planned], p: &Planned) -> bool {
+    let n = h.jobs as f64;
+    p.probability < ALWAYS
+        && g.iter().all(|e| {
+            e.probability < ALWAYS
+                && e.probability * p.probability * n >= MIN_EXPECTED_TOGETHER
+                && e.items.iter().all(|&a| {
+                    p.items
+                        .iter()
+                        .all(|&b| !h.pairs.contains_key(&(a.min(b), a.max(b))))
+                })
+        })
+}
+
 /// The handler's steps, in order, parallel groups formed.
-pub fn plan(h: &Handler) -> Vec<Planned> {
+fn ordered(h: &Handler) -> Vec<Planned> {
     let mut order: Vec<(u64, &Target, usize)> = h
         .targets
         .iter()
@@ -88,9 +125,8 @@ pub fn plan(h: &Handler) -> Vec<Planned> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::span::{Kind, NO_NAME, Span, Spans, Status};
+    use crate::import::span::{Kind, Spans};
 
-    /// Adds a span of `service` (name "op") to `s`; times in ms.
     fn add(
         s: &mut Spans,
         trace: u128,
@@ -100,25 +136,7 @@ mod tests {
         kind: Kind,
         ms: (u64, u64),
     ) {
-        let service = s.names.intern(service);
-        let name = s.names.intern("op");
-        s.spans.push(Span {
-            trace,
-            id,
-            parent: (parent != 0).then_some(parent),
-            link: None,
-            service,
-            name,
-            kind,
-            start_ns: ms.0 * 1_000_000,
-            end_ns: ms.1 * 1_000_000,
-            status: Status::Unset,
-            http_status: 200,
-            destination: NO_NAME,
-            system: NO_NAME,
-            sample_ratio: None,
-            file: 0,
-        });
+        super::tests_support::span(s, trace, id, parent, service, kind, ms);
     }
 
     /// Per trace: a's job calls b three times at once, then (in trace 1 only) c twice in turn.
@@ -157,7 +175,8 @@ mod tests {
         }
         let g = crate::import::infer(&s);
         let a = g.handlers.iter().find(|h| h.service == "a").unwrap();
-        let plan = plan(a);
+        let plan = ordered(a);
+        assert_eq!(super::plan(a).len(), 2, "too few jobs for a branch");
         assert_eq!(plan.len(), 2, "{plan:?}");
         assert_eq!((plan[0].items.len(), plan[0].probability), (1, 1.0));
         assert_eq!(
@@ -173,5 +192,110 @@ mod tests {
         assert_eq!(work, [38e6, 56e6]);
         // Hops: (40 ms client - 38 ms server) / 2 each.
         assert!(g.hops.iter().all(|&h| h == 1e6), "{:?}", g.hops);
+    }
+}
+
+#[cfg(test)]
+mod branch_tests {
+    use super::tests_support::*;
+    use super::*;
+
+    /// 40 jobs of a: ten call b, ten call c, never both; four call d and b together.
+    #[test]
+    fn steps_never_together_are_one_branch() {
+        let mut s = crate::import::span::Spans::default();
+        for trace in 1..=40u128 {
+            add(&mut s, trace, 1, 0, "a", (0, 100));
+            let callee = match trace % 4 {
+                0 => Some("b"),
+                1 => Some("c"),
+                _ => None,
+            };
+            if let Some(callee) = callee {
+                call(&mut s, trace, 10, callee, (10, 20));
+            }
+            if trace % 10 == 0 {
+                call(&mut s, trace, 30, "d", (30, 40));
+            }
+        }
+        let g = crate::import::infer(&s);
+        let a = g.handlers.iter().find(|h| h.service == "a").unwrap();
+        let groups = plan(a);
+        let shape: Vec<Vec<f64>> = groups
+            .iter()
+            .map(|g| g.iter().map(|p| p.probability).collect())
+            .collect();
+        // b and c: 10 of 40 each, 2.5 expected together... below 3: not enough evidence.
+        assert_eq!(shape, [vec![0.25], vec![0.25], vec![0.1]], "{groups:?}");
+        // With 80 jobs (5 expected together) they are a branch; d (with b) stays apart.
+        let mut s2 = crate::import::span::Spans::default();
+        for copy in 0..2u128 {
+            for x in &s.spans {
+                let mut y = x.clone();
+                y.trace += copy * 1000;
+                s2.spans.push(y);
+            }
+        }
+        s2.names = s.names;
+        let g = crate::import::infer(&s2);
+        let a = g.handlers.iter().find(|h| h.service == "a").unwrap();
+        let groups = plan(a);
+        let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [2, 1], "{groups:?}");
+        let options = crate::import::Options {
+            name: "b".into(),
+            sample_rate: 1.0,
+            ..Default::default()
+        };
+        let text = crate::import::scenario(&g, &options);
+        let loaded = crate::scenario::load_str(&text, "b.yaml", &[]);
+        assert!(loaded.is_ok(), "{text}");
+        assert!(text.contains("- branch:\n"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    use crate::import::span::{Kind, NO_NAME, Span, Spans, Status};
+
+    /// A SERVER span of `service` named "op"; times in ms.
+    pub fn add(s: &mut Spans, trace: u128, id: u64, parent: u64, service: &str, ms: (u64, u64)) {
+        span(s, trace, id, parent, service, Kind::Server, ms);
+    }
+
+    /// A CLIENT span of "a" (id) and its SERVER child in `callee` (id + 1).
+    pub fn call(s: &mut Spans, trace: u128, id: u64, callee: &str, ms: (u64, u64)) {
+        span(s, trace, id, 1, "a", Kind::Client, ms);
+        span(s, trace, id + 1, id, callee, Kind::Server, (ms.0, ms.1 - 1));
+    }
+
+    pub fn span(
+        s: &mut Spans,
+        trace: u128,
+        id: u64,
+        parent: u64,
+        service: &str,
+        kind: Kind,
+        ms: (u64, u64),
+    ) {
+        let service = s.names.intern(service);
+        let name = s.names.intern("op");
+        s.spans.push(Span {
+            trace,
+            id,
+            parent: (parent != 0).then_some(parent),
+            link: None,
+            service,
+            name,
+            kind,
+            start_ns: ms.0 * 1_000_000,
+            end_ns: ms.1 * 1_000_000,
+            status: Status::Unset,
+            http_status: 200,
+            destination: NO_NAME,
+            system: NO_NAME,
+            sample_ratio: None,
+            file: 0,
+        });
     }
 }

@@ -11,9 +11,8 @@ use std::fmt::Write;
 
 use indexmap::IndexMap;
 
-use super::distfit::{self, duration, significant};
-use super::infer::{Graph, Handler, Target};
-use super::steps::{self, ALWAYS};
+use super::distfit::{self, significant};
+use super::infer::{Graph, Handler};
 
 /// The simulated time before measuring starts, in seconds.
 pub const WARMUP_S: u64 = 5;
@@ -286,79 +285,5 @@ fn failures(out: &mut String, g: &Graph, run_s: u64) {
             significant(share),
             detail.join(", ")
         );
-    }
-}
-
-/// The YAML of one planned step's target: `call: ...` or `publish: ...`.
-pub fn target_yaml(t: &Target) -> String {
-    match t {
-        Target::Call { service, endpoint } => {
-            format!("call: {}", q(&format!("{service}.{endpoint}")))
-        }
-        Target::Publish { topic } => format!("publish: {}", q(topic)),
-    }
-}
-
-/// The steps of a handler, indented by `indent` spaces.
-pub fn steps_yaml(out: &mut String, h: &Handler, indent: usize) {
-    let pad = " ".repeat(indent);
-    let (dist, evidence) = fitted(&h.work).unwrap_or_else(|| ("0ns".into(), "no jobs".into()));
-    let _ = writeln!(
-        out,
-        "{pad}# exclusive work (the span minus its calls and publishes), as one step: the traces give the sum's distribution; {evidence}"
-    );
-    let _ = writeln!(out, "{pad}- work: {dist}");
-    for p in steps::plan(h) {
-        let always = p.probability >= ALWAYS;
-        let share = format!(
-            "in {} of {} jobs ({:.1}%), at a median of {} from the start",
-            p.jobs_with,
-            h.jobs,
-            p.probability * 100.0,
-            duration(p.offset as f64)
-        );
-        let prob = |out: &mut String, inner: &str| {
-            if !always {
-                let _ = writeln!(out, "{inner}probability: {}", significant(p.probability));
-            }
-        };
-        if p.items.len() == 1 {
-            let i = p.items[0];
-            let (fanout, repeat) = steps::copies(h, i);
-            for _ in 0..repeat {
-                let _ = writeln!(out, "{pad}# {share}{}", copies_note(fanout, repeat));
-                let _ = writeln!(out, "{pad}- {}", target_yaml(&h.targets[i].target));
-                if fanout > 1 {
-                    let _ = writeln!(out, "{pad}  fanout: {fanout}");
-                }
-                prob(out, &format!("{pad}  "));
-            }
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "{pad}# {share}; these overlapped in time in most jobs: parallel"
-        );
-        let _ = writeln!(out, "{pad}- parallel:");
-        for &i in &p.items {
-            let t = &h.targets[i];
-            let _ = writeln!(out, "{pad}    # in {} of {} jobs", t.jobs_with, h.jobs);
-            let _ = writeln!(out, "{pad}    - {}", target_yaml(&t.target));
-            let (fanout, _) = steps::copies(h, i);
-            if fanout > 1 {
-                let _ = writeln!(out, "{pad}      fanout: {fanout}");
-            }
-        }
-        prob(out, &format!("{pad}  "));
-    }
-}
-
-fn copies_note(fanout: u32, repeat: u32) -> String {
-    if fanout > 1 {
-        format!("; {fanout} copies at once (median): fanout")
-    } else if repeat > 1 {
-        format!("; {repeat} copies one after another (median): repeated")
-    } else {
-        String::new()
     }
 }

@@ -1,11 +1,12 @@
 //! The `services:` block of an imported scenario: per service the defaults the
 //! traces cannot give (or the values supplied at import), its endpoints and its
-//! consumers, each with its steps ([`write::steps_yaml`](super::write::steps_yaml)).
+//! consumers, each with its steps ([`write_steps::steps_yaml`](super::write_steps::steps_yaml)).
 
 use std::fmt::Write;
 
 use super::infer::{Graph, Handler};
-use super::write::{CONCURRENCY_FACTOR, MIN_CONCURRENCY, MIN_PREFETCH, Options, q, steps_yaml};
+use super::write::{CONCURRENCY_FACTOR, MIN_CONCURRENCY, MIN_PREFETCH, Options, q};
+use super::write_steps::steps_yaml;
 
 /// Keys a user may not supply at import: the traces give them.
 pub const INFERRED_KEYS: [&str; 2] = ["endpoints", "consumes"];
