@@ -127,17 +127,7 @@ mod tests {
     use super::*;
     use crate::import::span::{Kind, Spans};
 
-    fn add(
-        s: &mut Spans,
-        trace: u128,
-        id: u64,
-        parent: u64,
-        service: &str,
-        kind: Kind,
-        ms: (u64, u64),
-    ) {
-        super::tests_support::span(s, trace, id, parent, service, kind, ms);
-    }
+    use super::tests_support::span as add;
 
     /// Per trace: a's job calls b three times at once, then (in trace 1 only) c twice in turn.
     #[test]
