@@ -4,6 +4,7 @@
 mod compare;
 mod export;
 mod fit;
+mod import;
 mod load;
 mod output;
 mod progress;
@@ -72,6 +73,8 @@ enum Command {
     },
     /// Print the JSON Schema (draft-07) of the scenario format.
     Schema,
+    /// Infer a scenario from OTLP, Jaeger or Zipkin traces (docs/IMPORT.md).
+    Import(import::ImportArgs),
     /// Run built-in models and compare them with queueing theory.
     Validate {
         /// Shorter runs (looser agreement), for a quick look.
@@ -299,6 +302,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Check { scenario, set } => check(&scenario, &set),
         Command::Fit(args) => fit::fit(&args),
+        Command::Import(args) => import::import(&args),
         Command::Schema => {
             print!("{}", schema());
             Ok(EXIT_OK)

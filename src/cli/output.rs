@@ -38,3 +38,16 @@ pub fn write_all<N: AsRef<str>>(dir: &Path, files: &[(N, Vec<u8>)]) -> std::io::
     }
     Ok(())
 }
+
+/// Writes `bytes` to `path` through a temporary name beside it, renamed: the
+/// old file or the new one, never half of one (`run --metrics`, `import --out`).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let cannot = |e: std::io::Error| format!("error: cannot write to {}: {e}\n", path.display());
+    fs::write(&tmp, bytes).map_err(cannot)?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        cannot(e)
+    })
+}

@@ -71,13 +71,5 @@ pub fn write_metrics(
 ) -> Result<(), String> {
     let Some(path) = path else { return Ok(()) };
     let bytes = crate::report::metrics::metrics_om(s, c, start_ms);
-    // Written to a temporary name beside it and renamed: the old file or the new one.
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp-{}", std::process::id()));
-    let cannot = |e: std::io::Error| format!("error: cannot write to {}: {e}\n", path.display());
-    std::fs::write(&tmp, bytes).map_err(cannot)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        cannot(e)
-    })
+    super::output::write_atomic(path, &bytes)
 }

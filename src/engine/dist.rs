@@ -149,7 +149,9 @@ fn sample_truncated_normal(mean: f64, stddev: f64, rng: &mut Stream) -> f64 {
     0.0
 }
 
-fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
+/// The value at probability `u` of a piecewise-linear inverse CDF through
+/// (probability, value) points (`Dist::Percentiles`; also the import's quantiles).
+pub fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
     let i = points
         .partition_point(|(p, _)| *p <= u)
         .clamp(1, points.len() - 1);

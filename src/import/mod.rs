@@ -14,9 +14,18 @@
 //! - `observe.rs`: what `fit` compares: entry endpoints, endpoints and consumers
 //!   with their span durations, in scenario names.
 //! - `summary.rs`: [`summary`], a few lines describing what was read.
+//! - `infer.rs`: the [`Graph`]: handlers, their jobs' calls and publishes, exclusive
+//!   work, hops, topics, entry points, concurrency.
+//! - `steps.rs`: a handler's steps: order, `parallel`, `fanout`, `probability`.
+//! - `distfit.rs`: distributions fitted by maximum likelihood, chosen by KS distance,
+//!   else empirical percentile points.
+//! - `write.rs`, `write_services.rs`, `write_steps.rs`: the scenario text, each value
+//!   with its evidence.
 
 mod collect;
+pub mod distfit;
 mod fields;
+pub mod infer;
 mod jaeger;
 mod names;
 pub mod observe;
@@ -24,11 +33,18 @@ mod otlp;
 mod read;
 mod repair;
 pub mod span;
+mod steps;
 mod summary;
 mod utf8;
+pub mod write;
+mod write_services;
+mod write_steps;
 mod zipkin;
 
+pub use infer::{Graph, infer};
 pub use names::scenario_name;
 pub use read::{Budget, Format, ImportError, Reader};
 pub use span::{Kind, NO_NAME, Name, Names, Note, Span, Spans, Status};
 pub use summary::summary;
+pub use write::{Options, scenario};
+pub use write_services::INFERRED_KEYS;

@@ -15,6 +15,8 @@ mod fit;
 mod fit_errors;
 mod hints;
 mod import_bad_input;
+mod import_cli;
+mod import_infer;
 mod import_readers;
 mod import_real;
 mod openmetrics;
