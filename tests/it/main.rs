@@ -23,6 +23,7 @@ mod openmetrics;
 mod regressions;
 mod reports;
 mod resilience;
+mod round_trip;
 mod scenarios;
 mod sweeps;
 mod theory;
