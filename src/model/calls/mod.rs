@@ -15,6 +15,9 @@
 //! in [`attempts`]: timeouts, retries, hedges, deadlines and the call's end.
 
 mod attempts;
+mod direct;
+
+pub(super) use direct::LogicalSlots;
 
 use std::collections::VecDeque;
 
@@ -246,6 +249,12 @@ impl<'s> World<'s> {
             Caller::Job(job) => self.jobs.get(job).map_or(1, |j| j.depth + 1),
             Caller::Client { .. } => 1,
         };
+        if deadline == NEVER && trace == NO_TRACE && pol.is_none_or(direct::is_plain) {
+            let to = (target, site, policy, balancer);
+            self.start_direct(caller, from_dc, to, measured, client_timeout, key, depth);
+            return;
+        }
+        self.logical_slots.insert();
         let logical = self.logicals.insert(Logical {
             caller,
             target,
@@ -306,31 +315,12 @@ impl<'s> World<'s> {
         let try_deadline = per_try
             .map_or(NEVER, |t| now.saturating_add(t))
             .min(ldeadline);
-        if site != NO_SITE && measured {
-            let st = &mut self.m.calls[site as usize];
-            st.attempts += 1;
-            st.retries += u64::from(retry);
-            st.hedges += u64::from(hedge);
-        }
-        if let Some(p) = self.policies.get_mut(policy as usize) {
-            p.active_attempts += 1;
-        }
-        let svc = self.s.endpoints[target as usize].service;
-        let replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
-        // Each attempt draws its request's size (nothing to do in a scenario
-        // without sizes, the common case).
-        let (request_bytes, response_size) = if self.s.sizes.is_empty() {
-            (0, NO_SIZE)
-        } else {
-            let sizes = self.call_sizes(caller, policy);
-            (self.draw_size(slot(sizes.request)), slot(sizes.response))
-        };
-        let call = self.calls.insert(Call {
+        let attempt = Call {
             logical: id,
             target,
             site,
             policy,
-            replica,
+            replica: NO_REPLICA,
             from_dc: from_dc as u8,
             sent: now,
             measured,
@@ -343,9 +333,49 @@ impl<'s> World<'s> {
             trace,
             n: n as u8,
             hedge,
-            response_size,
+            response_size: NO_SIZE,
             depth,
-        });
+        };
+        self.wire(attempt, caller, balancer, per_try, ldeadline);
+    }
+
+    /// An attempt goes out: counted, routed to a replica, its sizes drawn, its
+    /// timeout armed (per try, cut short by the call's deadline `ldeadline`), sent.
+    fn wire(
+        &mut self,
+        mut attempt: Call,
+        caller: Caller,
+        balancer: LoadBalancer,
+        per_try: Option<Time>,
+        ldeadline: Time,
+    ) {
+        let now = self.now();
+        let (site, policy) = (attempt.site, attempt.policy);
+        if site != NO_SITE && attempt.measured {
+            let st = &mut self.m.calls[site as usize];
+            st.attempts += 1;
+            st.retries += u64::from(attempt.retry);
+            st.hedges += u64::from(attempt.hedge);
+        }
+        if let Some(p) = self.policies.get_mut(policy as usize) {
+            p.active_attempts += 1;
+        }
+        let svc = self.s.endpoints[attempt.target as usize].service;
+        let from_dc = u16::from(attempt.from_dc);
+        attempt.replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
+        // Each attempt draws its request's size (nothing to do in a scenario
+        // without sizes, the common case).
+        let request_bytes = if self.s.sizes.is_empty() {
+            0
+        } else {
+            let sizes = self.call_sizes(caller, policy);
+            attempt.response_size = slot(sizes.response);
+            self.draw_size(slot(sizes.request))
+        };
+        let try_deadline = per_try
+            .map_or(NEVER, |t| now.saturating_add(t))
+            .min(ldeadline);
+        let call = self.calls.insert(attempt);
         match per_try {
             // The policy's own timeout, not cut short by a deadline: its lane.
             Some(t) if now.saturating_add(t) <= ldeadline => self.arm_timeout(t, call),
