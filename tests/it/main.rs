@@ -10,6 +10,7 @@ mod errors_branches;
 mod errors_closed;
 mod events;
 mod failures;
+mod fastpath;
 mod hints;
 mod import_bad_input;
 mod import_readers;
