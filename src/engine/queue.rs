@@ -17,15 +17,31 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use super::time::Time;
 
+/// An event and its key: `(time, seq)` as one number, `time << 64 | seq`, so
+/// that ordering entries is one branch-free comparison.
 struct Entry<E> {
-    time: Time,
-    seq: u64,
+    key: u128,
     event: E,
+}
+
+impl<E> Entry<E> {
+    #[inline]
+    fn new(time: Time, seq: u64, event: E) -> Self {
+        Entry {
+            key: (u128::from(time) << 64) | u128::from(seq),
+            event,
+        }
+    }
+
+    #[inline]
+    fn time(&self) -> Time {
+        (self.key >> 64) as Time
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key == other.key
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -34,18 +50,11 @@ impl<E> PartialOrd for Entry<E> {
         Some(self.cmp(other))
     }
 }
-impl<E> Entry<E> {
-    /// `(time, seq)` as one number: one branch-free comparison.
-    #[inline]
-    fn key(&self) -> u128 {
-        (u128::from(self.time) << 64) | u128::from(self.seq)
-    }
-}
 impl<E> Ord for Entry<E> {
     // Reversed: BinaryHeap is a max-heap and we want the earliest first.
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        other.key().cmp(&self.key())
+        other.key.cmp(&self.key)
     }
 }
 
@@ -89,14 +98,9 @@ impl<E> EventQueue<E> {
         let seq = self.seq;
         self.seq += 1;
         if at <= self.now {
-            let time = self.now;
-            self.now_fifo.push_back(Entry { time, seq, event });
+            self.now_fifo.push_back(Entry::new(self.now, seq, event));
         } else {
-            self.heap.push(Entry {
-                time: at,
-                seq,
-                event,
-            });
+            self.heap.push(Entry::new(at, seq, event));
         }
     }
 
@@ -110,14 +114,14 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn pop_until(&mut self, until: Time) -> Option<E> {
         let entry = match (self.now_fifo.front(), self.heap.peek()) {
-            (None, top) if top?.time > until => return None,
+            (None, top) if top?.time() > until => return None,
             (None, _) => self.heap.pop()?,
-            (Some(first), _) if first.time > until => return None,
+            (Some(first), _) if first.time() > until => return None,
             // An event scheduled earlier for this same instant goes first.
-            (Some(first), Some(top)) if top.key() < first.key() => self.heap.pop()?,
+            (Some(first), Some(top)) if top.key < first.key => self.heap.pop()?,
             (Some(_), _) => self.now_fifo.pop_front()?,
         };
-        self.now = entry.time;
+        self.now = entry.time();
         self.popped += 1;
         Some(entry.event)
     }
