@@ -36,7 +36,7 @@ services:
     replicas: {a: 2}
     threading: async
     endpoints:
-      get: {steps: [{work: 1ms}, {call: db.q}, {call: slow.x, timeout: 3ms}]}
+      get: {steps: [{work: 1ms}, {call: db.q}, {call: slow.x, timeout: 3ms, propagate_deadline: true}]}
   db:
     replicas: {b: 1}
     concurrency: 2
@@ -47,7 +47,7 @@ services:
     replicas: {a: 1}
     concurrency: 50
     endpoints:
-      x: {steps: [{work: {exponential: {mean: 2ms}}}]}
+      x: {steps: [{work: {exponential: {mean: 2ms}}}, {work: 1ms}]}
 workload:
   - {name: w, target: api.get, rate: 1500/s, from: a, timeout: 50ms}
   - {name: patient, target: db.q, rate: 100/s, from: a}
@@ -75,7 +75,10 @@ fn tracing_every_request_changes_no_figure() {
             let p = &summary.workload["patient"];
             assert!(p.in_flight > 0 && p.rejected > 0, "{p:?}");
             let slow = &summary.calls["api->slow.x"];
-            assert!(slow.timeouts > 1_000 && slow.wasted > 1_000, "{slow:?}");
+            assert!(slow.timeouts > 1_000 && slow.wasted > 100, "{slow:?}");
+            // The propagated deadline: work past it is abandoned.
+            let x = &summary.services["slow"].endpoints["x"];
+            assert!(x.abandoned > 1_000, "{x:?}");
         }
     }
 }

@@ -1,9 +1,9 @@
-//! The fast path of a call that no policy acts on: no retry, no per-attempt
-//! timeout, no breaker, no hedge, no deadline of its own or inherited, and
-//! not traced. Such a call is its one attempt, so it keeps no logical record:
-//! the attempt (`n` = [`DIRECT`]) names its caller in its `logical` field and
-//! the call is decided when the attempt ends. A client's request timeout
-//! still applies (its lane times the attempt out, as for any attempt).
+//! The fast path of a call that is its one attempt: no retry, no breaker, no
+//! hedge, no deadline of its own or inherited, and not traced (a per-attempt
+//! timeout, a client's request timeout and `propagate_deadline` are allowed:
+//! the attempt's lane times it out, as for any attempt). Such a call keeps no
+//! logical record: the attempt (`n` = [`DIRECT`]) names its caller in its
+//! `logical` field and the call is decided when the attempt ends.
 //!
 //! Nothing a run reports changes: the same draws in the same order, the same
 //! counts. The memory budget counts the logical record a direct call stands
@@ -17,10 +17,9 @@ use crate::scenario::spec::{CallPolicy, LoadBalancer};
 /// The attempt number of a direct call (a logical call's attempts count from 1).
 pub(super) const DIRECT: u8 = 0;
 
-/// True when the policy changes nothing about a call: it may go direct.
+/// True when a call under the policy is its one attempt: it may go direct.
 pub(super) fn is_plain(p: &CallPolicy) -> bool {
-    p.timeout.is_none()
-        && p.deadline.is_none()
+    p.deadline.is_none()
         && p.retry.is_none()
         && p.breaker.is_none()
         && p.hedge.is_none()
@@ -46,7 +45,8 @@ impl Call {
 }
 
 impl World<'_> {
-    /// Starts a direct call: its one attempt goes out now.
+    /// Starts a direct call: its one attempt goes out now, with its timeout
+    /// `per_try` (handed to the callee as its deadline when `propagate`).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn start_direct(
         &mut self,
@@ -54,11 +54,16 @@ impl World<'_> {
         from_dc: u16,
         (target, site, policy, balancer): (u32, u32, u32, LoadBalancer),
         measured: bool,
-        client_timeout: Option<Time>,
+        (per_try, propagate): (Option<Time>, bool),
         key: u64,
         depth: u16,
     ) {
         self.logical_slots.insert();
+        let now = self.now();
+        let deadline = match per_try {
+            Some(t) if propagate => now.saturating_add(t),
+            _ => NEVER,
+        };
         let (logical, to_client) = match caller {
             Caller::Client { workload } => (Id::from_bits(u64::from(workload)), true),
             Caller::Job(job) => (job, false),
@@ -70,12 +75,12 @@ impl World<'_> {
             policy,
             replica: NO_REPLICA,
             from_dc: from_dc as u8,
-            sent: self.now(),
+            sent: now,
             measured,
             retry: false,
             to_client,
             key,
-            deadline: NEVER,
+            deadline,
             abandoned: false,
             lost: false,
             trace: NO_TRACE,
@@ -84,7 +89,7 @@ impl World<'_> {
             response_size: NO_SIZE,
             depth,
         };
-        self.wire(attempt, caller, balancer, client_timeout, NEVER);
+        self.wire(attempt, caller, balancer, per_try, NEVER);
     }
 
     /// A direct call's attempt has ended (answered or timed out): so has the call.

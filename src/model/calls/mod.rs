@@ -251,7 +251,9 @@ impl<'s> World<'s> {
         };
         if deadline == NEVER && trace == NO_TRACE && pol.is_none_or(direct::is_plain) {
             let to = (target, site, policy, balancer);
-            self.start_direct(caller, from_dc, to, measured, client_timeout, key, depth);
+            let per_try = pol.map_or(client_timeout, |p| p.timeout);
+            let propagate = pol.is_some_and(|p| p.propagate_deadline);
+            self.start_direct(caller, from_dc, to, measured, (per_try, propagate), key, depth);
             return;
         }
         self.logical_slots.insert();
