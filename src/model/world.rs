@@ -20,8 +20,8 @@ use crate::scenario::spec::{Load, Scenario, Step};
 
 use super::arrivals::Arrivals;
 use super::calls::{
-    Call, Caller, Logical, LogicalSlots, NEVER, NO_POLICY, NO_SITE, PolicyState, TimeoutLane, policy_states,
-    timeout_lanes,
+    Call, Caller, Logical, LogicalSlots, NEVER, NO_POLICY, NO_SITE, PolicyState, TimeoutLane,
+    policy_states, timeout_lanes,
 };
 use super::closed::{Source, Users};
 use super::event::Event;

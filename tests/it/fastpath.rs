@@ -61,8 +61,14 @@ fn tracing_every_request_changes_no_figure() {
         ("closed-loop", load_file("closed-loop.yaml", &[])),
         ("retry-storm", load_file("retry-storm.yaml", &[])),
         ("ecommerce", load_file("ecommerce.yaml", &["duration=20s"])),
-        ("reference-sync", load_file("reference-sync.yaml", &["duration=8s"])),
-        ("reference-async", load_file("reference-async.yaml", &["duration=8s"])),
+        (
+            "reference-sync",
+            load_file("reference-sync.yaml", &["duration=8s"]),
+        ),
+        (
+            "reference-async",
+            load_file("reference-async.yaml", &["duration=8s"]),
+        ),
     ];
     for (name, s) in &scenarios {
         let (direct, summary) = summary_bytes(s, 0.0);

@@ -9,7 +9,7 @@
 //! counts. The memory budget counts the logical record a direct call stands
 //! for ([`LogicalSlots`]), so an overloaded run stops where it always did.
 
-use super::{Call, Caller, NO_REPLICA, NO_SIZE, NO_TRACE, NEVER, Outcome};
+use super::{Call, Caller, NEVER, NO_REPLICA, NO_SIZE, NO_TRACE, Outcome};
 use crate::engine::{Arena, Id, Time};
 use crate::model::world::World;
 use crate::scenario::spec::{CallPolicy, LoadBalancer};
@@ -19,10 +19,7 @@ pub(super) const DIRECT: u8 = 0;
 
 /// True when a call under the policy is its one attempt: it may go direct.
 pub(super) fn is_plain(p: &CallPolicy) -> bool {
-    p.deadline.is_none()
-        && p.retry.is_none()
-        && p.breaker.is_none()
-        && p.hedge.is_none()
+    p.deadline.is_none() && p.retry.is_none() && p.breaker.is_none() && p.hedge.is_none()
 }
 
 impl Call {
@@ -96,7 +93,13 @@ impl World<'_> {
     pub(super) fn finish_direct(&mut self, call: &Call, outcome: Outcome) {
         self.logical_slots.remove();
         let latency = self.now() - call.sent;
-        self.decided(call.direct_caller(), call.site, call.measured, latency, outcome);
+        self.decided(
+            call.direct_caller(),
+            call.site,
+            call.measured,
+            latency,
+            outcome,
+        );
     }
 
     /// Clients' direct calls still waiting at the end: in flight (and hung past patience).
@@ -147,7 +150,13 @@ impl LogicalSlots {
 
     /// The same for slots of `slot_bytes` each.
     fn bytes_of(&self, slot_bytes: usize) -> usize {
-        let capacity = |n: usize| if n == 0 { 0 } else { n.next_power_of_two().max(4) };
+        let capacity = |n: usize| {
+            if n == 0 {
+                0
+            } else {
+                n.next_power_of_two().max(4)
+            }
+        };
         capacity(self.slots) * slot_bytes + capacity(self.free_peak) * 4
     }
 }
@@ -171,9 +180,9 @@ mod tests {
             x ^= x << 17;
             // Grow for a while, then shrink, then grow past the old peak.
             let grow = match i {
-                0..5_000 => x % 4 != 0,
-                5_000..9_000 => x % 4 == 0,
-                _ => x % 3 != 0,
+                0..5_000 => !x.is_multiple_of(4),
+                5_000..9_000 => x.is_multiple_of(4),
+                _ => !x.is_multiple_of(3),
             };
             if grow || ids.is_empty() {
                 ids.push(arena.insert(i));

@@ -253,7 +253,15 @@ impl<'s> World<'s> {
             let to = (target, site, policy, balancer);
             let per_try = pol.map_or(client_timeout, |p| p.timeout);
             let propagate = pol.is_some_and(|p| p.propagate_deadline);
-            self.start_direct(caller, from_dc, to, measured, (per_try, propagate), key, depth);
+            self.start_direct(
+                caller,
+                from_dc,
+                to,
+                measured,
+                (per_try, propagate),
+                key,
+                depth,
+            );
             return;
         }
         self.logical_slots.insert();
