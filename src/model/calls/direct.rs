@@ -9,7 +9,7 @@
 //! counts. The memory budget counts the logical record a direct call stands
 //! for ([`LogicalSlots`]), so an overloaded run stops where it always did.
 
-use super::{Call, Caller, NEVER, NO_REPLICA, NO_SIZE, NO_TRACE, Outcome};
+use super::{Call, Caller, NEVER, Outcome};
 use crate::engine::{Arena, Id, Time};
 use crate::model::world::World;
 use crate::scenario::spec::{CallPolicy, LoadBalancer};
@@ -65,26 +65,12 @@ impl World<'_> {
             Caller::Client { workload } => (Id::from_bits(u64::from(workload)), true),
             Caller::Job(job) => (job, false),
         };
+        let to = (target, site, policy);
         let attempt = Call {
-            logical,
-            target,
-            site,
-            policy,
-            replica: NO_REPLICA,
-            from_dc: from_dc as u8,
-            sent: now,
-            measured,
-            retry: false,
-            to_client,
-            key,
-            deadline,
-            abandoned: false,
-            lost: false,
-            trace: NO_TRACE,
             n: DIRECT,
-            hedge: false,
-            response_size: NO_SIZE,
-            depth,
+            ..Call::outgoing(
+                logical, to, from_dc, measured, to_client, key, deadline, depth, now,
+            )
         };
         self.wire(attempt, caller, balancer, per_try, NEVER);
     }
