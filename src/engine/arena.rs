@@ -21,6 +21,15 @@ impl Id {
     pub fn to_bits(self) -> u64 {
         (u64::from(self.generation) << 32) | u64::from(self.index)
     }
+
+    /// The id whose [`Id::to_bits`] is `bits` (a number carried where an id
+    /// fits; it names a slot only if it came from one).
+    pub fn from_bits(bits: u64) -> Id {
+        Id {
+            index: bits as u32,
+            generation: (bits >> 32) as u32,
+        }
+    }
 }
 
 struct Slot<T> {
@@ -111,6 +120,11 @@ impl<T> Arena<T> {
     /// Number of live values.
     pub fn len(&self) -> usize {
         self.live
+    }
+
+    /// Bytes one slot takes.
+    pub fn slot_bytes() -> usize {
+        std::mem::size_of::<Slot<T>>()
     }
 
     /// Bytes the arena holds (its capacity, live or not).

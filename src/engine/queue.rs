@@ -1,24 +1,47 @@
-//! The future event list: a binary heap ordered by `(time, seq)`.
+//! The future event list: a binary heap ordered by `(time, seq)`, and a FIFO
+//! of the events scheduled for the current instant.
 //!
 //! `seq` increases with every push, so events scheduled for the same instant run
 //! in the order they were scheduled (FIFO ties). Cancellation is lazy: an event
 //! that is no longer wanted stays in the heap and its handler recognises it as
 //! stale (see [`crate::engine::arena`] generations).
+//!
+//! An event scheduled for now (a zero-delay answer, say) skips the heap: it
+//! joins the `now` FIFO, whose entries all have the current time and
+//! increasing seqs. The next event is the smaller `(time, seq)` of the FIFO's
+//! front and the heap's top, so the order is exactly the heap's alone: an event
+//! for now never overtakes one scheduled earlier for the same instant.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::time::Time;
 
+/// An event and its key: `(time, seq)` as one number, `time << 64 | seq`, so
+/// that ordering entries is one branch-free comparison.
 struct Entry<E> {
-    time: Time,
-    seq: u64,
+    key: u128,
     event: E,
+}
+
+impl<E> Entry<E> {
+    #[inline]
+    fn new(time: Time, seq: u64, event: E) -> Self {
+        Entry {
+            key: (u128::from(time) << 64) | u128::from(seq),
+            event,
+        }
+    }
+
+    #[inline]
+    fn time(&self) -> Time {
+        (self.key >> 64) as Time
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key == other.key
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -29,17 +52,17 @@ impl<E> PartialOrd for Entry<E> {
 }
 impl<E> Ord for Entry<E> {
     // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
 /// A priority queue of events with a clock that only moves forward.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    /// Events scheduled for `now`, in scheduling order.
+    now_fifo: VecDeque<Entry<E>>,
     now: Time,
     seq: u64,
     popped: u64,
@@ -55,6 +78,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
+            now_fifo: VecDeque::new(),
             now: 0,
             seq: 0,
             popped: 0,
@@ -73,11 +97,11 @@ impl<E> EventQueue<E> {
         debug_assert!(at >= self.now, "event scheduled in the past");
         let seq = self.seq;
         self.seq += 1;
-        self.heap.push(Entry {
-            time: at.max(self.now),
-            seq,
-            event,
-        });
+        if at <= self.now {
+            self.now_fifo.push_back(Entry::new(self.now, seq, event));
+        } else {
+            self.heap.push(Entry::new(at, seq, event));
+        }
     }
 
     /// Schedules `event` after `delay` from now.
@@ -89,11 +113,15 @@ impl<E> EventQueue<E> {
     /// Pops the next event if it is due at or before `until`, advancing the clock.
     #[inline]
     pub fn pop_until(&mut self, until: Time) -> Option<E> {
-        if self.heap.peek()?.time > until {
-            return None;
-        }
-        let entry = self.heap.pop()?;
-        self.now = entry.time;
+        let entry = match (self.now_fifo.front(), self.heap.peek()) {
+            (None, top) if top?.time() > until => return None,
+            (None, _) => self.heap.pop()?,
+            (Some(first), _) if first.time() > until => return None,
+            // An event scheduled earlier for this same instant goes first.
+            (Some(first), Some(top)) if top.key < first.key => self.heap.pop()?,
+            (Some(_), _) => self.now_fifo.pop_front()?,
+        };
+        self.now = entry.time();
         self.popped += 1;
         Some(entry.event)
     }
@@ -112,16 +140,16 @@ impl<E> EventQueue<E> {
 
     /// Number of events still pending.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.now_fifo.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.heap.is_empty() && self.now_fifo.is_empty()
     }
 
-    /// Bytes the pending events hold (the heap's capacity).
+    /// Bytes the pending events hold (the heap's and the FIFO's capacities).
     pub fn bytes(&self) -> usize {
-        self.heap.capacity() * std::mem::size_of::<Entry<E>>()
+        (self.heap.capacity() + self.now_fifo.capacity()) * std::mem::size_of::<Entry<E>>()
     }
 }
 
@@ -140,6 +168,60 @@ mod tests {
         assert_eq!(order, vec!['a', 'b', 'c', 'd']);
         assert_eq!(q.now(), 5);
         assert_eq!(q.events_processed(), 4);
+    }
+
+    /// Events for the current instant skip the heap but keep the order of
+    /// scheduling against those already in the heap for that instant.
+    #[test]
+    fn events_for_now_keep_the_order_of_scheduling() {
+        let mut q = EventQueue::new();
+        q.schedule_at(5, 'a');
+        q.schedule_at(5, 'b');
+        q.schedule_at(7, 'e');
+        assert_eq!(q.pop_until(u64::MAX), Some('a'));
+        // Now 5: 'b' was scheduled for 5 before these two.
+        q.schedule_in(0, 'c');
+        q.schedule_at(5, 'd');
+        assert_eq!(q.len(), 4);
+        let order: Vec<char> = std::iter::from_fn(|| q.pop_until(u64::MAX)).collect();
+        assert_eq!(order, vec!['b', 'c', 'd', 'e']);
+        assert!(q.is_empty());
+    }
+
+    /// The order of a random schedule is the order of `(time, seq)`, whether
+    /// or not events go through the FIFO.
+    #[test]
+    fn the_fifo_changes_no_order() {
+        let mut q = EventQueue::new();
+        let mut expected = Vec::new();
+        let mut got = Vec::new();
+        let mut x = 12345u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..20u64 {
+            let at = next() % 4;
+            q.schedule_at(at, i);
+            expected.push((at, i));
+        }
+        let mut id = 20;
+        while let Some(e) = q.pop_until(u64::MAX) {
+            got.push((q.now(), e));
+            if id < 2000 {
+                for _ in 0..(next() % 3) {
+                    let at = q.now() + next() % 3;
+                    q.schedule_at(at, id);
+                    expected.push((at, id));
+                    id += 1;
+                }
+            }
+        }
+        // Ids increase with seq: the expected order is by (time, id).
+        expected.sort_unstable();
+        assert_eq!(got, expected);
     }
 
     #[test]

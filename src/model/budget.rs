@@ -54,7 +54,7 @@ impl World<'_> {
         }
         let arenas = self.jobs.bytes()
             + self.calls.bytes()
-            + self.logicals.bytes()
+            + self.logical_slots.bytes()
             + self.q.bytes()
             + self.messaging.bytes_of_arenas()
             + self.sizes.bytes();

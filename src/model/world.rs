@@ -20,8 +20,8 @@ use crate::scenario::spec::{Load, Scenario, Step};
 
 use super::arrivals::Arrivals;
 use super::calls::{
-    Call, Caller, Logical, NEVER, NO_POLICY, NO_SITE, PolicyState, TimeoutLane, policy_states,
-    timeout_lanes,
+    Call, Caller, Logical, LogicalSlots, NEVER, NO_POLICY, NO_SITE, PolicyState, TimeoutLane,
+    policy_states, timeout_lanes,
 };
 use super::closed::{Source, Users};
 use super::event::Event;
@@ -53,6 +53,9 @@ pub(super) struct World<'s> {
     pub q: EventQueue<Event>,
     pub calls: Arena<Call>,
     pub logicals: Arena<Logical>,
+    /// The logical calls' arena as it would be with a record for each direct
+    /// call too: what the memory budget counts.
+    pub logical_slots: LogicalSlots,
     pub policies: Vec<PolicyState>,
     pub jobs: Arena<Job>,
     pub replicas: Vec<Replica>,
@@ -151,6 +154,7 @@ impl<'s> World<'s> {
             q: EventQueue::new(),
             calls: Arena::new(),
             logicals: Arena::new(),
+            logical_slots: LogicalSlots::default(),
             policies: policy_states(s, seed),
             jobs: Arena::new(),
             replicas,
@@ -323,6 +327,7 @@ impl<'s> World<'s> {
                 m.hung += u64::from(hung);
             }
         }
+        self.count_direct_in_flight();
         for call in self.calls.iter() {
             if call.site != NO_SITE && call.measured && !call.abandoned {
                 self.m.calls[call.site as usize].in_flight += 1;

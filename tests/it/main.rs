@@ -11,6 +11,7 @@ mod errors_closed;
 mod events;
 mod export_otlp;
 mod failures;
+mod fastpath;
 mod fit;
 mod fit_errors;
 mod hints;

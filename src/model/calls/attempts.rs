@@ -24,6 +24,7 @@ impl World<'_> {
             && self.jobs.get(job).is_none()
         {
             self.logicals.remove(logical);
+            self.logical_slots.remove();
             return true;
         }
         false
@@ -128,6 +129,10 @@ impl World<'_> {
         }
         if call.replica != NO_REPLICA {
             self.outlier_record(call.replica, outcome == Outcome::Ok);
+        }
+        if call.is_direct() {
+            self.finish_direct(call, outcome);
+            return;
         }
         let Some(l) = self.logicals.get_mut(call.logical) else {
             // The caller stopped waiting (deadline, or another attempt won).
@@ -256,6 +261,7 @@ impl World<'_> {
     /// The logical call is decided: record it and tell the caller.
     fn finish_logical(&mut self, id: Id, outcome: Outcome) {
         let l = self.logicals.remove(id).expect("live logical call");
+        self.logical_slots.remove();
         let latency = self.now() - l.first_sent;
         if l.trace != NO_TRACE {
             let (kind, parent) = match l.caller {
@@ -274,13 +280,25 @@ impl World<'_> {
                 parent,
             });
         }
-        if l.site != NO_SITE && l.measured && outcome == Outcome::Ok {
-            self.m.calls[l.site as usize].latency.record(latency);
-            self.m.series.call_steps[l.site as usize].record(latency);
+        self.decided(l.caller, l.site, l.measured, latency, outcome);
+    }
+
+    /// A call is decided after `latency`: its figures, and its caller told.
+    pub(super) fn decided(
+        &mut self,
+        caller: Caller,
+        site: u32,
+        measured: bool,
+        latency: Time,
+        outcome: Outcome,
+    ) {
+        if site != NO_SITE && measured && outcome == Outcome::Ok {
+            self.m.calls[site as usize].latency.record(latency);
+            self.m.series.call_steps[site as usize].record(latency);
         }
-        match l.caller {
+        match caller {
             Caller::Client { workload } => {
-                if l.measured {
+                if measured {
                     let st = &mut self.m.workloads[workload as usize];
                     match outcome {
                         Outcome::Ok => {

@@ -15,12 +15,16 @@
 //! in [`attempts`]: timeouts, retries, hedges, deadlines and the call's end.
 
 mod attempts;
+mod direct;
+mod wire;
+
+pub(super) use direct::LogicalSlots;
 
 use std::collections::VecDeque;
 
 use rand::RngExt;
 
-use super::bandwidth::{NO_SIZE, slot};
+use super::bandwidth::NO_SIZE;
 use super::breaker::BreakerState;
 use super::event::Event;
 use super::trace::{NO_TRACE, SpanKind, SpanRef};
@@ -246,6 +250,22 @@ impl<'s> World<'s> {
             Caller::Job(job) => self.jobs.get(job).map_or(1, |j| j.depth + 1),
             Caller::Client { .. } => 1,
         };
+        if deadline == NEVER && trace == NO_TRACE && pol.is_none_or(direct::is_plain) {
+            let to = (target, site, policy, balancer);
+            let per_try = pol.map_or(client_timeout, |p| p.timeout);
+            let propagate = pol.is_some_and(|p| p.propagate_deadline);
+            self.start_direct(
+                caller,
+                from_dc,
+                to,
+                measured,
+                (per_try, propagate),
+                key,
+                depth,
+            );
+            return;
+        }
+        self.logical_slots.insert();
         let logical = self.logicals.insert(Logical {
             caller,
             target,
@@ -306,55 +326,18 @@ impl<'s> World<'s> {
         let try_deadline = per_try
             .map_or(NEVER, |t| now.saturating_add(t))
             .min(ldeadline);
-        if site != NO_SITE && measured {
-            let st = &mut self.m.calls[site as usize];
-            st.attempts += 1;
-            st.retries += u64::from(retry);
-            st.hedges += u64::from(hedge);
-        }
-        if let Some(p) = self.policies.get_mut(policy as usize) {
-            p.active_attempts += 1;
-        }
-        let svc = self.s.endpoints[target as usize].service;
-        let replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
-        // Each attempt draws its request's size (nothing to do in a scenario
-        // without sizes, the common case).
-        let (request_bytes, response_size) = if self.s.sizes.is_empty() {
-            (0, NO_SIZE)
-        } else {
-            let sizes = self.call_sizes(caller, policy);
-            (self.draw_size(slot(sizes.request)), slot(sizes.response))
-        };
-        let call = self.calls.insert(Call {
-            logical: id,
-            target,
-            site,
-            policy,
-            replica,
-            from_dc: from_dc as u8,
-            sent: now,
-            measured,
+        let deadline = if propagate { try_deadline } else { NEVER };
+        let to = (target, site, policy);
+        let attempt = Call {
             retry,
-            to_client,
-            key,
-            deadline: if propagate { try_deadline } else { NEVER },
-            abandoned: false,
-            lost: false,
             trace,
             n: n as u8,
             hedge,
-            response_size,
-            depth,
-        });
-        match per_try {
-            // The policy's own timeout, not cut short by a deadline: its lane.
-            Some(t) if now.saturating_add(t) <= ldeadline => self.arm_timeout(t, call),
-            _ if try_deadline != NEVER => self
-                .q
-                .schedule_at(try_deadline, Event::AttemptTimeout { call }),
-            _ => {}
-        }
-        self.send(call, svc, request_bytes);
+            ..Call::outgoing(
+                id, to, from_dc, measured, to_client, key, deadline, depth, now,
+            )
+        };
+        self.wire(attempt, caller, balancer, per_try, ldeadline);
     }
 
     /// Asks the policy's breaker, if it has one, to let an attempt through
@@ -374,35 +357,6 @@ impl<'s> World<'s> {
             self.m.calls[site as usize].record_transition(now, after.name());
         }
         allowed
-    }
-
-    /// An attempt crosses the network to its replica (delivered within this
-    /// handler when the hop takes no time). With no replica in the caller's
-    /// view it fails at once.
-    fn send(&mut self, call: Id, svc: usize, bytes: u64) {
-        let now = self.now();
-        let c = self.calls.get(call).expect("live attempt");
-        let (replica, from_dc, measured, trace) =
-            (c.replica, u16::from(c.from_dc), c.measured, c.trace);
-        if replica == NO_REPLICA {
-            // No healthy replica in the caller's view: fails at once (Envoy's 503).
-            self.count_connection_failure(svc, measured);
-            self.answer(call, Outcome::ConnectFailure);
-            return;
-        }
-        let to = self.replicas[replica as usize].dc;
-        match self.net.request_hop(from_dc, to, now, bytes) {
-            Some(0) => self.deliver(call),
-            Some(d) => {
-                if trace != NO_TRACE {
-                    let kind = SpanKind::Network { from: from_dc, to };
-                    self.tracer
-                        .span(trace, now, now + d, kind, SpanRef::attempt(call));
-                }
-                self.q.schedule_in(d, Event::Deliver { call });
-            }
-            None => self.lose(call),
-        }
     }
 
     /// The breaker refused an attempt: it fails fast, never sent, and is not retried.

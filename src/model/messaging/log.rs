@@ -204,7 +204,9 @@ impl World<'_> {
         if m.needed == 0 {
             self.commit(msg);
         }
-        for f in self.messaging.partitions[global].followers.clone() {
+        // By index, not a clone per message (followers change only at an election).
+        for i in 0..self.messaging.partitions[global].followers.len() {
+            let f = self.messaging.partitions[global].followers[i];
             self.send_to_node(node_dc, f, msg, true);
         }
     }
@@ -239,7 +241,9 @@ impl World<'_> {
             self.messaging.messages.remove(msg);
             return;
         }
-        for g in self.messaging.topic_groups[topic].clone() {
+        // By index, not a clone per message (a topic's groups are fixed).
+        for i in 0..self.messaging.topic_groups[topic].len() {
+            let g = self.messaging.topic_groups[topic][i];
             let lane = if self.messaging.groups[g as usize].lanes.len() == 1 {
                 0
             } else {
