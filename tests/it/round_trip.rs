@@ -223,3 +223,70 @@ fn tail_at_scale_comes_back_from_its_own_traces() {
     assert_eq!(got, want);
     check_work(&original, &imported);
 }
+
+/// The chain a user runs (README, "Model your own system"): `import` the
+/// recorded traces, then `fit` the imported scenario to the same traces. The
+/// issue's bounds (p50 within 10%, p99 within 20% at every entry endpoint) hold
+/// as `--fail-above`, and every service endpoint's p50 and p99 are within 5%,
+/// because the imported work is the observed work.
+#[test]
+fn the_imported_scenario_fits_the_traces_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = format!(
+        "{}/tests/data/traces/otlp.jsonl.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let shop = dir.path().join("shop.yaml");
+    Command::cargo_bin("meshsim")
+        .unwrap()
+        .args(["import", &traces, "--out"])
+        .arg(&shop)
+        .assert()
+        .success();
+    let out = Command::cargo_bin("meshsim")
+        .unwrap()
+        .arg("fit")
+        .arg(&shop)
+        .args([
+            &traces,
+            "--json",
+            "--fail-above",
+            "p50=10%,p99=20%",
+            "--out",
+        ])
+        .arg(dir.path().join("fit"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(doc["endpoints"].as_array().unwrap());
+    let mut n = 0;
+    for row in rows {
+        for q in ["p50_ms", "p99_ms"] {
+            let (obs, sim) = (
+                row["observed"][q].as_f64().unwrap(),
+                row["simulated"][q].as_f64().unwrap(),
+            );
+            let err = (sim - obs) / obs;
+            println!(
+                "{}.{} {q}: {sim:.1} simulated, {obs:.1} observed ({:+.1}%)",
+                row["service"],
+                row["endpoint"],
+                err * 100.0
+            );
+            assert!(err.abs() < 0.05, "{row}");
+        }
+        n += 1;
+    }
+    // The entry endpoint, and the six endpoints of the application's services.
+    assert_eq!(n, 7);
+}
