@@ -40,6 +40,12 @@ pub struct TargetObs {
     pub copies: Vec<u32>,
     /// Jobs in which two of its copies overlapped in time (a fan-out).
     pub overlapping_copies: u64,
+    /// Copies per job where it happened that were sent together
+    /// ([`sent_together`]): the fan-out proper.
+    pub together: Vec<u32>,
+    /// Copies started later while an earlier one was still in flight (hedges, or
+    /// retries after a timeout): their delay after the first copy (ns).
+    pub late: Vec<u64>,
     /// The first copy's start, from the job's start (ns), per job where it happened.
     pub offsets: Vec<u64>,
 }
@@ -391,6 +397,16 @@ impl Handler {
             if copies.windows(2).any(|w| w[1].0 < w[0].1) {
                 o.overlapping_copies += 1;
             }
+            let first = copies[0].0;
+            let together = sent_together(copies);
+            o.together.push(together as u32);
+            let mut busy_until = copies[..together].iter().map(|c| c.1).max().unwrap_or(0);
+            for c in &copies[together..] {
+                if c.0 < busy_until {
+                    o.late.push(c.0 - first);
+                }
+                busy_until = busy_until.max(c.1);
+            }
         }
         let present: Vec<(&usize, &Vec<(u64, u64)>)> = here.iter().collect();
         for (x, (a, ia)) in present.iter().enumerate() {
@@ -411,9 +427,26 @@ impl TargetObs {
             jobs_with: 0,
             copies: Vec::new(),
             overlapping_copies: 0,
+            together: Vec::new(),
+            late: Vec::new(),
             offsets: Vec::new(),
         }
     }
+}
+
+/// How many of a job's copies of one call (sorted by start) were sent together,
+/// as a fan-out sends them: each within half the copies' median duration (at
+/// least 1 ms) of the one before. A loop or `gather` sends a fan-out's copies
+/// microseconds to a few milliseconds apart; a hedge goes out when a copy is
+/// slow, later than that.
+fn sent_together(copies: &[(u64, u64)]) -> usize {
+    let mut lengths: Vec<u64> = copies.iter().map(|c| c.1.saturating_sub(c.0)).collect();
+    lengths.sort_unstable();
+    let gap = (lengths[lengths.len() / 2] / 2).max(1_000_000);
+    1 + copies
+        .windows(2)
+        .take_while(|w| w[1].0.saturating_sub(w[0].0) <= gap)
+        .count()
 }
 
 /// The total length of the union of intervals.

@@ -31,17 +31,27 @@ pub struct Planned {
 }
 
 /// Copies of a target per job where it happens: (fanout, repeat). Overlapping
-/// copies in most jobs are a fan-out; otherwise copies come one after another.
+/// copies in most jobs are a fan-out of the copies sent together (the median
+/// count); otherwise copies come one after another.
 pub fn copies(h: &Handler, i: usize) -> (u32, u32) {
     let t = &h.targets[i];
-    let mut c = t.copies.clone();
-    c.sort_unstable();
-    let median = c.get(c.len() / 2).copied().unwrap_or(1).max(1);
+    let median = |v: &[u32]| {
+        let mut c = v.to_vec();
+        c.sort_unstable();
+        c.get(c.len() / 2).copied().unwrap_or(1).max(1)
+    };
     if t.overlapping_copies * 2 > t.jobs_with {
-        (median, 1)
+        (median(&t.together), 1)
     } else {
-        (1, median.min(MAX_REPEAT))
+        (1, median(&t.copies).min(MAX_REPEAT))
     }
+}
+
+/// Copies sent later while earlier ones were in flight: (how many, the median
+/// delay after the first copy in ns), or None.
+pub fn late_copies(h: &Handler, i: usize) -> Option<(usize, u64)> {
+    let late = &h.targets[i].late;
+    (!late.is_empty()).then(|| (late.len(), median(late)))
 }
 
 /// Whether targets a and b overlapped in most jobs that had both.
@@ -175,6 +185,7 @@ mod tests {
             "three at once: fanout 3"
         );
         assert_eq!(copies(a, plan[1].items[0]), (1, 2), "two in turn: repeated");
+        assert_eq!(late_copies(a, plan[0].items[0]), None, "no hedges");
         assert_eq!(plan[1].probability, 0.5);
         // Exclusive work: 100 ms minus [10, 54] and, in trace 1, [60, 70] and [72, 80].
         let mut work = a.work.clone();
@@ -182,6 +193,48 @@ mod tests {
         assert_eq!(work, [38e6, 56e6]);
         // Hops: (40 ms client - 38 ms server) / 2 each.
         assert!(g.hops.iter().all(|&h| h == 1e6), "{:?}", g.hops);
+    }
+}
+
+#[cfg(test)]
+mod hedge_tests {
+    use super::tests_support::span as add;
+    use super::*;
+    use crate::import::{Kind, Spans};
+
+    /// Per trace: a's job sends b four copies 1 ms apart (a fan-out), and in
+    /// trace 1 a fifth copy 30 ms after the first while they are in flight (a hedge).
+    #[test]
+    fn copies_sent_together_are_the_fanout_and_later_ones_hedges() {
+        let mut s = Spans::default();
+        for trace in [1u128, 2, 3] {
+            add(&mut s, trace, 1, 0, "a", Kind::Server, (0, 100));
+            let mut starts: Vec<u64> = vec![0, 1, 2, 3];
+            if trace == 1 {
+                starts.push(30);
+            }
+            for (k, &start) in starts.iter().enumerate() {
+                let (k, ms) = (k as u64, (10 + start, 50 + start));
+                add(&mut s, trace, 10 + k, 1, "a", Kind::Client, ms);
+                add(
+                    &mut s,
+                    trace,
+                    20 + k,
+                    10 + k,
+                    "b",
+                    Kind::Server,
+                    (ms.0 + 1, ms.1 - 1),
+                );
+            }
+        }
+        let g = crate::import::infer(&s);
+        let a = g.handlers.iter().find(|h| h.service == "a").unwrap();
+        assert_eq!(copies(a, 0), (4, 1), "four sent together: fanout 4");
+        assert_eq!(
+            late_copies(a, 0),
+            Some((1, 30_000_000)),
+            "one hedge 30 ms after"
+        );
     }
 }
 

@@ -58,6 +58,7 @@ fn one(out: &mut String, h: &Handler, p: &Planned, pad: &str, own_probability: b
         }
         for _ in 0..repeat {
             let _ = writeln!(out, "{pad}# {share}{}", copies_note(fanout, repeat));
+            late_note(out, h, i, pad);
             let _ = writeln!(out, "{pad}- {}", target_yaml(&h.targets[i].target));
             if fanout > 1 {
                 let _ = writeln!(out, "{pad}  fanout: {fanout}");
@@ -116,6 +117,19 @@ fn branch(out: &mut String, h: &Handler, entries: &[Planned], pad: &str) {
         );
         let _ = writeln!(out, "{pad}      steps:");
         one(out, h, e, &format!("{pad}        "), false);
+    }
+}
+
+/// A comment on copies sent while earlier ones were in flight, if any.
+fn late_note(out: &mut String, h: &Handler, i: usize, pad: &str) {
+    if let Some((n, delay)) = steps::late_copies(h, i) {
+        let _ = writeln!(
+            out,
+            "{pad}# and {n} copies sent later while earlier ones were in flight (a median of {} \
+             after the first): hedges or retries after a timeout, which the traces cannot \
+             tell apart: set `hedge` or `retry`",
+            duration(delay as f64)
+        );
     }
 }
 

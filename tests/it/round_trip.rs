@@ -24,8 +24,9 @@ fn tree(path: &Path) -> Value {
         .to_json()
 }
 
-/// Runs `file` with the export, imports its traces; returns (original, imported).
-fn round_trip(file: &str, run_args: &[&str]) -> (Value, Value) {
+/// Runs `file` with the export, imports its traces; returns (original, imported,
+/// the imported text).
+fn round_trip(file: &str, run_args: &[&str]) -> (Value, Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     Command::cargo_bin("meshsim")
@@ -44,7 +45,8 @@ fn round_trip(file: &str, run_args: &[&str]) -> (Value, Value) {
         .arg(&imported)
         .assert()
         .success();
-    (tree(Path::new(&scenario(file))), tree(&imported))
+    let text = std::fs::read_to_string(&imported).unwrap();
+    (tree(Path::new(&scenario(file))), tree(&imported), text)
 }
 
 /// Each endpoint's and consumer's steps other than work, as text ("call X
@@ -177,7 +179,7 @@ fn ecommerce_comes_back_from_its_own_traces() {
         "--max-traces",
         "20000",
     ];
-    let (original, imported) = round_trip("ecommerce.yaml", &args);
+    let (original, imported, _) = round_trip("ecommerce.yaml", &args);
     // The topology: the same calls and publishes in the same order, the same
     // consumer groups of the same topic.
     assert_eq!(topology(&imported), topology(&original));
@@ -211,16 +213,33 @@ fn tail_at_scale_comes_back_from_its_own_traces() {
         "--max-traces",
         "5000",
     ];
-    let (original, imported) = round_trip("tail-at-scale.yaml", &args);
-    let (mut want, got) = (topology(&original), topology(&imported));
-    // The hedges are copies of the call in flight at the same time, which the
-    // traces cannot tell from the fan-out: with 20 shards and a hedge after the
-    // shard's p95, 1 − 0.95^20 = 64% of the requests send a hedge, so the
-    // median request has 21 copies in flight (docs/IMPORT.md).
-    let fanout = want.get_mut("search.query").unwrap();
-    assert_eq!(fanout, &vec!["call shard.lookup fanout 20".to_string()]);
-    *fanout = vec!["call shard.lookup fanout 21".to_string()];
-    assert_eq!(got, want);
+    let (original, imported, text) = round_trip("tail-at-scale.yaml", &args);
+    // The hedges are copies sent 33 ms after the first while it is in flight:
+    // the fan-out is the 20 copies sent together, the hedges are a comment.
+    assert_eq!(topology(&imported), topology(&original));
+    // Each of the 20 copies is hedged when it has not answered after 33 ms: a
+    // lookup takes longer with probability 0.98 e^(−33/10) + 0.02 e^(−33/100)
+    // = 0.0505, so a request sends 20 × 0.0505 = 1.01 hedges on average.
+    let note = text
+        .lines()
+        .find(|l| l.contains("copies sent later while earlier ones were in flight"))
+        .expect("a comment on the hedges");
+    println!("{}", note.trim());
+    let number_before = |line: &str, marker: &str| -> f64 {
+        let head = &line[..line.find(marker).unwrap()];
+        head.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    let hedges = number_before(note, " copies sent later");
+    let rate_line = text.lines().find(|l| l.contains("entry requests")).unwrap();
+    let requests = number_before(rate_line, " entry requests");
+    let p = 0.98 * (-3.3f64).exp() + 0.02 * (-0.33f64).exp();
+    let expected = requests * 20.0 * p;
+    println!("{hedges} hedges in {requests} requests, {expected:.0} expected");
+    assert!(
+        (hedges / expected - 1.0).abs() < 0.05,
+        "{hedges} against {expected}"
+    );
+    assert!(note.contains("a median of 33"), "{note}");
     check_work(&original, &imported);
 }
 
