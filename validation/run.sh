@@ -63,11 +63,21 @@ out="$(cd "$out" && pwd)"
 echo "validation: results in $out; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cd "$app"
 py="$venv/bin/python"
+# The harness stops what it started on SIGTERM/SIGHUP/SIGINT (its finally); a
+# signal to this script is passed on to it, and the script waits for its cleanup.
+child=""
+trap '[[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 143' TERM HUP INT
+harness() {
+  "$py" -m meshapp.testbed "$@" &
+  child=$!
+  wait "$child"
+  child=""
+}
 if ((smoke)); then
-  "$py" -m meshapp.testbed --out "$out" --conditions baseline,rate_x1.5 --repeat-baseline 1 \
+  harness --out "$out" --conditions baseline,rate_x1.5 --repeat-baseline 1 \
     --duration 30 --nice -15 --predict "$py -m meshapp.predict"
   "$py" -m meshapp.results "$out" --smoke throughput=0.1,mean=0.35,p50=0.35,p99=0.6
 else
-  "$py" -m meshapp.testbed --out "$out" --nice -15 --predict "$py -m meshapp.predict"
+  harness --out "$out" --nice -15 --predict "$py -m meshapp.predict"
   "$py" -m meshapp.results "$out" --out "$here/RESULTS.md"
 fi

@@ -4,7 +4,10 @@ Run by testbed.py right after the first baseline and before any other
 condition is measured. Reads DIR/baseline/otlp.jsonl; writes DIR/model.yaml
 (`meshsim import --map`), DIR/fit/ (`meshsim fit`) and DIR/predicted/NAME.json
 (`meshsim run --json` of the imported model with only `--set`), one per
-condition of testbed.py's CONDITIONS.
+condition of testbed.py's CONDITIONS: SEEDS runs as long as the testbed's (a
+45 s run at a load past the knee, or of a consumer that cannot keep up, has a
+backlog that grows with the run's length: the prediction is of the run the
+testbed makes, transient included), whose mean results.py compares.
 
 The one calibration: the import's network hop is (CLIENT span - SERVER span)/2,
 and a testbed SERVER span starts once a worker is free, so that difference
@@ -12,7 +15,7 @@ also holds the wait for a worker. The model queues for workers itself, so the
 hop is set to the median of the imported one (`network.within_dc`), which the
 wait hardly touches at these loads.
 
-    python -m meshapp.predict DIR        (MESHSIM: the meshsim binary)
+    python -m meshapp.predict DIR [CONDITION,...]   (MESHSIM: the meshsim binary)
 """
 
 import json
@@ -25,10 +28,11 @@ from pathlib import Path
 from .testbed import CONDITIONS, TESTBED, load
 
 MAP = Path(__file__).resolve().parents[2] / "testbed-map.yaml"
-SIM_DURATION_S = 600  # long runs: a prediction is an expectation, not one more noisy sample
+WARMUP_S = 5  # as results.py: the testbed's first 5 s are not measured either
+SEEDS = 10  # replications per condition: a prediction is their mean
 
 
-def sets_for(cond, workload, base_rate):
+def sets_for(cond, workload, base_rate, duration_s):
     """The --set arguments that make the imported model one condition."""
     w = f"workload.{workload}"
     if "users" in cond:
@@ -47,8 +51,8 @@ def sets_for(cond, workload, base_rate):
         failures.append(f"{{at: {at}s, for: {for_s}s, crash: {svc}}}")
     if failures:
         sets.append(f"failures=[{', '.join(failures)}]")
-    duration = cond.get("duration_s", SIM_DURATION_S)
-    return sets + [f"duration={duration:g}s"]
+    measured_s = cond.get("duration_s", duration_s) - WARMUP_S  # meshsim's duration follows warmup
+    return sets + [f"warmup={WARMUP_S}s", f"duration={measured_s:g}s"]
 
 
 def median_hop(model_text):
@@ -69,16 +73,23 @@ def main():
     base_rate = topo.raw["workload"]["rate_per_s"]
     workload = "api /api/order"
     (out / "predicted").mkdir(exist_ok=True)
+    duration_s = json.loads((out / "baseline" / "meta.json").read_text())["duration_s"]
+    wanted = sys.argv[2].split(",") if len(sys.argv) > 2 else list(CONDITIONS)
     for name, cond in CONDITIONS.items():
-        argv = [meshsim, "run", str(model), "--json", "--seed", "1"]
-        sets = sets_for(cond, workload, base_rate) + ([f"network.within_dc={hop}"] if hop else [])
-        for s in sets:
-            argv += ["--set", s]
-        res = subprocess.run(argv, check=True, capture_output=True, text=True)
-        summary = json.loads(res.stdout)
-        summary["_sets"] = sets
-        (out / "predicted" / f"{name}.json").write_text(json.dumps(summary) + "\n")
-        print(f"predict: {name}: {' '.join(sets)}", flush=True)
+        if name not in wanted:
+            continue
+        sets = sets_for(cond, workload, base_rate, duration_s)
+        sets += [f"network.within_dc={hop}"] if hop else []
+        runs = []
+        for seed in range(1, SEEDS + 1):
+            argv = [meshsim, "run", str(model), "--json", "--seed", str(seed)]
+            for s in sets:
+                argv += ["--set", s]
+            res = subprocess.run(argv, check=True, capture_output=True, text=True)
+            runs.append(json.loads(res.stdout))
+        doc = {"sets": sets, "runs": runs}
+        (out / "predicted" / f"{name}.json").write_text(json.dumps(doc) + "\n")
+        print(f"predict: {name}: {SEEDS} seeds: {' '.join(sets)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ noise is the spread of the repeated baselines: mean ± t(0.975, n-1)·s, the
 range one more run falls in 95% of the time.
 
     python -m meshapp.results DIR --out validation/RESULTS.md [--smoke BOUNDS]
+
+--out also writes the chart beside it (RESULTS.svg, chart.py).
 """
 
 import argparse
@@ -46,7 +48,19 @@ def measured(d: Path):
          "loadavg": meta["loadavg_before"][0]}
     if "pause_epoch" in meta:
         m.update(lag(d / f"lag-{meta['spec']['pause'][0]}.csv", meta))
+    for path in sorted(d.glob("lag-*.csv")):
+        m.update(event_latency(path, meta["start_epoch"] + WARMUP_S))
     return m
+
+
+def event_latency(path: Path, after_epoch):
+    """A consumer's event latency (publish to the end of its handling), ms: mean and p99."""
+    group = path.stem.removeprefix("lag-")
+    lat = sorted((done - pub) * 1e3 for pub, done in
+                 (map(float, line.split(",")) for line in path.read_text().splitlines())
+                 if pub >= after_epoch)
+    return {f"event_{group}_mean_ms": statistics.fmean(lat) if lat else math.nan,
+            f"event_{group}_p99_ms": quantile(lat, 0.99)}
 
 
 def lag(path: Path, meta):
@@ -65,16 +79,25 @@ def lag(path: Path, meta):
     return {"lag_peak": peak, "drain_s": drained_at - meta["resume_epoch"]}
 
 
-def predicted(summary, cond):
+def predicted(doc, cond):
+    """The mean over predict.py's replications of each figure."""
+    runs = [predicted_one(s, cond) for s in doc.get("runs", [doc])]
+    return {k: statistics.fmean(r[k] for r in runs) for k in runs[0]}
+
+
+def predicted_one(summary, cond):
     (w,) = summary["workload"].values()
-    window = summary["duration_s"] - summary["warmup_s"]
+    window = summary["duration_s"]  # measured time, after the warmup
     bad = w["failed"] + w["timed_out"] + w["rejected"]
     p = {"throughput_per_s": w["ok"] / window, "mean_ms": w["latency_ms"]["mean"],
          "p50_ms": w["latency_ms"]["p50"], "p99_ms": w["latency_ms"]["p99"],
          "error_share": bad / max(1, w["sent"])}
+    (topic,) = summary["topics"].values()
+    for group, g in topic["groups"].items():
+        p[f"event_{group}_mean_ms"] = g["latency_ms"]["mean"]
+        p[f"event_{group}_p99_ms"] = g["latency_ms"]["p99"]
     if "pause" in cond:
         svc, at, for_s = cond["pause"]
-        (topic,) = summary["topics"].values()
         g = topic["groups"][svc]
         series, step = g["lag"], g["series_step_s"]
         after = [i for i, v in enumerate(series) if i * step >= at + for_s and v <= DRAINED_LAG]
@@ -116,18 +139,25 @@ def rows_of(d: Path):
         run, pred = d / name, d / "predicted" / f"{name}.json"
         if not (run / "meta.json").exists() or not pred.exists():
             continue
-        summary = json.loads(pred.read_text())
-        m, p = measured(run), predicted(summary, cond)
-        rho = summary["services"].get("compute", {}).get("utilization")
+        doc = json.loads(pred.read_text())
+        m, p = measured(run), predicted(doc, cond)
+        rho = statistics.fmean(s["services"]["compute"]["utilization"]
+                               for s in doc.get("runs", [doc]))
         label = f"{name} (ρ {rho:.2f})" if isinstance(rho, (int, float)) else name
-        for k in METRICS + [k for k in ("lag_peak", "drain_s") if k in p]:
+        extra = ["lag_peak", "drain_s"] + sorted(k for k in p if k.startswith("event_"))
+        for k in METRICS + [k for k in extra if k in p and k in m]:
             err = p[k] - m[k] if k == "error_share" else rel(p[k], m[k])
-            out.append((label, k, p[k], m[k], err, GOALS.get(k), m["loadavg"]))
+            goal = 0.20 if k.startswith("event_") else GOALS.get(k)
+            out.append((label, k, p[k], m[k], err, goal, m["loadavg"]))
     return out
 
 
 def markdown(d: Path, rows):
-    lines = ["| condition | metric | predicted | measured | error | goal | met |",
+    lines = ["# Validation results: meshsim predicted, then the testbed measured", "",
+             "Written by `bash validation/run.sh` (docs/VALIDATION.md explains every column); "
+             "ρ is the bottleneck's (compute's) utilisation in the prediction. Event latency: "
+             "publish to the end of a consumer's handling.", "",
+             "| condition | metric | predicted | measured | error | goal | met |",
              "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     for label, k, p, m, err, goal, _ in rows:
         e = f"{100 * err:+.2f} pt" if k == "error_share" else f"{100 * err:+.1f}%"
@@ -142,9 +172,34 @@ def markdown(d: Path, rows):
         for k, (mean, half) in noise([measured(p) for p in reps]).items():
             r = f"±{100 * half / mean:.1f}%" if mean else ""
             lines.append(f"| {k} | {fmt(mean, k)} | {fmt(half, k)} | {r} |")
+    kp, km = knee(rows)
+    if not math.isnan(km):
+        lines += ["", f"Saturation, the load where p99 passes 300 ms (the baseline's p99 is "
+                  f"already near 200 ms): predicted ×{kp:.2f} of the baseline rate, measured "
+                  f"×{km:.2f} ({100 * rel(kp, km):+.1f}%; goal ±10%)."]
     loads = sorted({round(r[6], 1) for r in rows})
     lines += ["", f"Load average (1 min) at the start of each run: {', '.join(map(str, loads))}."]
     return "\n".join(lines) + "\n"
+
+
+def knee(rows, p99_ms=300.0):
+    """The load (requests/s) where p99 passes `p99_ms`, predicted and measured, by linear
+    interpolation between the open-loop rate conditions."""
+    pts = {}
+    for label, k, p, m, *_ in rows:
+        name = label.split(" ")[0]
+        if k == "p99_ms" and (name == "baseline" or name.startswith("rate_x")):
+            factor = 1.0 if name == "baseline" else float(name.removeprefix("rate_x"))
+            pts[factor] = (p, m)
+    pts = sorted(pts.items())
+
+    def cross(i):
+        for (f0, a), (f1, b) in zip(pts, pts[1:]):
+            if a[i] <= p99_ms < b[i]:
+                return f0 + (f1 - f0) * (p99_ms - a[i]) / (b[i] - a[i])
+        return math.nan
+
+    return cross(0), cross(1)
 
 
 def main():
@@ -157,9 +212,12 @@ def main():
     text = markdown(args.dir, rows)
     print(text)
     if args.out:
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(args.out)
+        from .chart import svg
+
+        for path, data in ((args.out, text.encode()), (args.out.with_suffix(".svg"), svg(rows))):
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
     if args.smoke:
         bounds = {f"{k}_ms" if k in ("mean", "p50", "p99") else f"{k}_per_s"
                   if k == "throughput" else k: float(v)

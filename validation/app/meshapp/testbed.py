@@ -200,7 +200,8 @@ def main():
     ap.add_argument("--conditions", default=",".join(CONDITIONS))
     ap.add_argument("--repeat-baseline", type=int, default=3, help="baseline runs in all")
     ap.add_argument("--duration", type=float, help="seconds of load per condition")
-    ap.add_argument("--predict", help="a command run after the baseline, given --out")
+    ap.add_argument("--predict", help="a command run after the baseline, given --out and "
+                    "--conditions")
     ap.add_argument("--nice", type=int, default=0, help="as record.py's --nice")
     args = ap.parse_args()
     topo = load(args.topology)
@@ -215,7 +216,8 @@ def main():
         for i, (dirname, cond) in enumerate(plan(args)):
             run_condition(procs, topo, cond, CONDITIONS[cond], amqp, args.out / dirname, args)
             if i == 0 and args.predict:
-                subprocess.run(args.predict + " " + str(args.out), shell=True, check=True)
+                cmd = f"{args.predict} {args.out} {args.conditions}"
+                subprocess.run(cmd, shell=True, check=True)
     finally:
         procs.stop_all()
         shutil.rmtree(work, ignore_errors=True)
