@@ -7,7 +7,7 @@
 # and fits and from which it predicts every condition (meshapp.predict) before
 # the testbed measures them; then writes validation/RESULTS.md (meshapp.results).
 # Everything the testbed starts listens on 127.0.0.1 and is stopped by process
-# (group) id, also on an error or a signal. Full protocol: about 12 minutes.
+# (group) id, also on an error or a signal. Full protocol: about 10 minutes.
 # --smoke: one baseline and one prediction (load x1.5), 30 s each, generous
 # bounds; exits 1 when a bound fails. It writes no RESULTS.md.
 set -euo pipefail
@@ -24,19 +24,8 @@ while (($#)); do
   esac
   shift
 done
-export DEBIAN_FRONTEND=noninteractive
-
-apt_install() {
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    echo "apt-get install ${missing[*]}" >&2
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-}
+# shellcheck source=../.ci/lib.sh
+source "$root/.ci/lib.sh" # apt_install
 # Neither package's own service is used: the testbed runs its own nginx and node.
 apt_install nginx-light rabbitmq-server
 venv="$app/.venv"

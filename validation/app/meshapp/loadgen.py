@@ -40,6 +40,18 @@ def arrivals(rate, duration, seed, cap):
     return times
 
 
+async def get(session, url):
+    """One request: its HTTP status, or 0 for a failure (refused, reset, timed out)."""
+    import aiohttp
+
+    try:
+        async with session.get(url) as resp:
+            await resp.read()
+            return resp.status
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return 0
+
+
 async def run(url, times, timeout):
     import aiohttp
 
@@ -51,13 +63,7 @@ async def run(url, times, timeout):
         if delay > 0:
             await asyncio.sleep(delay)
         sent = time.monotonic() - start
-        status = 0
-        try:
-            async with session.get(url) as resp:
-                await resp.read()
-                status = resp.status
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass
+        status = await get(session, url)
         rows.append((scheduled, sent, time.monotonic() - start - sent, status))
 
     limit = aiohttp.ClientTimeout(total=timeout)
@@ -83,13 +89,7 @@ async def run_closed(url, users, think_s, duration, seed, cap, timeout):
             sent = time.monotonic() - start
             if sent >= duration or len(rows) >= cap:
                 return
-            status = 0
-            try:
-                async with session.get(url) as resp:
-                    await resp.read()
-                    status = resp.status
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                pass
+            status = await get(session, url)
             rows.append((sent, sent, time.monotonic() - start - sent, status))
 
     limit = aiohttp.ClientTimeout(total=timeout)

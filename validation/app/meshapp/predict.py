@@ -82,7 +82,8 @@ def main():
         sets += [f"network.within_dc={hop}"] if hop else []
         runs = []
         for seed in range(1, SEEDS + 1):
-            argv = [meshsim, "run", str(model), "--json", "--seed", str(seed)]
+            argv = [meshsim, "run", str(model), "--json", "--seed", str(seed),
+                    "--out", str(out / "predicted" / "last-run")]  # its summary.json, run.json
             for s in sets:
                 argv += ["--set", s]
             res = subprocess.run(argv, check=True, capture_output=True, text=True)
