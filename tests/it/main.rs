@@ -27,6 +27,7 @@ mod resilience;
 mod round_trip;
 mod scenarios;
 mod sweeps;
+mod testbed;
 mod theory;
 mod theory_bandwidth;
 mod theory_branches;

@@ -27,14 +27,16 @@ from pathlib import Path
 from .topology import load, split_target
 
 
-def _instrument():
+def _instrument(server=True):
     # Before any web.Application or ClientSession is made: the server
     # instrumentation replaces web.Application, the client one wraps ClientSession.
+    # Testbed services (testbed_service.py) make their SERVER spans themselves.
     from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
     from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
     from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
 
-    AioHttpServerInstrumentor().instrument()
+    if server:
+        AioHttpServerInstrumentor().instrument()
     AioHttpClientInstrumentor().instrument()
     AioPikaInstrumentor().instrument()
 
@@ -101,8 +103,9 @@ async def serve(args):
 
     topo = load(args.topology) if args.topology else load()
     ports = json.loads(args.ports)
-    provider = telemetry.setup(args.name, args.out / f"otlp-{args.name}.jsonl", args.collector)
-    _instrument()
+    otlp = args.out / f"otlp-{args.name}.jsonl"
+    provider = telemetry.setup(args.name, otlp, None if args.testbed else args.collector)
+    _instrument(server=not args.testbed)
 
     mine = [s for (svc, _), steps in topo.endpoints.items() if svc == args.name for s in steps]
     uses_amqp = any(s.kind == "publish" for s in mine) or any(
@@ -114,20 +117,31 @@ async def serve(args):
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=args.prefetch)
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.connections))
-    runner = Runner(args.name, topo, ports, session, channel)
+    if args.testbed:
+        from . import testbed_service as tb
+
+        workers = asyncio.Semaphore(args.concurrency)
+        runner = tb.TestbedRunner(args.name, topo, ports, session, channel, cpu=args.cpu,
+                                  factor=args.work_factor, add_s=args.work_add_ms / 1e3)
+    else:
+        runner = Runner(args.name, topo, ports, session, channel)
 
     site_runner = None
     routes = [(route, steps) for (svc, route), steps in topo.endpoints.items() if svc == args.name]
     if routes:
         app = web.Application()
         for route, steps in routes:
-            app.router.add_route(*route.split(" ", 1), _handler(runner, route, steps))
+            h = tb.handler(runner, route, steps, workers) if args.testbed else _handler(
+                runner, route, steps)
+            app.router.add_route(*route.split(" ", 1), h)
         site_runner = web.AppRunner(app, access_log=None)
         await site_runner.setup()
-        await web.TCPSite(site_runner, "127.0.0.1", ports[args.name]).start()
+        await web.TCPSite(site_runner, "127.0.0.1", args.port or ports[args.name]).start()
 
     for (svc, topic), steps in topo.consumers.items():
-        if svc == args.name:
+        if svc == args.name and args.testbed:
+            await tb.consume(runner, channel, svc, topic, steps, args.lag_log)
+        elif svc == args.name:
             exchange = await runner.declare(topic)
             queue = await channel.declare_queue(f"{topic}.{svc}")
             await queue.bind(exchange)
@@ -189,6 +203,14 @@ def main():
     ap.add_argument("--topology", type=Path)
     ap.add_argument("--prefetch", type=int, default=64)
     ap.add_argument("--connections", type=int, default=100)
+    tb = ap.add_argument_group("testbed (testbed_service.py)")
+    tb.add_argument("--testbed", action="store_true", help="worker pool, own SERVER spans, OTLP only")
+    tb.add_argument("--concurrency", type=int, default=1, help="workers per replica")
+    tb.add_argument("--port", type=int, help="listen here instead of --ports' entry (a replica)")
+    tb.add_argument("--cpu", action="store_true", help="burn the work as CPU time")
+    tb.add_argument("--work-factor", type=float, default=1.0, help="injected delay: work x this")
+    tb.add_argument("--work-add-ms", type=float, default=0.0, help="injected delay: work + this")
+    tb.add_argument("--lag-log", type=Path, help="consumers: a CSV line per handled message")
     args = ap.parse_args()
     asyncio.run(serve(args))
 

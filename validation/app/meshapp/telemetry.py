@@ -64,14 +64,16 @@ class ExportAtShutdown(SpanProcessor):
         return True
 
 
-def setup(service: str, otlp_path, collector_url: str) -> TracerProvider:
-    """Installs the global TracerProvider of `service` and its exporters."""
+def setup(service: str, otlp_path, collector_url) -> TracerProvider:
+    """Installs the global TracerProvider of `service` and its exporters
+    (OTLP/JSON only when `collector_url` is None, as the testbed runs it)."""
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
     trace.set_tracer_provider(provider)  # the Jaeger exporter reads the service name from it
-    exporters = [
-        OtlpJsonLinesExporter(otlp_path),
-        ZipkinExporter(version=Protocol.V2, endpoint=f"{collector_url}/zipkin/{service}"),
-        JaegerExporter(collector_endpoint=f"{collector_url}/jaeger/{service}"),
-    ]
+    exporters = [OtlpJsonLinesExporter(otlp_path)]
+    if collector_url:
+        exporters += [
+            ZipkinExporter(version=Protocol.V2, endpoint=f"{collector_url}/zipkin/{service}"),
+            JaegerExporter(collector_endpoint=f"{collector_url}/jaeger/{service}"),
+        ]
     provider.add_span_processor(ExportAtShutdown(exporters))
     return provider

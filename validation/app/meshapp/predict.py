@@ -1,0 +1,97 @@
+"""meshsim's side of the protocol: import the baseline's traces, fit, predict.
+
+Run by testbed.py right after the first baseline and before any other
+condition is measured. Reads DIR/baseline/otlp.jsonl; writes DIR/model.yaml
+(`meshsim import --map`), DIR/fit/ (`meshsim fit`) and DIR/predicted/NAME.json
+(`meshsim run --json` of the imported model with only `--set`), one per
+condition of testbed.py's CONDITIONS: SEEDS runs as long as the testbed's (a
+45 s run at a load past the knee, or of a consumer that cannot keep up, has a
+backlog that grows with the run's length: the prediction is of the run the
+testbed makes, transient included), whose mean results.py compares.
+
+The one calibration: the import's network hop is (CLIENT span - SERVER span)/2,
+and a testbed SERVER span starts once a worker is free, so that difference
+also holds the wait for a worker. The model queues for workers itself, so the
+hop is set to the median of the imported one (`network.within_dc`), which the
+wait hardly touches at these loads.
+
+    python -m meshapp.predict DIR [CONDITION,...]   (MESHSIM: the meshsim binary)
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from .testbed import CONDITIONS, TESTBED, load
+
+MAP = Path(__file__).resolve().parents[2] / "testbed-map.yaml"
+WARMUP_S = 5  # as results.py: the testbed's first 5 s are not measured either
+SEEDS = 10  # replications per condition: a prediction is their mean
+
+
+def sets_for(cond, workload, base_rate, duration_s):
+    """The --set arguments that make the imported model one condition."""
+    w = f"workload.{workload}"
+    if "users" in cond:
+        sets = [f"{w}.users={cond['users']}", f"{w}.rate=null", f"{w}.arrival=null",
+                f"{w}.think={{exponential: {{mean: {cond['think_ms']}ms}}}}"]
+    else:
+        sets = [f"{w}.rate={base_rate * cond.get('rate_factor', 1.0):g}/s"]
+    if "api_replicas" in cond:
+        sets.append(f"services.api.replicas={cond['api_replicas']}")
+    failures = []
+    if "slow" in cond:
+        svc, factor = cond["slow"]
+        failures.append(f"{{at: 0s, for: 1h, slow: {svc}, factor: {factor}}}")
+    if "pause" in cond:
+        svc, at, for_s = cond["pause"]
+        failures.append(f"{{at: {at}s, for: {for_s}s, crash: {svc}}}")
+    if failures:
+        sets.append(f"failures=[{', '.join(failures)}]")
+    measured_s = cond.get("duration_s", duration_s) - WARMUP_S  # meshsim's duration follows warmup
+    return sets + [f"warmup={WARMUP_S}s", f"duration={measured_s:g}s"]
+
+
+def median_hop(model_text):
+    m = re.search(r"within_dc: \{empirical: \{.*?p50: ([0-9.]+[a-zµ]+)", model_text)
+    return m.group(1) if m else None
+
+
+def main():
+    out = Path(sys.argv[1])
+    meshsim = os.environ.get("MESHSIM", "meshsim")
+    traces, model = out / "baseline" / "otlp.jsonl", out / "model.yaml"
+    subprocess.run([meshsim, "import", str(traces), "--map", str(MAP), "--out", str(model)],
+                   check=True)
+    subprocess.run([meshsim, "fit", str(model), str(traces), "--out", str(out / "fit")],
+                   check=True, stdout=subprocess.DEVNULL)
+    hop = median_hop(model.read_text())
+    topo = load(TESTBED)
+    base_rate = topo.raw["workload"]["rate_per_s"]
+    workload = "api /api/order"
+    (out / "predicted").mkdir(exist_ok=True)
+    duration_s = json.loads((out / "baseline" / "meta.json").read_text())["duration_s"]
+    wanted = sys.argv[2].split(",") if len(sys.argv) > 2 else list(CONDITIONS)
+    for name, cond in CONDITIONS.items():
+        if name not in wanted:
+            continue
+        sets = sets_for(cond, workload, base_rate, duration_s)
+        sets += [f"network.within_dc={hop}"] if hop else []
+        runs = []
+        for seed in range(1, SEEDS + 1):
+            argv = [meshsim, "run", str(model), "--json", "--seed", str(seed),
+                    "--out", str(out / "predicted" / "last-run")]  # its summary.json, run.json
+            for s in sets:
+                argv += ["--set", s]
+            res = subprocess.run(argv, check=True, capture_output=True, text=True)
+            runs.append(json.loads(res.stdout))
+        doc = {"sets": sets, "runs": runs}
+        (out / "predicted" / f"{name}.json").write_text(json.dumps(doc) + "\n")
+        print(f"predict: {name}: {SEEDS} seeds: {' '.join(sets)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
