@@ -198,7 +198,7 @@ mod tests {
 
 #[cfg(test)]
 mod hedge_tests {
-    use super::tests_support::span as add;
+    use super::tests_support::{call, span as add};
     use super::*;
     use crate::import::{Kind, Spans};
 
@@ -214,16 +214,12 @@ mod hedge_tests {
                 starts.push(30);
             }
             for (k, &start) in starts.iter().enumerate() {
-                let (k, ms) = (k as u64, (10 + start, 50 + start));
-                add(&mut s, trace, 10 + k, 1, "a", Kind::Client, ms);
-                add(
+                call(
                     &mut s,
                     trace,
-                    20 + k,
-                    10 + k,
+                    10 + 2 * k as u64,
                     "b",
-                    Kind::Server,
-                    (ms.0 + 1, ms.1 - 1),
+                    (10 + start, 50 + start),
                 );
             }
         }

@@ -80,3 +80,14 @@ pub fn short_reference_sync(dir: &std::path::Path) -> std::path::PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// The JSON a command printed, after checking that it exited 0 (else its stderr is shown).
+pub fn json_of_success(out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -308,13 +308,7 @@ fn endpoints_on_one_side_only_are_listed() {
         dir.path(),
         &["fit", "app.yaml", &otlp, "--json", "--out", "out"],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = super::common::json_of_success(&out);
     assert_eq!(
         doc["scenario_not_in_traces"],
         serde_json::json!(["auth./verify2"])

@@ -276,13 +276,7 @@ fn the_imported_scenario_fits_the_traces_it_came_from() {
         .arg(dir.path().join("fit"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = super::common::json_of_success(&out);
     let rows = doc["entries"]
         .as_array()
         .unwrap()

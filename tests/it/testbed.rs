@@ -7,8 +7,6 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::common::meshsim;
 
 fn data(file: &str) -> String {
@@ -94,13 +92,7 @@ fn predict(dir: &Path, rate: &str, hop: &str) -> [f64; 3] {
             args.extend(["--set", s.as_str()]);
         }
         let out = meshsim(dir, &args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let doc = super::common::json_of_success(&out);
         let lat = &doc["workload"]["api /api/order"]["latency_ms"];
         for (i, k) in ["mean", "p50", "p99"].iter().enumerate() {
             sum[i] += lat[k].as_f64().unwrap() / SEEDS as f64;
