@@ -20,7 +20,24 @@ const STEPS_PER_SECOND: f64 = 1e7;
 pub fn warnings(s: &Scenario) -> Vec<Problem> {
     let mut out = unpublished_topics(s);
     out.extend(costly_periods(s));
+    out.extend(depth_below_the_gateway(s));
     out
+}
+
+/// A gateway's call to its target is depth 2 (the client's is 1): with
+/// `max_call_depth: 1` every request through the gateway fails at once.
+fn depth_below_the_gateway(s: &Scenario) -> Option<Problem> {
+    (s.gateway.is_some() && s.max_call_depth < 2).then(|| {
+        Problem::new(
+            YamlPath::root().key("max_call_depth"),
+            format!(
+                "max_call_depth {} is below the gateway's own call (depth 2): \
+                 every request through the gateway will fail",
+                s.max_call_depth
+            ),
+        )
+        .help("count the gateway's call: set max_call_depth to at least 2")
+    })
 }
 
 /// Topics with a consumer group but no publish step anywhere: their groups

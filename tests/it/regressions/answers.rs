@@ -441,3 +441,29 @@ fn the_docs_need_nothing_outside_the_repository() {
     }
     assert!(files.len() > 60);
 }
+
+/// `max_call_depth: 1` with a gateway passed `check` with no word, and every
+/// request failed: the gateway's call to its target is depth 2.
+#[test]
+fn a_depth_below_the_gateways_call_warns_and_every_request_fails() {
+    let text = "name: t\nduration: 5s\nmax_call_depth: 1\ngateway: {replicas: 1}\nservices:\n  api:\n    endpoints:\n      get: {steps: [{work: 1ms}]}\nworkload:\n  - {name: w, target: api.get, rate: 100/s}\n";
+    let s = load(text);
+    assert_eq!(s.warnings.len(), 1);
+    let shown = meshsim::scenario::render_warnings(&s, text);
+    assert!(
+        shown.starts_with("warning: test.yaml:3:17: max_call_depth: max_call_depth 1 is below the gateway's own call"),
+        "{shown}"
+    );
+    let (sum, _) = run(&s);
+    let w = &sum.workload["w"];
+    assert!(w.sent > 400, "{w:?}");
+    assert_eq!(w.ok, 0, "{w:?}");
+    // Depth 2 passes: no warning, and the requests are answered.
+    let s = load(&text.replace("max_call_depth: 1", "max_call_depth: 2"));
+    assert!(s.warnings.is_empty());
+    let (sum, _) = run(&s);
+    assert_eq!(
+        sum.workload["w"].ok + sum.workload["w"].in_flight,
+        sum.workload["w"].sent
+    );
+}
