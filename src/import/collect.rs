@@ -237,9 +237,10 @@ impl Collector {
             http_status: raw.http_status,
             destination: self.intern_some(&raw.destination)?,
             system: self.intern_some(&raw.system)?,
+            // A share: above 0 and at most 1, else it says nothing.
             sample_ratio: raw
                 .sampler_param
-                .filter(|_| raw.sampler_type == "probabilistic"),
+                .filter(|r| raw.sampler_type == "probabilistic" && *r > 0.0 && *r <= 1.0),
             file: (self.out.files.len() - 1) as u16,
         };
         self.out.spans.push(span);

@@ -116,8 +116,9 @@ impl S<'_> {
     fn dur(&self) -> u64 {
         self.end - self.start
     }
+    /// The readers already made an HTTP status ≥ 500 an error (`collect::status`).
     fn error(&self) -> bool {
-        self.span.status == Status::Error || self.span.http_status >= 500
+        self.span.status == Status::Error
     }
 }
 
@@ -158,7 +159,7 @@ pub fn infer(spans: &Spans) -> Graph {
             _ => continue,
         };
         let name = if consumer {
-            let topic = topic_of(s, spans);
+            let topic = topic_of(s.span, spans);
             // A topic consumed is a topic, even where no PRODUCER span shows its publishes.
             let t = g.topics.entry(topic.clone()).or_default();
             if t.system.is_empty() {
@@ -175,9 +176,9 @@ pub fn infer(spans: &Spans) -> Graph {
         busy.entry(key).or_default().push((s.start, s.end));
         let job = Job::observe(j, &sp, &children, &mut g, spans);
         h.add(s, &job);
-        if !consumer && is_entry(j, &sp, &parent) {
+        if !consumer && is_entry(j, |p| sp[p].span.kind, &parent) {
             h.entry_starts.push(s.start);
-            match s.span.sample_ratio.filter(|r| *r > 0.0 && *r <= 1.0) {
+            match s.span.sample_ratio {
                 Some(r) => h.entry_weight += 1.0 / r,
                 None => h.entry_unweighted += 1,
             }
@@ -193,9 +194,9 @@ pub fn infer(spans: &Spans) -> Graph {
     g
 }
 
-/// The spans in (trace, id) order with µs times and names, and each one's
-/// parent (else the span it links to) among them.
-fn prepare<'a>(spans: &'a Spans, mapped: &'a [String]) -> (Vec<S<'a>>, Vec<Option<usize>>) {
+/// The spans in (trace, id) order, and each one's parent (else the span it
+/// links to) among them: how `import` and `fit` both walk a trace.
+pub(super) fn parents(spans: &Spans) -> (Vec<&Span>, Vec<Option<usize>>) {
     let mut all: Vec<&Span> = spans.spans.iter().collect();
     all.sort_by_key(|s| (s.trace, s.id));
     let find = |trace: u128, id: u64| {
@@ -209,6 +210,12 @@ fn prepare<'a>(spans: &'a Spans, mapped: &'a [String]) -> (Vec<S<'a>>, Vec<Optio
             p.or_else(|| s.link.and_then(|l| find(s.trace, l)))
         })
         .collect();
+    (all, parent)
+}
+
+/// [`parents`], with each span's µs times and scenario names.
+fn prepare<'a>(spans: &'a Spans, mapped: &'a [String]) -> (Vec<S<'a>>, Vec<Option<usize>>) {
+    let (all, parent) = parents(spans);
     let sp: Vec<S> = all
         .iter()
         .map(|s| {
@@ -225,19 +232,23 @@ fn prepare<'a>(spans: &'a Spans, mapped: &'a [String]) -> (Vec<S<'a>>, Vec<Optio
     (sp, parent)
 }
 
-/// A consumer's topic: `messaging.destination`, else its span name.
-fn topic_of(s: &S, spans: &Spans) -> String {
-    let dest = spans.names.get(s.span.destination);
-    scenario_name(if dest.is_empty() { s.name } else { dest })
+/// A consumer's or producer's topic: `messaging.destination`, else its span name.
+pub(super) fn topic_of(span: &Span, spans: &Spans) -> String {
+    let dest = spans.names.get(span.destination);
+    scenario_name(if dest.is_empty() {
+        spans.names.get(span.name)
+    } else {
+        dest
+    })
 }
 
 /// No SERVER span above it.
-fn is_entry(j: usize, sp: &[S], parent: &[Option<usize>]) -> bool {
+pub(super) fn is_entry(j: usize, kind: impl Fn(usize) -> Kind, parent: &[Option<usize>]) -> bool {
     let mut at = parent[j];
     for _ in 0..MAX_DEPTH {
         match at {
             None => return true,
-            Some(p) if sp[p].span.kind == Kind::Server => return false,
+            Some(p) if kind(p) == Kind::Server => return false,
             Some(p) => at = parent[p],
         }
     }
@@ -301,8 +312,7 @@ impl Job {
                 Kind::Client => job.client(c, sp, ch, g),
                 Kind::Server => job.call(s, s.start, s.end),
                 Kind::Producer => {
-                    let dest = spans.names.get(s.span.destination);
-                    let topic = scenario_name(if dest.is_empty() { s.name } else { dest });
+                    let topic = topic_of(s.span, spans);
                     let t = g.topics.entry(topic.clone()).or_default();
                     if t.system.is_empty() {
                         t.system = spans.names.get(s.span.system).to_lowercase();

@@ -10,14 +10,11 @@
 //! and not in the durations (a simulated endpoint's latency is of its
 //! successful jobs only).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use super::infer::{is_entry, parents, topic_of};
 use super::names::scenario_name;
 use super::span::{Kind, Span, Spans, Status};
-
-/// The longest chain of parents followed from a span (the readers have
-/// already broken cycles; this bounds the walk whatever the input).
-const MAX_DEPTH: usize = 10_000;
 
 /// One group of spans: an endpoint, or a consumer of a topic.
 #[derive(Clone, Debug, Default)]
@@ -75,10 +72,7 @@ fn add(groups: &mut Groups, service: String, endpoint: String, span: &Span) {
     } else {
         g.durations_ns.push(span.duration_ns());
     }
-    g.weight += span
-        .sample_ratio
-        .filter(|r| *r > 0.0)
-        .map_or(1.0, |r| 1.0 / r);
+    g.weight += span.sample_ratio.map_or(1.0, |r| 1.0 / r);
 }
 
 fn finish(groups: Groups) -> Vec<Group> {
@@ -91,52 +85,25 @@ fn finish(groups: Groups) -> Vec<Group> {
         .collect()
 }
 
-/// Whether a SERVER span lies above `span` (its parent, its parent's parent…).
-fn has_server_ancestor(spans: &[Span], index: &HashMap<(u128, u64), usize>, span: &Span) -> bool {
-    let mut parent = span.parent;
-    for _ in 0..MAX_DEPTH {
-        let Some(p) = parent.and_then(|id| index.get(&(span.trace, id))) else {
-            return false;
-        };
-        if spans[*p].kind == Kind::Server {
-            return true;
-        }
-        parent = spans[*p].parent;
-    }
-    false
-}
-
 /// The entry endpoints, service endpoints and consumers of `spans`.
 pub fn observe(spans: &Spans) -> Observed {
-    let all = &spans.spans;
-    // Looked up only, never iterated: its order cannot reach the output.
-    let index: HashMap<(u128, u64), usize> = all
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ((s.trace, s.id), i))
-        .collect();
+    // The same walk as the import's, so both find the same entry endpoints.
+    let (all, parent) = parents(spans);
     let name = |n| scenario_name(spans.names.get(n));
     let (mut entries, mut endpoints, mut consumers) = (Groups::new(), Groups::new(), Groups::new());
     let (mut first, mut last) = (u64::MAX, 0);
-    for s in all {
+    for (j, s) in all.iter().enumerate() {
         match s.kind {
             Kind::Server => {
                 let (service, endpoint) = (name(s.service), name(s.name));
-                if !has_server_ancestor(all, &index, s) {
+                if is_entry(j, |p| all[p].kind, &parent) {
                     add(&mut entries, service.clone(), endpoint.clone(), s);
                     first = first.min(s.start_ns);
                     last = last.max(s.start_ns);
                 }
                 add(&mut endpoints, service, endpoint, s);
             }
-            Kind::Consumer => {
-                let topic = if s.destination == super::NO_NAME {
-                    s.name
-                } else {
-                    s.destination
-                };
-                add(&mut consumers, name(s.service), name(topic), s);
-            }
+            Kind::Consumer => add(&mut consumers, name(s.service), topic_of(s, spans), s),
             _ => {}
         }
     }
