@@ -2,7 +2,7 @@
 //! written for a tracing system (and for `meshsim import`), beside traces.json.
 
 use super::staging::Staging;
-use crate::model::trace::{MAX_TRACES_LIMIT, Traces};
+use crate::model::trace::{MAX_TRACES_LIMIT, SPAN_BYTES, SPANS_PER_TRACE, Traces};
 use crate::scenario::Scenario;
 
 /// The formats `run --export-traces` writes (zipkin and jaeger could follow).
@@ -26,7 +26,7 @@ pub fn parse_max_traces(s: &str) -> Result<u32, String> {
     match s.parse::<u32>() {
         Ok(n) if (1..=MAX_TRACES_LIMIT).contains(&n) => Ok(n),
         _ => Err(format!(
-            "expected a number of traces from 1 to {MAX_TRACES_LIMIT} (each trace kept may hold 75 spans of 72 bytes while the run lasts)"
+            "expected a number of traces from 1 to {MAX_TRACES_LIMIT} (each trace kept may hold {SPANS_PER_TRACE} spans of {SPAN_BYTES} bytes while the run lasts)"
         )),
     }
 }

@@ -8,13 +8,14 @@ use super::load::{Plan, endpoint_key, observed_rate};
 use super::{Fit, round};
 use crate::engine::Time;
 use crate::import::observe::{Group, Observed};
-use crate::metrics::{Collector, Latency};
+use crate::metrics::{Collector, EndpointStats};
 use crate::scenario::Scenario;
 
 /// Points kept of each CDF drawn in fit.html.
 const CDF_POINTS: usize = 400;
 
-/// One side's figures (latencies of successful spans or jobs, ms).
+/// One side's figures: the count and rate of every span or job, failed ones
+/// included; the latencies (ms) of the successful ones.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Side {
     pub count: u64,
@@ -79,7 +80,9 @@ fn thin(steps: &[(u64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
-fn row(g: &Group, window: Time, label: String, sim: &Latency, duration: Time) -> Row {
+fn row(g: &Group, window: Time, label: String, st: &EndpointStats, duration: Time) -> Row {
+    let sim = &st.latency;
+    let sim_count = st.ok + st.failed;
     let d = &g.durations_ns;
     let observed = Side {
         count: g.count(),
@@ -90,8 +93,8 @@ fn row(g: &Group, window: Time, label: String, sim: &Latency, duration: Time) ->
         mean_ms: ms(ks::mean(d)),
     };
     let simulated = Side {
-        count: sim.count(),
-        rate_per_s: round(sim.count() as f64 / (duration as f64 / 1e9), 3),
+        count: sim_count,
+        rate_per_s: round(sim_count as f64 / (duration as f64 / 1e9), 3),
         p50_ms: ms(sim.quantile_ns(0.5) as f64),
         p90_ms: ms(sim.quantile_ns(0.9) as f64),
         p99_ms: ms(sim.quantile_ns(0.99) as f64),
@@ -144,8 +147,7 @@ fn rows(
     for g in groups {
         match find(g) {
             Some((e, label)) => {
-                let sim = &m.endpoints[e].latency;
-                out.push(row(g, obs.window_ns, label, sim, duration));
+                out.push(row(g, obs.window_ns, label, &m.endpoints[e], duration));
             }
             None => missing.push(format!("{} ({} spans)", g.key(), g.count())),
         }

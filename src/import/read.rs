@@ -228,17 +228,15 @@ impl Reader {
 }
 
 fn sampled(out: &Spans, c: &Collector) -> super::span::Note {
-    let mut traces: Vec<u128> = out.spans.iter().map(|s| s.trace).collect();
-    traces.sort_unstable();
-    traces.dedup();
+    let traces = out.trace_count();
     super::span::Note {
         what: format!(
             "over the budget of {} spans: kept the traces whose id hash falls in 1/{} of the range \
              ({} traces, about {} read)",
             c.budget.max_spans,
             1u64 << c.level,
-            traces.len(),
-            (traces.len() as u64) << c.level
+            traces,
+            (traces as u64) << c.level
         ),
         count: c.read - out.spans.len() as u64,
         example: format!("{} of {} spans kept", out.spans.len(), c.read),

@@ -125,6 +125,16 @@ pub struct Spans {
     pub files: Vec<String>,
 }
 
+impl Spans {
+    /// How many distinct traces the spans belong to.
+    pub fn trace_count(&self) -> usize {
+        let mut traces: Vec<u128> = self.spans.iter().map(|s| s.trace).collect();
+        traces.sort_unstable();
+        traces.dedup();
+        traces.len()
+    }
+}
+
 /// Something the input got wrong that the import repaired or skipped.
 #[derive(Clone, Debug)]
 pub struct Note {

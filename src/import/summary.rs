@@ -14,15 +14,12 @@ use super::span::{Kind, Spans, Status};
 /// note: parent not among the spans read (made a root): 1 (e.g. a.json: span … of trace …)
 /// ```
 pub fn summary(s: &Spans) -> String {
-    let mut traces: Vec<u128> = s.spans.iter().map(|x| x.trace).collect();
-    traces.sort_unstable();
-    traces.dedup();
     let start = s.spans.iter().map(|x| x.start_ns).min().unwrap_or(0);
     let end = s.spans.iter().map(|x| x.end_ns).max().unwrap_or(0);
     let mut out = format!(
         "{} spans in {} traces over {:.4} s from {} file{}\n",
         s.spans.len(),
-        traces.len(),
+        s.trace_count(),
         end.saturating_sub(start) as f64 / 1e9,
         s.files.len(),
         if s.files.len() == 1 { "" } else { "s" }

@@ -56,6 +56,18 @@ impl LinkQueue {
         st.busy_ns += u128::from(done.min(to).saturating_sub(start.max(from)));
         done - now
     }
+
+    /// The figures of a run that ended at `end`. `send` booked each message's
+    /// busy time up to the window's end when it was handed over; a run the
+    /// memory budget stopped early ends before that, and the link is busy
+    /// without a gap from `end` to `free_at` (nothing is handed over after the
+    /// end), so that part is taken back exactly: the utilisation stays ≤ 1.
+    pub fn stats_until(&self, end: Time, window: (Time, Time)) -> LinkStats {
+        let mut st = self.stats.clone();
+        let booked_past_end = self.free_at.min(window.1).saturating_sub(end.max(window.0));
+        st.busy_ns -= u128::from(booked_past_end).min(st.busy_ns);
+        st
+    }
 }
 
 /// The size streams, and each call step's sizes (by policy index: one per step).
@@ -149,6 +161,25 @@ mod tests {
         assert_eq!(q.stats.bytes, 38_750);
         assert_eq!(q.stats.queue_ns, u128::from(MILLISECOND / 2));
         assert_eq!(q.stats.busy_ns, u128::from(31 * MILLISECOND / 10));
+    }
+
+    #[test]
+    fn a_run_stopped_early_takes_back_the_busy_time_booked_past_its_end() {
+        let mut q = LinkQueue::new(12.5e6);
+        let window = (0, 100 * MILLISECOND);
+        // Two 10 ms messages, at 0 and 1 ms: the link is busy until 20 ms.
+        q.send(0, 125_000, window);
+        q.send(MILLISECOND, 125_000, window);
+        assert_eq!(q.stats.busy_ns, u128::from(20 * MILLISECOND));
+        // Stopped at 5 ms (the memory budget): busy 5 ms of 5, not 20.
+        let st = q.stats_until(5 * MILLISECOND, window);
+        assert_eq!(st.busy_ns, u128::from(5 * MILLISECOND));
+        // A run that reached the window's end keeps every figure.
+        assert_eq!(
+            q.stats_until(100 * MILLISECOND, window).busy_ns,
+            q.stats.busy_ns
+        );
+        assert_eq!(st.messages, 2);
     }
 
     #[test]

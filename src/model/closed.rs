@@ -7,8 +7,8 @@
 //! draw from time 0 (with a ramp, from the moment it joins). When the ramp
 //! removes users, a count of users who must leave is kept: the next user about
 //! to send leaves instead, so a user leaves after its current request and
-//! think, never in the middle of one. A user who joins while some must still
-//! leave cancels one of those departures instead of starting anew.
+//! think, never in the middle of one. A ramp goes one way, so users never
+//! join while some must still leave.
 
 use super::arrivals::Arrivals;
 use super::event::Event;
@@ -153,12 +153,9 @@ impl World<'_> {
         u.changes += 1;
         let mut join = None;
         if u.up {
+            // A ramp goes one way: on the way up no one is leaving.
             u.count += 1;
-            if u.leaving > 0 {
-                u.leaving -= 1;
-            } else {
-                join = Some(now + u.think.sample(&mut u.rng));
-            }
+            join = Some(now + u.think.sample(&mut u.rng));
         } else {
             u.count -= 1;
             u.leaving += 1;

@@ -135,12 +135,20 @@ impl Network {
         Some(delay.min(Time::MAX - now))
     }
 
-    /// Each direction of each link with a bandwidth: (from, to, its figures).
-    pub fn link_stats(&self) -> Vec<(usize, usize, LinkStats)> {
+    /// Each direction of each link with a bandwidth: (from, to, its figures),
+    /// for a run that ended at `end` (before the window's end if the memory
+    /// budget stopped it).
+    pub fn link_stats(&self, end: Time) -> Vec<(usize, usize, LinkStats)> {
         self.queues
             .iter()
             .enumerate()
-            .filter_map(|(p, q)| Some((p / self.n, p % self.n, q.as_ref()?.stats.clone())))
+            .filter_map(|(p, q)| {
+                Some((
+                    p / self.n,
+                    p % self.n,
+                    q.as_ref()?.stats_until(end, self.window),
+                ))
+            })
             .collect()
     }
 

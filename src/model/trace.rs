@@ -24,8 +24,6 @@ pub const MAX_TRACES_LIMIT: u32 = 20_000;
 /// Spans allowed per trace kept, on average: the span cap is this times the
 /// trace cap (150,000 by default); a trace that would pass it is cut short.
 pub const SPANS_PER_TRACE: usize = 75;
-/// The span cap with the default trace cap.
-pub const MAX_SPANS: usize = MAX_TRACES as usize * SPANS_PER_TRACE;
 /// The size of one recorded span (a test checks it): the memory bound's unit.
 pub const SPAN_BYTES: usize = 72;
 /// Thinning stops at keeping one sampled request in 2^24.
@@ -160,17 +158,21 @@ pub struct Tracer {
     /// When sampling stopped because the span cap was near.
     stopped: Option<Time>,
     marks: Vec<(Id, Time)>,
-    /// The trace cap; the span cap; past `soft_spans` (4/5 of it) the sample
-    /// is thinned like past the trace cap, leaving room for the traces in
-    /// progress to finish.
+    /// The trace cap; the span cap (past [`Tracer::soft_spans`] the sample is
+    /// thinned like past the trace cap, leaving room for the traces in progress
+    /// to finish).
     max_traces: u32,
     max_spans: usize,
-    soft_spans: usize,
 }
 
 impl Tracer {
     pub fn new(rate: f64, seed: u64) -> Tracer {
         Tracer::with_cap(rate, seed, MAX_TRACES)
+    }
+
+    /// 4/5 of the span cap.
+    fn soft_spans(&self) -> usize {
+        self.max_spans / 5 * 4
     }
 
     /// A tracer keeping at most `max_traces` traces (1 to [`MAX_TRACES_LIMIT`])
@@ -181,7 +183,6 @@ impl Tracer {
         Tracer {
             max_traces,
             max_spans,
-            soft_spans: max_spans / 5 * 4,
             rate: rate.clamp(0.0, 1.0),
             rng: stream(seed, "tracing"),
             sampled: 0,
@@ -211,7 +212,7 @@ impl Tracer {
             return NO_TRACE;
         }
         // Too many traces, or spans near the cap: thin the sample evenly.
-        let full = |t: &Tracer| t.kept >= t.max_traces || t.spans.len() >= t.soft_spans;
+        let full = |t: &Tracer| t.kept >= t.max_traces || t.spans.len() >= t.soft_spans();
         while full(self) && self.thinning < MAX_THINNING {
             self.thinning += 1;
             let mask = (1u32 << self.thinning) - 1;
@@ -219,7 +220,7 @@ impl Tracer {
             // The kept traces are the multiples of 2^thinning below n.
             self.kept = n.div_ceil(1 << self.thinning);
         }
-        if self.spans.len() >= self.soft_spans {
+        if self.spans.len() >= self.soft_spans() {
             // What is left is a few huge traces: stop tracing new requests.
             self.stopped = Some(now);
             return NO_TRACE;

@@ -106,9 +106,6 @@ fn closed(r: &mut Resolver, wl: &RawWorkload, users: &Value, p: &YamlPath) -> Op
             })
         }
     };
-    if wl.ramp.is_some() && ramp.is_none() {
-        return None;
-    }
     Some(Closed {
         users: users?,
         think: think?,
