@@ -34,11 +34,12 @@ def hex_id(raw, chars):
     return text
 
 
-def main(path):
+def main(path, expected_kinds):
     with open(path, encoding="utf-8") as f:
         request = json_format.Parse(f.read(), ExportTraceServiceRequest())
     kinds = collections.Counter()
     ids = set()
+    n = 0
     parents = []
     services = []
     for rs in request.resource_spans:
@@ -54,8 +55,13 @@ def main(path):
                 assert s.end_time_unix_nano >= s.start_time_unix_nano >= 1767225600 * 10**9, s
                 kinds[Span.SpanKind.Name(s.kind)] += 1
                 ids.add((trace, span))
+                n += 1
                 if s.parent_span_id:
                     parents.append((trace, hex_id(s.parent_span_id, 16)))
+    assert n > 0, "no spans"
+    assert len(ids) == n, f"{n - len(ids)} span ids written twice"
+    want = {f"SPAN_KIND_{k}" for k in expected_kinds.split(",")}
+    assert want <= set(kinds), f"expected spans of kinds {sorted(want)}, got {dict(kinds)}"
     missing = sum(1 for p in parents if p not in ids)
     assert missing == 0, f"{missing} spans name a parent not in the file"
     assert len(set(services)) == len(services), "one resource per service"
@@ -65,4 +71,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

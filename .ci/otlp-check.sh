@@ -10,8 +10,9 @@ py="$(venv)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 meshsim="${MESHSIM:?set MESHSIM to a meshsim binary}"
-for scenario in ecommerce tail-at-scale; do
+for check in ecommerce:SERVER,CLIENT,PRODUCER,CONSUMER tail-at-scale:SERVER,CLIENT; do
+  scenario="${check%%:*}"
   "$meshsim" run "scenarios/$scenario.yaml" --set duration=15s --trace-sample 0.2 \
-    --export-traces otlp --out "$out/$scenario" >/dev/null 2>&1
-  "$py" .ci/otlp-check.py "$out/$scenario/traces.otlp.json"
+    --export-traces otlp --out "$out/$scenario" >/dev/null
+  "$py" .ci/otlp-check.py "$out/$scenario/traces.otlp.json" "${check#*:}"
 done

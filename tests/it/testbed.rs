@@ -2,8 +2,9 @@
 //! its real OTLP traces imported with validation/testbed-map.yaml, and the
 //! imported model's prediction checked against what the load generator itself
 //! measured at the baseline rate and at twice it (ρ ≈ 0.8 at the bottleneck),
-//! with the bounds. CI has no RabbitMQ or nginx; the measurement was
-//! made once by `bash validation/run.sh` and committed.
+//! with the bounds. The measurement was made once by `bash
+//! validation/run.sh` and committed, so that `cargo test` needs no RabbitMQ or
+//! nginx (`.ci/run` runs the live smoke version after the tests).
 
 use std::path::Path;
 

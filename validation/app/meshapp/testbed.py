@@ -19,9 +19,9 @@ the prediction is made before the measurement.
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -216,11 +216,25 @@ def main():
         for i, (dirname, cond) in enumerate(plan(args)):
             run_condition(procs, topo, cond, CONDITIONS[cond], amqp, args.out / dirname, args)
             if i == 0 and args.predict:
-                cmd = f"{args.predict} {args.out} {args.conditions}"
-                subprocess.run(cmd, shell=True, check=True)
-    finally:
+                predict(procs, work, args)
+    except BaseException:
+        # The messages name logs in the work directory: keep them.
         procs.stop_all()
-        shutil.rmtree(work, ignore_errors=True)
+        print(f"testbed: logs kept in {work}", file=sys.stderr)
+        raise
+    procs.stop_all()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def predict(procs: Processes, work: Path, args):
+    """The prediction, in a process group of its own like everything started
+    here (a signal stops the meshsim it runs too); its output shown after."""
+    argv = shlex.split(args.predict) + [str(args.out), args.conditions]
+    code = procs.start("predict", argv).wait()
+    del procs.procs["predict"]  # ended: not among the processes checked alive
+    sys.stdout.write((work / "predict.log").read_text(errors="replace"))
+    if code != 0:
+        raise SystemExit(f"testbed: the prediction failed (exit {code}; predict.log)")
 
 
 if __name__ == "__main__":
