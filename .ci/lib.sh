@@ -20,9 +20,10 @@ apt_install() {
     if [[ ! -e "$policy" ]]; then
       printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && ours=1
     fi
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    local rc=0
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
     if ((ours)); then rm -f "$policy"; fi
+    return "$rc"
   fi
 }
 
