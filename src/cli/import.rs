@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use super::{EXIT_OK, traces};
-use crate::import::{self, Format, Graph, INFERRED_KEYS, Options};
+use crate::import::{self, Format, Graph, INFERRED_CONSUMER_KEYS, INFERRED_KEYS, Options};
 use crate::scenario::error::closest;
 
 #[derive(clap::Args, Debug)]
@@ -30,10 +30,11 @@ pub struct ImportArgs {
     #[arg(long, default_value_t = 1.0, value_name = "R")]
     pub sample_rate: f64,
     /// A value the traces cannot give: services.X.replicas=2 (any key of a service
-    /// but its endpoints and consumers).
+    /// but its endpoints and consumers), or a consumer's: services.X.consumes.TOPIC.prefetch=8.
     #[arg(long = "set", value_name = "services.X.KEY=VALUE")]
     pub set: Vec<String>,
-    /// A YAML file of such values: `services: {X: {replicas: 2, concurrency: 8, cores: 1}}`.
+    /// A YAML file of such values: `services: {X: {replicas: 2, concurrency: 8, cores: 1,
+    /// consumes: {TOPIC: {prefetch: 8}}}}`.
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
 }
@@ -150,12 +151,16 @@ fn parse_set(text: &str, supplied: &mut Supplied) -> Result<(), String> {
         )
     };
     let (path, value) = text.split_once('=').ok_or_else(|| bad("no '='"))?;
-    let parts: Vec<&str> = path.trim().split('.').collect();
-    let [head, service, key] = parts[..] else {
-        return Err(bad("import takes a service's own keys only"));
-    };
-    if head != "services" || service.is_empty() || key.is_empty() {
-        return Err(bad("import takes a service's own keys only"));
+    let path = path.trim();
+    let (service, key) = path
+        .strip_prefix("services.")
+        .and_then(|rest| rest.split_once('.'))
+        .ok_or_else(|| bad("import takes a service's own keys only"))?;
+    let own = !key.contains('.') || key.starts_with("consumes.");
+    if service.is_empty() || key.is_empty() || !own {
+        return Err(bad(
+            "import takes a service's own keys only, or a consumer's as services.SERVICE.consumes.TOPIC.KEY",
+        ));
     }
     add(
         supplied,
@@ -175,8 +180,24 @@ fn add(
 ) -> Result<(), String> {
     if INFERRED_KEYS.contains(&key) {
         return Err(format!(
-            "error: {from}: '{key}' is what the traces give; supply what they cannot (replicas, concurrency, cores, queue, ...)\n"
+            "error: {from}: '{key}' is what the traces give; supply what they cannot (replicas, concurrency, cores, queue, ...; a consumer's prefetch as consumes.TOPIC.prefetch)\n"
         ));
+    }
+    if key.starts_with("consumes.") {
+        match import::consumer_key(key) {
+            Some((topic, k)) if !topic.is_empty() && !k.is_empty() => {
+                if INFERRED_CONSUMER_KEYS.contains(&k) {
+                    return Err(format!(
+                        "error: {from}: a consumer's '{k}' is what the traces give; supply what they cannot (prefetch, retry, dead_letter, ...)\n"
+                    ));
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "error: {from}: expected consumes.TOPIC.KEY, like consumes.orders.prefetch\n"
+                ));
+            }
+        }
     }
     if value.is_empty() || value.contains('\n') {
         return Err(format!(
@@ -215,36 +236,91 @@ fn read_map(path: &Path, supplied: &mut Supplied) -> Result<(), String> {
             return Err(bad(format!("services.{service} is not a mapping")));
         };
         for (key, value) in keys {
-            let v = serde_json::to_string(value).unwrap_or_default();
-            add(
-                supplied,
-                service,
-                key,
-                &v,
-                &format!("{source}: services.{service}.{key}"),
-            )?;
+            let leaves = if key == "consumes" {
+                consumer_leaves(value).ok_or_else(|| {
+                    bad(format!(
+                        "services.{service}.consumes: expected {{TOPIC: {{prefetch: 8}}}}"
+                    ))
+                })?
+            } else {
+                vec![(key.clone(), value)]
+            };
+            for (key, value) in leaves {
+                let v = serde_json::to_string(value).unwrap_or_default();
+                let from = format!("{source}: services.{service}.{key}");
+                add(supplied, service, &key, &v, &from)?;
+            }
         }
     }
     Ok(())
+}
+
+/// `consumes: {TOPIC: {KEY: VALUE}}` as (`consumes.TOPIC.KEY`, VALUE); None if not that shape.
+fn consumer_leaves(topics: &serde_json::Value) -> Option<Vec<(String, &serde_json::Value)>> {
+    let serde_json::Value::Object(topics) = topics else {
+        return None;
+    };
+    let mut leaves = Vec::new();
+    for (topic, keys) in topics {
+        let serde_json::Value::Object(keys) = keys else {
+            return None;
+        };
+        leaves.extend(
+            keys.iter()
+                .map(|(k, v)| (format!("consumes.{topic}.{k}"), v)),
+        );
+    }
+    Some(leaves)
 }
 
 /// Every supplied service must be one the traces have.
 fn check_services(g: &Graph, supplied: &Supplied) -> Result<(), String> {
     for (service, keys) in supplied {
         if g.services.iter().any(|(s, _)| s == service) {
+            check_topics(g, service, keys)?;
             continue;
         }
         let from = keys.values().next().map_or("", |v| v.1.as_str());
-        let names = g.services.iter().map(|(s, _)| s.as_str());
-        let hint = match closest(service, names) {
-            Some(c) => format!("  help: did you mean '{c}'?\n"),
-            None => String::new(),
-        };
-        let all: Vec<&str> = g.services.iter().map(|(s, _)| s.as_str()).collect();
-        return Err(format!(
-            "error: {from}: no service '{service}' in the traces\n  expected: one of {}\n{hint}",
-            all.join(", ")
-        ));
+        let names: Vec<&str> = g.services.iter().map(|(s, _)| s.as_str()).collect();
+        return Err(unknown(from, "service", service, "in the traces", &names));
     }
     Ok(())
+}
+
+/// Every `consumes.TOPIC.KEY` supplied for `service` must name a topic it consumes.
+fn check_topics(
+    g: &Graph,
+    service: &str,
+    keys: &IndexMap<String, (String, String)>,
+) -> Result<(), String> {
+    let topics: Vec<&str> = g
+        .handlers
+        .iter()
+        .filter(|h| h.consumer && h.service == service)
+        .map(|h| h.name.as_str())
+        .collect();
+    for (key, (_, from)) in keys {
+        match import::consumer_key(key) {
+            Some((topic, _)) if !topics.contains(&topic) => {
+                let what = format!("consumed by '{service}' in the traces");
+                return Err(unknown(from, "topic", topic, &what, &topics));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// "no WHAT 'NAME' WHERE", the names there are and the closest of them.
+fn unknown(from: &str, what: &str, name: &str, place: &str, names: &[&str]) -> String {
+    let hint = match closest(name, names.iter().copied()) {
+        Some(c) => format!("  help: did you mean '{c}'?\n"),
+        None => String::new(),
+    };
+    let expected = if names.is_empty() {
+        "none: it consumes no topic".to_string()
+    } else {
+        format!("one of {}", names.join(", "))
+    };
+    format!("error: {from}: no {what} '{name}' {place}\n  expected: {expected}\n{hint}")
 }

@@ -77,11 +77,15 @@ pub fn apply(s: &mut Scenario, obs: &Observed, file: &str) -> Result<Plan, Strin
     for (w, target) in s.workloads.iter_mut().zip(&targets) {
         let sharing = targets.iter().filter(|t| *t == target).count();
         let (rate, how) = match (&w.load, find(target)) {
+            (Load::Open(a), Some(_)) if a.replay.is_some() => {
+                (None, "as written (its send times are replayed)".into())
+            }
             (Load::Open(a), Some(g)) => {
                 let rate = observed_rate(g, obs.window_ns) / sharing as f64;
                 w.load = Load::Open(Arrival {
                     poisson: a.poisson,
                     profile: RateProfile::Fixed(rate),
+                    replay: None,
                 });
                 let share = if sharing > 1 {
                     format!(", shared by the {sharing} workloads sending there")

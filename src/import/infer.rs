@@ -94,8 +94,8 @@ pub struct Graph {
     pub handlers: Vec<Handler>,
     /// Services by first start: (name, the most of its jobs seen at once).
     pub services: Vec<(String, u32)>,
-    /// (CLIENT − its SERVER child) / 2 per call (ns).
-    pub hops: Vec<f64>,
+    /// The network hop per call, both estimates (ns); `Hops::chosen` picks one.
+    pub hops: super::hops::Hops,
     pub topics: IndexMap<String, TopicObs>,
     /// CLIENT spans with no SERVER child: count and the first (trace, span).
     pub uninstrumented: (u64, Option<(u128, u64)>),
@@ -333,8 +333,7 @@ impl Job {
         match ch.of(c).iter().find(|&&x| sp[x].span.kind == Kind::Server) {
             Some(&callee) => {
                 let callee = &sp[callee];
-                g.hops
-                    .push(s.dur().saturating_sub(callee.dur()) as f64 / 2.0);
+                g.hops.add((s.start, s.end), (callee.start, callee.end));
                 self.call(callee, s.start, s.end);
             }
             None => {

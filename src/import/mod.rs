@@ -16,6 +16,8 @@
 //! - `summary.rs`: [`summary`], a few lines describing what was read.
 //! - `infer.rs`: the [`Graph`]: handlers, their jobs' calls and publishes, exclusive
 //!   work, hops, topics, entry points, concurrency.
+//! - `hops.rs`: the network hop per call: the answer's leg, or both legs' average
+//!   where clocks disagree.
 //! - `steps.rs`: a handler's steps: order, `parallel`, `fanout`, `probability`.
 //! - `distfit.rs`: distributions fitted by maximum likelihood, chosen by KS distance,
 //!   else empirical percentile points.
@@ -25,6 +27,7 @@
 mod collect;
 pub mod distfit;
 mod fields;
+pub mod hops;
 pub mod infer;
 mod jaeger;
 mod names;
@@ -47,4 +50,4 @@ pub use read::{Budget, Format, ImportError, Reader};
 pub use span::{Kind, NO_NAME, Name, Names, Note, Span, Spans, Status};
 pub use summary::summary;
 pub use write::{Options, scenario};
-pub use write_services::INFERRED_KEYS;
+pub use write_services::{INFERRED_CONSUMER_KEYS, INFERRED_KEYS, consumer_key};

@@ -192,7 +192,7 @@ mod tests {
         work.sort_by(f64::total_cmp);
         assert_eq!(work, [38e6, 56e6]);
         // Hops: (40 ms client - 38 ms server) / 2 each.
-        assert!(g.hops.iter().all(|&h| h == 1e6), "{:?}", g.hops);
+        assert!(g.hops.average.iter().all(|&h| h == 1e6), "{:?}", g.hops);
     }
 }
 

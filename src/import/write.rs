@@ -118,15 +118,24 @@ pub fn fitted(samples: &[f64]) -> Option<(String, String)> {
 }
 
 fn network(out: &mut String, g: &Graph) {
-    let Some((dist, evidence)) = fitted(&g.hops) else {
+    let h = &g.hops;
+    let Some((dist, evidence)) = fitted(h.chosen()) else {
         return;
     };
+    let n = h.answer.len();
     let _ = writeln!(out, "network:");
-    let _ = writeln!(
-        out,
-        "  # one hop = (CLIENT span - its SERVER span) / 2, over {} calls; {evidence}",
-        g.hops.len()
-    );
+    if h.answer_leg() {
+        let _ = writeln!(
+            out,
+            "  # one hop = CLIENT end - its SERVER end (the answer's way back, which no worker queue delays), over {n} calls; {evidence}"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  # one hop = (CLIENT span - its SERVER span) / 2, over {n} calls: the clocks disagree in {} of them (a SERVER span ending after its CLIENT span, or moved by the skew repair), so the answer's leg alone cannot be trusted; this average also holds half of any wait for a worker; {evidence}",
+            h.skewed
+        );
+    }
     let _ = writeln!(out, "  within_dc: {dist}");
 }
 

@@ -11,6 +11,14 @@ use super::write_steps::steps_yaml;
 /// Keys a user may not supply at import: the traces give them.
 pub const INFERRED_KEYS: [&str; 2] = ["endpoints", "consumes"];
 
+/// A consumer's keys the traces give (`consumes.TOPIC.KEY` may name any other).
+pub const INFERRED_CONSUMER_KEYS: [&str; 3] = ["topic", "group", "steps"];
+
+/// A supplied key `consumes.TOPIC.KEY` as (TOPIC, KEY).
+pub fn consumer_key(key: &str) -> Option<(&str, &str)> {
+    key.strip_prefix("consumes.")?.rsplit_once('.')
+}
+
 pub fn services(out: &mut String, g: &Graph, o: &Options) {
     let _ = writeln!(out, "services:");
     let rabbit = g.topics.values().any(|t| t.system == "rabbitmq");
@@ -49,7 +57,7 @@ pub fn services(out: &mut String, g: &Graph, o: &Options) {
             }
         }
         for (key, (v, from)) in supplied.into_iter().flatten() {
-            if key != "replicas" && key != "concurrency" {
+            if key != "replicas" && key != "concurrency" && consumer_key(key).is_none() {
                 let _ = writeln!(out, "    {key}: {v}  # supplied at import ({from})");
             }
         }
@@ -60,7 +68,7 @@ pub fn services(out: &mut String, g: &Graph, o: &Options) {
             );
         }
         endpoints(out, &handlers);
-        consumers(out, &handlers, rabbit);
+        consumers(out, &handlers, rabbit, supplied);
     }
 }
 
@@ -85,7 +93,9 @@ fn endpoints(out: &mut String, handlers: &[&Handler]) {
     }
 }
 
-fn consumers(out: &mut String, handlers: &[&Handler], rabbit: bool) {
+type Keys = indexmap::IndexMap<String, (String, String)>;
+
+fn consumers(out: &mut String, handlers: &[&Handler], rabbit: bool, supplied: Option<&Keys>) {
     let cs: Vec<&&Handler> = handlers.iter().filter(|h| h.consumer).collect();
     if cs.is_empty() {
         return;
@@ -104,11 +114,22 @@ fn consumers(out: &mut String, handlers: &[&Handler], rabbit: bool) {
             "        group: {}  # one group per consuming service: every service gets every message",
             q(&h.service)
         );
-        if rabbit {
+        let given: Vec<(&str, &(String, String))> = supplied
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| match consumer_key(k) {
+                Some((topic, key)) if topic == h.name => Some((key, v)),
+                _ => None,
+            })
+            .collect();
+        if rabbit && !given.iter().any(|(k, _)| *k == "prefetch") {
             let _ = writeln!(
                 out,
                 "        prefetch: {prefetch}  # not in the traces: set this; 2x the most handled at once"
             );
+        }
+        for (key, (v, from)) in given {
+            let _ = writeln!(out, "        {key}: {v}  # supplied at import ({from})");
         }
         let _ = writeln!(out, "        steps:");
         steps_yaml(out, h, 10);

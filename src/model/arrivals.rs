@@ -4,6 +4,7 @@
 //! (ramp, bursts, schedule) is sampled by thinning (Lewis and Shedler): candidates
 //! at the peak rate, each kept with probability rate(t) / peak. Constant
 //! arrivals are equally spaced, accumulated in floating point so they do not drift.
+//! Replayed arrivals are the given times, as they are.
 
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
@@ -18,6 +19,8 @@ pub struct Arrivals {
     rng: Stream,
     /// Next constant-rate arrival, in nanoseconds (fractional).
     next_constant: f64,
+    /// The next of the replayed times.
+    next_replayed: usize,
 }
 
 impl Arrivals {
@@ -26,12 +29,18 @@ impl Arrivals {
             arrival,
             rng,
             next_constant: 0.0,
+            next_replayed: 0,
         }
     }
 
     /// The first arrival after `now`, or None if there is none before `end`
     /// (the run covers [0, end): an arrival at `end` is outside it).
     pub fn next_after(&mut self, now: Time, end: Time) -> Option<Time> {
+        if let Some(times) = &self.arrival.replay {
+            let t = *times.get(self.next_replayed)?;
+            self.next_replayed += 1;
+            return (t < end).then_some(t.max(now));
+        }
         let peak = self.arrival.profile.max_rate();
         if !self.arrival.poisson {
             self.next_constant += SECOND as f64 / peak;
@@ -82,6 +91,7 @@ mod tests {
             Arrival {
                 poisson: true,
                 profile: RateProfile::Fixed(100.0),
+                replay: None,
             },
             end,
         );
@@ -90,6 +100,7 @@ mod tests {
             Arrival {
                 poisson: false,
                 profile: RateProfile::Fixed(100.0),
+                replay: None,
             },
             end,
         );
@@ -105,6 +116,7 @@ mod tests {
             Arrival {
                 poisson: true,
                 profile: ramp,
+                replay: None,
             },
             end,
         );
@@ -119,9 +131,29 @@ mod tests {
             Arrival {
                 poisson: true,
                 profile: bursty,
+                replay: None,
             },
             end,
         );
         assert!((bursts as f64 / 90_000.0 - 1.0).abs() < 0.015, "{bursts}");
+    }
+
+    #[test]
+    fn replayed_times_are_sent_as_given_until_the_end() {
+        let times: Vec<Time> = vec![0, 5, 5, 9, 20];
+        let mut a = Arrivals::new(
+            Arrival {
+                poisson: false,
+                profile: RateProfile::Fixed(1.0),
+                replay: Some(times.into()),
+            },
+            stream(3, "arrivals-test"),
+        );
+        let (mut t, mut sent) = (0, Vec::new());
+        while let Some(next) = a.next_after(t, 20) {
+            t = next;
+            sent.push(t);
+        }
+        assert_eq!(sent, [0, 5, 5, 9], "20 is the end: outside the run");
     }
 }

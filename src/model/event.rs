@@ -100,6 +100,17 @@ pub(super) enum Event {
     HandlerFailed {
         delivery: Id,
     },
+    /// A RabbitMQ consumer's ack reached the queue and the next delivery is back:
+    /// the replica has room for one more under its prefetch.
+    RoomBack {
+        group: u32,
+        replica: u32,
+    },
+    /// A consumer's ack is sent again (its link was cut).
+    AckResend {
+        group: u32,
+        replica: u32,
+    },
     /// A message's retry wait is over.
     Redeliver {
         delivery: Id,

@@ -22,6 +22,9 @@ pub(super) struct Network {
     n: usize,
     within: Option<Dist>,
     within_rng: Stream,
+    /// Consumers' acknowledgements and the deliveries they let through (a
+    /// stream of their own: the calls' draws are the same with or without them).
+    ack_rng: Stream,
     /// `n × n`, symmetric; `links[a * n + a]` is None.
     links: Vec<Option<Link>>,
     link_rng: Vec<Stream>,
@@ -58,6 +61,7 @@ impl Network {
             n,
             within: s.within_dc.clone(),
             within_rng: stream(seed, "network/within_dc"),
+            ack_rng: stream(seed, "network/consumer_acks"),
             links: s.links.clone(),
             link_rng: pairs("latency"),
             loss_rng: pairs("loss"),
@@ -94,6 +98,31 @@ impl Network {
     #[inline]
     pub fn answer_hop(&mut self, a: u16, b: u16, now: Time, bytes: u64) -> Option<Time> {
         self.hop(a, b, now, bytes)
+    }
+
+    /// A consumer's ack from data center `a` to a broker node in `b` and the
+    /// next delivery back, both without a size; None if either way is cut.
+    pub fn round_trip(&mut self, a: u16, b: u16) -> Option<Time> {
+        let mut way = |from: u16, to: u16| {
+            let (i, j) = (from as usize, to as usize);
+            if self.down[i] > 0 || self.down[j] > 0 {
+                return None;
+            }
+            let p = self.pair(from, to);
+            if self.partitioned[p] > 0 {
+                return None;
+            }
+            let base = match (&self.links[p], from == to) {
+                (Some(link), false) => link.latency.sample(&mut self.ack_rng),
+                _ => self
+                    .within
+                    .as_ref()
+                    .map_or(0, |d| d.sample(&mut self.ack_rng)),
+            };
+            Some(base.saturating_add(self.extra[p]))
+        };
+        let there = way(a, b)?;
+        Some(there.saturating_add(way(b, a)?))
     }
 
     /// One data center (the common case) inline; between several, out of line.

@@ -27,6 +27,9 @@ pub(super) fn load(r: &mut Resolver, wl: &RawWorkload, p: &YamlPath) -> Option<L
             let rate = r.rate(&rate.0, &p.key("rate"))?;
             super::workloads::arrival(r, wl, rate, p).map(Load::Open)
         }
+        (None, None) if wl.replay.is_some() => {
+            super::workloads::arrival(r, wl, 0.0, p).map(Load::Open)
+        }
         (None, Some(users)) => closed(r, wl, &users.0, p).map(Load::Closed),
         (Some(_), Some(_)) => {
             r.push(
@@ -54,6 +57,7 @@ fn closed(r: &mut Resolver, wl: &RawWorkload, users: &Value, p: &YamlPath) -> Op
         ("arrival", wl.arrival.is_some()),
         ("bursty", wl.bursty.is_some()),
         ("schedule", wl.schedule.is_some()),
+        ("replay", wl.replay.is_some()),
     ] {
         if present {
             r.push(

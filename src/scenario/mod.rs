@@ -23,6 +23,7 @@ pub mod policy;
 pub mod raw;
 mod raw_broker;
 mod raw_policy;
+mod replay;
 pub mod resolve;
 pub mod schema;
 mod services;

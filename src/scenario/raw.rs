@@ -267,6 +267,8 @@ pub enum ArrivalKind {
     Ramp,
     /// Poisson, rate set by the `schedule` list.
     Schedule,
+    /// The send times of the `replay` list, as given (no `rate`).
+    Replay,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -298,6 +300,10 @@ pub struct RawWorkload {
     pub ramp: Option<RawRamp>,
     pub bursty: Option<RawBursty>,
     pub schedule: Option<Vec<RawPhase>>,
+    /// Send times from the start of the simulation (warmup included), in order,
+    /// e.g. a load generator's recorded schedule.
+    #[schemars(length(min = 1, max = limits::REPLAY))]
+    pub replay: Option<Vec<Duration>>,
 }
 
 /// Rate moves linearly from the workload's `rate` to `to` between `start` and

@@ -33,6 +33,8 @@ pub mod limits {
     pub const CALLS_PER_REQUEST: f64 = 1_000_000.0;
     pub const STEPS: usize = 1_000;
     pub const WORKLOADS: usize = 10_000;
+    /// Send times in one workload's `replay` list.
+    pub const REPLAY: usize = 1_000_000;
     /// Users of one closed workload.
     pub const USERS: u32 = 1_000_000;
     pub const RATE_PER_S: f64 = 100_000_000.0;

@@ -544,9 +544,10 @@ fn ramp_to(kind: &str) -> Value {
 
 /// A workload is open (`rate`) or closed (`users` and `think`), never both. In an
 /// open one, `arrival: ramp` goes with a `ramp` block and only then (`bursty`,
-/// `schedule` alike); a closed one has no arrival process and may ramp its users.
+/// `schedule`, `replay` alike; a replay has no `rate`); a closed one has no arrival
+/// process and may ramp its users.
 pub(super) fn arrival_blocks(schema: &mut Schema) {
-    let rules: Vec<Value> = ["ramp", "bursty", "schedule"]
+    let mut rules: Vec<Value> = ["ramp", "bursty", "schedule", "replay"]
         .iter()
         .map(|k| {
             json!({
@@ -556,16 +557,20 @@ pub(super) fn arrival_blocks(schema: &mut Schema) {
             })
         })
         .collect();
+    rules.push(json!({
+        "if": {"properties": {"arrival": {"const": "replay"}}, "required": ["arrival"]},
+        "then": {"properties": {"rate": false}},
+        "else": {"required": ["rate"]}
+    }));
     let closed = json!({
         "required": ["users", "think"],
         "properties": {
             "users": true, "think": true,
             "rate": false, "arrival": false, "bursty": false, "schedule": false,
-            "ramp": ramp_to("integer")
+            "replay": false, "ramp": ramp_to("integer")
         }
     });
     let open = json!({
-        "required": ["rate"],
         "properties": {
             "rate": true, "think": false,
             "ramp": ramp_to("string")

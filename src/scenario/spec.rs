@@ -244,11 +244,14 @@ pub struct UsersRamp {
 }
 
 /// An open-loop arrival process: gaps are exponential (Poisson) or equal, at a
-/// rate that may change with time.
+/// rate that may change with time, or given send times (`replay`, whose
+/// profile is their mean rate).
 #[derive(Clone, Debug)]
 pub struct Arrival {
     pub poisson: bool,
     pub profile: RateProfile,
+    /// Send times, non-decreasing; when set, the process is these and nothing else.
+    pub replay: Option<std::sync::Arc<[Time]>>,
 }
 
 /// Requests per second as a function of simulated time.

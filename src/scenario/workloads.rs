@@ -222,8 +222,14 @@ pub(super) fn arrival(
     wants(ArrivalKind::Ramp, wl.ramp.is_some(), "ramp", r);
     wants(ArrivalKind::Bursty, wl.bursty.is_some(), "bursty", r);
     wants(ArrivalKind::Schedule, wl.schedule.is_some(), "schedule", r);
+    wants(ArrivalKind::Replay, wl.replay.is_some(), "replay", r);
+    if kind == ArrivalKind::Replay {
+        return super::replay::arrival(r, wl, p);
+    }
     let profile = match kind {
-        ArrivalKind::Poisson | ArrivalKind::Constant => RateProfile::Fixed(rate),
+        ArrivalKind::Poisson | ArrivalKind::Constant | ArrivalKind::Replay => {
+            RateProfile::Fixed(rate)
+        }
         ArrivalKind::Ramp => ramp(r, wl.ramp.as_ref()?, rate, &p.key("ramp"))?,
         ArrivalKind::Bursty => bursty(r, wl.bursty.as_ref()?, rate, &p.key("bursty"))?,
         ArrivalKind::Schedule => schedule(r, wl.schedule.as_ref()?, rate, &p.key("schedule"))?,
@@ -238,6 +244,7 @@ pub(super) fn arrival(
     Some(Arrival {
         poisson: kind != ArrivalKind::Constant,
         profile,
+        replay: None,
     })
 }
 
@@ -305,6 +312,7 @@ fn help_for(key: &str) -> &'static str {
         "bursty" => {
             "add bursty: {rate: 3000/s, on: 1s, off: 4s} (the workload's rate between bursts)"
         }
+        "replay" => "add replay: [0s, 12ms, 31.5ms] (send times from the start, in order)",
         _ => "add schedule: [{at: 10s, rate: 300/s}] (the workload's rate before the first entry)",
     }
 }

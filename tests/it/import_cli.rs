@@ -230,3 +230,81 @@ fn without_out_the_scenario_goes_to_standard_output() {
     // The orders endpoint failed in its one job while it called nobody that failed.
     assert!(text.contains("errors: \"orders\", rate: 100%"), "{text}");
 }
+
+/// A consumer's keys: `services.X.consumes.TOPIC.KEY` with --set, `consumes: {TOPIC: {KEY: V}}`
+/// in a map; the keys the traces give, and a topic the service does not consume, are exit 2.
+#[test]
+fn a_consumers_keys_are_supplied_by_topic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = data("otlp.json");
+    std::fs::write(
+        dir.path().join("map.yaml"),
+        "services: {emails: {concurrency: 4, consumes: {orders: {max_poll_records: 50}}}}\n",
+    )
+    .unwrap();
+    let set = [
+        "--map",
+        "map.yaml",
+        "--set",
+        "services.billing.consumes.orders.max_poll_records=7",
+    ];
+    let (code, stderr, written) = import_in(dir.path(), &file, &set);
+    assert_eq!(code, 0, "{stderr}");
+    let text = written.unwrap();
+    let s = meshsim::scenario::load_str(&text, "out.yaml", &[])
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut polls: Vec<(String, u32)> = s
+        .consumers
+        .iter()
+        .map(|c| (s.services[c.service].name.clone(), c.max_poll_records))
+        .collect();
+    polls.sort();
+    assert_eq!(polls, [("billing".into(), 7), ("emails".into(), 50)]);
+    assert!(
+        text.contains("max_poll_records: 50  # supplied at import (map.yaml: services.emails.consumes.orders.max_poll_records)"),
+        "{text}"
+    );
+    for (args, expected) in [
+        (
+            vec!["--set", "services.emails.consumes.ordres.prefetch=3"],
+            "no topic 'ordres' consumed by 'emails' in the traces",
+        ),
+        (
+            vec!["--set", "services.emails.consumes.orders.steps=[]"],
+            "a consumer's 'steps' is what the traces give",
+        ),
+        (
+            vec!["--set", "services.emails.consumes=[]"],
+            "'consumes' is what the traces give",
+        ),
+        (
+            vec!["--set", "services.emails.consumes.prefetch=3"],
+            "expected consumes.TOPIC.KEY",
+        ),
+        (
+            vec!["--set", "services.gateway.consumes.orders.prefetch=3"],
+            "expected: none: it consumes no topic",
+        ),
+    ] {
+        let (code, e, _) = import_in(dir.path(), &file, &args);
+        assert_eq!(code, 2, "{args:?}: {e}");
+        assert!(e.contains(expected), "{args:?}: {e}");
+    }
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "services: {emails: {consumes: [prefetch]}}\n",
+    )
+    .unwrap();
+    let (code, e, _) = import_in(dir.path(), &file, &["--map", "bad.yaml"]);
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("services.emails.consumes: expected {TOPIC: {prefetch: 8}}"),
+        "{e}"
+    );
+    let (_, e, _) = import_in(
+        dir.path(),
+        &file,
+        &["--set", "services.emails.consumes.ordrs.prefetch=3"],
+    );
+    assert!(e.contains("did you mean 'orders'?"), "{e}");
+}

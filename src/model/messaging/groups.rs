@@ -171,7 +171,7 @@ impl World<'_> {
         let Some(d) = self.messaging.deliveries.get(delivery) else {
             return;
         };
-        let (g, lane_or_replica, attempts) = (d.group, d.slot, d.attempts);
+        let (g, lane_or_replica, attempts, prev) = (d.group, d.slot, d.attempts, d.prev_wait);
         let consumer = &s.consumers[self.messaging.groups[g as usize].consumer as usize];
         let kafka = s
             .broker
@@ -179,8 +179,7 @@ impl World<'_> {
             .is_some_and(|b| b.kind == BrokerKind::Kafka);
         let lane = if kafka { lane_or_replica as usize } else { 0 };
         if !kafka {
-            let first = self.services[consumer.service].first_replica;
-            self.messaging.groups[g as usize].unacked[(lane_or_replica - first) as usize] -= 1;
+            self.ack(g, lane_or_replica);
         }
         let topic = &s.broker.as_ref().expect("broker").topics[consumer.topic];
         let within_limit = topic.delivery_limit.is_none_or(|limit| attempts < limit);
@@ -191,7 +190,6 @@ impl World<'_> {
                 .as_ref()
                 .filter(|r| attempts < r.max_attempts)
         {
-            let prev = d.prev_wait;
             let wait = backoff(
                 r,
                 attempts as u16,

@@ -10,7 +10,7 @@ use crate::model::world::World;
 use crate::scenario::spec::Acks;
 
 /// A producer's (or a follower's) wait before sending again over a partitioned link.
-const RESEND: Time = 100 * crate::engine::time::MILLISECOND;
+pub(super) const RESEND: Time = 100 * crate::engine::time::MILLISECOND;
 
 impl World<'_> {
     /// A job's publish step: the message goes to the partition's leader; the job

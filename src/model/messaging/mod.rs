@@ -15,9 +15,12 @@
 //!   commit, and broker node failures with leader elections.
 //! - [`groups`]: handing committed messages to Kafka partitions and RabbitMQ
 //!   queues, handler jobs, retries, settling (handled, dead-lettered, lost).
+//! - [`ack`]: RabbitMQ's acks, and the room under prefetch they give back a
+//!   round trip later.
 //! - [`rebalance`]: consumers going down and up, Kafka's partition assignment
 //!   and rebalances, replays of uncommitted messages, in-flight counts at the end.
 
+mod ack;
 mod groups;
 mod log;
 mod rebalance;

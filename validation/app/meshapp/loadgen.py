@@ -28,6 +28,13 @@ import time
 from pathlib import Path
 
 
+def planned(rate, duration, seed, max_requests=100_000):
+    """The open loop's schedule for these arguments, as main() sends it (the
+    prediction replays it: meshsim's `arrival: replay`)."""
+    cap = min(max_requests, int(rate * duration * 1.5) + 10)
+    return arrivals(rate, duration, seed, cap)
+
+
 def arrivals(rate, duration, seed, cap):
     """The scheduled send times (seconds from start), at most `cap` of them."""
     rng = random.Random(f"{seed}/loadgen/arrivals")
@@ -119,8 +126,7 @@ def main():
                                       args.seed, args.max_requests, args.timeout))
     else:
         assert args.rate and 0 < args.rate <= 1000, "a modest open-loop rate (--rate)"
-        cap = min(args.max_requests, int(args.rate * args.duration * 1.5) + 10)
-        times = arrivals(args.rate, args.duration, args.seed, cap)
+        times = planned(args.rate, args.duration, args.seed, args.max_requests)
         rows = asyncio.run(run(args.url, times, args.timeout))
     with open(args.out, "w") as f:
         f.write("scheduled_s,sent_s,latency_s,status\n")

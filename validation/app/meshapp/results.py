@@ -175,6 +175,10 @@ def markdown(d: Path, rows):
         for k, (mean, half) in noise([measured(p) for p in reps]).items():
             r = f"±{100 * half / mean:.1f}%" if mean else ""
             lines.append(f"| {k} | {fmt(mean, k)} | {fmt(half, k)} | {r} |")
+    from .drift import section
+    from .testbed import CONDITIONS
+
+    lines += section(d, list(CONDITIONS))
     kp, km = knee(rows)
     if not math.isnan(km):
         lines += ["", f"Saturation, the load where p99 passes 300 ms (the baseline's p99 is "

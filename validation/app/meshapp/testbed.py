@@ -7,8 +7,8 @@ in the work directory, 127.0.0.1 only) in front of the api replicas, and the
 load generator; waits for the consumers to drain; stops nginx and the services
 by process-group id. Everything started is stopped, also on an error or a
 signal. Per condition DIR/NAME/ gets requests.csv (the load generator's own
-record), lag-SERVICE.csv (each consumer's), meta.json, and for the baseline
-otlp.jsonl (every service's spans). After the first baseline it runs
+record), lag-SERVICE.csv (each consumer's), meta.json, and otlp.jsonl (every
+service's spans: the baseline's are imported, the others kept for diagnosis). After the first baseline it runs
 --predict (e.g. validation/predict.sh) and only then measures the others:
 the prediction is made before the measurement.
 
@@ -172,10 +172,11 @@ def run_condition(procs, topo, name, cond, amqp, out, args):
     procs.stop(names, timeout_s=120)  # SIGTERM: each service exports its spans, then exits
     for n in names + ["loadgen"]:
         procs.procs.pop(n, None)  # stopped: the next condition's checks look at its own
-    if name == "baseline" and not (out.parent / "baseline" / "otlp.jsonl").exists():
-        with open(out / "otlp.jsonl", "w") as f:
-            for d in sorted(out.glob("*/otlp-*.jsonl")):
-                f.write(d.read_text())
+    # Every condition keeps its services' spans (the baseline's are what meshsim
+    # imports; the others are there to find out why a prediction missed).
+    with open(out / "otlp.jsonl", "w") as f:
+        for d in sorted(out.glob("*/otlp-*.jsonl")):
+            f.write(d.read_text())
     for d in [p for p in out.iterdir() if p.is_dir() and p.name != "nginx"]:
         shutil.rmtree(d)
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
