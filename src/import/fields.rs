@@ -217,6 +217,19 @@ where
 }
 
 /// Skips a value: the fields a reader does not use.
+/// A span's (start, end) in ns from a start and a duration in µs (Jaeger's and
+/// Zipkin's units); an end only with both.
+pub(crate) fn times_from_micros(
+    start_us: Option<u64>,
+    duration_us: Option<u64>,
+) -> (Option<u64>, Option<u64>) {
+    let ns = |us: u64| us.saturating_mul(1000);
+    let end = start_us
+        .zip(duration_us)
+        .map(|(t, d)| ns(t.saturating_add(d)));
+    (start_us.map(ns), end)
+}
+
 pub(crate) fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
     map.next_value::<IgnoredAny>().map(|_| ())
 }

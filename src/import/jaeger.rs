@@ -151,11 +151,7 @@ impl<'c> Trace<'c> {
         if s.trace.is_empty() {
             s.trace.clone_from(&self.id);
         }
-        s.start_ns = self.start_us.map(|t| t.saturating_mul(1000));
-        s.end_ns = match (self.start_us, self.duration_us) {
-            (Some(t), Some(d)) => Some(t.saturating_add(d).saturating_mul(1000)),
-            _ => None,
-        };
+        (s.start_ns, s.end_ns) = super::fields::times_from_micros(self.start_us, self.duration_us);
         if s.service.is_empty() {
             if let Some(processes) = &self.processes {
                 let found = processes.iter().find(|(p, _)| *p == self.process_id);

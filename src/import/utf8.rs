@@ -84,3 +84,59 @@ impl<R: Read> Read for Utf8Checked<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufReader, Read};
+
+    use super::{NotUtf8, Utf8Checked};
+
+    /// Hands out its bytes `step` at a time, so characters are cut across reads.
+    struct Chunks<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Chunks<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// Byte by byte through a small BufReader, as serde_json's reader takes them.
+    fn read_all(data: &[u8], step: usize) -> Result<Vec<u8>, (u64, u8)> {
+        BufReader::with_capacity(8, Utf8Checked::new(Chunks { data, step }))
+            .bytes()
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|e| {
+                let e = e.into_inner().unwrap().downcast::<NotUtf8>().unwrap();
+                (e.offset, e.byte)
+            })
+    }
+
+    #[test]
+    fn characters_cut_across_reads_are_carried_whole() {
+        // 1-, 2-, 3- and 4-byte characters, cut at every place by reads of 1 to 5 bytes.
+        let text = "{\"name\":\"é€𝄞x\"}".repeat(3);
+        for step in 1..=5 {
+            assert_eq!(read_all(text.as_bytes(), step).unwrap(), text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn a_bad_byte_is_named_by_its_offset_after_a_carry() {
+        // "aé" then 0xff: the bad byte is at offset 3, whatever the reads.
+        let data = [b'a', 0xc3, 0xa9, 0xff, b'b'];
+        for step in 1..=5 {
+            assert_eq!(read_all(&data, step), Err((3, 0xff)), "step {step}");
+        }
+        // A character cut by the end of the input: its first byte is named.
+        let cut = [b'a', b'b', 0xe2, 0x82];
+        for step in 1..=4 {
+            assert_eq!(read_all(&cut, step), Err((2, 0xe2)), "step {step}");
+        }
+    }
+}

@@ -132,11 +132,7 @@ fn span<'de, A: MapAccess<'de>>(r: &mut Reader, mut map: A) -> Result<(), A::Err
             _ => skip(&mut map)?,
         }
     }
-    let start_us = s.start_ns;
-    s.start_ns = start_us.map(|t| t.saturating_mul(1000));
-    s.end_ns = start_us
-        .zip(r.duration_us)
-        .map(|(t, d)| t.saturating_add(d).saturating_mul(1000));
+    (s.start_ns, s.end_ns) = super::fields::times_from_micros(s.start_ns, r.duration_us);
     if shared {
         let file = r.c.file().to_string();
         r.c.shared
