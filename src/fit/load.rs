@@ -114,7 +114,19 @@ pub fn apply(s: &mut Scenario, obs: &Observed, file: &str) -> Result<Plan, Strin
         .iter()
         .map(|g| observed_rate(g, obs.window_ns))
         .fold(f64::INFINITY, f64::min);
-    let (duration, rule) = duration(obs.window_ns, slowest);
+    let replayed = s.workloads.iter().filter_map(|w| match &w.load {
+        Load::Open(a) => a.replay.as_ref().and_then(|t| t.last().copied()),
+        Load::Closed(_) => None,
+    });
+    let (duration, rule) = match replayed.max() {
+        // A replay sends its own times: the run covers them (after the warmup).
+        Some(last) => {
+            let d = last.saturating_sub(s.warmup).max(1_000_000);
+            let rule = format!("{:.1} s: the replayed send times' span", d as f64 / 1e9);
+            (d, rule)
+        }
+        None => duration(obs.window_ns, slowest),
+    };
     s.duration = duration;
     Ok(Plan {
         load,

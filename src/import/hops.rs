@@ -12,7 +12,7 @@
 /// is used.
 #[derive(Clone, Debug, Default)]
 pub struct Hops {
-    /// CLIENT end − SERVER end per call (ns), 0 where the clocks disagree.
+    /// CLIENT end − SERVER end per call whose clocks agree (ns).
     pub answer: Vec<f64>,
     /// (CLIENT − SERVER) / 2 per call (ns).
     pub average: Vec<f64>,
@@ -25,14 +25,16 @@ impl Hops {
     pub(crate) fn add(&mut self, client: (u64, u64), server: (u64, u64)) {
         let skewed = server.1 > client.1 || server.0 == client.0;
         self.skewed += usize::from(skewed);
-        self.answer.push(client.1.saturating_sub(server.1) as f64);
+        if !skewed {
+            self.answer.push((client.1 - server.1) as f64);
+        }
         let (c, s) = (client.1 - client.0, server.1 - server.0);
         self.average.push(c.saturating_sub(s) as f64 / 2.0);
     }
 
     /// Whether the answer's leg is the estimate (clocks agree in ≥ 99% of calls).
     pub fn answer_leg(&self) -> bool {
-        self.skewed * 100 <= self.answer.len()
+        self.skewed * 100 <= self.average.len()
     }
 
     /// The samples of the estimate used.
@@ -77,6 +79,7 @@ mod tests {
         h.add((0, 22 * MS), (0, 20 * MS)); // moved by the skew repair
         assert_eq!(h.skewed, 2);
         assert!(!h.answer_leg());
+        assert_eq!(h.answer.len(), 100, "the skewed calls are not answer legs");
         assert_eq!(h.chosen().len(), 102);
         assert!(h.chosen().iter().all(|&x| x == 1e6));
     }

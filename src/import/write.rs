@@ -122,17 +122,23 @@ fn network(out: &mut String, g: &Graph) {
     let Some((dist, evidence)) = fitted(h.chosen()) else {
         return;
     };
-    let n = h.answer.len();
     let _ = writeln!(out, "network:");
     if h.answer_leg() {
         let _ = writeln!(
             out,
-            "  # one hop = CLIENT end - its SERVER end (the answer's way back, which no worker queue delays), over {n} calls; {evidence}"
+            "  # one hop = CLIENT end - its SERVER end (the answer's way back, which no worker queue delays), over {} calls{}; {evidence}",
+            h.answer.len(),
+            if h.skewed > 0 {
+                format!(" ({} left out: their clocks disagree)", h.skewed)
+            } else {
+                String::new()
+            }
         );
     } else {
         let _ = writeln!(
             out,
-            "  # one hop = (CLIENT span - its SERVER span) / 2, over {n} calls: the clocks disagree in {} of them (a SERVER span ending after its CLIENT span, or moved by the skew repair), so the answer's leg alone cannot be trusted; this average also holds half of any wait for a worker; {evidence}",
+            "  # one hop = (CLIENT span - its SERVER span) / 2, over {} calls: the clocks disagree in {} of them (a SERVER span ending after its CLIENT span, or moved by the skew repair), so the answer's leg alone cannot be trusted; this average also holds half of any wait for a worker; {evidence}",
+            h.average.len(),
             h.skewed
         );
     }

@@ -258,7 +258,7 @@ impl<'s> World<'s> {
             Event::PublishAcked { job } => self.on_publish_acked(job),
             Event::Redeliver { delivery, front } => self.on_redeliver(delivery, front),
             Event::RoomBack { group, replica } => self.on_room_back(group, replica),
-            Event::AckResend { group, replica } => self.ack(group, replica),
+            Event::AckResend { group, replica } => self.on_ack_resend(group, replica),
             Event::HandlerFailed { delivery } => self.on_handled(delivery, false),
             Event::Rebalance { group } => self.on_rebalance(group),
             Event::Sample => self.on_sample(),

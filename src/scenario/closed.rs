@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::error::Problem;
 use super::node::YamlPath;
-use super::raw::RawWorkload;
+use super::raw::{ArrivalKind, RawWorkload};
 use super::resolve::{Resolver, limits};
 use super::spec::{Closed, Load, UsersRamp};
 use super::units;
@@ -27,7 +27,7 @@ pub(super) fn load(r: &mut Resolver, wl: &RawWorkload, p: &YamlPath) -> Option<L
             let rate = r.rate(&rate.0, &p.key("rate"))?;
             super::workloads::arrival(r, wl, rate, p).map(Load::Open)
         }
-        (None, None) if wl.replay.is_some() => {
+        (None, None) if wl.replay.is_some() || wl.arrival == Some(ArrivalKind::Replay) => {
             super::workloads::arrival(r, wl, 0.0, p).map(Load::Open)
         }
         (None, Some(users)) => closed(r, wl, &users.0, p).map(Load::Closed),

@@ -2,8 +2,9 @@
 //! generator's recorded or planned schedule, so that a simulation and a
 //! measurement share one realisation of the arrivals. Part of
 //! [`super::workloads`]: the times are checked (durations, in order, at most
-//! [`limits::REPLAY`]) and their mean rate is the workload's profile for
-//! everything that reads a rate (the theory formulas, reports).
+//! [`limits::REPLAY`]). The profile holds their mean rate for information only:
+//! nothing reads a replay's rate (`check`'s formulas want Poisson arrivals,
+//! `fit` leaves a replay as written and runs for its span).
 
 use std::sync::Arc;
 

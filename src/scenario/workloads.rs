@@ -223,13 +223,9 @@ pub(super) fn arrival(
     wants(ArrivalKind::Bursty, wl.bursty.is_some(), "bursty", r);
     wants(ArrivalKind::Schedule, wl.schedule.is_some(), "schedule", r);
     wants(ArrivalKind::Replay, wl.replay.is_some(), "replay", r);
-    if kind == ArrivalKind::Replay {
-        return super::replay::arrival(r, wl, p);
-    }
     let profile = match kind {
-        ArrivalKind::Poisson | ArrivalKind::Constant | ArrivalKind::Replay => {
-            RateProfile::Fixed(rate)
-        }
+        ArrivalKind::Replay => return super::replay::arrival(r, wl, p),
+        ArrivalKind::Poisson | ArrivalKind::Constant => RateProfile::Fixed(rate),
         ArrivalKind::Ramp => ramp(r, wl.ramp.as_ref()?, rate, &p.key("ramp"))?,
         ArrivalKind::Bursty => bursty(r, wl.bursty.as_ref()?, rate, &p.key("bursty"))?,
         ArrivalKind::Schedule => schedule(r, wl.schedule.as_ref()?, rate, &p.key("schedule"))?,

@@ -330,3 +330,40 @@ fn fit_is_deterministic() {
     let html = |d: &tempfile::TempDir| std::fs::read(d.path().join("out/fit.html")).unwrap();
     assert_eq!(html(&a), html(&b));
 }
+
+/// A workload that replays its own send times is left as written, and the run
+/// covers them: 1,000 sends every 50 ms are simulated at their 20/s, not at the
+/// traces' rate, over the replay's 49.95 s.
+#[test]
+fn a_replayed_workload_runs_for_its_send_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let times: Vec<String> = (0..1000).map(|i| format!("{}ms", 50 * i)).collect();
+    let replay = format!("workload.loadgen.replay=[{}]", times.join(", "));
+    let sets = [
+        "--set",
+        "workload.loadgen.rate=null",
+        "--set",
+        "workload.loadgen.arrival=replay",
+        "--set",
+        &replay,
+    ];
+    let (out, doc) = fit(dir.path(), &sets);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        doc["duration_rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("50.0 s: the replayed send times' span"),
+        "{}",
+        doc["duration_rule"]
+    );
+    let sim = &doc["entries"][0]["simulated"];
+    let count = sim["count"].as_u64().unwrap();
+    assert!((990..=1000).contains(&count), "{sim}");
+    assert!((f(&sim["rate_per_s"]) - 20.0).abs() < 0.3, "{sim}");
+}

@@ -72,6 +72,11 @@ fn bad_replay_lists_name_the_line_and_path() {
     );
     let e = bad("rate: 100/s", "arrival: replay\n    replay: [0s, soon]");
     assert!(e.contains("workload[0].replay[1]"), "{e}");
+    let e = bad("rate: 100/s", "arrival: replay");
+    assert!(
+        e.contains("workload[0].arrival") && e.contains("arrival replay needs a 'replay' block"),
+        "{e}"
+    );
     let e = bad("rate: 100/s", "users: 3\n    think: 1s\n    replay: [0s]");
     assert!(e.contains("'replay' shapes open arrivals"), "{e}");
 }

@@ -70,3 +70,29 @@ fn a_cut_link_holds_the_acks_and_loses_nothing() {
     assert_eq!(during, 0.0, "no room comes back while the link is cut");
     assert_eq!(g.lost, 0);
 }
+
+/// A link of no latency cut while the producer has stopped: the held acks, once
+/// through, give their room back at once and the queue hands out the rest of its
+/// backlog (nothing else would wake it), so nothing is left in flight.
+#[test]
+fn a_held_ack_that_gets_through_wakes_the_queue() {
+    let net = "datacenters: [a, b]\nnetwork:\n  links:\n    - {between: [a, b], latency: 0ms}\n";
+    let yaml = rabbit(
+        3,
+        net,
+        "failures:\n  - {at: 30s, for: 10s, partition: [a, b]}\n",
+    )
+    .replace("  consumer:\n", "  consumer:\n    replicas: {b: 1}\n")
+    .replace(
+        "rate: 100/s}",
+        "rate: 100/s, arrival: schedule, schedule: [{at: 35s, rate: 0/s}]}",
+    );
+    let (s, _) = run(&load(&yaml));
+    assert_conserved(&s);
+    let g = &s.topics["orders"].groups["g"];
+    assert_eq!(g.in_flight, 0, "{g:?}");
+    assert_eq!(g.handled, s.topics["orders"].published, "{g:?}");
+    // Nothing handled while the acks are held; then the backlog drains at 3 / 50 ms.
+    assert_eq!(g.handled_per_s[31..40].iter().sum::<f64>(), 0.0, "{g:?}");
+    assert!(g.handled_per_s[41..60].iter().all(|&x| x == 60.0), "{g:?}");
+}

@@ -13,7 +13,7 @@ use crate::model::world::World;
 
 impl World<'_> {
     /// A handling on `replica` of group `g` ended: its ack sets off.
-    pub(in crate::model) fn ack(&mut self, g: u32, replica: u32) {
+    pub(super) fn ack(&mut self, g: u32, replica: u32) {
         let topic = self.messaging.groups[g as usize].topic as usize;
         let queue = self.messaging.partitions[self.messaging.topic_first[topic] as usize].leader;
         let to = self.messaging.nodes[queue as usize].dc;
@@ -37,6 +37,13 @@ impl World<'_> {
 
     pub(in crate::model) fn on_room_back(&mut self, g: u32, replica: u32) {
         self.room_back(g, replica);
+        self.dispatch(g, 0);
+    }
+
+    /// A held ack is sent again; if it now takes no time, the room is back at once
+    /// and the queue may hand out its next message.
+    pub(in crate::model) fn on_ack_resend(&mut self, g: u32, replica: u32) {
+        self.ack(g, replica);
         self.dispatch(g, 0);
     }
 }

@@ -107,11 +107,10 @@ impl World<'_> {
     /// The lane's first message expired: it leaves the lane, dead-lettered or lost
     /// (RabbitMQ gives back the room it took under the replica's prefetch).
     fn drop_expired(&mut self, g: u32, lane: usize, replica: u32, delivery: Id, kafka: bool) {
-        let consumer = &self.s.consumers[self.messaging.groups[g as usize].consumer as usize];
         if !kafka {
-            let first = self.services[consumer.service].first_replica;
-            self.messaging.groups[g as usize].unacked[(replica - first) as usize] -= 1;
+            self.room_back(g, replica);
         }
+        let consumer = &self.s.consumers[self.messaging.groups[g as usize].consumer as usize];
         self.messaging.groups[g as usize].lanes[lane]
             .waiting
             .pop_front();

@@ -146,14 +146,12 @@ impl World<'_> {
             .broker
             .as_ref()
             .is_some_and(|b| b.kind == BrokerKind::Kafka);
-        let group = &mut self.messaging.groups[g];
         let lane = if kafka { slot as usize } else { 0 };
         if !kafka {
             // RabbitMQ requeues a dead connection's unacknowledged messages at once.
-            let first =
-                self.services[self.s.consumers[group.consumer as usize].service].first_replica;
-            group.unacked[(slot - first) as usize] -= 1;
+            self.room_back(g as u32, slot);
         }
+        let group = &mut self.messaging.groups[g];
         group.lanes[lane].busy = false;
         group.lanes[lane].waiting.push_front(delivery);
         self.dispatch(g as u32, lane);
