@@ -147,12 +147,12 @@ struct TraceMap<'a> {
     trace: u32,
     spans: &'a [&'a Span],
     by_of: HashMap<SpanRef, usize>,
-    /// Per message span: the node of its producer.
-    producer: HashMap<usize, usize>,
+    /// Per span: the node of its producer (message spans only).
+    producer: Vec<Option<usize>>,
     /// Synthesized producers: the message span each one was made from.
     synth: Vec<usize>,
-    /// Per job span: when a worker took it (the end of its first wait).
-    taken: HashMap<usize, Time>,
+    /// Per span: when a worker took it (job spans only: the end of its first wait).
+    taken: Vec<Option<Time>>,
 }
 
 impl<'a> TraceMap<'a> {
@@ -168,9 +168,9 @@ impl<'a> TraceMap<'a> {
             trace,
             spans,
             by_of,
-            producer: HashMap::new(),
+            producer: vec![None; spans.len()],
             synth: Vec::new(),
-            taken: HashMap::new(),
+            taken: vec![None; spans.len()],
         };
         t.link_messages();
         for sp in spans {
@@ -179,7 +179,7 @@ impl<'a> TraceMap<'a> {
                 && matches!(spans[j].kind, SpanKind::Job { .. })
                 && spans[j].start == sp.start
             {
-                t.taken.insert(j, sp.end);
+                t.taken[j] = Some(sp.end);
             }
         }
         t
@@ -211,7 +211,7 @@ impl<'a> TraceMap<'a> {
                     self.spans.len() + self.synth.len() - 1
                 })
             });
-            self.producer.insert(m, node);
+            self.producer[m] = Some(node);
         }
     }
 
@@ -243,10 +243,7 @@ impl<'a> TraceMap<'a> {
             SpanKind::Job { .. } => match parent.kind {
                 SpanKind::Attempt { .. } if self.is_clients(p) => Anchor::Root,
                 SpanKind::Attempt { .. } => Anchor::Under(p),
-                SpanKind::Message { .. } => self
-                    .producer
-                    .get(&p)
-                    .map_or(Anchor::Missing, |&n| Anchor::Under(n)),
+                SpanKind::Message { .. } => self.producer[p].map_or(Anchor::Missing, Anchor::Under),
                 _ => Anchor::Missing,
             },
             SpanKind::Attempt { .. } if sp.outcome == Some(Outcome::ShortCircuited) => Anchor::Skip,
@@ -267,9 +264,16 @@ impl<'a> TraceMap<'a> {
             .is_some_and(|l| matches!(self.spans[l].kind, SpanKind::Request { .. }))
     }
 
+    /// Every node's anchor, in node order.
+    fn anchors(&self) -> Vec<Anchor> {
+        (0..self.spans.len() + self.synth.len())
+            .map(|i| self.anchor(i))
+            .collect()
+    }
+
     /// Whether each node is written: a root, or under a node that is.
-    fn written(&self) -> Vec<Option<bool>> {
-        let n = self.spans.len() + self.synth.len();
+    fn written(anchors: &[Anchor]) -> Vec<Option<bool>> {
+        let n = anchors.len();
         let mut done: Vec<Option<bool>> = vec![None; n];
         let mut chain = Vec::new();
         for start in 0..n {
@@ -283,7 +287,7 @@ impl<'a> TraceMap<'a> {
                     break false;
                 }
                 chain.push(i);
-                match self.anchor(i) {
+                match anchors[i] {
                     Anchor::Skip | Anchor::Missing => break false,
                     Anchor::Root => break true,
                     Anchor::Under(p) => i = p,
@@ -292,7 +296,7 @@ impl<'a> TraceMap<'a> {
             // Down again: a node is written if its anchor is (a skipped one never).
             let mut v = verdict;
             while let Some(j) = chain.pop() {
-                v = v && !matches!(self.anchor(j), Anchor::Skip | Anchor::Missing);
+                v = v && !matches!(anchors[j], Anchor::Skip | Anchor::Missing);
                 done[j] = Some(v);
             }
         }
@@ -301,9 +305,9 @@ impl<'a> TraceMap<'a> {
 
     /// Appends the trace's written spans to `m`.
     fn write(&self, m: &mut Mapped) {
-        let written = self.written();
-        for (i, w) in written.iter().enumerate() {
-            let anchor = self.anchor(i);
+        let anchors = self.anchors();
+        let written = Self::written(&anchors);
+        for (i, (w, &anchor)) in written.iter().zip(&anchors).enumerate() {
             if anchor == Anchor::Skip {
                 continue;
             }
@@ -368,7 +372,7 @@ impl<'a> TraceMap<'a> {
                     SpanKind::Message { group, .. } => (Kind::Consumer, Some(group)),
                     _ => (Kind::Server, None),
                 };
-                let start = self.taken.get(&i).copied().unwrap_or(sp.start);
+                let start = self.taken[i].unwrap_or(sp.start);
                 (
                     i,
                     kind,
