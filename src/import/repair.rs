@@ -35,8 +35,8 @@ pub(crate) fn repair(spans: &mut Vec<Span>, files: &[String]) -> Repairs {
         "the span budget keeps indices within u32"
     );
     let mut r = Repairs::default();
-    drop_duplicates(spans, files, &mut r.duplicate);
-    let mut parents = link_parents(spans, files, &mut r.orphan);
+    let order = drop_duplicates(spans, files, &mut r.duplicate);
+    let mut parents = link_parents(spans, &order, files, &mut r.orphan);
     settle(spans, &mut parents, files, &mut r);
     r
 }
@@ -57,7 +57,8 @@ fn by_id(spans: &[Span]) -> Vec<u32> {
     order
 }
 
-fn drop_duplicates(spans: &mut Vec<Span>, files: &[String], tally: &mut Tally) {
+/// Drops the later copies of a span; returns the kept spans' indices sorted by id.
+fn drop_duplicates(spans: &mut Vec<Span>, files: &[String], tally: &mut Tally) -> Vec<u32> {
     let order = by_id(spans);
     let mut keep = vec![true; spans.len()];
     let mut first_dropped = NONE;
@@ -70,7 +71,7 @@ fn drop_duplicates(spans: &mut Vec<Span>, files: &[String], tally: &mut Tally) {
         }
     }
     if tally.count == 0 {
-        return;
+        return order;
     }
     tally.example = describe(&spans[first_dropped as usize], files);
     let mut i = 0;
@@ -78,12 +79,28 @@ fn drop_duplicates(spans: &mut Vec<Span>, files: &[String], tally: &mut Tally) {
         i += 1;
         keep[i - 1]
     });
+    // The kept spans' new indices keep their order: the sort stands, renumbered.
+    let mut renumbered = vec![NONE; keep.len()];
+    let mut next = 0;
+    for (old, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+        renumbered[old] = next;
+        next += 1;
+    }
+    order
+        .into_iter()
+        .filter(|&i| keep[i as usize])
+        .map(|i| renumbered[i as usize])
+        .collect()
 }
 
 /// Each span's parent as an index (NONE for roots); parents not found are
 /// removed (the span becomes a root) and counted.
-fn link_parents(spans: &mut [Span], files: &[String], tally: &mut Tally) -> Vec<u32> {
-    let order = by_id(spans);
+fn link_parents(
+    spans: &mut [Span],
+    order: &[u32],
+    files: &[String],
+    tally: &mut Tally,
+) -> Vec<u32> {
     let mut parents = vec![NONE; spans.len()];
     for i in 0..spans.len() {
         let Some(p) = spans[i].parent else { continue };
