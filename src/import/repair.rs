@@ -81,10 +81,9 @@ fn drop_duplicates(spans: &mut Vec<Span>, files: &[String], tally: &mut Tally) -
     });
     // The kept spans' new indices keep their order: the sort stands, renumbered.
     let mut renumbered = vec![NONE; keep.len()];
-    let mut next = 0;
-    for (old, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
-        renumbered[old] = next;
-        next += 1;
+    let kept = keep.iter().enumerate().filter(|(_, k)| **k);
+    for (new, (old, _)) in kept.enumerate() {
+        renumbered[old] = new as u32;
     }
     order
         .into_iter()
