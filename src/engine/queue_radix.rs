@@ -207,8 +207,16 @@ impl<E: Copy> Radix<E> {
         self.fifo.clear();
         self.head = 0;
         let from = out.len();
-        for b in self.buckets.iter_mut().filter(|b| !b.is_empty()) {
-            out.append(b);
+        let mut levels = self.levels;
+        while levels != 0 {
+            let level = levels.trailing_zeros() as usize;
+            levels &= levels - 1;
+            let mut digits = self.digits[level];
+            while digits != 0 {
+                let digit = digits.trailing_zeros() as usize;
+                digits &= digits - 1;
+                out.append(&mut self.buckets[level * DIGITS + digit]);
+            }
         }
         // Equal times share a bucket, in scheduling order: a stable sort.
         out[from..].sort_by_key(|s| s.time);
