@@ -136,7 +136,7 @@ impl<E: Copy> EventQueue<E> {
         } else {
             self.heap.push(Entry::new(at, seq, event));
             if self.heap.len() > self.switch_up {
-                self.to_radix();
+                self.move_to_radix();
             }
         }
     }
@@ -181,7 +181,7 @@ impl<E: Copy> EventQueue<E> {
                 let slot = self.radix.pop_until(until)?;
                 self.now = slot.time;
                 if self.radix.len() < self.switch_down {
-                    self.to_heap();
+                    self.move_to_heap();
                 }
                 slot.event
             }
@@ -193,7 +193,7 @@ impl<E: Copy> EventQueue<E> {
     /// Moves the heap's events to the radix heap.
     #[cold]
     #[inline(never)]
-    fn to_radix(&mut self) {
+    fn move_to_radix(&mut self) {
         let mut entries: Vec<Entry<E>> = self.heap.drain().collect();
         entries.sort_unstable_by_key(|e| e.key);
         let slots = entries.into_iter().map(|e| Slot {
@@ -209,11 +209,15 @@ impl<E: Copy> EventQueue<E> {
     /// in the FIFO, so they still go first: their seqs are below the FIFO's.
     #[cold]
     #[inline(never)]
-    fn to_heap(&mut self) {
+    fn move_to_heap(&mut self) {
         let mut slots = Vec::with_capacity(self.radix.len());
         self.radix.drain_into(&mut slots);
         let due_now = slots.iter().take_while(|s| s.time == self.now).count();
-        debug_assert!(self.now_fifo.front().is_none_or(|f| f.key as u64 >= due_now as u64));
+        debug_assert!(
+            self.now_fifo
+                .front()
+                .is_none_or(|f| f.key as u64 >= due_now as u64)
+        );
         for (seq, s) in (0u64..).zip(slots) {
             self.heap.push(Entry::new(s.time, seq, s.event));
         }

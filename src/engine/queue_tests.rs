@@ -53,7 +53,13 @@ impl Plain {
 #[test]
 fn the_hybrid_runs_and_counts_as_the_plain_heap() {
     // (1, 0): the radix heap from the second event on, for good.
-    for (up, down) in [(1, 0), (8, 2), (40, 10), (300, 100), (SWITCH_UP, SWITCH_DOWN)] {
+    for (up, down) in [
+        (1, 0),
+        (8, 2),
+        (40, 10),
+        (300, 100),
+        (SWITCH_UP, SWITCH_DOWN),
+    ] {
         let switches = side_by_side(up, down);
         let least = if down == 0 { 1 } else { 10 };
         assert!(switches >= least, "{up}/{down}: {switches} switches");
