@@ -7,6 +7,8 @@
 //! `taskset -c 1 cargo bench --bench queue [-- REPETITIONS]` (default 5):
 //! nanoseconds per step (a pop and a push), medians, modes alternating.
 
+mod common;
+
 use std::time::Instant;
 
 use meshsim::engine::EventQueue;
@@ -49,11 +51,7 @@ fn hold(mut q: EventQueue<Payload>, n: usize) -> f64 {
 }
 
 fn main() {
-    let reps = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse::<usize>().ok())
-        .unwrap_or(5)
-        .max(1);
+    let reps = common::repetitions();
     type Make = fn() -> EventQueue<Payload>;
     let modes: [(&str, Make); 3] = [
         ("binary heap", || EventQueue::with_switch(usize::MAX, 0)),
