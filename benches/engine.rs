@@ -13,6 +13,8 @@
 //! meshsim runs the same models from YAML through its public API, as a user's
 //! scenario would (no network, no policy, series and counters as usual).
 
+mod common;
+
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::Instant;
@@ -187,11 +189,7 @@ impl Runs {
 }
 
 fn main() {
-    let reps = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse::<usize>().ok())
-        .unwrap_or(5)
-        .max(1);
+    let reps = common::repetitions();
     println!("1 M customers per run, medians of {reps} alternating repetitions\n");
     let (rate, mean) = ("customers/s", "mean response, ms");
     println!("{:<26} {rate:^27} {:7}   {mean:^29}", "", "");

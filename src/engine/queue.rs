@@ -1,9 +1,10 @@
-//! The future event list: a binary heap ordered by `(time, seq)`, and a FIFO
-//! of the events scheduled for the current instant.
+//! The future event list: a binary heap ordered by `(time, seq)` and a FIFO
+//! of the events scheduled for the current instant while few events are
+//! pending; a radix heap ([`super::queue_radix`]) while many are.
 //!
 //! `seq` increases with every push, so events scheduled for the same instant run
 //! in the order they were scheduled (FIFO ties). Cancellation is lazy: an event
-//! that is no longer wanted stays in the heap and its handler recognises it as
+//! that is no longer wanted stays in the queue and its handler recognises it as
 //! stale (see [`crate::engine::arena`] generations).
 //!
 //! An event scheduled for now (a zero-delay answer, say) skips the heap: it
@@ -11,14 +12,24 @@
 //! increasing seqs. The next event is the smaller `(time, seq)` of the FIFO's
 //! front and the heap's top, so the order is exactly the heap's alone: an event
 //! for now never overtakes one scheduled earlier for the same instant.
+//!
+//! Past [`SWITCH_UP`] events in the heap, they move to a radix heap, and back
+//! below [`SWITCH_DOWN`]: a binary heap of a few dozen entries is a few cache
+//! lines and a few well-predicted comparisons, while the radix heap's cost
+//! does not grow with the count (measured in CHANGELOG.md, issue 13). The
+//! moves keep the `(time, seq)` order, and the memory budget counts what the
+//! binary heap alone would have held, so a run stops where it always did.
+//! `queue_tests.rs` runs the queue beside a plain binary heap and FIFO.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
+use super::queue_radix::{Radix, Slot};
 use super::time::Time;
 
 /// An event and its key: `(time, seq)` as one number, `time << 64 | seq`, so
 /// that ordering entries is one branch-free comparison.
+#[derive(Clone, Copy)]
 struct Entry<E> {
     key: u128,
     event: E,
@@ -58,27 +69,48 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Heap entries past which the events move to the radix heap.
+pub(super) const SWITCH_UP: usize = 32;
+/// Pending events under which they move back to the binary heap.
+pub(super) const SWITCH_DOWN: usize = 16;
+
 /// A priority queue of events with a clock that only moves forward.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     /// Events scheduled for `now`, in scheduling order.
     now_fifo: VecDeque<Entry<E>>,
+    /// Holds the events instead of the two above while `radix_on`.
+    radix: Radix<E>,
+    radix_on: bool,
+    switch_up: usize,
+    switch_down: usize,
     now: Time,
     seq: u64,
     popped: u64,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
+        Self::with_switch(SWITCH_UP, SWITCH_DOWN)
+    }
+
+    /// A queue that moves to the radix heap past `up` heap entries and back
+    /// under `down` (for tests and `benches/queue.rs`; `new` is measured).
+    pub fn with_switch(up: usize, down: usize) -> Self {
+        assert!(down < up, "switch sizes {down} and {up}");
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
             now_fifo: VecDeque::new(),
+            radix: Radix::new(),
+            radix_on: false,
+            switch_up: up,
+            switch_down: down,
             now: 0,
             seq: 0,
             popped: 0,
@@ -92,20 +124,25 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules `event` at absolute time `at` (never in the past).
-    #[inline]
+    #[inline(always)]
     pub fn schedule_at(&mut self, at: Time, event: E) {
         debug_assert!(at >= self.now, "event scheduled in the past");
         let seq = self.seq;
         self.seq += 1;
         if at <= self.now {
             self.now_fifo.push_back(Entry::new(self.now, seq, event));
+        } else if self.radix_on {
+            self.radix.push(at, event);
         } else {
             self.heap.push(Entry::new(at, seq, event));
+            if self.heap.len() > self.switch_up {
+                self.move_to_radix();
+            }
         }
     }
 
     /// Schedules `event` after `delay` from now.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_in(&mut self, delay: Time, event: E) {
         self.schedule_at(self.now.saturating_add(delay), event);
     }
@@ -113,6 +150,9 @@ impl<E> EventQueue<E> {
     /// Pops the next event if it is due at or before `until`, advancing the clock.
     #[inline]
     pub fn pop_until(&mut self, until: Time) -> Option<E> {
+        if self.radix_on {
+            return self.pop_radix(until);
+        }
         let entry = match (self.now_fifo.front(), self.heap.peek()) {
             (None, top) if top?.time() > until => return None,
             (None, _) => self.heap.pop()?,
@@ -124,6 +164,64 @@ impl<E> EventQueue<E> {
         self.now = entry.time();
         self.popped += 1;
         Some(entry.event)
+    }
+
+    /// `pop_until` while the radix heap holds the events for later: the
+    /// same order (events it holds for now were scheduled before the FIFO's).
+    #[inline]
+    fn pop_radix(&mut self, until: Time) -> Option<E> {
+        let event = match self.now_fifo.front() {
+            Some(first) if !self.radix.due_at_base() => {
+                if first.time() > until {
+                    return None;
+                }
+                self.now_fifo.pop_front()?.event
+            }
+            _ => {
+                let slot = self.radix.pop_until(until)?;
+                self.now = slot.time;
+                if self.radix.len() < self.switch_down {
+                    self.move_to_heap();
+                }
+                slot.event
+            }
+        };
+        self.popped += 1;
+        Some(event)
+    }
+
+    /// Moves the heap's events to the radix heap.
+    #[cold]
+    #[inline(never)]
+    fn move_to_radix(&mut self) {
+        let mut entries: Vec<Entry<E>> = self.heap.drain().collect();
+        entries.sort_unstable_by_key(|e| e.key);
+        let slots = entries.into_iter().map(|e| Slot {
+            time: e.time(),
+            event: e.event,
+        });
+        self.radix.fill(self.now, slots);
+        self.radix_on = true;
+    }
+
+    /// Moves the radix heap's events back to the binary heap, under new seqs
+    /// in the same order. Those due now were all scheduled before any event
+    /// in the FIFO, so they still go first: their seqs are below the FIFO's.
+    #[cold]
+    #[inline(never)]
+    fn move_to_heap(&mut self) {
+        let mut slots = Vec::with_capacity(self.radix.len());
+        self.radix.drain_into(&mut slots);
+        let due_now = slots.iter().take_while(|s| s.time == self.now).count();
+        debug_assert!(
+            self.now_fifo
+                .front()
+                .is_none_or(|f| f.key as u64 >= due_now as u64)
+        );
+        for (seq, s) in (0u64..).zip(slots) {
+            self.heap.push(Entry::new(s.time, seq, s.event));
+        }
+        self.radix_on = false;
     }
 
     /// Moves the clock to `t` without running anything (the end of a run).
@@ -140,16 +238,33 @@ impl<E> EventQueue<E> {
 
     /// Number of events still pending.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.now_fifo.len()
+        self.heap.len() + self.now_fifo.len() + self.radix.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty() && self.now_fifo.is_empty()
+        self.len() == 0
     }
 
-    /// Bytes the pending events hold (the heap's and the FIFO's capacities).
+    /// Bytes the pending events count for: the FIFO's capacity and the
+    /// capacity the binary heap has, or would have had holding every event
+    /// the radix heap held (a `Vec` that only grows by pushes has a capacity
+    /// set by its peak length), so a run stops where it always did.
     pub fn bytes(&self) -> usize {
-        (self.heap.capacity() + self.now_fifo.capacity()) * std::mem::size_of::<Entry<E>>()
+        let heap = self.heap.capacity().max(self.radix.heap_slots());
+        (heap + self.now_fifo.capacity()) * std::mem::size_of::<Entry<E>>()
+    }
+
+    /// Whether the radix heap holds the events.
+    #[cfg(test)]
+    pub(super) fn is_radix(&self) -> bool {
+        self.radix_on
+    }
+
+    /// Bytes the queue's buffers hold now.
+    #[cfg(test)]
+    pub(super) fn allocated_bytes(&self) -> usize {
+        let entries = self.heap.capacity() + self.now_fifo.capacity();
+        entries * std::mem::size_of::<Entry<E>>() + self.radix.allocated_bytes()
     }
 }
 

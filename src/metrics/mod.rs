@@ -197,3 +197,18 @@ pub struct Collector {
     /// when, and the sentence that says where the backlog grew.
     pub overload: Option<(Time, String)>,
 }
+
+impl Collector {
+    /// Folds every latency's records into its histogram (the end of a run:
+    /// see [`Latency::settle`]).
+    pub fn settle(&mut self) {
+        let groups = self.topics.iter_mut().flat_map(|t| &mut t.groups);
+        self.workloads
+            .iter_mut()
+            .map(|w| &mut w.latency)
+            .chain(self.endpoints.iter_mut().map(|e| &mut e.latency))
+            .chain(self.calls.iter_mut().map(|c| &mut c.latency))
+            .chain(groups.map(|g| &mut g.latency))
+            .for_each(Latency::settle);
+    }
+}

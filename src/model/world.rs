@@ -342,6 +342,7 @@ impl<'s> World<'s> {
         self.m.events_processed = self.q.events_processed();
         self.m.end = self.end;
         self.m.links = self.net.link_stats(self.end);
+        self.m.settle();
         RunOutput {
             collector: self.m,
             traces: self.tracer.finish(),

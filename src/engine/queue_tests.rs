@@ -1,0 +1,189 @@
+//! The event queue beside the plain binary heap and FIFO it stands for: the
+//! same events in the same order, and the same bytes counted, after every
+//! step, whatever sizes it switches at.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use super::queue::{EventQueue, SWITCH_DOWN, SWITCH_UP};
+
+/// The plain queue: a binary heap of `(time, seq)` keys
+/// and a FIFO for the current instant.
+struct Plain {
+    heap: BinaryHeap<Reverse<(u128, u64)>>,
+    fifo: VecDeque<(u128, u64)>,
+    now: u64,
+    seq: u64,
+}
+
+impl Plain {
+    fn schedule_at(&mut self, at: u64, e: u64) {
+        let key = |t: u64, s: u64| (u128::from(t) << 64) | u128::from(s);
+        if at <= self.now {
+            self.fifo.push_back((key(self.now, self.seq), e));
+        } else {
+            self.heap.push(Reverse((key(at, self.seq), e)));
+        }
+        self.seq += 1;
+    }
+
+    fn pop_until(&mut self, until: u64) -> Option<u64> {
+        let time = |k: u128| (k >> 64) as u64;
+        let (key, e) = match (self.fifo.front(), self.heap.peek()) {
+            (None, top) if time(top?.0.0) > until => return None,
+            (None, _) => self.heap.pop()?.0,
+            (Some(f), _) if time(f.0) > until => return None,
+            (Some(f), Some(top)) if top.0.0 < f.0 => self.heap.pop()?.0,
+            (Some(_), _) => self.fifo.pop_front()?,
+        };
+        self.now = time(key);
+        Some(e)
+    }
+
+    fn bytes(&self) -> usize {
+        (self.heap.capacity() + self.fifo.capacity()) * std::mem::size_of::<(u128, u64)>()
+    }
+}
+
+/// Driven by the same random schedule (bursts past the heap's first 1,024
+/// entries, many events for the current instant, the pending count
+/// wandering about the switch), the hybrid queue runs the events in the
+/// plain heap's order and counts the bytes the plain heap held, after
+/// every step, whatever sizes it switches at.
+#[test]
+fn the_hybrid_runs_and_counts_as_the_plain_heap() {
+    // (1, 0): the radix heap from the second event on, for good.
+    for (up, down) in [
+        (1, 0),
+        (8, 2),
+        (40, 10),
+        (300, 100),
+        (SWITCH_UP, SWITCH_DOWN),
+    ] {
+        let switches = side_by_side(up, down);
+        let least = if down == 0 { 1 } else { 10 };
+        assert!(switches >= least, "{up}/{down}: {switches} switches");
+    }
+}
+
+/// Runs the hybrid beside the plain heap; returns how often it switched.
+fn side_by_side(up: usize, down: usize) -> usize {
+    let mut old = Plain {
+        heap: BinaryHeap::with_capacity(1024),
+        fifo: VecDeque::new(),
+        now: 0,
+        seq: 0,
+    };
+    let mut new = EventQueue::with_switch(up, down);
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
+    let (mut id, mut switches, mut radix) = (0, 0, false);
+    for round in 0..40_000u64 {
+        // Bursts: some rounds schedule many, so the heap passes 1,024 and
+        // 2,048; otherwise a thousand rounds filling (1.5 events in, at
+        // most one out), a thousand draining (0.5 in, up to four out).
+        let filling = (round / 1_000).is_multiple_of(2);
+        let burst = match (round % 5_000 < 40, filling) {
+            (true, _) => 80,
+            (false, true) => next() % 4,
+            (false, false) => next() % 2,
+        };
+        for _ in 0..burst {
+            let r = next();
+            let delay = if r.is_multiple_of(4) {
+                0
+            } else {
+                (r >> 8) % (1 << (r % 30))
+            };
+            old.schedule_at(old.now + delay, id);
+            new.schedule_at(new.now() + delay, id);
+            id += 1;
+            assert_eq!(new.bytes(), old.bytes(), "round {round}");
+        }
+        for _ in 0..if filling { 1 } else { 4 } {
+            let horizon = if filling { 1_000_000 } else { 1 << 31 };
+            let until = old.now + next() % horizon;
+            assert_eq!(new.pop_until(until), old.pop_until(until), "round {round}");
+            assert_eq!(new.now(), old.now);
+            assert_eq!(new.len(), old.heap.len() + old.fifo.len());
+            assert_eq!(new.bytes(), old.bytes(), "round {round}");
+        }
+        switches += usize::from(new.is_radix() != radix);
+        radix = new.is_radix();
+    }
+    assert!(old.heap.capacity() >= 2048, "{}", old.heap.capacity());
+    // The buffers stay within a small multiple of what is counted.
+    assert!(
+        new.allocated_bytes() < 3 * new.bytes(),
+        "{} {}",
+        new.allocated_bytes(),
+        new.bytes()
+    );
+    assert!(old.fifo.capacity() >= 8, "{}", old.fifo.capacity());
+    switches
+}
+
+/// A small xorshift for the random schedules of these tests.
+fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
+/// The order of a random schedule is the order of `(time, seq)`, with many
+/// ties, delays of every scale (0 to 2^40 ns) and the horizon of
+/// `pop_until` stopping short now and then: in the radix heap for good, and
+/// in the hybrid.
+#[test]
+fn random_schedules_run_in_time_then_scheduling_order() {
+    for (up, down) in [(1, 0), (SWITCH_UP, SWITCH_DOWN)] {
+        for seed in 1..40u64 {
+            let got = random_schedule(EventQueue::with_switch(up, down), seed);
+            let mut expected = got.clone();
+            // Ids increase with seq: the expected order is by (time, id).
+            expected.sort_unstable();
+            assert_eq!(got, expected, "{up}/{down}, seed {seed}");
+        }
+    }
+}
+
+/// Runs a random schedule of 5,000 events; returns (time, id) as popped.
+fn random_schedule(mut q: EventQueue<u64>, seed: u64) -> Vec<(u64, u64)> {
+    let mut next = xorshift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut got = Vec::new();
+    let mut id = 0u64;
+    let schedule = |q: &mut EventQueue<u64>, r: u64, id: &mut u64| {
+        let scale = r % 41;
+        let delay = if r.is_multiple_of(3) {
+            r % 4
+        } else {
+            (r >> 8) % (1 << scale)
+        };
+        q.schedule_at(q.now() + delay, *id);
+        *id += 1;
+    };
+    for _ in 0..50 {
+        schedule(&mut q, next(), &mut id);
+    }
+    let mut until = 0;
+    loop {
+        let Some(e) = q.pop_until(until) else {
+            if q.is_empty() {
+                break;
+            }
+            until += 1 + next() % (1 << (next() % 41));
+            continue;
+        };
+        assert!(q.now() <= until);
+        got.push((q.now(), e));
+        if id < 5000 {
+            for _ in 0..(next() % 3) {
+                schedule(&mut q, next(), &mut id);
+            }
+        }
+    }
+    assert_eq!(got.len() as u64, id);
+    got
+}
