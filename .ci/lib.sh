@@ -27,18 +27,20 @@ apt_install() {
   fi
 }
 
-# venv: .ci/venv with the packages of .ci/requirements.txt; prints its python.
+# venv [DIR REQS]: a virtual environment in DIR (default .ci/venv) with the packages
+# of REQS (default .ci/requirements.txt); prints its python.
 venv() {
-  local py="$CI_DIR/venv/bin/python"
-  if [[ ! -x "$py" ]] && ! python3 -m venv "$CI_DIR/venv" >/dev/null 2>&1; then
+  local dir="${1:-$CI_DIR/venv}" reqs="${2:-$CI_DIR/requirements.txt}"
+  local py="$dir/bin/python"
+  if [[ ! -x "$py" ]] && ! python3 -m venv "$dir" >/dev/null 2>&1; then
     # Debian's python3 makes virtual environments only with python3-venv.
-    rm -rf "$CI_DIR/venv"
+    rm -rf "$dir"
     apt_install python3-venv
-    python3 -m venv "$CI_DIR/venv" >&2
+    python3 -m venv "$dir" >&2
   fi
-  if ! cmp -s "$CI_DIR/requirements.txt" "$CI_DIR/venv/requirements.txt"; then
-    "$py" -m pip install --quiet --disable-pip-version-check -r "$CI_DIR/requirements.txt" >&2
-    cp "$CI_DIR/requirements.txt" "$CI_DIR/venv/requirements.txt"
+  if ! cmp -s "$reqs" "$dir/requirements.txt"; then
+    "$py" -m pip install --quiet --disable-pip-version-check -r "$reqs" >&2
+    cp "$reqs" "$dir/requirements.txt"
   fi
   echo "$py"
 }

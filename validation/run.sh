@@ -25,19 +25,10 @@ while (($#)); do
   shift
 done
 # shellcheck source=../.ci/lib.sh
-source "$root/.ci/lib.sh" # apt_install
+source "$root/.ci/lib.sh" # apt_install, venv
 # Neither package's own service is used: the testbed runs its own nginx and node.
 apt_install nginx-light rabbitmq-server
-venv="$app/.venv"
-if [[ ! -x "$venv/bin/python" ]] && ! python3 -m venv "$venv" >/dev/null 2>&1; then
-  rm -rf "$venv"
-  apt_install python3-venv
-  python3 -m venv "$venv"
-fi
-if ! cmp -s "$app/requirements.txt" "$venv/requirements.txt"; then
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$app/requirements.txt"
-  cp "$app/requirements.txt" "$venv/requirements.txt"
-fi
+py="$(venv "$app/.venv" "$app/requirements.txt")"
 if [[ -z "${MESHSIM:-}" ]]; then
   (cd "$root" && cargo build --release --locked --quiet)
   MESHSIM="$root/target/release/meshsim"
@@ -51,7 +42,6 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 echo "validation: results in $out; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cd "$app"
-py="$venv/bin/python"
 # The harness stops what it started on SIGTERM/SIGHUP/SIGINT (its finally); a
 # signal to this script is passed on to it, and the script waits for its cleanup.
 child=""

@@ -6,9 +6,10 @@ meshsim imported it. A service whose spans shorten or lengthen with the load
 cannot follow: a section of RESULTS.md (results.py).
 """
 
-import json
 import statistics
 from pathlib import Path
+
+from .check import read_otlp
 
 KINDS = {2: "SERVER", 5: "CONSUMER", "SPAN_KIND_SERVER": "SERVER",
          "SPAN_KIND_CONSUMER": "CONSUMER"}
@@ -17,17 +18,9 @@ KINDS = {2: "SERVER", 5: "CONSUMER", "SPAN_KIND_SERVER": "SERVER",
 def span_means(path: Path):
     """{service: mean ms} over the SERVER and CONSUMER spans of one OTLP JSON Lines file."""
     durations = {}
-    with open(path) as f:
-        for line in f:
-            for rs in json.loads(line).get("resourceSpans", []):
-                attrs = rs.get("resource", {}).get("attributes", [])
-                svc = next((a["value"].get("stringValue") for a in attrs
-                            if a["key"] == "service.name"), "?")
-                for ss in rs.get("scopeSpans", []):
-                    for s in ss.get("spans", []):
-                        if s.get("kind") in KINDS:
-                            ns = int(s["endTimeUnixNano"]) - int(s["startTimeUnixNano"])
-                            durations.setdefault(svc, []).append(ns / 1e6)
+    for s in read_otlp(path):
+        if s.get("kind") in KINDS:
+            durations.setdefault(s["service"], []).append((s["end"] - s["start"]) / 1e6)
     return {svc: statistics.fmean(xs) for svc, xs in durations.items()}
 
 

@@ -18,22 +18,14 @@ import math
 import statistics
 from pathlib import Path
 
+from .check import quantile  # linear interpolation between order statistics
+
 WARMUP_S = 5.0
 DRAINED_LAG = 10  # a group has drained when its lag is back at or below this
 T975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57}
 GOALS = {"throughput_per_s": 0.05, "mean_ms": 0.10, "p50_ms": 0.10, "p99_ms": 0.20,
          "lag_peak": 0.20}
 METRICS = ["throughput_per_s", "mean_ms", "p50_ms", "p99_ms", "error_share"]
-
-
-def quantile(xs, q):
-    """Linear interpolation between order statistics (as meshapp.check)."""
-    if not xs:
-        return math.nan
-    pos = q * (len(xs) - 1)
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
 def measured(d: Path):

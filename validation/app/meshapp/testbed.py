@@ -9,7 +9,7 @@ by process-group id. Everything started is stopped, also on an error or a
 signal. Per condition DIR/NAME/ gets requests.csv (the load generator's own
 record), lag-SERVICE.csv (each consumer's), meta.json, and otlp.jsonl (every
 service's spans: the baseline's are imported, the others kept for diagnosis). After the first baseline it runs
---predict (e.g. validation/predict.sh) and only then measures the others:
+--predict (e.g. "python -m meshapp.predict") and only then measures the others:
 the prediction is made before the measurement.
 
     python -m meshapp.testbed --out DIR [--conditions baseline,rate_x1.5,...]
