@@ -216,7 +216,6 @@ where
     }
 }
 
-/// Skips a value: the fields a reader does not use.
 /// A span's (start, end) in ns from a start and a duration in µs (Jaeger's and
 /// Zipkin's units); an end only with both.
 pub(crate) fn times_from_micros(
@@ -230,6 +229,7 @@ pub(crate) fn times_from_micros(
     (start_us.map(ns), end)
 }
 
+/// Skips a value: the fields a reader does not use.
 pub(crate) fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
     map.next_value::<IgnoredAny>().map(|_| ())
 }

@@ -16,15 +16,12 @@ pub struct Hops {
     pub answer: Vec<f64>,
     /// (CLIENT − SERVER) / 2 per call (ns).
     pub average: Vec<f64>,
-    /// Calls whose clocks visibly disagree.
-    pub skewed: usize,
 }
 
 impl Hops {
     /// One call: the CLIENT span's and its SERVER child's (start, end) in ns.
     pub(crate) fn add(&mut self, client: (u64, u64), server: (u64, u64)) {
         let skewed = server.1 > client.1 || server.0 == client.0;
-        self.skewed += usize::from(skewed);
         if !skewed {
             self.answer.push((client.1 - server.1) as f64);
         }
@@ -32,9 +29,15 @@ impl Hops {
         self.average.push(c.saturating_sub(s) as f64 / 2.0);
     }
 
+    /// Calls whose clocks visibly disagree: every call has an average, only the
+    /// others an answer leg.
+    pub fn skewed(&self) -> usize {
+        self.average.len() - self.answer.len()
+    }
+
     /// Whether the answer's leg is the estimate (clocks agree in ≥ 99% of calls).
     pub fn answer_leg(&self) -> bool {
-        self.skewed * 100 <= self.average.len()
+        self.skewed() * 100 <= self.average.len()
     }
 
     /// The samples of the estimate used.
@@ -77,7 +80,7 @@ mod tests {
         h.add((0, 22 * MS), (4 * MS, 24 * MS));
         assert!(h.answer_leg(), "1 call in 101 is within the 1% allowed");
         h.add((0, 22 * MS), (0, 20 * MS)); // moved by the skew repair
-        assert_eq!(h.skewed, 2);
+        assert_eq!(h.skewed(), 2);
         assert!(!h.answer_leg());
         assert_eq!(h.answer.len(), 100, "the skewed calls are not answer legs");
         assert_eq!(h.chosen().len(), 102);

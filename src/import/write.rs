@@ -128,8 +128,8 @@ fn network(out: &mut String, g: &Graph) {
             out,
             "  # one hop = CLIENT end - its SERVER end (the answer's way back, which no worker queue delays), over {} calls{}; {evidence}",
             h.answer.len(),
-            if h.skewed > 0 {
-                format!(" ({} left out: their clocks disagree)", h.skewed)
+            if h.skewed() > 0 {
+                format!(" ({} left out: their clocks disagree)", h.skewed())
             } else {
                 String::new()
             }
@@ -139,7 +139,7 @@ fn network(out: &mut String, g: &Graph) {
             out,
             "  # one hop = (CLIENT span - its SERVER span) / 2, over {} calls: the clocks disagree in {} of them (a SERVER span ending after its CLIENT span, or moved by the skew repair), so the answer's leg alone cannot be trusted; this average also holds half of any wait for a worker; {evidence}",
             h.average.len(),
-            h.skewed
+            h.skewed()
         );
     }
     let _ = writeln!(out, "  within_dc: {dist}");

@@ -56,9 +56,10 @@ fn one(out: &mut String, h: &Handler, p: &Planned, pad: &str, own_probability: b
             // The copies happen together or not at all: a branch of one entry.
             return branch(out, h, std::slice::from_ref(p), pad);
         }
+        // The evidence once, then the step once per copy.
+        let _ = writeln!(out, "{pad}# {share}{}", copies_note(fanout, repeat));
+        late_note(out, h, i, pad);
         for _ in 0..repeat {
-            let _ = writeln!(out, "{pad}# {share}{}", copies_note(fanout, repeat));
-            late_note(out, h, i, pad);
             let _ = writeln!(out, "{pad}- {}", target_yaml(&h.targets[i].target));
             if fanout > 1 {
                 let _ = writeln!(out, "{pad}  fanout: {fanout}");
