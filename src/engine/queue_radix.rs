@@ -123,6 +123,7 @@ impl<E: Copy> Radix<E> {
                     return None;
                 }
                 self.buckets[k].clear();
+                release(&mut self.buckets[k]);
                 self.vacate(level, digit);
                 self.base = only.time;
                 self.len -= 1;
@@ -140,6 +141,7 @@ impl<E: Copy> Radix<E> {
         self.head += 1;
         if self.head == self.fifo.len() {
             self.fifo.clear();
+            release(&mut self.fifo);
             self.head = 0;
         }
         self.len -= 1;
@@ -183,6 +185,7 @@ impl<E: Copy> Radix<E> {
                 self.digits[l] |= 1 << d;
             }
         }
+        release(&mut from[0]);
     }
 
     /// Starts from empty at `base` (the current instant) with `slots` in
@@ -230,5 +233,19 @@ impl<E: Copy> Radix<E> {
     pub(super) fn allocated_bytes(&self) -> usize {
         let slots = self.fifo.capacity() + self.buckets.iter().map(Vec::capacity).sum::<usize>();
         slots * std::mem::size_of::<Slot<E>>()
+    }
+}
+
+/// Slots an emptied buffer may keep for reuse. Past that it is freed: each of
+/// the 704 buckets would otherwise keep the most it ever held, which the
+/// memory budget (counting a binary heap's bytes) does not see.
+const KEEP: usize = 256;
+
+/// Frees an empty buffer that grew past [`KEEP`] slots.
+#[inline(always)]
+fn release<T>(v: &mut Vec<T>) {
+    debug_assert!(v.is_empty());
+    if v.capacity() > KEEP {
+        *v = Vec::new();
     }
 }

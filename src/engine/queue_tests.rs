@@ -187,3 +187,29 @@ fn random_schedule(mut q: EventQueue<u64>, seed: u64) -> Vec<(u64, u64)> {
     assert_eq!(got.len() as u64, id);
     got
 }
+
+/// The hold model with many events pending (the radix heap's case): 16,384
+/// events, each popped one rescheduled 1 ms ahead on average, 300,000 times.
+/// Emptied buckets give back what they grew past a few hundred slots, so the
+/// buffers stay within twice what is counted (4.6 MB held for 0.5 MB counted
+/// when every emptied bucket kept its buffer).
+#[test]
+fn the_buffers_stay_bounded_under_the_hold_model() {
+    let mut q: EventQueue<u64> = EventQueue::new();
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut gap = || {
+        let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
+        (-(1.0 - u).ln() * 1e6) as u64 + 1
+    };
+    for e in 0..16_384 {
+        q.schedule_in(gap(), e);
+    }
+    for _ in 0..300_000 {
+        let e = q.pop_until(u64::MAX).expect("always pending");
+        q.schedule_in(gap(), e);
+    }
+    assert!(q.is_radix());
+    let (held, counted) = (q.allocated_bytes(), q.bytes());
+    // 528 KiB held for 512 KiB counted; 4.6 MB held when emptied buckets kept all.
+    assert!(held <= 2 * counted, "{held} {counted}");
+}
