@@ -18,6 +18,12 @@ pub(super) enum Event {
     WorkDone {
         job: Id,
     },
+    /// A worker's handoff after an answer is over: it takes the next request
+    /// (if its replica's jobs were not killed meanwhile).
+    Handoff {
+        replica: u32,
+        incarnation: u32,
+    },
     /// The first job on a replica's shared cores may be done (if still epoch `epoch`).
     CoresDone {
         replica: u32,

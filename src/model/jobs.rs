@@ -349,9 +349,37 @@ impl World<'_> {
         self.respond(job.parent, ok, false);
         self.replicas[job.replica as usize].outstanding -= 1;
         if job.has_worker {
-            self.release_worker(job.replica);
+            self.hand_off(job.replica);
         }
         self.retire_if_drained(job.replica);
+    }
+
+    /// A worker whose job has answered: free at once, or after the service's
+    /// `handoff` (writing the answer, reading the next request), held meanwhile.
+    fn hand_off(&mut self, r: u32) {
+        let svc = self.replicas[r as usize].service as usize;
+        let s = self.s;
+        match &s.services[svc].handoff {
+            None => self.release_worker(r),
+            Some(dist) => {
+                let d = dist.sample(&mut self.services[svc].handoff_rng);
+                let incarnation = self.replicas[r as usize].incarnation;
+                let replica = r;
+                self.q.schedule_in(
+                    d,
+                    Event::Handoff {
+                        replica,
+                        incarnation,
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn on_handoff(&mut self, r: u32, incarnation: u32) {
+        if self.replicas[r as usize].incarnation == incarnation {
+            self.release_worker(r);
+        }
     }
 
     /// One of a job's calls has ended (for good: retries are behind it).
@@ -475,6 +503,7 @@ impl World<'_> {
         }
         let replica = &mut self.replicas[r as usize];
         replica.busy = 0;
+        replica.incarnation = replica.incarnation.wrapping_add(1);
         replica.outstanding = 0;
         replica.queue.clear();
     }

@@ -32,6 +32,8 @@ pub(super) struct Replica {
     pub down: u16,
     /// Bumped at every start, so a stale ReplicaReady is ignored.
     pub epoch: u32,
+    /// Bumped when its jobs are killed, so a worker's handoff from before is ignored.
+    pub incarnation: u32,
     /// The registry's opinion (discovery), and its failed checks in a row.
     pub registered: bool,
     pub failed_checks: u32,
@@ -77,6 +79,8 @@ pub(super) struct ServiceState {
     pub slow: Vec<f64>,
     pub errors: Vec<f64>,
     pub error_rng: Stream,
+    /// Draws of the service's `handoff` (unused without one).
+    pub handoff_rng: Stream,
     pub hpa: Option<Hpa>,
     /// What one serving replica adds to `available`: its workers, or its
     /// thousandths of a core when they are shared ([`super::cpu`]).
@@ -118,6 +122,7 @@ pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>
                 state,
                 down: 0,
                 epoch: 0,
+                incarnation: 0,
                 registered: state == SlotState::Active,
                 failed_checks: 0,
                 in_view: state == SlotState::Active,
@@ -150,6 +155,7 @@ pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>
             slow: Vec::new(),
             errors: Vec::new(),
             error_rng: stream(seed, &format!("service/{}/errors", svc.name)),
+            handoff_rng: stream(seed, &format!("service/{}/handoff", svc.name)),
             hpa: svc.autoscale.as_ref().map(|_| Hpa::default()),
             capacity,
             shared_cores: shared.is_some(),

@@ -225,6 +225,10 @@ impl<'s> World<'s> {
             Event::Arrival { workload } => self.on_arrival(workload),
             Event::Users { workload } => self.on_users(workload),
             Event::WorkDone { job } => self.on_work_done(job),
+            Event::Handoff {
+                replica,
+                incarnation,
+            } => self.on_handoff(replica, incarnation),
             Event::CoresDone { replica, epoch } => self.on_cores_done(replica, epoch),
             Event::Deliver { call } => self.deliver(call),
             Event::Answer { call, outcome } => self.on_answer(call, outcome),

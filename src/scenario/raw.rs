@@ -201,6 +201,9 @@ pub struct RawService {
     pub locality: Option<Locality>,
     /// A request that waited longer than this for a worker is dropped (load shedding).
     pub max_queue_time: Option<Duration>,
+    /// Time a worker stays busy after each answer is sent, before it takes the
+    /// next request (writing the answer, reading the next): a distribution.
+    pub handoff: Option<Distribution>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

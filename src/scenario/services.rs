@@ -156,6 +156,10 @@ fn service(
         .max_queue_time
         .as_ref()
         .and_then(|t| r.duration(&t.0, &p.key("max_queue_time")));
+    let handoff = s
+        .handoff
+        .as_ref()
+        .and_then(|d| r.dist(&d.0, &p.key("handoff")));
     let placement = placement(r, s.replicas.as_ref(), dcs, &p.key("replicas"));
     let concurrency = r.bounded(
         s.concurrency,
@@ -190,6 +194,7 @@ fn service(
         autoscale,
         outlier,
         max_queue_time,
+        handoff,
         endpoints: eps.values().copied().collect(),
     });
     w.endpoint_index.push(eps);

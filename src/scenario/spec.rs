@@ -91,6 +91,8 @@ pub struct Service {
     pub autoscale: Option<Autoscale>,
     pub outlier: Option<Outlier>,
     pub max_queue_time: Option<Time>,
+    /// A worker's time after each job's answer before it takes the next (`handoff:`).
+    pub handoff: Option<Dist>,
     pub endpoints: Vec<usize>,
 }
 

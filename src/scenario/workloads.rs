@@ -60,6 +60,7 @@ pub(super) fn gateway(
         autoscale: None,
         outlier: None,
         max_queue_time: None,
+        handoff: None,
         endpoints: eps.values().copied().collect(),
     });
     w.endpoint_index.push(eps);

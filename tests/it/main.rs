@@ -36,4 +36,5 @@ mod theory_branches;
 mod theory_closed;
 mod theory_cores;
 mod theory_faults;
+mod theory_handoff;
 mod together;
