@@ -96,6 +96,8 @@ pub struct Graph {
     pub services: Vec<(String, u32)>,
     /// The network hop per call, both estimates (ns); `Hops::chosen` picks one.
     pub hops: super::hops::Hops,
+    /// Every job's times, for the handoff of one-worker services.
+    pub handoffs: super::handoff::Handoffs,
     pub topics: IndexMap<String, TopicObs>,
     /// CLIENT spans with no SERVER child: count and the first (trace, span).
     pub uninstrumented: (u64, Option<(u128, u64)>),
@@ -174,6 +176,9 @@ pub fn infer(spans: &Spans) -> Graph {
             .entry(key.clone())
             .or_insert_with(|| Handler::new(&key, s.start));
         busy.entry(key).or_default().push((s.start, s.end));
+        let sent = parent[j].filter(|&p| sp[p].span.kind == Kind::Client);
+        g.handoffs
+            .add(s.service, s.start, s.end, sent.map(|p| sp[p].start));
         let job = Job::observe(j, &sp, &children, &mut g, spans);
         h.add(s, &job);
         if !consumer && is_entry(j, |p| sp[p].span.kind, &parent) {

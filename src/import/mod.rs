@@ -27,6 +27,7 @@
 mod collect;
 pub mod distfit;
 mod fields;
+pub mod handoff;
 pub mod hops;
 pub mod infer;
 mod jaeger;

@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
+use super::handoff::MIN_WAITING;
 use super::infer::{Graph, Handler};
-use super::write::{CONCURRENCY_FACTOR, MIN_CONCURRENCY, MIN_PREFETCH, Options, q};
+use super::write::{CONCURRENCY_FACTOR, MIN_CONCURRENCY, MIN_PREFETCH, Options, fitted, q};
 use super::write_steps::steps_yaml;
 
 /// Keys a user may not supply at import: the traces give them.
@@ -56,6 +57,9 @@ pub fn services(out: &mut String, g: &Graph, o: &Options) {
                 );
             }
         }
+        if *most == 1 && given("concurrency").is_none_or(|(v, _)| v == "1") {
+            handoff(out, &g.handoffs.of(service));
+        }
         for (key, (v, from)) in supplied.into_iter().flatten() {
             if key != "replicas" && key != "concurrency" && consumer_key(key).is_none() {
                 let _ = writeln!(out, "    {key}: {v}  # supplied at import ({from})");
@@ -70,6 +74,22 @@ pub fn services(out: &mut String, g: &Graph, o: &Options) {
         endpoints(out, &handlers);
         consumers(out, &handlers, rabbit, supplied);
     }
+}
+
+/// A one-worker service's handoff, from the jobs that were waiting ([`super::handoff`]).
+fn handoff(out: &mut String, waiting: &[f64]) {
+    if waiting.len() < MIN_WAITING {
+        return;
+    }
+    let Some((dist, evidence)) = fitted(waiting) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "    # the worker's time outside its spans (writing an answer, reading the next request): a job's start - the end of the one ahead, over the {} jobs sent before that one began (they were waiting); {evidence}",
+        waiting.len()
+    );
+    let _ = writeln!(out, "    handoff: {dist}");
 }
 
 fn endpoints(out: &mut String, handlers: &[&Handler]) {

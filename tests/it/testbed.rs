@@ -150,6 +150,26 @@ fn predict(dir: &Path, run: &str) -> Predicted {
     p
 }
 
+/// The median of compute's imported `handoff` (a lognormal's `median` or the
+/// empirical `p50`), in ms.
+fn handoff_median_ms(model: &str) -> f64 {
+    let compute = &model[model.find("\"compute\":").expect("compute in the model")..];
+    let line = compute
+        .lines()
+        .find(|l| l.starts_with("    handoff: "))
+        .expect("compute has a handoff");
+    let at = line
+        .find("median: ")
+        .map(|i| i + 8)
+        .or_else(|| line.find("p50: ").map(|i| i + 5))
+        .expect("a median");
+    let value = &line[at..line[at..].find([',', '}']).unwrap() + at];
+    match value.strip_suffix("us") {
+        Some(us) => us.parse::<f64>().unwrap() / 1e3,
+        None => value.strip_suffix("ms").unwrap().parse().unwrap(),
+    }
+}
+
 /// Each predicted figure against the measured one, within its bound.
 fn check(what: &str, figures: &[(&str, f64, f64, f64)]) {
     for &(name, p, m, bound) in figures {
@@ -196,6 +216,12 @@ fn the_imported_testbed_predicts_its_measured_conditions() {
         model.contains("one hop = CLIENT end - its SERVER end"),
         "{model}"
     );
+    // compute, one worker, spends time outside its spans between jobs: its
+    // handoff, a fraction of its 13 ms spans. The services with many workers get none.
+    let handoff = handoff_median_ms(&model);
+    println!("compute's handoff: median {handoff:.3} ms");
+    assert!((0.3..2.0).contains(&handoff), "{model}");
+    assert_eq!(model.matches("\n    handoff: ").count(), 1, "{model}");
     let baseline = predict(dir.path(), "baseline");
     check_requests("baseline 30/s", &baseline, "baseline");
     // Load ×1.5: shipping (3 workers, 50 ms, prefetch 3) at ρ ≈ 0.8, where an ack's

@@ -8,12 +8,18 @@ load generator; waits for the consumers to drain; stops nginx and the services
 by process-group id. Everything started is stopped, also on an error or a
 signal. Per condition DIR/NAME/ gets requests.csv (the load generator's own
 record), lag-SERVICE.csv (each consumer's), meta.json, and otlp.jsonl (every
-service's spans: the baseline's are imported, the others kept for diagnosis). After the first baseline it runs
---predict (e.g. "python -m meshapp.predict") and only then measures the others:
-the prediction is made before the measurement.
+service's spans: the baseline's are imported, the others kept for diagnosis).
+
+The baseline is run again at once (DIR/baseline-check) until two runs in a row
+agree on the mean latency within STEADY (at most --steady-tries more runs; an
+earlier run that did not agree is kept as DIR/unsteady-baseline-N): a model
+imported from a baseline the testbed has already left predicts nothing. Then
+it runs --predict (e.g. "python -m meshapp.predict") on DIR/baseline, and only
+then measures the others: the prediction is made before the measurement.
 
     python -m meshapp.testbed --out DIR [--conditions baseline,rate_x1.5,...]
         [--repeat-baseline 3] [--duration 45] [--predict CMD] [--nice -15] [--warm-up 20]
+        [--steady-tries 3]
 """
 
 import argparse
@@ -182,14 +188,42 @@ def run_condition(procs, topo, name, cond, amqp, out, args):
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
+# Two baselines in a row agree when their mean latencies differ by at most this share.
+STEADY = 0.05
+
+
+def mean_latency_ms(d: Path) -> float:
+    """The mean latency of a run's successful requests (its load generator's record)."""
+    rows = (d / "requests.csv").read_text().splitlines()[1:]
+    lat = [float(r.split(",")[2]) for r in rows if r.endswith(",200")]
+    return 1e3 * sum(lat) / max(len(lat), 1)
+
+
+def steady_baseline(procs, topo, amqp, args):
+    """DIR/baseline, run again (DIR/baseline-check) until two runs in a row agree."""
+    base, check = args.out / "baseline", args.out / "baseline-check"
+    run_condition(procs, topo, "baseline", CONDITIONS["baseline"], amqp, base, args)
+    for attempt in range(1, args.steady_tries + 1):
+        run_condition(procs, topo, "baseline", CONDITIONS["baseline"], amqp, check, args)
+        a, b = mean_latency_ms(base), mean_latency_ms(check)
+        if abs(b / a - 1) <= STEADY:
+            print(f"testbed: the baseline is steady: mean {a:.1f} ms, then {b:.1f} ms", flush=True)
+            return
+        print(f"testbed: the baseline moved: mean {a:.1f} ms, then {b:.1f} ms; again", flush=True)
+        base.rename(args.out / f"unsteady-baseline-{attempt}")
+        check.rename(base)
+    if args.steady_tries:
+        print("testbed: the baseline did not settle; predicting from the last run", flush=True)
+
+
 def plan(args):
-    """(directory name, condition name) in order: the baseline first, then its repeats."""
+    """(directory name, condition name) in order after the first baseline: the
+    other conditions, then the baseline's repeats."""
     names = args.conditions.split(",")
     unknown = [n for n in names if n not in CONDITIONS]
     if unknown:
         raise SystemExit(f"testbed: unknown condition(s) {unknown}; known: {list(CONDITIONS)}")
-    order = [("baseline", "baseline")] if "baseline" in names else []
-    order += [(n, n) for n in names if n != "baseline"]
+    order = [(n, n) for n in names if n != "baseline"]
     order += [(f"baseline-{i}", "baseline") for i in range(2, args.repeat_baseline + 1)]
     return order
 
@@ -206,6 +240,9 @@ def main():
     ap.add_argument("--nice", type=int, default=0, help="as record.py's --nice")
     ap.add_argument("--warm-up", type=float, default=20.0,
                     help="seconds of unmeasured load at the baseline rate before the first run")
+    ap.add_argument("--steady-tries", type=int, default=3,
+                    help="baseline runs after the first, at most, until two in a row agree "
+                    "(0: no check)")
     args = ap.parse_args()
     topo = load(args.topology)
     topo.path = args.topology
@@ -224,10 +261,13 @@ def main():
             warm = argparse.Namespace(**{**vars(args), "duration": args.warm_up})
             run_condition(procs, topo, "baseline", CONDITIONS["baseline"], amqp,
                           work / "warm-up", warm)
-        for i, (dirname, cond) in enumerate(plan(args)):
-            run_condition(procs, topo, cond, CONDITIONS[cond], amqp, args.out / dirname, args)
-            if i == 0 and args.predict:
+        order = plan(args)
+        if "baseline" in args.conditions.split(","):
+            steady_baseline(procs, topo, amqp, args)
+            if args.predict:
                 predict(procs, work, args)
+        for dirname, cond in order:
+            run_condition(procs, topo, cond, CONDITIONS[cond], amqp, args.out / dirname, args)
     except BaseException:
         # The messages name logs in the work directory: keep them.
         procs.stop_all()
