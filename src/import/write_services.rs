@@ -57,7 +57,8 @@ pub fn services(out: &mut String, g: &Graph, o: &Options) {
                 );
             }
         }
-        if *most == 1 && given("concurrency").is_none_or(|(v, _)| v == "1") {
+        let one_worker = given("concurrency").is_none_or(|(v, _)| v == "1");
+        if *most == 1 && one_worker && given("handoff").is_none() {
             handoff(out, &g.handoffs.of(service));
         }
         for (key, (v, from)) in supplied.into_iter().flatten() {

@@ -69,12 +69,16 @@ fn mean(xs: &[f64]) -> f64 {
 }
 
 fn import(dir: &Path) -> String {
+    import_with(dir, &[])
+}
+
+/// The baseline imported with the testbed's map and `extra` arguments.
+fn import_with(dir: &Path, extra: &[&str]) -> String {
     let map = format!("{}/validation/testbed-map.yaml", env!("CARGO_MANIFEST_DIR"));
     let traces = data("baseline/otlp.jsonl.gz");
-    let out = meshsim(
-        dir,
-        &["import", &traces, "--map", &map, "--out", "model.yaml"],
-    );
+    let mut args = vec!["import", &traces, "--map", &map, "--out", "model.yaml"];
+    args.extend(extra);
+    let out = meshsim(dir, &args);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -238,4 +242,22 @@ fn the_imported_testbed_predicts_its_measured_conditions() {
     );
     let double = predict(dir.path(), "rate_x2");
     check_requests("rate x2 60/s", &double, "rate_x2");
+}
+
+/// A handoff supplied at import replaces the estimate, and a service given more
+/// than one worker gets none (a request sent early need not have waited).
+#[test]
+fn a_supplied_handoff_or_more_workers_replace_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = import_with(dir.path(), &["--set", "services.compute.handoff=2ms"]);
+    assert_eq!(model.matches("\n    handoff: ").count(), 1, "{model}");
+    assert!(
+        model.contains("handoff: 2ms  # supplied at import"),
+        "{model}"
+    );
+    let s = meshsim::scenario::load_str(&model, "model.yaml", &[]).unwrap();
+    let compute = s.services.iter().find(|x| x.name == "compute").unwrap();
+    assert_eq!(compute.handoff.as_ref().map(|d| d.mean()), Some(2e6));
+    let model = import_with(dir.path(), &["--set", "services.compute.concurrency=2"]);
+    assert!(!model.contains("handoff"), "{model}");
 }

@@ -178,6 +178,13 @@ def markdown(d: Path, rows):
                   f"×{km:.2f} ({100 * rel(kp, km):+.1f}%; goal ±10%)."]
     loads = sorted({round(r[6], 1) for r in rows})
     lines += ["", f"Load average (1 min) at the start of each run: {', '.join(map(str, loads))}."]
+    probes = [(p.name, json.loads((p / "meta.json").read_text()).get("probe_ms"))
+              for p in sorted(d.iterdir(), key=lambda p: p.stat().st_mtime)
+              if (p / "meta.json").exists()]
+    if any(ms for _, ms in probes):
+        lines += ["", "The machine's speed before each run, in run order: the wall time of a "
+                  "fixed Python loop (ms; the host's other tenants change it): "
+                  + ", ".join(f"{n} {ms:.1f}" for n, ms in probes if ms) + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -132,6 +132,20 @@ def loadgen_argv(py, topo, cond, url, out, duration):
     return argv + ["--rate", str(base["rate_per_s"] * cond.get("rate_factor", 1.0))]
 
 
+def probe_ms(rounds=5):
+    """The machine's speed just before a run: the mean wall time (ms) of a fixed
+    pure-Python loop. A virtual machine's vCPUs share a host: the same loop
+    takes longer when the host is busy, whatever this machine's load."""
+    total = 0.0
+    for _ in range(rounds):
+        t = time.perf_counter()
+        x = 0
+        for i in range(1_000_000):
+            x += i
+        total += time.perf_counter() - t
+    return 1e3 * total / rounds
+
+
 def drained(out, topo, timeout_s):
     """Waits until every consumer has handled as many messages as requests succeeded."""
     rows = (out / "requests.csv").read_text().splitlines()[1:]
@@ -157,7 +171,8 @@ def run_condition(procs, topo, name, cond, amqp, out, args):
     names.append("nginx")
     wait_until("nginx", lambda: port_open(gw), 20, procs.procs)
     meta = {"condition": name, "spec": cond, "duration_s": duration, "api_replicas": len(api_ports),
-            "loadavg_before": os.getloadavg(), "start_epoch": time.time()}
+            "loadavg_before": os.getloadavg(), "probe_ms": round(probe_ms(), 3),
+            "start_epoch": time.time()}
     url = f"http://127.0.0.1:{gw}/api/order"
     print(f"testbed: {name}: {cond or 'baseline'} for {duration} s", flush=True)
     load_proc = procs.start("loadgen", loadgen_argv(py, topo, cond, url, out, duration))
