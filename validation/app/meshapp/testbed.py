@@ -146,14 +146,21 @@ def probe_ms(rounds=5):
     return 1e3 * total / rounds
 
 
-def drained(out, topo, timeout_s):
-    """Waits until every consumer has handled as many messages as requests succeeded."""
+def drained(out, topo, timeout_s, still_s=3.0):
+    """Waits until every consumer has handled as many messages as requests
+    succeeded, and then until no consumer has handled one for `still_s`: a
+    request that failed at nginx (its 30 s timeout) may have published all
+    the same, and a backlog left behind would be the next condition's."""
     rows = (out / "requests.csv").read_text().splitlines()[1:]
     ok = sum(1 for r in rows if r.endswith(",200"))
     logs = [out / f"lag-{svc}.csv" for svc, _ in topo.consumers]
     deadline = time.monotonic() + timeout_s
+    last, since = None, time.monotonic()
     while time.monotonic() < deadline:
-        if all(p.exists() and len(p.read_text().splitlines()) >= ok for p in logs):
+        counts = [len(p.read_text().splitlines()) if p.exists() else 0 for p in logs]
+        if counts != last:
+            last, since = counts, time.monotonic()
+        elif min(counts) >= ok and time.monotonic() - since >= still_s:
             return True
         time.sleep(0.5)
     return False
