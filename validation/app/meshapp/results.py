@@ -167,6 +167,7 @@ def markdown(d: Path, rows):
         for k, (mean, half) in noise([measured(p) for p in reps]).items():
             r = f"±{100 * half / mean:.1f}%" if mean else ""
             lines.append(f"| {k} | {fmt(mean, k)} | {fmt(half, k)} | {r} |")
+    lines += moved(d)
     from .drift import section
     from .testbed import CONDITIONS
 
@@ -186,6 +187,24 @@ def markdown(d: Path, rows):
                   "fixed Python loop (ms; the host's other tenants change it): "
                   + ", ".join(f"{n} {ms:.1f}" for n, ms in probes if ms) + "."]
     return "\n".join(lines) + "\n"
+
+
+def moved(d: Path):
+    """A line comparing the imported baseline with the repeats at the end of the run: a
+    testbed whose speed moved between them ran the later conditions on another system."""
+    from .testbed import STEADY
+
+    ends = [p for p in d.glob("baseline-[0-9]*") if (p / "meta.json").exists()]
+    if not (d / "baseline" / "meta.json").exists() or not ends:
+        return []
+    first = measured(d / "baseline")["mean_ms"]
+    last = statistics.fmean(measured(p)["mean_ms"] for p in ends)
+    change = last / first - 1
+    verdict = ("within" if abs(change) <= STEADY else "**past**") + f" the {100 * STEADY:.0f}% "
+    return ["", f"The imported baseline's mean was {first:.1f} ms; the {len(ends)} at the end of "
+            f"the run measured {last:.1f} ms ({100 * change:+.1f}%, {verdict}the protocol allows "
+            "between two baselines): a testbed that moved ran the later conditions on another "
+            "system than the one imported."]
 
 
 def knee(rows, p99_ms=300.0):
