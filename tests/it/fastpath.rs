@@ -48,9 +48,9 @@ fn p99s_over_time(c: &Collector) -> u64 {
 #[test]
 fn no_latencies_over_time_change_no_figure() {
     let scenarios = [
-        ("mmc", load_file("mmc.yaml", &["duration=10s"])),
+        ("mmc", load_file("mmc.yaml", &["duration=30s"])),
         ("retry-storm", load_file("retry-storm.yaml", &[])),
-        ("ecommerce", load_file("ecommerce.yaml", &["duration=10s"])),
+        ("ecommerce", load_file("ecommerce.yaml", &["duration=20s"])),
         (
             "reference-async",
             load_file("reference-async.yaml", &["duration=8s"]),
@@ -63,7 +63,10 @@ fn no_latencies_over_time_change_no_figure() {
             ..Default::default()
         };
         let (without, _, bare) = run_summary(s, &skip);
-        assert!(all == without, "{name}: the series' latencies changed the summary");
+        assert!(
+            all == without,
+            "{name}: the series' latencies changed the summary"
+        );
         assert_eq!(full.events_processed, bare.events_processed, "{name}");
         assert_eq!(full.series.times, bare.series.times, "{name}");
         // The option did skip them: the p99s over time are all 0 without them.
