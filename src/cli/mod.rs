@@ -221,6 +221,8 @@ impl RunArgs {
             series_step: self.series_step,
             trace_sample: if self.json { 0.0 } else { self.trace_sample },
             max_traces: self.max_traces,
+            // Only summary.json and run.json: nothing reads the latencies over time.
+            skip_latency_series: self.json && self.metrics.is_none(),
         }
     }
 

@@ -339,7 +339,9 @@ impl World<'_> {
             if ok {
                 st.ok += 1;
                 st.latency.record(now - job.arrived);
-                if let Some(e) = self.m.series.endpoints.get_mut(job.endpoint as usize) {
+                if let Some(e) = self.m.series.endpoints.get_mut(job.endpoint as usize)
+                    && self.latency_series
+                {
                     e.record(now - job.arrived);
                 }
             } else {

@@ -46,6 +46,11 @@ pub struct RunOptions {
     pub trace_sample: f64,
     /// The most traces kept (`trace::MAX_TRACES` if None).
     pub max_traces: Option<u32>,
+    /// Record no latencies per step (the series' buckets and p50/p99 over
+    /// time, the groups' event latency over time): for a run whose series
+    /// nobody reads (`run --json`). Counts, utilisation and lag over time are
+    /// sampled all the same, so summary.json is the same either way.
+    pub skip_latency_series: bool,
 }
 
 pub(super) struct World<'s> {
@@ -79,6 +84,8 @@ pub(super) struct World<'s> {
     pub warmup: Time,
     pub end: Time,
     pub tracer: Tracer,
+    /// Whether latencies are recorded per step ([`RunOptions::skip_latency_series`]).
+    pub latency_series: bool,
     pub budget: super::budget::Budget,
     /// The breaker's policy of each call site, if it has one (for the series).
     pub site_policy: Vec<Option<usize>>,
@@ -184,6 +191,7 @@ impl<'s> World<'s> {
                 seed,
                 options.max_traces.unwrap_or(super::trace::MAX_TRACES),
             ),
+            latency_series: !options.skip_latency_series,
             site_policy: Vec::new(),
             call_marks: vec![[0; 4]; m.calls.len()],
             topic_marks: vec![0; m.topics.len()],

@@ -2,8 +2,9 @@
 //! no retry, timeout, breaker, hedge or deadline keeps no logical record, a
 //! traced one takes the full path. Tracing every request therefore sends the
 //! same calls down the other path: every figure of the summary must be the same.
+//! Likewise a run that records no latencies over time (`run --json`).
 
-use meshsim::metrics::summarize;
+use meshsim::metrics::{Collector, Summary, summarize};
 use meshsim::model::{RunOptions, run_with};
 use meshsim::report::json::summary_json;
 use meshsim::scenario::Scenario;
@@ -16,10 +17,62 @@ fn summary_bytes(s: &Scenario, trace_sample: f64) -> (Vec<u8>, meshsim::metrics:
         trace_sample,
         ..Default::default()
     };
-    let out = run_with(s, s.seed, &options, &mut |_, _| {});
+    let (bytes, summary, _) = run_summary(s, &options);
+    (bytes, summary)
+}
+
+/// summary.json's bytes, the summary and the collector of a run under `options`.
+fn run_summary(s: &Scenario, options: &RunOptions) -> (Vec<u8>, Summary, Collector) {
+    let out = run_with(s, s.seed, options, &mut |_, _| {});
     let summary = summarize(s, s.seed, &out.collector);
     assert_conserved(&summary);
-    (summary_json(&summary), summary)
+    (summary_json(&summary), summary, out.collector)
+}
+
+/// The sum of the p99s over time of every workload, call site and group,
+/// and of the endpoints' latencies per step.
+fn p99s_over_time(c: &Collector) -> u64 {
+    let workloads = c.series.workloads.iter().flat_map(|w| &w.points);
+    let calls = c.series.calls.iter().flatten();
+    let groups = c.topics.iter().flat_map(|t| &t.groups);
+    let endpoints = c.series.endpoints.iter().flat_map(|e| &e.points);
+    workloads.map(|p| p.p99_ns).sum::<u64>()
+        + calls.map(|p| p.p99_ns).sum::<u64>()
+        + endpoints.map(|p| p.1).sum::<u64>()
+        + groups
+            .flat_map(|g| &g.latency_series)
+            .map(|p| p.1)
+            .sum::<u64>()
+}
+
+#[test]
+fn no_latencies_over_time_change_no_figure() {
+    let scenarios = [
+        ("mmc", load_file("mmc.yaml", &["duration=30s"])),
+        ("retry-storm", load_file("retry-storm.yaml", &[])),
+        ("ecommerce", load_file("ecommerce.yaml", &["duration=20s"])),
+        (
+            "reference-async",
+            load_file("reference-async.yaml", &["duration=8s"]),
+        ),
+    ];
+    for (name, s) in &scenarios {
+        let (all, _, full) = run_summary(s, &RunOptions::default());
+        let skip = RunOptions {
+            skip_latency_series: true,
+            ..Default::default()
+        };
+        let (without, _, bare) = run_summary(s, &skip);
+        assert!(
+            all == without,
+            "{name}: the series' latencies changed the summary"
+        );
+        assert_eq!(full.events_processed, bare.events_processed, "{name}");
+        assert_eq!(full.series.times, bare.series.times, "{name}");
+        // The option did skip them: the p99s over time are all 0 without them.
+        assert!(p99s_over_time(&full) > 0, "{name}");
+        assert_eq!(p99s_over_time(&bare), 0, "{name}");
+    }
 }
 
 /// Clients with a timeout, answers lost on a link (in flight at the end,

@@ -294,7 +294,9 @@ impl World<'_> {
     ) {
         if site != NO_SITE && measured && outcome == Outcome::Ok {
             self.m.calls[site as usize].latency.record(latency);
-            self.m.series.call_steps[site as usize].record(latency);
+            if self.latency_series {
+                self.m.series.call_steps[site as usize].record(latency);
+            }
         }
         match caller {
             Caller::Client { workload } => {
@@ -304,7 +306,9 @@ impl World<'_> {
                         Outcome::Ok => {
                             st.ok += 1;
                             st.latency.record(latency);
-                            self.m.series.workloads[workload as usize].record(latency);
+                            if self.latency_series {
+                                self.m.series.workloads[workload as usize].record(latency);
+                            }
                         }
                         Outcome::ServerError
                         | Outcome::ConnectFailure

@@ -328,7 +328,9 @@ impl World<'_> {
                     st.handled_total += 1;
                     st.out_of_order += u64::from(out_of_order);
                     st.latency.record(now - published);
-                    st.step_latency.record(now - published);
+                    if self.latency_series {
+                        st.step_latency.record(now - published);
+                    }
                 }
                 Settled::DeadLettered => st.dead_lettered += 1,
                 Settled::Lost => st.lost += 1,
