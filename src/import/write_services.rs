@@ -59,7 +59,14 @@ pub fn services(out: &mut String, g: &Graph, o: &Options) {
         }
         let one_worker = given("concurrency").is_none_or(|(v, _)| v == "1");
         if *most == 1 && one_worker && given("handoff").is_none() {
-            handoff(out, &g.handoffs.of(service));
+            if o.sample_rate < 1.0 || g.handoffs.sampled(service) {
+                let _ = writeln!(
+                    out,
+                    "    # handoff: not estimated: the traces are sampled, so the jobs between two seen ones may be missing"
+                );
+            } else {
+                handoff(out, &g.handoffs.of(service));
+            }
         }
         for (key, (v, from)) in supplied.into_iter().flatten() {
             if key != "replicas" && key != "concurrency" && consumer_key(key).is_none() {

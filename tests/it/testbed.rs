@@ -244,8 +244,8 @@ fn the_imported_testbed_predicts_its_measured_conditions() {
     check_requests("rate x2 60/s", &double, "rate_x2");
 }
 
-/// A handoff supplied at import replaces the estimate, and a service given more
-/// than one worker gets none (a request sent early need not have waited).
+/// A handoff supplied at import replaces the estimate; a service given more than
+/// one worker gets none (a request sent early need not have waited), nor do sampled traces.
 #[test]
 fn a_supplied_handoff_or_more_workers_replace_the_estimate() {
     let dir = tempfile::tempdir().unwrap();
@@ -260,4 +260,11 @@ fn a_supplied_handoff_or_more_workers_replace_the_estimate() {
     assert_eq!(compute.handoff.as_ref().map(|d| d.mean()), Some(2e6));
     let model = import_with(dir.path(), &["--set", "services.compute.concurrency=2"]);
     assert!(!model.contains("handoff"), "{model}");
+    // Sampled traces miss the jobs between two seen ones: no estimate, and it says why.
+    let model = import_with(dir.path(), &["--sample-rate", "0.5"]);
+    assert!(!model.contains("\n    handoff: "), "{model}");
+    assert!(
+        model.contains("handoff: not estimated: the traces are sampled"),
+        "{model}"
+    );
 }

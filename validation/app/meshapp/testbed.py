@@ -160,7 +160,7 @@ def drained(out, topo, timeout_s, still_s=3.0):
         counts = [len(p.read_text().splitlines()) if p.exists() else 0 for p in logs]
         if counts != last:
             last, since = counts, time.monotonic()
-        elif min(counts) >= ok and time.monotonic() - since >= still_s:
+        elif all(c >= ok for c in counts) and time.monotonic() - since >= still_s:
             return True
         time.sleep(0.5)
     return False
@@ -214,20 +214,15 @@ def run_condition(procs, topo, name, cond, amqp, out, args):
 STEADY = 0.05
 
 
-def mean_latency_ms(d: Path) -> float:
-    """The mean latency of a run's successful requests (its load generator's record)."""
-    rows = (d / "requests.csv").read_text().splitlines()[1:]
-    lat = [float(r.split(",")[2]) for r in rows if r.endswith(",200")]
-    return 1e3 * sum(lat) / max(len(lat), 1)
-
-
 def steady_baseline(procs, topo, amqp, args):
     """DIR/baseline, run again (DIR/baseline-check) until two runs in a row agree."""
     base, check = args.out / "baseline", args.out / "baseline-check"
     run_condition(procs, topo, "baseline", CONDITIONS["baseline"], amqp, base, args)
     for attempt in range(1, args.steady_tries + 1):
         run_condition(procs, topo, "baseline", CONDITIONS["baseline"], amqp, check, args)
-        a, b = mean_latency_ms(base), mean_latency_ms(check)
+        from .results import measured  # results imports this module's names inside functions
+
+        a, b = measured(base)["mean_ms"], measured(check)["mean_ms"]
         if abs(b / a - 1) <= STEADY:
             print(f"testbed: the baseline is steady: mean {a:.1f} ms, then {b:.1f} ms", flush=True)
             return
