@@ -216,12 +216,12 @@ STEADY = 0.05
 
 def steady_baseline(procs, topo, amqp, args):
     """DIR/baseline, run again (DIR/baseline-check) until two runs in a row agree."""
+    from .results import measured  # results imports this module's names inside functions
+
     base, check = args.out / "baseline", args.out / "baseline-check"
     run_condition(procs, topo, "baseline", CONDITIONS["baseline"], amqp, base, args)
     for attempt in range(1, args.steady_tries + 1):
         run_condition(procs, topo, "baseline", CONDITIONS["baseline"], amqp, check, args)
-        from .results import measured  # results imports this module's names inside functions
-
         a, b = measured(base)["mean_ms"], measured(check)["mean_ms"]
         if abs(b / a - 1) <= STEADY:
             print(f"testbed: the baseline is steady: mean {a:.1f} ms, then {b:.1f} ms", flush=True)
