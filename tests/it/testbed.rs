@@ -1,6 +1,6 @@
 //! The testbed (docs/VALIDATION.md), one run of it kept in tests/data/testbed/
-//! as the run wrote it: the baseline's real OTLP traces, imported with
-//! validation/testbed-map.yaml, and the load generator's and the shipping
+//! as the run wrote it: the baseline's real OTLP traces, imported with the
+//! run's validation/testbed-map.yaml (a copy beside them), and the load generator's and the shipping
 //! consumer's own records of the baseline, load ×1.5 and load ×2. The imported
 //! model's prediction, made as validation/app's predict.py makes it, is checked
 //! against those measurements with the bounds. The measurement was made
@@ -74,7 +74,9 @@ fn import(dir: &Path) -> String {
 
 /// The baseline imported with the testbed's map and `extra` arguments.
 fn import_with(dir: &Path, extra: &[&str]) -> String {
-    let map = format!("{}/validation/testbed-map.yaml", env!("CARGO_MANIFEST_DIR"));
+    // The map the run was made with, kept beside its data: validation/testbed-map.yaml
+    // follows the testbed, which may have changed since.
+    let map = data("testbed-map.yaml");
     let traces = data("baseline/otlp.jsonl.gz");
     let mut args = vec!["import", &traces, "--map", &map, "--out", "model.yaml"];
     args.extend(extra);
