@@ -7,7 +7,7 @@
 # and fits and from which it predicts every condition (meshapp.predict) before
 # the testbed measures them; then writes validation/RESULTS.md (meshapp.results).
 # Everything the testbed starts listens on 127.0.0.1 and is stopped by process
-# (group) id, also on an error or a signal. Full protocol: about 10 minutes.
+# (group) id, also on an error or a signal. Full protocol: about 13 minutes.
 # --smoke: one baseline and one prediction (load x1.5), 30 s each, generous
 # bounds; exits 1 when a bound fails. It writes no RESULTS.md.
 set -euo pipefail
