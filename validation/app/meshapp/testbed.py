@@ -2,7 +2,8 @@
 
 Starts epmd and an own RabbitMQ node once (record.py), then per condition:
 the six services of testbed.json (api as `replicas` processes on their own
-ports, compute pinned with taskset to a core nothing else runs on), nginx (Debian's, its config, pid and logs
+ports, compute pinned with taskset to a core no other process of the testbed
+runs on), nginx (Debian's, its config, pid and logs
 in the work directory, 127.0.0.1 only) in front of the api replicas, and the
 load generator; waits for the consumers to drain; stops nginx and the services
 by process-group id. Everything started is stopped, also on an error or a
@@ -297,20 +298,25 @@ def main():
 
 def isolate(topo):
     """Moves this harness, and so everything it starts, off the cores a service is
-    pinned to (testbed.json's `taskset`): those cores run that service alone.
-    With the others free to run anywhere, compute's 12 ms of CPU took 13.5 to
-    15.8 ms of wall time and moved by up to 16% between runs (other processes
-    ran on its core); with them on the other core, 12.0 to 12.6 ms. Returns the
-    cores it had (the prediction gets them back), or None when nothing is pinned
-    or no core would be left."""
+    pinned to (testbed.json's `taskset`): no other process of the testbed runs on
+    them (processes outside it and the kernel still may). With the others free to
+    run anywhere, compute's 12 ms of CPU took 12.9 to 15.8 ms of wall time and
+    moved by up to 18% within one run (other processes ran on its core); with them
+    on the other core, 12.0 to 12.6 ms. Returns the cores it had (the prediction
+    gets them back), or None when nothing is pinned; exits when a pinned core is
+    not this process's to give or none would be left for the rest."""
     pinned = set()
     for opts in topo.raw.get("testbed", {}).values():
         if "taskset" in opts:
             pinned |= {int(c) for c in str(opts["taskset"]).split(",")}
+    if not pinned:
+        return None
     every = os.sched_getaffinity(0)
     rest = every - pinned
-    if not pinned or not rest:
-        return None
+    if not pinned <= every or not rest:
+        raise SystemExit(f"testbed: the pinned service(s) need cores {sorted(pinned)} and the "
+                         f"rest of the testbed at least one more; this process may run on "
+                         f"{sorted(every)} (testbed.json's `taskset`, or a machine with more cores)")
     os.sched_setaffinity(0, rest)
     print(f"testbed: cores {sorted(pinned)} for the pinned service(s), {sorted(rest)} for "
           "everything else", flush=True)
