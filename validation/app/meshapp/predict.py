@@ -7,7 +7,9 @@ condition is measured. Reads DIR/baseline/otlp.jsonl; writes DIR/model.yaml
 condition of testbed.py's CONDITIONS: SEEDS runs as long as the testbed's (a
 45 s run at a load past the knee, or of a consumer that cannot keep up, has a
 backlog that grows with the run's length: the prediction is of the run the
-testbed makes, transient included), whose mean results.py compares.
+testbed makes, transient included), whose mean results.py compares. A stopped
+consumer's run goes on DRAIN_TAIL_S past the load (no arrivals), as the testbed
+waits for its consumers to drain, so its drain time is predicted, not cut off.
 
 No calibration beyond the import: what the traces cannot give (replicas,
 workers, cores, prefetch) comes from validation/testbed-map.yaml, written
@@ -34,6 +36,9 @@ from .testbed import CONDITIONS, TESTBED, load
 MAP = Path(__file__).resolve().parents[2] / "testbed-map.yaml"
 WARMUP_S = 5  # as results.py: the testbed's first 5 s are not measured either
 SEEDS = 10  # replications per condition: a prediction is their mean
+# A stopped consumer's run goes on this long after the load (results.py's window stays
+# the load's): its backlog can drain after the last request, as on the testbed.
+DRAIN_TAIL_S = 30
 
 
 def sets_for(cond, workload, base_rate, duration_s, seed):
@@ -59,6 +64,10 @@ def sets_for(cond, workload, base_rate, duration_s, seed):
     if failures:
         sets.append(f"failures=[{', '.join(failures)}]")
     measured_s = duration - WARMUP_S  # meshsim's duration follows warmup
+    if "pause" in cond:
+        # The load stops at the run's end and the testbed's consumer drains after it;
+        # the replayed schedule sends nothing after its last time, so the model drains too.
+        measured_s += DRAIN_TAIL_S
     return sets + [f"warmup={WARMUP_S}s", f"duration={measured_s:g}s"]
 
 
@@ -88,7 +97,8 @@ def main():
                 argv += ["--set", s]
             res = subprocess.run(argv, check=True, capture_output=True, text=True)
             runs.append(json.loads(res.stdout))
-        doc = {"sets": sets, "runs": runs}
+        load_s = cond.get("duration_s", duration_s) - WARMUP_S  # measured, without the tail
+        doc = {"sets": sets, "load_s": load_s, "runs": runs}
         (out / "predicted" / f"{name}.json").write_text(json.dumps(doc) + "\n")
         shown = [x if len(x) < 120 else x[:100] + f"... ({x.count(',') + 1} times)]" for x in sets]
         print(f"predict: {name}: {SEEDS} seeds: {' '.join(shown)}", flush=True)

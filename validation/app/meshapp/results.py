@@ -73,13 +73,13 @@ def lag(path: Path, meta):
 
 def predicted(doc, cond):
     """The mean over predict.py's replications of each figure."""
-    runs = [predicted_one(s, cond) for s in doc.get("runs", [doc])]
+    runs = [predicted_one(s, cond, doc.get("load_s")) for s in doc.get("runs", [doc])]
     return {k: statistics.fmean(r[k] for r in runs) for k in runs[0]}
 
 
-def predicted_one(summary, cond):
+def predicted_one(summary, cond, load_s=None):
     (w,) = summary["workload"].values()
-    window = summary["duration_s"]  # measured time, after the warmup
+    window = load_s or summary["duration_s"]  # the load's time after the warmup (no drain tail)
     bad = w["failed"] + w["timed_out"] + w["rejected"]
     p = {"throughput_per_s": w["ok"] / window, "mean_ms": w["latency_ms"]["mean"],
          "p50_ms": w["latency_ms"]["p50"], "p99_ms": w["latency_ms"]["p99"],
@@ -94,8 +94,7 @@ def predicted_one(summary, cond):
         series, step = g["lag"], g["series_step_s"]
         after = [i for i, v in enumerate(series) if i * step >= at + for_s and v <= DRAINED_LAG]
         p["lag_peak"] = g["max_lag"]
-        # not drained by the run's end: the run's end, a lower bound (the testbed's load stops
-        # there too, and its consumer then drains faster)
+        # not drained by the run's end (its tail included): the run's end, a lower bound
         end = after[0] * step if after else len(series) * step
         p["drain_s"] = end - (at + for_s)
     return p
