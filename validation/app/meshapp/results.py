@@ -135,7 +135,9 @@ def rows_of(d: Path):
             continue
         doc = json.loads(pred.read_text())
         m, p = measured(run), predicted(doc, cond)
-        rho = statistics.fmean(s["services"]["compute"]["utilization"]
+        # utilisation over the load's window, not over a drain tail without arrivals
+        rho = statistics.fmean(s["services"]["compute"]["utilization"] * s["duration_s"]
+                               / (doc.get("load_s") or s["duration_s"])
                                for s in doc.get("runs", [doc]))
         label = f"{name} (ρ {rho:.2f})" if isinstance(rho, (int, float)) else name
         extra = ["lag_peak", "drain_s"] + sorted(k for k in p if k.startswith("event_"))
