@@ -176,9 +176,10 @@ pub fn infer(spans: &Spans) -> Graph {
             .entry(key.clone())
             .or_insert_with(|| Handler::new(&key, s.start));
         busy.entry(key).or_default().push((s.start, s.end));
-        let sent = parent[j].filter(|&p| sp[p].span.kind == Kind::Client);
+        let sent = parent[j]
+            .filter(|&p| sp[p].span.kind == Kind::Client)
+            .map(|p| sp[p].start);
         let sampled = s.span.sample_ratio.is_some_and(|r| r < 1.0);
-        let sent = sent.map(|p| sp[p].start);
         g.handoffs.add(s.service, (s.start, s.end), sent, sampled);
         let job = Job::observe(j, &sp, &children, &mut g, spans);
         h.add(s, &job);

@@ -366,11 +366,10 @@ impl World<'_> {
             Some(dist) => {
                 let d = dist.sample(&mut self.services[svc].handoff_rng);
                 let incarnation = self.replicas[r as usize].incarnation;
-                let replica = r;
                 self.q.schedule_in(
                     d,
                     Event::Handoff {
-                        replica,
+                        replica: r,
                         incarnation,
                     },
                 );

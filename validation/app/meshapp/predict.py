@@ -41,6 +41,11 @@ SEEDS = 10  # replications per condition: a prediction is their mean
 DRAIN_TAIL_S = 30
 
 
+def load_s(cond, duration_s):
+    """A condition's measured time under load: its run less the warmup."""
+    return cond.get("duration_s", duration_s) - WARMUP_S
+
+
 def sets_for(cond, workload, base_rate, duration_s, seed):
     """The --set arguments that make the imported model one condition."""
     w = f"workload.{workload}"
@@ -63,7 +68,7 @@ def sets_for(cond, workload, base_rate, duration_s, seed):
         failures.append(f"{{at: {at}s, for: {for_s}s, crash: {svc}}}")
     if failures:
         sets.append(f"failures=[{', '.join(failures)}]")
-    measured_s = duration - WARMUP_S  # meshsim's duration follows warmup
+    measured_s = load_s(cond, duration_s)  # meshsim's duration follows warmup
     if "pause" in cond:
         # The load stops at the run's end and the testbed's consumer drains after it;
         # the replayed schedule sends nothing after its last time, so the model drains too.
@@ -97,8 +102,7 @@ def main():
                 argv += ["--set", s]
             res = subprocess.run(argv, check=True, capture_output=True, text=True)
             runs.append(json.loads(res.stdout))
-        load_s = cond.get("duration_s", duration_s) - WARMUP_S  # measured, without the tail
-        doc = {"sets": sets, "load_s": load_s, "runs": runs}
+        doc = {"sets": sets, "load_s": load_s(cond, duration_s), "runs": runs}  # without the tail
         (out / "predicted" / f"{name}.json").write_text(json.dumps(doc) + "\n")
         shown = [x if len(x) < 120 else x[:100] + f"... ({x.count(',') + 1} times)]" for x in sets]
         print(f"predict: {name}: {SEEDS} seeds: {' '.join(shown)}", flush=True)

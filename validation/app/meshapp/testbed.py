@@ -307,8 +307,10 @@ def isolate(topo):
     not this process's to give or none would be left for the rest."""
     pinned = set()
     for opts in topo.raw.get("testbed", {}).values():
-        if "taskset" in opts:
-            pinned |= {int(c) for c in str(opts["taskset"]).split(",")}
+        for part in str(opts.get("taskset", "")).split(","):
+            if part:  # taskset -c's list: "1", "0,2", "2-3"
+                lo, _, hi = part.partition("-")
+                pinned |= set(range(int(lo), int(hi or lo) + 1))
     if not pinned:
         return None
     every = os.sched_getaffinity(0)
