@@ -1,28 +1,33 @@
-//! The future event list: a binary heap ordered by `(time, seq)` and a FIFO
-//! of the events scheduled for the current instant while few events are
-//! pending; a radix heap ([`super::queue_radix`]) while many are.
+//! The future event list: a short sorted array ordered by `(time, seq)` and
+//! a FIFO of the events scheduled for the current instant while few events
+//! are pending; a radix heap ([`super::queue_radix`]) while many are.
 //!
 //! `seq` increases with every push, so events scheduled for the same instant run
 //! in the order they were scheduled (FIFO ties). Cancellation is lazy: an event
 //! that is no longer wanted stays in the queue and its handler recognises it as
 //! stale (see [`crate::engine::arena`] generations).
 //!
-//! An event scheduled for now (a zero-delay answer, say) skips the heap: it
+//! An event scheduled for now (a zero-delay answer, say) skips the array: it
 //! joins the `now` FIFO, whose entries all have the current time and
 //! increasing seqs. The next event is the smaller `(time, seq)` of the FIFO's
-//! front and the heap's top, so the order is exactly the heap's alone: an event
-//! for now never overtakes one scheduled earlier for the same instant.
+//! front and the array's first, so the order is exactly a single queue's: an
+//! event for now never overtakes one scheduled earlier for the same instant.
 //!
-//! Past [`SWITCH_UP`] events in the heap, they move to a radix heap, and back
-//! below [`SWITCH_DOWN`]: a binary heap of a few dozen entries is a few cache
-//! lines and a few well-predicted comparisons, while the radix heap's cost
-//! does not grow with the count (measured in CHANGELOG.md, issue 13). The
-//! moves keep the `(time, seq)` order, and the memory budget counts what the
-//! binary heap alone would have held, so a run stops where it always did.
+//! The array is kept sorted, earliest first from `head`: a pop moves `head`
+//! on, a push finds its place by binary search and shifts the later entries
+//! (a new event is usually among the latest, so few move). With the few
+//! events a small model has pending (an arrival and a completion per busy
+//! worker) this is cheaper than a binary heap, whose pop moves entries down
+//! and up the tree (measured in CHANGELOG.md, issue 13).
+//!
+//! Past [`SWITCH_UP`] events in the array, they move to a radix heap, and back
+//! below [`SWITCH_DOWN`]: a sorted array of a few dozen entries is a few cache
+//! lines, while the radix heap's cost does not grow with the count. The moves
+//! keep the `(time, seq)` order, and the memory budget counts what a binary
+//! heap alone would have held, so a run stops where it always did.
 //! `queue_tests.rs` runs the queue beside a plain binary heap and FIFO.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use super::queue_radix::{Radix, Slot};
 use super::time::Time;
@@ -50,33 +55,22 @@ impl<E> Entry<E> {
     }
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
-}
-
-/// Heap entries past which the events move to the radix heap.
+/// Entries in the sorted array past which the events move to the radix heap.
 pub(super) const SWITCH_UP: usize = 32;
-/// Pending events under which they move back to the binary heap.
+/// Pending events under which they move back to the sorted array.
 pub(super) const SWITCH_DOWN: usize = 16;
+/// Popped entries at the front of the sorted array past which a push first
+/// moves the pending ones down to the start.
+const COMPACT_AT: usize = 32;
 
 /// A priority queue of events with a clock that only moves forward.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// The pending events for later than now, sorted by key from `head` on
+    /// (entries before `head` are popped; the array is compacted now and then).
+    sorted: Vec<Entry<E>>,
+    head: usize,
+    /// The most entries `sorted` has held at once (for [`Self::bytes`]).
+    peak: usize,
     /// Events scheduled for `now`, in scheduling order.
     now_fifo: VecDeque<Entry<E>>,
     /// Holds the events instead of the two above while `radix_on`.
@@ -100,12 +94,14 @@ impl<E: Copy> EventQueue<E> {
         Self::with_switch(SWITCH_UP, SWITCH_DOWN)
     }
 
-    /// A queue that moves to the radix heap past `up` heap entries and back
+    /// A queue that moves to the radix heap past `up` entries and back
     /// under `down` (for tests and `benches/queue.rs`; `new` is measured).
     pub fn with_switch(up: usize, down: usize) -> Self {
         assert!(down < up, "switch sizes {down} and {up}");
         EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
+            sorted: Vec::with_capacity(1024),
+            head: 0,
+            peak: 0,
             now_fifo: VecDeque::new(),
             radix: Radix::new(),
             radix_on: false,
@@ -134,11 +130,37 @@ impl<E: Copy> EventQueue<E> {
         } else if self.radix_on {
             self.radix.push(at, event);
         } else {
-            self.heap.push(Entry::new(at, seq, event));
-            if self.heap.len() > self.switch_up {
-                self.move_to_radix();
-            }
+            self.insert(Entry::new(at, seq, event));
         }
+    }
+
+    /// Puts an entry in its place in the sorted array (or moves everything
+    /// to the radix heap once the array is past `switch_up`).
+    #[inline(always)]
+    fn insert(&mut self, entry: Entry<E>) {
+        if self.head >= COMPACT_AT {
+            self.sorted.drain(..self.head);
+            self.head = 0;
+        }
+        let later = self.sorted[self.head..].partition_point(|e| e.key < entry.key);
+        self.sorted.insert(self.head + later, entry);
+        let len = self.sorted.len() - self.head;
+        self.peak = self.peak.max(len);
+        if len > self.switch_up {
+            self.move_to_radix();
+        }
+    }
+
+    /// Takes the earliest entry of the sorted array (which must have one).
+    #[inline(always)]
+    fn take_first(&mut self) -> Entry<E> {
+        let entry = self.sorted[self.head];
+        self.head += 1;
+        if self.head == self.sorted.len() {
+            self.sorted.clear();
+            self.head = 0;
+        }
+        entry
     }
 
     /// Schedules `event` after `delay` from now.
@@ -153,12 +175,12 @@ impl<E: Copy> EventQueue<E> {
         if self.radix_on {
             return self.pop_radix(until);
         }
-        let entry = match (self.now_fifo.front(), self.heap.peek()) {
+        let entry = match (self.now_fifo.front(), self.sorted.get(self.head)) {
             (None, top) if top?.time() > until => return None,
-            (None, _) => self.heap.pop()?,
+            (None, _) => self.take_first(),
             (Some(first), _) if first.time() > until => return None,
             // An event scheduled earlier for this same instant goes first.
-            (Some(first), Some(top)) if top.key < first.key => self.heap.pop()?,
+            (Some(first), Some(top)) if top.key < first.key => self.take_first(),
             (Some(_), _) => self.now_fifo.pop_front()?,
         };
         self.now = entry.time();
@@ -181,7 +203,7 @@ impl<E: Copy> EventQueue<E> {
                 let slot = self.radix.pop_until(until)?;
                 self.now = slot.time;
                 if self.radix.len() < self.switch_down {
-                    self.move_to_heap();
+                    self.move_to_array();
                 }
                 slot.event
             }
@@ -190,26 +212,26 @@ impl<E: Copy> EventQueue<E> {
         Some(event)
     }
 
-    /// Moves the heap's events to the radix heap.
+    /// Moves the sorted array's events to the radix heap.
     #[cold]
     #[inline(never)]
     fn move_to_radix(&mut self) {
-        let mut entries: Vec<Entry<E>> = self.heap.drain().collect();
-        entries.sort_unstable_by_key(|e| e.key);
-        let slots = entries.into_iter().map(|e| Slot {
+        let slots = self.sorted.drain(self.head..).map(|e| Slot {
             time: e.time(),
             event: e.event,
         });
         self.radix.fill(self.now, slots);
+        self.sorted.clear();
+        self.head = 0;
         self.radix_on = true;
     }
 
-    /// Moves the radix heap's events back to the binary heap, under new seqs
+    /// Moves the radix heap's events back to the sorted array, under new seqs
     /// in the same order. Those due now were all scheduled before any event
     /// in the FIFO, so they still go first: their seqs are below the FIFO's.
     #[cold]
     #[inline(never)]
-    fn move_to_heap(&mut self) {
+    fn move_to_array(&mut self) {
         let mut slots = Vec::with_capacity(self.radix.len());
         self.radix.drain_into(&mut slots);
         let due_now = slots.iter().take_while(|s| s.time == self.now).count();
@@ -218,9 +240,13 @@ impl<E: Copy> EventQueue<E> {
                 .front()
                 .is_none_or(|f| f.key as u64 >= due_now as u64)
         );
-        for (seq, s) in (0u64..).zip(slots) {
-            self.heap.push(Entry::new(s.time, seq, s.event));
-        }
+        debug_assert!(self.head == 0 && self.sorted.is_empty());
+        // In the order they pop, so their new keys are already sorted.
+        let entries = (0u64..)
+            .zip(slots)
+            .map(|(seq, s)| Entry::new(s.time, seq, s.event));
+        self.sorted.extend(entries);
+        self.peak = self.peak.max(self.sorted.len());
         self.radix_on = false;
     }
 
@@ -238,7 +264,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of events still pending.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.now_fifo.len() + self.radix.len()
+        self.sorted.len() - self.head + self.now_fifo.len() + self.radix.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -246,11 +272,13 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Bytes the pending events count for: the FIFO's capacity and the
-    /// capacity the binary heap has, or would have had holding every event
-    /// the radix heap held (a `Vec` that only grows by pushes has a capacity
-    /// set by its peak length), so a run stops where it always did.
+    /// capacity a binary heap (of 1,024 entries at first) would have had
+    /// holding every event the sorted array or the radix heap held (a `Vec`
+    /// that only grows by pushes has a capacity set by its peak length), so a
+    /// run stops where it always did.
     pub fn bytes(&self) -> usize {
-        let heap = self.heap.capacity().max(self.radix.heap_slots());
+        let heap = self.peak.max(1024).next_power_of_two();
+        let heap = heap.max(self.radix.heap_slots());
         (heap + self.now_fifo.capacity()) * std::mem::size_of::<Entry<E>>()
     }
 
@@ -263,7 +291,7 @@ impl<E: Copy> EventQueue<E> {
     /// Bytes the queue's buffers hold now.
     #[cfg(test)]
     pub(super) fn allocated_bytes(&self) -> usize {
-        let entries = self.heap.capacity() + self.now_fifo.capacity();
+        let entries = self.sorted.capacity() + self.now_fifo.capacity();
         entries * std::mem::size_of::<Entry<E>>() + self.radix.allocated_bytes()
     }
 }
