@@ -14,8 +14,8 @@
 //! event for now never overtakes one scheduled earlier for the same instant.
 //!
 //! The array is kept sorted, earliest first from `head`: a pop moves `head`
-//! on, a push finds its place by binary search and shifts the later entries
-//! (a new event is usually among the latest, so few move). With the few
+//! on, a push goes in at the back and moves down past the later entries (a
+//! new event is usually among the latest, so few move). With the few
 //! events a small model has pending (an arrival and a completion per busy
 //! worker) this is cheaper than a binary heap, whose pop moves entries down
 //! and up the tree (measured in CHANGELOG.md, issue 13).
@@ -142,9 +142,16 @@ impl<E: Copy> EventQueue<E> {
             self.sorted.drain(..self.head);
             self.head = 0;
         }
-        let later = self.sorted[self.head..].partition_point(|e| e.key < entry.key);
-        self.sorted.insert(self.head + later, entry);
-        let len = self.sorted.len() - self.head;
+        // From the back: a new event is usually among the latest.
+        self.sorted.push(entry);
+        let pending = &mut self.sorted[self.head..];
+        let mut i = pending.len() - 1;
+        while i > 0 && pending[i - 1].key > entry.key {
+            pending[i] = pending[i - 1];
+            i -= 1;
+        }
+        pending[i] = entry;
+        let len = pending.len();
         self.peak = self.peak.max(len);
         if len > self.switch_up {
             self.move_to_radix();
