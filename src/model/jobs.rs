@@ -12,6 +12,7 @@ use rand::RngExt;
 use crate::engine::{Dist, Id, Time};
 use crate::scenario::spec::{CallSpec, Step};
 
+#[derive(Clone, Copy)]
 pub(super) struct Job {
     pub endpoint: u32,
     pub replica: u32,
@@ -329,7 +330,9 @@ impl World<'_> {
 
     /// A job has run its last step (or a call failed): record, answer, free its worker.
     fn finish(&mut self, id: Id, ok: bool) {
-        let job = self.jobs.remove(id).expect("live job");
+        // Copied out before the removal, which then moves nothing.
+        let job = *self.jobs.get(id).expect("live job");
+        self.jobs.remove(id);
         let now = self.now();
         if job.trace != NO_TRACE {
             self.trace_job(id, &job, ok);

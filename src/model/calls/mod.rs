@@ -426,9 +426,11 @@ impl<'s> World<'s> {
     }
 
     pub(super) fn on_answer(&mut self, id: Id, outcome: Outcome) {
-        let Some(call) = self.calls.remove(id) else {
+        // Copied out before the removal, which then moves nothing.
+        let Some(&call) = self.calls.get(id) else {
             return;
         };
+        self.calls.remove(id);
         if !call.abandoned {
             self.attempt_done(id, &call, outcome);
         } else if outcome == Outcome::Ok && call.site != NO_SITE && call.measured {
