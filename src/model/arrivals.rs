@@ -21,15 +21,22 @@ pub struct Arrivals {
     next_constant: f64,
     /// The next of the replayed times.
     next_replayed: usize,
+    /// The profile's peak rate, and the mean gap at that rate in ns
+    /// (computed once, to the same values each draw used to compute).
+    peak: f64,
+    mean_gap: f64,
 }
 
 impl Arrivals {
     pub fn new(arrival: Arrival, rng: Stream) -> Arrivals {
+        let peak = arrival.profile.max_rate();
         Arrivals {
             arrival,
             rng,
             next_constant: 0.0,
             next_replayed: 0,
+            peak,
+            mean_gap: SECOND as f64 / peak,
         }
     }
 
@@ -41,13 +48,12 @@ impl Arrivals {
             self.next_replayed += 1;
             return (t < end).then_some(t.max(now));
         }
-        let peak = self.arrival.profile.max_rate();
+        let (peak, mean_gap) = (self.peak, self.mean_gap);
         if !self.arrival.poisson {
-            self.next_constant += SECOND as f64 / peak;
+            self.next_constant += mean_gap;
             let t = from_nanos_f64(self.next_constant);
             return (t < end).then_some(t.max(now));
         }
-        let mean_gap = SECOND as f64 / peak;
         let mut t = now as f64;
         loop {
             let gap: f64 = Exp1.sample(&mut self.rng);
