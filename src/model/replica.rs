@@ -181,8 +181,20 @@ impl World<'_> {
     /// worker again: such nested releases are counted and served by the outer
     /// loop, so the stack stays flat however long the queue.
     pub(super) fn release_worker(&mut self, r: u32) {
-        self.replicas[r as usize].releases += 1;
-        if self.replicas[r as usize].draining {
+        let replica = &mut self.replicas[r as usize];
+        if !replica.draining && replica.queue.is_empty() {
+            // Nobody waits: the worker is idle (what the loop below does
+            // when its queue is empty, without its bookkeeping).
+            replica.busy -= 1;
+            let svc = replica.service as usize;
+            if !self.services[svc].shared_cores {
+                self.integrate(svc);
+                self.services[svc].busy -= 1;
+            }
+            return;
+        }
+        replica.releases += 1;
+        if replica.draining {
             return;
         }
         self.replicas[r as usize].draining = true;
