@@ -54,7 +54,7 @@ impl World<'_> {
     /// timeout armed (per try, cut short by the call's deadline `ldeadline`), sent.
     pub(super) fn wire(
         &mut self,
-        attempt: Call,
+        mut attempt: Call,
         caller: Caller,
         balancer: LoadBalancer,
         per_try: Option<Time>,
@@ -73,24 +73,20 @@ impl World<'_> {
         }
         let svc = self.s.endpoints[attempt.target as usize].service;
         let from_dc = u16::from(attempt.from_dc);
-        let replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
+        attempt.replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
         // Each attempt draws its request's size (nothing to do in a scenario
         // without sizes, the common case).
-        let (request_bytes, response_size) = if self.s.sizes.is_empty() {
-            (0, NO_SIZE)
+        let request_bytes = if self.s.sizes.is_empty() {
+            0
         } else {
             let sizes = self.call_sizes(caller, policy);
-            let response = slot(sizes.response);
-            (self.draw_size(slot(sizes.request)), response)
+            attempt.response_size = slot(sizes.response);
+            self.draw_size(slot(sizes.request))
         };
         let try_deadline = per_try
             .map_or(NEVER, |t| now.saturating_add(t))
             .min(ldeadline);
-        // Into the arena as it came, then set: storing into the copy on the
-        // stack just before copying it stalled the copy (store forwarding).
         let call = self.calls.insert(attempt);
-        let c = self.calls.get_mut(call).expect("just inserted");
-        (c.replica, c.response_size) = (replica, response_size);
         match per_try {
             // The policy's own timeout, not cut short by a deadline: its lane.
             Some(t) if now.saturating_add(t) <= ldeadline => self.arm_timeout(t, call),
