@@ -24,20 +24,20 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::queue_radix::{Radix, Slot};
+use super::queue_wheel::{Next, Wheel};
 use super::time::Time;
 
 /// An event and its key: `(time, seq)` as one number, `time << 64 | seq`, so
 /// that ordering entries is one branch-free comparison.
 #[derive(Clone, Copy)]
-struct Entry<E> {
-    key: u128,
-    event: E,
+pub(super) struct Entry<E> {
+    pub(super) key: u128,
+    pub(super) event: E,
 }
 
 impl<E> Entry<E> {
     #[inline]
-    fn new(time: Time, seq: u64, event: E) -> Self {
+    pub(super) fn new(time: Time, seq: u64, event: E) -> Self {
         Entry {
             key: (u128::from(time) << 64) | u128::from(seq),
             event,
@@ -45,7 +45,7 @@ impl<E> Entry<E> {
     }
 
     #[inline]
-    fn time(&self) -> Time {
+    pub(super) fn time(&self) -> Time {
         (self.key >> 64) as Time
     }
 }
@@ -79,9 +79,9 @@ pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     /// Events scheduled for `now`, in scheduling order.
     now_fifo: VecDeque<Entry<E>>,
-    /// Holds the events instead of the two above while `radix_on`.
-    radix: Radix<E>,
-    radix_on: bool,
+    /// Holds the events instead of the heap while `wheel_on`.
+    wheel: Wheel<E>,
+    wheel_on: bool,
     switch_up: usize,
     switch_down: usize,
     now: Time,
@@ -107,8 +107,8 @@ impl<E: Copy> EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
             now_fifo: VecDeque::new(),
-            radix: Radix::new(),
-            radix_on: false,
+            wheel: Wheel::new(),
+            wheel_on: false,
             switch_up: up,
             switch_down: down,
             now: 0,
@@ -131,12 +131,12 @@ impl<E: Copy> EventQueue<E> {
         self.seq += 1;
         if at <= self.now {
             self.now_fifo.push_back(Entry::new(self.now, seq, event));
-        } else if self.radix_on {
-            self.radix.push(at, event);
+        } else if self.wheel_on {
+            self.wheel.push(Entry::new(at, seq, event));
         } else {
             self.heap.push(Entry::new(at, seq, event));
             if self.heap.len() > self.switch_up {
-                self.move_to_radix();
+                self.move_to_wheel();
             }
         }
     }
@@ -150,8 +150,8 @@ impl<E: Copy> EventQueue<E> {
     /// Pops the next event if it is due at or before `until`, advancing the clock.
     #[inline]
     pub fn pop_until(&mut self, until: Time) -> Option<E> {
-        if self.radix_on {
-            return self.pop_radix(until);
+        if self.wheel_on {
+            return self.pop_wheel(until);
         }
         let entry = match (self.now_fifo.front(), self.heap.peek()) {
             (None, top) if top?.time() > until => return None,
@@ -166,62 +166,51 @@ impl<E: Copy> EventQueue<E> {
         Some(entry.event)
     }
 
-    /// `pop_until` while the radix heap holds the events for later: the
-    /// same order (events it holds for now were scheduled before the FIFO's).
+    /// `pop_until` while the wheel holds the events for later: the same
+    /// order, by the same keys.
     #[inline]
-    fn pop_radix(&mut self, until: Time) -> Option<E> {
-        let event = match self.now_fifo.front() {
-            Some(first) if !self.radix.due_at_base() => {
-                if first.time() > until {
-                    return None;
-                }
-                self.now_fifo.pop_front()?.event
-            }
-            _ => {
-                let slot = self.radix.pop_until(until)?;
-                self.now = slot.time;
-                if self.radix.len() < self.switch_down {
-                    self.move_to_heap();
-                }
-                slot.event
-            }
+    fn pop_wheel(&mut self, until: Time) -> Option<E> {
+        let next = self.wheel.peek();
+        let entry = match (self.now_fifo.front(), next) {
+            (None, None) => return None,
+            (None, Some((key, _))) if (key >> 64) as Time > until => return None,
+            (Some(first), _) if first.time() > until => return None,
+            // An event scheduled earlier for this same instant goes first.
+            (Some(first), Some((key, at))) if key < first.key => self.pop_from_wheel(at),
+            (Some(_), _) => self.now_fifo.pop_front()?,
+            (None, Some((_, at))) => self.pop_from_wheel(at),
         };
+        self.now = entry.time();
         self.popped += 1;
-        Some(event)
+        Some(entry.event)
     }
 
-    /// Moves the heap's events to the radix heap.
+    #[inline(always)]
+    fn pop_from_wheel(&mut self, at: Next) -> Entry<E> {
+        let entry = self.wheel.pop(at);
+        if self.wheel.len() < self.switch_down {
+            self.move_to_heap();
+        }
+        entry
+    }
+
+    /// Moves the heap's events to the wheel, keys and all.
     #[cold]
     #[inline(never)]
-    fn move_to_radix(&mut self) {
-        let mut entries: Vec<Entry<E>> = self.heap.drain().collect();
-        entries.sort_unstable_by_key(|e| e.key);
-        let slots = entries.into_iter().map(|e| Slot {
-            time: e.time(),
-            event: e.event,
-        });
-        self.radix.fill(self.now, slots);
-        self.radix_on = true;
+    fn move_to_wheel(&mut self) {
+        let entries = self.heap.drain();
+        self.wheel.fill(self.now, entries);
+        self.wheel_on = true;
     }
 
-    /// Moves the radix heap's events back to the binary heap, under new seqs
-    /// in the same order. Those due now were all scheduled before any event
-    /// in the FIFO, so they still go first: their seqs are below the FIFO's.
+    /// Moves the wheel's events back to the binary heap, keys and all.
     #[cold]
     #[inline(never)]
     fn move_to_heap(&mut self) {
-        let mut slots = Vec::with_capacity(self.radix.len());
-        self.radix.drain_into(&mut slots);
-        let due_now = slots.iter().take_while(|s| s.time == self.now).count();
-        debug_assert!(
-            self.now_fifo
-                .front()
-                .is_none_or(|f| f.key as u64 >= due_now as u64)
-        );
-        for (seq, s) in (0u64..).zip(slots) {
-            self.heap.push(Entry::new(s.time, seq, s.event));
-        }
-        self.radix_on = false;
+        let mut entries = Vec::with_capacity(self.wheel.len());
+        self.wheel.drain_into(&mut entries);
+        self.heap.extend(entries);
+        self.wheel_on = false;
     }
 
     /// Moves the clock to `t` without running anything (the end of a run).
@@ -238,7 +227,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of events still pending.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.now_fifo.len() + self.radix.len()
+        self.heap.len() + self.now_fifo.len() + self.wheel.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -250,21 +239,21 @@ impl<E: Copy> EventQueue<E> {
     /// the radix heap held (a `Vec` that only grows by pushes has a capacity
     /// set by its peak length), so a run stops where it always did.
     pub fn bytes(&self) -> usize {
-        let heap = self.heap.capacity().max(self.radix.heap_slots());
+        let heap = self.heap.capacity().max(self.wheel.heap_slots());
         (heap + self.now_fifo.capacity()) * std::mem::size_of::<Entry<E>>()
     }
 
-    /// Whether the radix heap holds the events.
+    /// Whether the wheel holds the events.
     #[cfg(test)]
     pub(super) fn is_radix(&self) -> bool {
-        self.radix_on
+        self.wheel_on
     }
 
     /// Bytes the queue's buffers hold now.
     #[cfg(test)]
     pub(super) fn allocated_bytes(&self) -> usize {
         let entries = self.heap.capacity() + self.now_fifo.capacity();
-        entries * std::mem::size_of::<Entry<E>>() + self.radix.allocated_bytes()
+        entries * std::mem::size_of::<Entry<E>>() + self.wheel.allocated_bytes()
     }
 }
 
