@@ -45,9 +45,10 @@ pub(super) struct Wheel<E> {
     /// Nodes of every list; freed nodes form the list from `free`.
     nodes: Vec<Node<E>>,
     free: u32,
-    /// First and last node of each bucket's list (NIL when empty).
-    head: Box<[u32]>,
-    tail: Box<[u32]>,
+    /// First node of each bucket's list (NIL when empty), and its last
+    /// (stale when empty). Arrays of the wheel's size: no bounds checks.
+    head: Box<[u32; BLOCKS]>,
+    tail: Box<[u32; BLOCKS]>,
     /// Bit `i % 64` of `words[i / 64]`: bucket `i` is occupied; bit `w` of
     /// `summary`: `words[w]` is not zero.
     words: [u64; WORDS],
@@ -73,8 +74,8 @@ impl<E: Copy> Wheel<E> {
         Wheel {
             nodes: Vec::new(),
             free: NIL,
-            head: vec![NIL; BLOCKS].into_boxed_slice(),
-            tail: vec![NIL; BLOCKS].into_boxed_slice(),
+            head: Box::new([NIL; BLOCKS]),
+            tail: Box::new([NIL; BLOCKS]),
             words: [0; WORDS],
             summary: 0,
             cur: 0,
@@ -120,13 +121,15 @@ impl<E: Copy> Wheel<E> {
         };
         let i = self.alloc(node);
         let b = block as usize & (BLOCKS - 1);
-        let last = self.tail[b];
-        if last == NIL {
+        if self.head[b] == NIL {
             self.head[b] = i;
             self.tail[b] = i;
             self.words[b >> 6] |= 1 << (b & 63);
             self.summary |= 1 << (b >> 6);
-        } else if Self::before(&self.nodes[last as usize], &node) {
+            return;
+        }
+        let last = self.tail[b];
+        if Self::before(&self.nodes[last as usize], &node) {
             self.nodes[last as usize].next = i;
             self.tail[b] = i;
         } else {
@@ -213,18 +216,18 @@ impl<E: Copy> Wheel<E> {
         let entry = match at {
             Next::Bucket(b) => {
                 let i = self.head[b];
-                let n = self.nodes[i as usize];
-                self.head[b] = n.next;
-                if n.next == NIL {
-                    self.tail[b] = NIL;
+                let n = &mut self.nodes[i as usize];
+                let (entry, next) = (Entry::new(n.time, n.seq, n.event), n.next);
+                n.next = self.free;
+                self.free = i;
+                self.head[b] = next;
+                if next == NIL {
                     self.words[b >> 6] &= !(1 << (b & 63));
                     if self.words[b >> 6] == 0 {
                         self.summary &= !(1 << (b >> 6));
                     }
                 }
-                self.nodes[i as usize].next = self.free;
-                self.free = i;
-                Entry::new(n.time, n.seq, n.event)
+                entry
             }
             Next::Far => self.far.pop().expect("peeked"),
         };
