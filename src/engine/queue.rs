@@ -171,27 +171,32 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     fn pop_wheel(&mut self, until: Time) -> Option<E> {
         let next = self.wheel.peek();
-        let entry = match (self.now_fifo.front(), next) {
+        let (time, event) = match (self.now_fifo.front(), next) {
             (None, None) => return None,
-            (None, Some((key, _))) if (key >> 64) as Time > until => return None,
+            (None, Some((time, _))) if time > until => return None,
+            (None, Some((_, at))) => self.pop_from_wheel(at),
             (Some(first), _) if first.time() > until => return None,
             // An event scheduled earlier for this same instant goes first.
-            (Some(first), Some((key, at))) if key < first.key => self.pop_from_wheel(at),
-            (Some(_), _) => self.now_fifo.pop_front()?,
-            (None, Some((_, at))) => self.pop_from_wheel(at),
+            (Some(first), Some((_, at))) if self.wheel.key(at) < first.key => {
+                self.pop_from_wheel(at)
+            }
+            (Some(_), _) => {
+                let first = self.now_fifo.pop_front()?;
+                (first.time(), first.event)
+            }
         };
-        self.now = entry.time();
+        self.now = time;
         self.popped += 1;
-        Some(entry.event)
+        Some(event)
     }
 
     #[inline(always)]
-    fn pop_from_wheel(&mut self, at: Next) -> Entry<E> {
-        let entry = self.wheel.pop(at);
+    fn pop_from_wheel(&mut self, at: Next) -> (Time, E) {
+        let popped = self.wheel.pop(at);
         if self.wheel.len() < self.switch_down {
             self.move_to_heap();
         }
-        entry
+        popped
     }
 
     /// Moves the heap's events to the wheel, keys and all.

@@ -179,16 +179,26 @@ impl<E: Copy> Wheel<E> {
         }
     }
 
-    /// The next event's key and where it is, without taking it.
+    /// The next event's time and where it is, without taking it.
     #[inline(always)]
-    pub(super) fn peek(&self) -> Option<(u128, Next)> {
+    pub(super) fn peek(&self) -> Option<(Time, Next)> {
         let Some(b) = self.first_bucket() else {
             let top = self.far.peek()?;
-            return Some((top.key, Next::Far));
+            return Some((top.time(), Next::Far));
         };
-        let n = &self.nodes[self.head[b] as usize];
-        let key = (u128::from(n.time) << 64) | u128::from(n.seq);
-        Some((key, Next::Bucket(b)))
+        Some((self.nodes[self.head[b] as usize].time, Next::Bucket(b)))
+    }
+
+    /// The `(time, seq)` key of the event `peek` found.
+    #[inline]
+    pub(super) fn key(&self, at: Next) -> u128 {
+        match at {
+            Next::Bucket(b) => {
+                let n = &self.nodes[self.head[b] as usize];
+                (u128::from(n.time) << 64) | u128::from(n.seq)
+            }
+            Next::Far => self.far.peek().expect("peeked").key,
+        }
     }
 
     /// The first occupied bucket in circular order from `cur`'s.
@@ -209,15 +219,16 @@ impl<E: Copy> Wheel<E> {
         Some(w << 6 | self.words[w].trailing_zeros() as usize)
     }
 
-    /// Takes the event `peek` found; the current block becomes its block.
+    /// Takes the event `peek` found (its time and itself); the current
+    /// block becomes its block.
     #[inline(always)]
-    pub(super) fn pop(&mut self, at: Next) -> Entry<E> {
+    pub(super) fn pop(&mut self, at: Next) -> (Time, E) {
         self.len -= 1;
-        let entry = match at {
+        let (time, event) = match at {
             Next::Bucket(b) => {
                 let i = self.head[b];
                 let n = &mut self.nodes[i as usize];
-                let (entry, next) = (Entry::new(n.time, n.seq, n.event), n.next);
+                let (entry, next) = ((n.time, n.event), n.next);
                 n.next = self.free;
                 self.free = i;
                 self.head[b] = next;
@@ -229,10 +240,13 @@ impl<E: Copy> Wheel<E> {
                 }
                 entry
             }
-            Next::Far => self.far.pop().expect("peeked"),
+            Next::Far => {
+                let e = self.far.pop().expect("peeked");
+                (e.time(), e.event)
+            }
         };
-        self.advance(entry.time() >> SHIFT);
-        entry
+        self.advance(time >> SHIFT);
+        (time, event)
     }
 
     /// Moves the current block to `block`, and the far events now within
