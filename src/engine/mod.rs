@@ -8,11 +8,9 @@ pub mod arena;
 pub mod dist;
 pub mod ps;
 pub mod queue;
-#[allow(dead_code)]
-mod queue_radix;
-mod queue_wheel;
 #[cfg(test)]
 mod queue_tests;
+mod queue_wheel;
 pub mod rng;
 pub mod time;
 

@@ -1,6 +1,6 @@
 //! The future event list: a binary heap ordered by `(time, seq)` and a FIFO
 //! of the events scheduled for the current instant while few events are
-//! pending; a radix heap ([`super::queue_radix`]) while many are.
+//! pending; a timing wheel ([`super::queue_wheel`]) while many are.
 //!
 //! `seq` increases with every push, so events scheduled for the same instant run
 //! in the order they were scheduled (FIFO ties). Cancellation is lazy: an event
@@ -13,13 +13,14 @@
 //! front and the heap's top, so the order is exactly the heap's alone: an event
 //! for now never overtakes one scheduled earlier for the same instant.
 //!
-//! Past [`SWITCH_UP`] events in the heap, they move to a radix heap, and back
-//! below [`SWITCH_DOWN`]: a binary heap of a few dozen entries is a few cache
-//! lines and a few well-predicted comparisons, while the radix heap's cost
-//! does not grow with the count (measured in CHANGELOG.md, issue 13). The
-//! moves keep the `(time, seq)` order, and the memory budget counts what the
-//! binary heap alone would have held, so a run stops where it always did.
-//! `queue_tests.rs` runs the queue beside a plain binary heap and FIFO.
+//! Past [`SWITCH_UP`] events in the heap, they move to a timing wheel, and
+//! back below [`SWITCH_DOWN`]: a binary heap of a few dozen entries is a few
+//! cache lines and a few well-predicted comparisons, while the wheel's cost
+//! does not grow with the count as long as its blocks hold few events each
+//! (measured in CHANGELOG.md, issue 13). The events keep their `(time, seq)`
+//! keys through the moves, so the order is the heap's, and the memory budget
+//! counts what the binary heap alone would have held, so a run stops where it
+//! always did. `queue_tests.rs` runs the queue beside a plain binary heap and FIFO.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -69,7 +70,7 @@ impl<E> Ord for Entry<E> {
     }
 }
 
-/// Heap entries past which the events move to the radix heap.
+/// Heap entries past which the events move to the wheel.
 pub(super) const SWITCH_UP: usize = 32;
 /// Pending events under which they move back to the binary heap.
 pub(super) const SWITCH_DOWN: usize = 16;
@@ -100,7 +101,7 @@ impl<E: Copy> EventQueue<E> {
         Self::with_switch(SWITCH_UP, SWITCH_DOWN)
     }
 
-    /// A queue that moves to the radix heap past `up` heap entries and back
+    /// A queue that moves to the wheel past `up` heap entries and back
     /// under `down` (for tests and `benches/queue.rs`; `new` is measured).
     pub fn with_switch(up: usize, down: usize) -> Self {
         assert!(down < up, "switch sizes {down} and {up}");
@@ -241,7 +242,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Bytes the pending events count for: the FIFO's capacity and the
     /// capacity the binary heap has, or would have had holding every event
-    /// the radix heap held (a `Vec` that only grows by pushes has a capacity
+    /// the wheel held (a `Vec` that only grows by pushes has a capacity
     /// set by its peak length), so a run stops where it always did.
     pub fn bytes(&self) -> usize {
         let heap = self.heap.capacity().max(self.wheel.heap_slots());
@@ -250,7 +251,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Whether the wheel holds the events.
     #[cfg(test)]
-    pub(super) fn is_radix(&self) -> bool {
+    pub(super) fn is_wheel(&self) -> bool {
         self.wheel_on
     }
 
