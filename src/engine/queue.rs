@@ -171,6 +171,15 @@ impl<E: Copy> EventQueue<E> {
     /// order, by the same keys.
     #[inline]
     fn pop_wheel(&mut self, until: Time) -> Option<E> {
+        if self.now_fifo.is_empty() {
+            let (time, event) = self.wheel.pop_until(until)?;
+            if self.wheel.len() < self.switch_down {
+                self.move_to_heap();
+            }
+            self.now = time;
+            self.popped += 1;
+            return Some(event);
+        }
         let next = self.wheel.peek();
         let (time, event) = match (self.now_fifo.front(), next) {
             (None, None) => return None,

@@ -225,21 +225,7 @@ impl<E: Copy> Wheel<E> {
     pub(super) fn pop(&mut self, at: Next) -> (Time, E) {
         self.len -= 1;
         let (time, event) = match at {
-            Next::Bucket(b) => {
-                let i = self.head[b];
-                let n = &mut self.nodes[i as usize];
-                let (entry, next) = ((n.time, n.event), n.next);
-                n.next = self.free;
-                self.free = i;
-                self.head[b] = next;
-                if next == NIL {
-                    self.words[b >> 6] &= !(1 << (b & 63));
-                    if self.words[b >> 6] == 0 {
-                        self.summary &= !(1 << (b >> 6));
-                    }
-                }
-                entry
-            }
+            Next::Bucket(b) => self.take_head(b, Time::MAX).expect("peeked"),
             Next::Far => {
                 let e = self.far.pop().expect("peeked");
                 (e.time(), e.event)
@@ -247,6 +233,44 @@ impl<E: Copy> Wheel<E> {
         };
         self.advance(time >> SHIFT);
         (time, event)
+    }
+
+    /// Takes the next event if it is due at or before `until` (`peek` and
+    /// `pop` in one, for when no event for the current instant competes).
+    #[inline(always)]
+    pub(super) fn pop_until(&mut self, until: Time) -> Option<(Time, E)> {
+        let Some(b) = self.first_bucket() else {
+            if self.far.peek()?.time() > until {
+                return None;
+            }
+            return Some(self.pop(Next::Far));
+        };
+        let (time, event) = self.take_head(b, until)?;
+        self.len -= 1;
+        self.advance(time >> SHIFT);
+        Some((time, event))
+    }
+
+    /// Unlinks bucket `b`'s first event (its node to the free list) if it
+    /// is due at or before `until`.
+    #[inline(always)]
+    fn take_head(&mut self, b: usize, until: Time) -> Option<(Time, E)> {
+        let i = self.head[b];
+        let n = &mut self.nodes[i as usize];
+        if n.time > until {
+            return None;
+        }
+        let (time, event, next) = (n.time, n.event, n.next);
+        n.next = self.free;
+        self.free = i;
+        self.head[b] = next;
+        if next == NIL {
+            self.words[b >> 6] &= !(1 << (b & 63));
+            if self.words[b >> 6] == 0 {
+                self.summary &= !(1 << (b >> 6));
+            }
+        }
+        Some((time, event))
     }
 
     /// Moves the current block to `block`, and the far events now within
