@@ -264,12 +264,10 @@ impl<E: Copy> Wheel<E> {
         n.next = self.free;
         self.free = i;
         self.head[b] = next;
-        if next == NIL {
-            self.words[b >> 6] &= !(1 << (b & 63));
-            if self.words[b >> 6] == 0 {
-                self.summary &= !(1 << (b >> 6));
-            }
-        }
+        // Without branches: whether the list is now empty is a coin toss.
+        let w = b >> 6;
+        self.words[w] &= !(u64::from(next == NIL) << (b & 63));
+        self.summary &= !(u64::from(self.words[w] == 0) << w);
         Some((time, event))
     }
 
@@ -277,9 +275,8 @@ impl<E: Copy> Wheel<E> {
     /// the wheel's reach into it.
     #[inline(always)]
     fn advance(&mut self, block: u64) {
-        if block == self.cur {
-            return;
-        }
+        // No test of `block == cur` (a coin toss at a few events a block):
+        // the far heap's test below is as cheap and always decided alike.
         self.cur = block;
         while let Some(top) = self.far.peek()
             && (top.time() >> SHIFT) - block < BLOCKS as u64
