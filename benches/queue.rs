@@ -1,8 +1,8 @@
-//! The event queue alone, as a sorted array, as a radix heap, and as the
+//! The event queue alone, as a sorted array, as a timing wheel, and as the
 //! hybrid that switches between them, on the classic "hold" model: `n`
 //! events pending, each step pops the earliest and schedules one at an
 //! exponential delay after it (mean 1 ms, integer nanoseconds). It shows
-//! where the radix heap starts to pay, which sets `queue::SWITCH_UP`.
+//! where the wheel starts to pay, which sets `queue::SWITCH_UP`.
 //!
 //! `taskset -c 1 cargo bench --bench queue [-- REPETITIONS]` (default 5):
 //! nanoseconds per step (a pop and a push), medians, modes alternating.
@@ -58,7 +58,7 @@ fn main() {
     type Make = fn() -> EventQueue<Payload>;
     let modes: [(&str, Make); 3] = [
         ("sorted array", || EventQueue::with_switch(usize::MAX, 0)),
-        ("radix heap", || EventQueue::with_switch(1, 0)),
+        ("wheel", || EventQueue::with_switch(1, 0)),
         ("hybrid", EventQueue::new),
     ];
     println!("ns per step (pop + push), medians of {reps}\n");

@@ -8,9 +8,9 @@ pub mod arena;
 pub mod dist;
 pub mod ps;
 pub mod queue;
-mod queue_radix;
 #[cfg(test)]
 mod queue_tests;
+mod queue_wheel;
 pub mod rng;
 pub mod time;
 

@@ -1,6 +1,6 @@
-//! The future event list: a short sorted array ordered by `(time, seq)` and
-//! a FIFO of the events scheduled for the current instant while few events
-//! are pending; a radix heap ([`super::queue_radix`]) while many are.
+//! The future event list: a short array sorted by `(time, seq)` and a FIFO
+//! of the events scheduled for the current instant while few events are
+//! pending; a timing wheel ([`super::queue_wheel`]) while many are.
 //!
 //! `seq` increases with every push, so events scheduled for the same instant run
 //! in the order they were scheduled (FIFO ties). Cancellation is lazy: an event
@@ -15,34 +15,36 @@
 //!
 //! The array is kept sorted, earliest first from `head`: a pop moves `head`
 //! on, a push goes in at the back and moves down past the later entries (a
-//! new event is usually among the latest, so few move). With the few
-//! events a small model has pending (an arrival and a completion per busy
-//! worker) this is cheaper than a binary heap, whose pop moves entries down
-//! and up the tree (measured in CHANGELOG.md, issue 13).
+//! new event is usually among the latest, so few move). With the few events a
+//! small model has pending (an arrival and a completion per busy worker) this
+//! is cheaper than a binary heap, whose pop moves entries down and up the tree
+//! (measured in CHANGELOG.md, issue 13).
 //!
-//! Past [`SWITCH_UP`] events in the array, they move to a radix heap, and back
-//! below [`SWITCH_DOWN`]: a sorted array of a few dozen entries is a few cache
-//! lines, while the radix heap's cost does not grow with the count. The moves
-//! keep the `(time, seq)` order, and the memory budget counts what a binary
-//! heap alone would have held, so a run stops where it always did.
-//! `queue_tests.rs` runs the queue beside a plain binary heap and FIFO.
+//! Past [`SWITCH_UP`] events in the array, they move to a timing wheel, and
+//! back below [`SWITCH_DOWN`]: a sorted array of a few dozen entries is a few
+//! cache lines, while the wheel's cost does not grow with the count as long as
+//! its blocks hold few events each. The events keep their `(time, seq)` keys
+//! through the moves, so the order is one queue's, and the memory budget
+//! counts what a binary heap alone would have held, so a run stops where it
+//! always did. `queue_tests.rs` runs the queue beside a plain binary heap and FIFO.
 
+use std::cmp::Ordering;
 use std::collections::VecDeque;
 
-use super::queue_radix::{Radix, Slot};
+use super::queue_wheel::{Next, Wheel};
 use super::time::Time;
 
 /// An event and its key: `(time, seq)` as one number, `time << 64 | seq`, so
 /// that ordering entries is one branch-free comparison.
 #[derive(Clone, Copy)]
-struct Entry<E> {
-    key: u128,
-    event: E,
+pub(super) struct Entry<E> {
+    pub(super) key: u128,
+    pub(super) event: E,
 }
 
 impl<E> Entry<E> {
     #[inline]
-    fn new(time: Time, seq: u64, event: E) -> Self {
+    pub(super) fn new(time: Time, seq: u64, event: E) -> Self {
         Entry {
             key: (u128::from(time) << 64) | u128::from(seq),
             event,
@@ -50,12 +52,31 @@ impl<E> Entry<E> {
     }
 
     #[inline]
-    fn time(&self) -> Time {
+    pub(super) fn time(&self) -> Time {
         (self.key >> 64) as Time
     }
 }
 
-/// Entries in the sorted array past which the events move to the radix heap.
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key)
+    }
+}
+
+/// Entries in the sorted array past which the events move to the wheel.
 pub(super) const SWITCH_UP: usize = 32;
 /// Pending events under which they move back to the sorted array.
 pub(super) const SWITCH_DOWN: usize = 16;
@@ -73,9 +94,9 @@ pub struct EventQueue<E> {
     peak: usize,
     /// Events scheduled for `now`, in scheduling order.
     now_fifo: VecDeque<Entry<E>>,
-    /// Holds the events instead of the two above while `radix_on`.
-    radix: Radix<E>,
-    radix_on: bool,
+    /// Holds the events instead of the sorted array while `wheel_on`.
+    wheel: Wheel<E>,
+    wheel_on: bool,
     switch_up: usize,
     switch_down: usize,
     now: Time,
@@ -94,7 +115,7 @@ impl<E: Copy> EventQueue<E> {
         Self::with_switch(SWITCH_UP, SWITCH_DOWN)
     }
 
-    /// A queue that moves to the radix heap past `up` entries and back
+    /// A queue that moves to the wheel past `up` entries and back
     /// under `down` (for tests and `benches/queue.rs`; `new` is measured).
     pub fn with_switch(up: usize, down: usize) -> Self {
         assert!(down < up, "switch sizes {down} and {up}");
@@ -103,8 +124,8 @@ impl<E: Copy> EventQueue<E> {
             head: 0,
             peak: 0,
             now_fifo: VecDeque::new(),
-            radix: Radix::new(),
-            radix_on: false,
+            wheel: Wheel::new(),
+            wheel_on: false,
             switch_up: up,
             switch_down: down,
             now: 0,
@@ -127,15 +148,15 @@ impl<E: Copy> EventQueue<E> {
         self.seq += 1;
         if at <= self.now {
             self.now_fifo.push_back(Entry::new(self.now, seq, event));
-        } else if self.radix_on {
-            self.radix.push(at, event);
+        } else if self.wheel_on {
+            self.wheel.push(Entry::new(at, seq, event));
         } else {
             self.insert(Entry::new(at, seq, event));
         }
     }
 
     /// Puts an entry in its place in the sorted array (or moves everything
-    /// to the radix heap once the array is past `switch_up`).
+    /// to the wheel once the array is past `switch_up`).
     #[inline(always)]
     fn insert(&mut self, entry: Entry<E>) {
         if self.head >= COMPACT_AT {
@@ -154,7 +175,7 @@ impl<E: Copy> EventQueue<E> {
         let len = pending.len();
         self.peak = self.peak.max(len);
         if len > self.switch_up {
-            self.move_to_radix();
+            self.move_to_wheel();
         }
     }
 
@@ -179,8 +200,8 @@ impl<E: Copy> EventQueue<E> {
     /// Pops the next event if it is due at or before `until`, advancing the clock.
     #[inline]
     pub fn pop_until(&mut self, until: Time) -> Option<E> {
-        if self.radix_on {
-            return self.pop_radix(until);
+        if self.wheel_on {
+            return self.pop_wheel(until);
         }
         let entry = match (self.now_fifo.front(), self.sorted.get(self.head)) {
             (None, top) if top?.time() > until => return None,
@@ -195,66 +216,68 @@ impl<E: Copy> EventQueue<E> {
         Some(entry.event)
     }
 
-    /// `pop_until` while the radix heap holds the events for later: the
-    /// same order (events it holds for now were scheduled before the FIFO's).
+    /// `pop_until` while the wheel holds the events for later: the same
+    /// order, by the same keys.
     #[inline]
-    fn pop_radix(&mut self, until: Time) -> Option<E> {
-        let event = match self.now_fifo.front() {
-            Some(first) if !self.radix.due_at_base() => {
-                if first.time() > until {
-                    return None;
-                }
-                self.now_fifo.pop_front()?.event
+    fn pop_wheel(&mut self, until: Time) -> Option<E> {
+        if self.now_fifo.is_empty() {
+            let (time, event) = self.wheel.pop_until(until)?;
+            if self.wheel.len() < self.switch_down {
+                self.move_to_array();
             }
-            _ => {
-                let slot = self.radix.pop_until(until)?;
-                self.now = slot.time;
-                if self.radix.len() < self.switch_down {
-                    self.move_to_array();
-                }
-                slot.event
+            self.now = time;
+            self.popped += 1;
+            return Some(event);
+        }
+        let next = self.wheel.peek();
+        let (time, event) = match (self.now_fifo.front(), next) {
+            (None, None) => return None,
+            (None, Some((time, _))) if time > until => return None,
+            (None, Some((_, at))) => self.pop_from_wheel(at),
+            (Some(first), _) if first.time() > until => return None,
+            // An event scheduled earlier for this same instant goes first.
+            (Some(first), Some((_, at))) if self.wheel.key(at) < first.key => {
+                self.pop_from_wheel(at)
+            }
+            (Some(_), _) => {
+                let first = self.now_fifo.pop_front()?;
+                (first.time(), first.event)
             }
         };
+        self.now = time;
         self.popped += 1;
         Some(event)
     }
 
-    /// Moves the sorted array's events to the radix heap.
-    #[cold]
-    #[inline(never)]
-    fn move_to_radix(&mut self) {
-        let slots = self.sorted.drain(self.head..).map(|e| Slot {
-            time: e.time(),
-            event: e.event,
-        });
-        self.radix.fill(self.now, slots);
-        self.sorted.clear();
-        self.head = 0;
-        self.radix_on = true;
+    #[inline(always)]
+    fn pop_from_wheel(&mut self, at: Next) -> (Time, E) {
+        let popped = self.wheel.pop(at);
+        if self.wheel.len() < self.switch_down {
+            self.move_to_array();
+        }
+        popped
     }
 
-    /// Moves the radix heap's events back to the sorted array, under new seqs
-    /// in the same order. Those due now were all scheduled before any event
-    /// in the FIFO, so they still go first: their seqs are below the FIFO's.
+    /// Moves the sorted array's events to the wheel, keys and all.
+    #[cold]
+    #[inline(never)]
+    fn move_to_wheel(&mut self) {
+        let entries = self.sorted.drain(self.head..);
+        self.wheel.fill(self.now, entries);
+        self.sorted.clear();
+        self.head = 0;
+        self.wheel_on = true;
+    }
+
+    /// Moves the wheel's events back to the sorted array, keys and all.
     #[cold]
     #[inline(never)]
     fn move_to_array(&mut self) {
-        let mut slots = Vec::with_capacity(self.radix.len());
-        self.radix.drain_into(&mut slots);
-        let due_now = slots.iter().take_while(|s| s.time == self.now).count();
-        debug_assert!(
-            self.now_fifo
-                .front()
-                .is_none_or(|f| f.key as u64 >= due_now as u64)
-        );
         debug_assert!(self.head == 0 && self.sorted.is_empty());
-        // In the order they pop, so their new keys are already sorted.
-        let entries = (0u64..)
-            .zip(slots)
-            .map(|(seq, s)| Entry::new(s.time, seq, s.event));
-        self.sorted.extend(entries);
+        self.wheel.drain_into(&mut self.sorted);
+        self.sorted.sort_unstable_by_key(|e| e.key);
         self.peak = self.peak.max(self.sorted.len());
-        self.radix_on = false;
+        self.wheel_on = false;
     }
 
     /// Moves the clock to `t` without running anything (the end of a run).
@@ -271,7 +294,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of events still pending.
     pub fn len(&self) -> usize {
-        self.sorted.len() - self.head + self.now_fifo.len() + self.radix.len()
+        self.sorted.len() - self.head + self.now_fifo.len() + self.wheel.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -280,26 +303,26 @@ impl<E: Copy> EventQueue<E> {
 
     /// Bytes the pending events count for: the FIFO's capacity and the
     /// capacity a binary heap (of 1,024 entries at first) would have had
-    /// holding every event the sorted array or the radix heap held (a `Vec`
-    /// that only grows by pushes has a capacity set by its peak length), so a
-    /// run stops where it always did.
+    /// holding every event the sorted array or the wheel held (a `Vec` that
+    /// only grows by pushes has a capacity set by its peak length), so a run
+    /// stops where it always did.
     pub fn bytes(&self) -> usize {
         let heap = self.peak.max(1024).next_power_of_two();
-        let heap = heap.max(self.radix.heap_slots());
+        let heap = heap.max(self.wheel.heap_slots());
         (heap + self.now_fifo.capacity()) * std::mem::size_of::<Entry<E>>()
     }
 
-    /// Whether the radix heap holds the events.
+    /// Whether the wheel holds the events.
     #[cfg(test)]
-    pub(super) fn is_radix(&self) -> bool {
-        self.radix_on
+    pub(super) fn is_wheel(&self) -> bool {
+        self.wheel_on
     }
 
     /// Bytes the queue's buffers hold now.
     #[cfg(test)]
     pub(super) fn allocated_bytes(&self) -> usize {
         let entries = self.sorted.capacity() + self.now_fifo.capacity();
-        entries * std::mem::size_of::<Entry<E>>() + self.radix.allocated_bytes()
+        entries * std::mem::size_of::<Entry<E>>() + self.wheel.allocated_bytes()
     }
 }
 

@@ -52,7 +52,7 @@ impl Plain {
 /// every step, whatever sizes it switches at.
 #[test]
 fn the_hybrid_runs_and_counts_as_the_plain_heap() {
-    // (1, 0): the radix heap from the second event on, for good.
+    // (1, 0): the wheel from the second event on, for good.
     for (up, down) in [
         (1, 0),
         (8, 2),
@@ -76,7 +76,7 @@ fn side_by_side(up: usize, down: usize) -> usize {
     };
     let mut new = EventQueue::with_switch(up, down);
     let mut next = xorshift(0x2545_F491_4F6C_DD1D);
-    let (mut id, mut switches, mut radix) = (0, 0, false);
+    let (mut id, mut switches, mut wheel) = (0, 0, false);
     for round in 0..40_000u64 {
         // Bursts: some rounds schedule many, so the heap passes 1,024 and
         // 2,048; otherwise a thousand rounds filling (1.5 events in, at
@@ -107,8 +107,8 @@ fn side_by_side(up: usize, down: usize) -> usize {
             assert_eq!(new.len(), old.heap.len() + old.fifo.len());
             assert_eq!(new.bytes(), old.bytes(), "round {round}");
         }
-        switches += usize::from(new.is_radix() != radix);
-        radix = new.is_radix();
+        switches += usize::from(new.is_wheel() != wheel);
+        wheel = new.is_wheel();
     }
     assert!(old.heap.capacity() >= 2048, "{}", old.heap.capacity());
     // The buffers stay within a small multiple of what is counted.
@@ -134,7 +134,7 @@ fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
 
 /// The order of a random schedule is the order of `(time, seq)`, with many
 /// ties, delays of every scale (0 to 2^40 ns) and the horizon of
-/// `pop_until` stopping short now and then: in the radix heap for good, and
+/// `pop_until` stopping short now and then: in the wheel for good, and
 /// in the hybrid.
 #[test]
 fn random_schedules_run_in_time_then_scheduling_order() {
@@ -188,11 +188,10 @@ fn random_schedule(mut q: EventQueue<u64>, seed: u64) -> Vec<(u64, u64)> {
     got
 }
 
-/// The hold model with many events pending (the radix heap's case): 16,384
+/// The hold model with many events pending (the wheel's case): 16,384
 /// events, each popped one rescheduled 1 ms ahead on average, 300,000 times.
-/// Emptied buckets give back what they grew past a few hundred slots, so the
-/// buffers stay within twice what is counted (4.6 MB held for 0.5 MB counted
-/// when every emptied bucket kept its buffer).
+/// The wheel's events live in one buffer of nodes reused through a free
+/// list, so it holds about what the binary heap would have.
 #[test]
 fn the_buffers_stay_bounded_under_the_hold_model() {
     let mut q: EventQueue<u64> = EventQueue::new();
@@ -208,8 +207,39 @@ fn the_buffers_stay_bounded_under_the_hold_model() {
         let e = q.pop_until(u64::MAX).expect("always pending");
         q.schedule_in(gap(), e);
     }
-    assert!(q.is_radix());
+    assert!(q.is_wheel());
     let (held, counted) = (q.allocated_bytes(), q.bytes());
-    // 528 KiB held for 512 KiB counted; 4.6 MB held when emptied buckets kept all.
     assert!(held <= 2 * counted, "{held} {counted}");
+}
+
+/// Many events in one of the wheel's blocks (8.192 µs): ties, and times
+/// scheduled latest first so that a new event goes before the block's others
+/// (its list is walked); with them, events past the wheel's reach (its far
+/// heap) and the horizon of `pop_until` stopping short. The order is
+/// `(time, seq)`'s, in the wheel for good and in the hybrid.
+#[test]
+fn events_crowded_in_a_block_run_in_time_then_scheduling_order() {
+    for (up, down) in [(1, 0), (SWITCH_UP, SWITCH_DOWN)] {
+        let mut q = EventQueue::with_switch(up, down);
+        let mut expected = Vec::new();
+        let mut got = Vec::new();
+        for id in 0..3_000u64 {
+            let at = match id % 3 {
+                0 => 16_383 - (id % 97),
+                1 => 9_000 + (id % 5),
+                _ => 1_000_000_000 + (id % 7) * 5_000_000,
+            }
+            .max(q.now());
+            q.schedule_at(at, id);
+            expected.push((at, id));
+            if id % 10 == 9 {
+                got.extend(q.pop_until(9_002).map(|e| (q.now(), e)));
+            }
+        }
+        got.extend(std::iter::from_fn(|| {
+            q.pop_until(u64::MAX).map(|e| (q.now(), e))
+        }));
+        expected.sort_unstable();
+        assert_eq!(got, expected, "{up}/{down}");
+    }
 }
