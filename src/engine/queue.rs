@@ -31,7 +31,7 @@
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
-use super::queue_wheel::{Next, Wheel};
+use super::queue_wheel::Wheel;
 use super::time::Time;
 
 /// An event and its key: `(time, seq)` as one number, `time << 64 | seq`, so
@@ -220,42 +220,37 @@ impl<E: Copy> EventQueue<E> {
     /// order, by the same keys.
     #[inline]
     fn pop_wheel(&mut self, until: Time) -> Option<E> {
-        if self.now_fifo.is_empty() {
-            let (time, event) = self.wheel.pop_until(until)?;
-            if self.wheel.len() < self.switch_down {
-                self.move_to_array();
+        let (time, event) = match self.now_fifo.front() {
+            None => {
+                let popped = self.wheel.pop_until(until)?;
+                self.after_wheel_pop();
+                popped
             }
-            self.now = time;
-            self.popped += 1;
-            return Some(event);
-        }
-        let next = self.wheel.peek();
-        let (time, event) = match (self.now_fifo.front(), next) {
-            (None, None) => return None,
-            (None, Some((time, _))) if time > until => return None,
-            (None, Some((_, at))) => self.pop_from_wheel(at),
-            (Some(first), _) if first.time() > until => return None,
+            Some(first) if first.time() > until => return None,
             // An event scheduled earlier for this same instant goes first.
-            (Some(first), Some((_, at))) if self.wheel.key(at) < first.key => {
-                self.pop_from_wheel(at)
-            }
-            (Some(_), _) => {
-                let first = self.now_fifo.pop_front()?;
-                (first.time(), first.event)
-            }
+            Some(first) => match self.wheel.peek() {
+                Some((_, at)) if self.wheel.key(at) < first.key => {
+                    let popped = self.wheel.pop(at);
+                    self.after_wheel_pop();
+                    popped
+                }
+                _ => {
+                    let first = self.now_fifo.pop_front()?;
+                    (first.time(), first.event)
+                }
+            },
         };
         self.now = time;
         self.popped += 1;
         Some(event)
     }
 
+    /// Back to the sorted array once the wheel holds few events.
     #[inline(always)]
-    fn pop_from_wheel(&mut self, at: Next) -> (Time, E) {
-        let popped = self.wheel.pop(at);
+    fn after_wheel_pop(&mut self) {
         if self.wheel.len() < self.switch_down {
             self.move_to_array();
         }
-        popped
     }
 
     /// Moves the sorted array's events to the wheel, keys and all.

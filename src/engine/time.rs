@@ -27,19 +27,14 @@ pub fn from_nanos_f64(ns: f64) -> Time {
     // fewer instructions (x86-64 converts to unsigned in two steps). It
     // saturates: NaN gives 0, a negative value at most 0, and 2^63 or more
     // i64::MAX, which no smaller value gives (doubles near 2^63 are 1,024 apart).
+    // Adding one half and truncating rounds a positive value to nearest (ties
+    // up) without a call into libm's round().
     let signed = (ns + 0.5) as i64;
     if signed != i64::MAX {
         return signed.max(0) as Time;
     }
-    if ns.is_nan() || ns <= 0.0 {
-        0
-    } else if ns >= u64::MAX as f64 {
-        u64::MAX
-    } else {
-        // ns > 0 here, so adding one half and truncating rounds to nearest
-        // (ties up) without a call into libm's round().
-        (ns + 0.5) as Time
-    }
+    // 2^63 or more (infinity included): the unsigned conversion saturates too.
+    (ns + 0.5) as Time
 }
 
 #[cfg(test)]

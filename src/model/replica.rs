@@ -174,6 +174,17 @@ impl World<'_> {
         }
     }
 
+    /// A worker of replica `r` has nothing to do: counted idle (`take_worker` undone).
+    #[inline]
+    fn idle_worker(&mut self, r: u32) {
+        let svc = self.replicas[r as usize].service as usize;
+        self.replicas[r as usize].busy -= 1;
+        if !self.services[svc].shared_cores {
+            self.integrate(svc);
+            self.services[svc].busy -= 1;
+        }
+    }
+
     /// Frees a worker; the first waiting job, if any, takes it over. A new
     /// request that waited longer than `max_queue_time` is shed instead.
     ///
@@ -183,14 +194,8 @@ impl World<'_> {
     pub(super) fn release_worker(&mut self, r: u32) {
         let replica = &mut self.replicas[r as usize];
         if !replica.draining && replica.queue.is_empty() {
-            // Nobody waits: the worker is idle (what the loop below does
-            // when its queue is empty, without its bookkeeping).
-            replica.busy -= 1;
-            let svc = replica.service as usize;
-            if !self.services[svc].shared_cores {
-                self.integrate(svc);
-                self.services[svc].busy -= 1;
-            }
+            // Nobody waits: what the loop below comes to, without its bookkeeping.
+            self.idle_worker(r);
             return;
         }
         replica.releases += 1;
@@ -222,14 +227,7 @@ impl World<'_> {
                     }
                     self.run_job(n);
                 }
-                None => {
-                    let svc = self.replicas[r as usize].service as usize;
-                    self.replicas[r as usize].busy -= 1;
-                    if !self.services[svc].shared_cores {
-                        self.integrate(svc);
-                        self.services[svc].busy -= 1;
-                    }
-                }
+                None => self.idle_worker(r),
             }
         }
         self.replicas[r as usize].draining = false;
