@@ -163,11 +163,14 @@ impl<E: Copy> EventQueue<E> {
             self.sorted.drain(..self.head);
             self.head = 0;
         }
-        // From the back: a new event is usually among the latest.
+        // From the back: a new event is usually among the latest. Its seq
+        // is the largest yet, so it goes after every entry not later in time:
+        // comparing times alone keeps the `(time, seq)` order.
+        let at = entry.time();
         self.sorted.push(entry);
         let pending = &mut self.sorted[self.head..];
         let mut i = pending.len() - 1;
-        while i > 0 && pending[i - 1].key > entry.key {
+        while i > 0 && pending[i - 1].time() > at {
             pending[i] = pending[i - 1];
             i -= 1;
         }
