@@ -243,3 +243,36 @@ fn events_crowded_in_a_block_run_in_time_then_scheduling_order() {
         assert_eq!(got, expected, "{up}/{down}");
     }
 }
+
+/// Thousands of events within a few of the wheel's blocks: a push into a
+/// later block with a long list appends, and the list is sorted when the
+/// wheel reaches it. The order stays the plain heap's, step by step.
+#[test]
+fn crowded_later_blocks_are_sorted_when_reached() {
+    let mut old = Plain {
+        heap: BinaryHeap::with_capacity(1024),
+        fifo: VecDeque::new(),
+        now: 0,
+        seq: 0,
+    };
+    let mut new = EventQueue::with_switch(1, 0);
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
+    // Within eight blocks of 8.192 µs from now: about 600 events a block.
+    let mut delay = move || next() % 65_536;
+    for id in 0..5_000u64 {
+        let d = delay();
+        old.schedule_at(old.now + d, id);
+        new.schedule_at(new.now() + d, id);
+    }
+    for id in 5_000..105_000u64 {
+        assert_eq!(new.pop_until(u64::MAX), old.pop_until(u64::MAX), "{id}");
+        assert_eq!(new.now(), old.now);
+        let d = delay();
+        old.schedule_at(old.now + d, id);
+        new.schedule_at(new.now() + d, id);
+    }
+    // Every block the wheel reached was crowded: about one sort per block.
+    let blocks = new.now() >> 13;
+    assert!(new.wheel_sorts() >= blocks * 9 / 10, "{} of {blocks}", new.wheel_sorts());
+    assert!(new.wheel_sorts() <= blocks + 1, "{} of {blocks}", new.wheel_sorts());
+}
