@@ -198,10 +198,19 @@ pub struct Collector {
     pub overload: Option<(Time, String)>,
 }
 
+/// Latency records past which they buffer (see [`Collector::buffer_if_many`]).
+const BUFFER_PAST: usize = 16;
+
 impl Collector {
     /// Folds every latency's records into its histogram (the end of a run:
     /// see [`Latency::settle`]).
     pub fn settle(&mut self) {
+        self.latencies().for_each(Latency::settle);
+    }
+
+    /// Every latency record of the run: the workloads', endpoints', call
+    /// sites' and consumer groups'.
+    fn latencies(&mut self) -> impl Iterator<Item = &mut Latency> {
         let groups = self.topics.iter_mut().flat_map(|t| &mut t.groups);
         self.workloads
             .iter_mut()
@@ -209,6 +218,14 @@ impl Collector {
             .chain(self.endpoints.iter_mut().map(|e| &mut e.latency))
             .chain(self.calls.iter_mut().map(|c| &mut c.latency))
             .chain(groups.map(|g| &mut g.latency))
-            .for_each(Latency::settle);
+    }
+
+    /// With more than [`BUFFER_PAST`] latency records, each buffers its
+    /// records ([`Latency::buffer_records`]): together their counts outgrow
+    /// the processor's caches.
+    pub fn buffer_if_many(&mut self) {
+        if self.latencies().count() > BUFFER_PAST {
+            self.latencies().for_each(Latency::buffer_records);
+        }
     }
 }

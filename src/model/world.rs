@@ -381,7 +381,7 @@ fn branch_streams(s: &Scenario, seed: u64) -> Vec<Stream> {
 
 /// The metrics, one entry per workload, endpoint, service, call site and topic group.
 fn collector(s: &Scenario) -> Collector {
-    Collector {
+    let mut m = Collector {
         workloads: vec![WorkloadStats::default(); s.workloads.len()],
         endpoints: vec![EndpointStats::default(); s.endpoints.len()],
         services: s
@@ -406,5 +406,7 @@ fn collector(s: &Scenario) -> Collector {
             })
             .collect(),
         ..Default::default()
-    }
+    };
+    m.buffer_if_many();
+    m
 }
