@@ -273,6 +273,14 @@ fn crowded_later_blocks_are_sorted_when_reached() {
     }
     // Every block the wheel reached was crowded: about one sort per block.
     let blocks = new.now() >> 13;
-    assert!(new.wheel_sorts() >= blocks * 9 / 10, "{} of {blocks}", new.wheel_sorts());
-    assert!(new.wheel_sorts() <= blocks + 1, "{} of {blocks}", new.wheel_sorts());
+    assert!(
+        new.wheel_sorts() >= blocks * 9 / 10,
+        "{} of {blocks}",
+        new.wheel_sorts()
+    );
+    assert!(
+        new.wheel_sorts() <= blocks + 1,
+        "{} of {blocks}",
+        new.wheel_sorts()
+    );
 }

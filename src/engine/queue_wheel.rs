@@ -153,19 +153,22 @@ impl<E: Copy> Wheel<E> {
             return;
         }
         let last = self.tail[b];
-        if Self::before(&self.nodes[last as usize], &node) {
-            self.nodes[last as usize].next = i;
-            self.tail[b] = i;
-        } else if self.unsorted_count > 0 && self.unsorted[b >> 6] & (1 << (b & 63)) != 0 {
-            self.nodes[last as usize].next = i;
-            self.tail[b] = i;
-        } else if !self.insert_sorted(b, i, block == self.cur) {
+        if !Self::before(&self.nodes[last as usize], &node) && !self.is_unsorted(b) {
+            if self.insert_sorted(b, i, block == self.cur) {
+                return;
+            }
             // A later block with a long list: in order when the wheel reaches it.
-            self.nodes[last as usize].next = i;
-            self.tail[b] = i;
             self.unsorted[b >> 6] |= 1 << (b & 63);
             self.unsorted_count += 1;
         }
+        self.nodes[last as usize].next = i;
+        self.tail[b] = i;
+    }
+
+    /// Whether bucket `b`'s list waits to be sorted.
+    #[inline(always)]
+    fn is_unsorted(&self, b: usize) -> bool {
+        self.unsorted_count > 0 && self.unsorted[b >> 6] & (1 << (b & 63)) != 0
     }
 
     /// Puts bucket `b`'s list in `(time, seq)` order (it is about to be read).
@@ -202,7 +205,7 @@ impl<E: Copy> Wheel<E> {
     #[inline(always)]
     fn first_sorted(&mut self) -> Option<usize> {
         let b = self.first_bucket()?;
-        if self.unsorted_count > 0 && self.unsorted[b >> 6] & (1 << (b & 63)) != 0 {
+        if self.is_unsorted(b) {
             self.sort_bucket(b);
         }
         Some(b)
