@@ -316,12 +316,6 @@ impl<E: Copy> EventQueue<E> {
         self.wheel_on
     }
 
-    /// How many of the wheel's buckets were sorted when it reached them.
-    #[cfg(test)]
-    pub(super) fn wheel_sorts(&self) -> u64 {
-        self.wheel.sorts
-    }
-
     /// Bytes the queue's buffers hold now.
     #[cfg(test)]
     pub(super) fn allocated_bytes(&self) -> usize {

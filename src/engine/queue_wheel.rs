@@ -9,13 +9,7 @@
 //! its events sorted by `(time, seq)` (they differ in time by less than a
 //! block, so a list holds few, and a new event usually goes at its end);
 //! a bitmap of occupied buckets, with a summary word over it, finds the next
-//! one in a few instructions. A bucket the wheel has not reached yet is
-//! sorted only when it does: an event that does not belong at the end of
-//! such a list is put in its place if that is a short walk away, else
-//! appended all the same with the bucket marked unsorted, and the list is
-//! sorted once, when it becomes the first occupied one (when many events
-//! share a block, walking the list on every push would cost as many steps
-//! as the list is long). The current block's list is always sorted. An event due later than the wheel reaches goes
+//! one in a few instructions. An event due later than the wheel reaches goes
 //! to the `far` heap, and moves into the wheel when `cur` comes within
 //! reach of it. Events keep their `(time, seq)` key throughout, so ties run
 //! in scheduling order and moving to and from the binary heap changes no order.
@@ -37,9 +31,6 @@ const BLOCKS: usize = 2048;
 const WORDS: usize = BLOCKS / 64;
 /// No node: the end of a list, or an empty bucket.
 const NIL: u32 = u32::MAX;
-/// Nodes a push into a later block's list walks at most to keep it sorted;
-/// past that the list is sorted when the wheel reaches it.
-const WALK_LIMIT: usize = 16;
 
 /// An event in a bucket's list (or on the free list, by `next`).
 #[derive(Clone, Copy)]
@@ -62,16 +53,6 @@ pub(super) struct Wheel<E> {
     /// `summary`: `words[w]` is not zero.
     words: [u64; WORDS],
     summary: u64,
-    /// Bit `i % 64` of `unsorted[i / 64]`: bucket `i`'s list is not in order
-    /// (never the current block's).
-    unsorted: [u64; WORDS],
-    /// Buckets marked in `unsorted` (none but in crowded runs: a pop tests this).
-    unsorted_count: u32,
-    /// Node indices of a bucket being sorted (kept for its capacity).
-    scratch: Vec<u32>,
-    /// Buckets sorted so far (for the tests).
-    #[cfg(test)]
-    pub(super) sorts: u64,
     /// The block of the current instant; no event is due before it.
     cur: u64,
     /// Events of blocks from `cur + BLOCKS` on.
@@ -97,11 +78,6 @@ impl<E: Copy> Wheel<E> {
             tail: Box::new([NIL; BLOCKS]),
             words: [0; WORDS],
             summary: 0,
-            unsorted: [0; WORDS],
-            unsorted_count: 0,
-            scratch: Vec::new(),
-            #[cfg(test)]
-            sorts: 0,
             cur: 0,
             far: BinaryHeap::new(),
             len: 0,
@@ -153,62 +129,12 @@ impl<E: Copy> Wheel<E> {
             return;
         }
         let last = self.tail[b];
-        if !Self::before(&self.nodes[last as usize], &node) && !self.is_unsorted(b) {
-            if self.insert_sorted(b, i, block == self.cur) {
-                return;
-            }
-            // A later block with a long list: in order when the wheel reaches it.
-            self.unsorted[b >> 6] |= 1 << (b & 63);
-            self.unsorted_count += 1;
+        if Self::before(&self.nodes[last as usize], &node) {
+            self.nodes[last as usize].next = i;
+            self.tail[b] = i;
+        } else {
+            self.insert_sorted(b, i);
         }
-        self.nodes[last as usize].next = i;
-        self.tail[b] = i;
-    }
-
-    /// Whether bucket `b`'s list waits to be sorted.
-    #[inline(always)]
-    fn is_unsorted(&self, b: usize) -> bool {
-        self.unsorted_count > 0 && self.unsorted[b >> 6] & (1 << (b & 63)) != 0
-    }
-
-    /// Puts bucket `b`'s list in `(time, seq)` order (it is about to be read).
-    #[cold]
-    #[inline(never)]
-    fn sort_bucket(&mut self, b: usize) {
-        self.unsorted[b >> 6] &= !(1 << (b & 63));
-        self.unsorted_count -= 1;
-        let mut i = self.head[b];
-        while i != NIL {
-            self.scratch.push(i);
-            i = self.nodes[i as usize].next;
-        }
-        let nodes = &mut self.nodes;
-        self.scratch.sort_unstable_by_key(|&i| {
-            let n = &nodes[i as usize];
-            (n.time, n.seq)
-        });
-        for pair in self.scratch.windows(2) {
-            nodes[pair[0] as usize].next = pair[1];
-        }
-        let (first, last) = (self.scratch[0], self.scratch[self.scratch.len() - 1]);
-        nodes[last as usize].next = NIL;
-        self.head[b] = first;
-        self.tail[b] = last;
-        self.scratch.clear();
-        #[cfg(test)]
-        {
-            self.sorts += 1;
-        }
-    }
-
-    /// The first occupied bucket, its list sorted.
-    #[inline(always)]
-    fn first_sorted(&mut self) -> Option<usize> {
-        let b = self.first_bucket()?;
-        if self.is_unsorted(b) {
-            self.sort_bucket(b);
-        }
-        Some(b)
     }
 
     #[inline(always)]
@@ -216,33 +142,27 @@ impl<E: Copy> Wheel<E> {
         (a.time, a.seq) < (b.time, b.seq)
     }
 
-    /// Puts node `i` in bucket `b`'s sorted list before its last node, in
-    /// order, and says so; unless `always`, gives up (false) past
-    /// [`WALK_LIMIT`] nodes.
+    /// Puts node `i` in bucket `b`'s list before its last node, in order.
     #[cold]
-    fn insert_sorted(&mut self, b: usize, i: u32, always: bool) -> bool {
+    fn insert_sorted(&mut self, b: usize, i: u32) {
         let node = self.nodes[i as usize];
         let first = self.head[b];
         if Self::before(&node, &self.nodes[first as usize]) {
             self.nodes[i as usize].next = first;
             self.head[b] = i;
-            return true;
+            return;
         }
         let mut prev = first;
-        for walked in 0.. {
-            if walked == WALK_LIMIT && !always {
-                return false;
-            }
+        loop {
             let next = self.nodes[prev as usize].next;
             // The last node is after `node`, so `next` is never NIL here.
             if Self::before(&node, &self.nodes[next as usize]) {
                 self.nodes[i as usize].next = next;
                 self.nodes[prev as usize].next = i;
-                return true;
+                return;
             }
             prev = next;
         }
-        unreachable!("the last node is after the new one")
     }
 
     #[inline(always)]
@@ -261,8 +181,8 @@ impl<E: Copy> Wheel<E> {
 
     /// The next event's time and where it is, without taking it.
     #[inline(always)]
-    pub(super) fn peek(&mut self) -> Option<(Time, Next)> {
-        let Some(b) = self.first_sorted() else {
+    pub(super) fn peek(&self) -> Option<(Time, Next)> {
+        let Some(b) = self.first_bucket() else {
             let top = self.far.peek()?;
             return Some((top.time(), Next::Far));
         };
@@ -319,7 +239,7 @@ impl<E: Copy> Wheel<E> {
     /// `pop` in one, for when no event for the current instant competes).
     #[inline(always)]
     pub(super) fn pop_until(&mut self, until: Time) -> Option<(Time, E)> {
-        let Some(b) = self.first_sorted() else {
+        let Some(b) = self.first_bucket() else {
             if self.far.peek()?.time() > until {
                 return None;
             }
@@ -388,13 +308,11 @@ impl<E: Copy> Wheel<E> {
             self.head[b] = NIL;
             self.tail[b] = NIL;
             self.words[b >> 6] &= !(1 << (b & 63));
-            self.unsorted[b >> 6] &= !(1 << (b & 63));
             if self.words[b >> 6] == 0 {
                 self.summary &= !(1 << (b >> 6));
             }
         }
         out.extend(self.far.drain());
-        self.unsorted_count = 0;
         self.nodes.clear();
         self.free = NIL;
         self.len = 0;
@@ -404,7 +322,6 @@ impl<E: Copy> Wheel<E> {
     #[cfg(test)]
     pub(super) fn allocated_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node<E>>()
-            + self.scratch.capacity() * 4
             + self.far.capacity() * std::mem::size_of::<Entry<E>>()
             + 2 * BLOCKS * 4
     }
