@@ -2,7 +2,8 @@
 //! no retry, timeout, breaker, hedge or deadline keeps no logical record, a
 //! traced one takes the full path. Tracing every request therefore sends the
 //! same calls down the other path: every figure of the summary must be the same.
-//! Likewise a run that records no latencies over time (`run --json`).
+//! Likewise a run that records no latencies over time (`run --json`). And a
+//! run with many latency records, which buffers them, held to theory.
 
 use meshsim::metrics::{Collector, Summary, summarize};
 use meshsim::model::{RunOptions, run_with};
@@ -139,5 +140,71 @@ fn tracing_every_request_changes_no_figure() {
             let x = &summary.services["slow"].endpoints["x"];
             assert!(x.abandoned > 1_000, "{x:?}");
         }
+    }
+}
+
+/// A chain of nine M/M/1 stations: 19 latency records (nine endpoints,
+/// eight call sites, the workload), so each buffers its records before
+/// counting them. Sojourns in a tandem of M/M/1 queues are independent
+/// exponentials of rate μ − λ (Reich), so the response time is Erlang(9,
+/// μ − λ): mean, median and p99 from theory, through the buffered counts.
+#[test]
+fn buffered_latency_records_agree_with_theory() {
+    const STATIONS: usize = 9;
+    let (mu, lambda) = (1000.0, 500.0);
+    let mut yaml = String::from("name: chain\nseed: 11\nduration: 402s\nwarmup: 2s\nservices:\n");
+    for i in 0..STATIONS {
+        let call = if i + 1 < STATIONS {
+            format!("\n          - call: s{}.x", i + 1)
+        } else {
+            String::new()
+        };
+        yaml += &format!(
+            "  s{i}:\n    threading: async\n    concurrency: 1\n    queue: 1000000\n    endpoints:\n      x:\n        steps:\n          - work: {{exponential: {{mean: 1ms}}}}{call}\n"
+        );
+    }
+    yaml += &format!("workload:\n  - {{name: w, target: s0.x, rate: {lambda}/s}}\n");
+    let s = load(&yaml);
+    let (_, summary, _) = run_summary(&s, &RunOptions::default());
+    let rate = mu - lambda;
+    // P(T ≤ t) for T ~ Erlang(k, rate), and its quantile by bisection.
+    let erlang_cdf = |t: f64| {
+        let x = rate * t;
+        let (mut term, mut sum) = (1.0, 1.0);
+        for n in 1..STATIONS {
+            term *= x / n as f64;
+            sum += term;
+        }
+        1.0 - (-x).exp() * sum
+    };
+    let quantile_ms = |q: f64| {
+        let (mut lo, mut hi) = (0.0, 1.0);
+        for _ in 0..100 {
+            let mid = (lo + hi) / 2.0;
+            if erlang_cdf(mid) < q {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        lo * 1e3
+    };
+    let w = &summary.workload["w"].latency_ms;
+    let within = |got: f64, want: f64, tol: f64, what: &str| {
+        assert!(
+            (got / want - 1.0).abs() < tol,
+            "{what}: {got:.3} ms, theory {want:.3} ms"
+        );
+    };
+    within(w.mean, STATIONS as f64 * 1e3 / rate, 0.02, "mean");
+    within(w.p50, quantile_ms(0.5), 0.03, "p50");
+    within(w.p99, quantile_ms(0.99), 0.03, "p99");
+    // Each station is an M/M/1 at ρ = 0.5, a mean sojourn of 2 ms; an
+    // endpoint's latency runs to its last step, so it holds the stations after it.
+    for i in 0..STATIONS {
+        let x = &summary.services[&format!("s{i}")].endpoints["x"];
+        let want = (STATIONS - i) as f64 * 1e3 / rate;
+        within(x.latency_ms.mean, want, 0.03, &format!("s{i}"));
+        assert_eq!(x.latency_ms.count, x.ok, "s{i}");
     }
 }
