@@ -31,8 +31,10 @@ use crate::engine::time::as_millis;
 #[derive(Clone, Debug)]
 pub struct Latency {
     hist: Histogram<u64>,
-    /// Counts not yet in `hist`, at `hdr_index` of their values.
-    pending: Vec<u64>,
+    /// Counts not yet in `hist`, at `hdr_index` of their values (u32: half
+    /// the memory of the histogram's own; a count that would pass u32::MAX
+    /// moves into `hist` first).
+    pending: Vec<u32>,
     /// Indices of the latest records, not yet in `pending` (when `buffered`).
     buffer: Vec<u32>,
     buffered: bool,
@@ -99,10 +101,7 @@ impl Latency {
             // An index fits in u32: values up to 2^64 ns take under 60,000.
             self.buffer.push(i as u32);
         } else {
-            match self.pending.get_mut(i) {
-                Some(count) => *count += 1,
-                None => grow(&mut self.pending, i),
-            }
+            count_at(&mut self.pending, &mut self.hist, i);
         }
         self.sum_ns += u128::from(ns);
         self.max_ns = self.max_ns.max(ns);
@@ -117,10 +116,7 @@ impl Latency {
     #[inline(never)]
     fn count_buffered(&mut self) {
         for &i in &self.buffer {
-            match self.pending.get_mut(i as usize) {
-                Some(count) => *count += 1,
-                None => grow(&mut self.pending, i as usize),
-            }
+            count_at(&mut self.pending, &mut self.hist, i as usize);
         }
         self.buffer.clear();
     }
@@ -142,10 +138,7 @@ impl Latency {
             let mut hist = self.hist.clone();
             let mut pending = self.pending.clone();
             for &i in &self.buffer {
-                match pending.get_mut(i as usize) {
-                    Some(count) => *count += 1,
-                    None => grow(&mut pending, i as usize),
-                }
+                count_at(&mut pending, &mut hist, i as usize);
             }
             fold(&mut hist, &pending);
             Cow::Owned(hist)
@@ -153,7 +146,8 @@ impl Latency {
     }
 
     pub fn count(&self) -> u64 {
-        self.hist.len() + self.pending.iter().sum::<u64>() + self.buffer.len() as u64
+        let pending: u64 = self.pending.iter().map(|&n| u64::from(n)).sum();
+        self.hist.len() + pending + self.buffer.len() as u64
     }
 
     /// Exact mean in nanoseconds.
@@ -250,21 +244,44 @@ impl Latency {
     }
 }
 
+/// Counts one record at index `i` of `counts`, moving the count into
+/// `hist` first if it is full.
+#[inline(always)]
+fn count_at(counts: &mut Vec<u32>, hist: &mut Histogram<u64>, i: usize) {
+    match counts.get_mut(i) {
+        Some(count) if *count < u32::MAX => *count += 1,
+        Some(count) => spill(hist, i, count),
+        None => grow(counts, i),
+    }
+}
+
 /// Counts a first record at index `i` of `counts`, past its end.
 #[cold]
-fn grow(counts: &mut Vec<u64>, i: usize) {
+fn grow(counts: &mut Vec<u32>, i: usize) {
     counts.resize(i + 1, 0);
     counts[i] = 1;
 }
 
+/// A full count and one more record go into the histogram (as `fold` would).
+#[cold]
+fn spill(hist: &mut Histogram<u64>, i: usize, count: &mut u32) {
+    fold_one(hist, i, u64::from(*count) + 1);
+    *count = 0;
+}
+
 /// Adds `counts` (at their `hdr_index`) to `hist`, each at its index's
 /// lowest value; the histogram grows to fit as it would have record by record.
-fn fold(hist: &mut Histogram<u64>, counts: &[u64]) {
+fn fold(hist: &mut Histogram<u64>, counts: &[u32]) {
     for (i, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
-        // Should growing ever fail, saturate, as a record would.
-        if hist.record_n(hdr_value(i), n).is_err() {
-            hist.saturating_record_n(hdr_value(i), n);
-        }
+        fold_one(hist, i, u64::from(n));
+    }
+}
+
+/// Adds `n` records at index `i` to `hist`.
+fn fold_one(hist: &mut Histogram<u64>, i: usize, n: u64) {
+    // Should growing ever fail, saturate, as a record would.
+    if hist.record_n(hdr_value(i), n).is_err() {
+        hist.saturating_record_n(hdr_value(i), n);
     }
 }
 
@@ -362,6 +379,26 @@ mod tests {
         assert_eq!(l.count(), 200_000);
     }
 
+    /// A count that would pass u32::MAX moves into the histogram: the
+    /// figures are those of the records all the same.
+    #[test]
+    fn a_full_count_moves_into_the_histogram() {
+        let mut l = Latency::default();
+        l.record(5_000);
+        let i = hdr_index(5_000);
+        // As if 2^32 − 1 records of 5 µs had been counted.
+        l.pending[i] = u32::MAX;
+        l.record(5_000);
+        l.record(5_000);
+        assert_eq!(l.pending[i], 1);
+        assert_eq!(l.hist.len(), 1 << 32);
+        assert_eq!(l.count(), (1 << 32) + 1);
+        assert_eq!(l.hist().len(), (1 << 32) + 1);
+        assert!((hdr_value(i)..=5_000).contains(&l.quantile_ns(0.5)));
+        l.settle();
+        assert_eq!(l.hist.count_at(5_000), (1 << 32) + 1);
+    }
+
     /// Buffered records give the same histogram, read at any point: while
     /// some are still in the buffer, after the buffer was counted, and
     /// after `settle`.
@@ -384,7 +421,7 @@ mod tests {
                 assert_eq!(buffered.summary(), plain.summary(), "after {n}");
             }
         }
-        assert!(buffered.pending.iter().sum::<u64>() >= 9_984);
+        assert!(buffered.pending.iter().map(|&n| u64::from(n)).sum::<u64>() >= 9_984);
         buffered.settle();
         plain.settle();
         assert_eq!(buffered.hist, plain.hist);
