@@ -112,6 +112,11 @@ impl Latency {
         self.buffered = true;
     }
 
+    /// Whether records are buffered.
+    pub fn is_buffered(&self) -> bool {
+        self.buffered
+    }
+
     /// Adds the buffered records to the counts.
     #[inline(never)]
     fn count_buffered(&mut self) {

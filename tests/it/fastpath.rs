@@ -9,6 +9,8 @@ use meshsim::metrics::{Collector, Summary, summarize};
 use meshsim::model::{RunOptions, run_with};
 use meshsim::report::json::summary_json;
 use meshsim::scenario::Scenario;
+use statrs::distribution::{ContinuousCDF, Erlang};
+use statrs::statistics::Distribution;
 
 use crate::common::{assert_conserved, load, load_file};
 
@@ -143,7 +145,7 @@ fn tracing_every_request_changes_no_figure() {
     }
 }
 
-/// A chain of nine M/M/1 stations: 19 latency records (nine endpoints,
+/// A chain of nine M/M/1 stations: 18 latency records (nine endpoints,
 /// eight call sites, the workload), so each buffers its records before
 /// counting them. Sojourns in a tandem of M/M/1 queues are independent
 /// exponentials of rate μ − λ (Reich), so the response time is Erlang(9,
@@ -165,30 +167,10 @@ fn buffered_latency_records_agree_with_theory() {
     }
     yaml += &format!("workload:\n  - {{name: w, target: s0.x, rate: {lambda}/s}}\n");
     let s = load(&yaml);
-    let (_, summary, _) = run_summary(&s, &RunOptions::default());
+    let (_, summary, collector) = run_summary(&s, &RunOptions::default());
+    assert!(collector.workloads[0].latency.is_buffered());
     let rate = mu - lambda;
-    // P(T ≤ t) for T ~ Erlang(k, rate), and its quantile by bisection.
-    let erlang_cdf = |t: f64| {
-        let x = rate * t;
-        let (mut term, mut sum) = (1.0, 1.0);
-        for n in 1..STATIONS {
-            term *= x / n as f64;
-            sum += term;
-        }
-        1.0 - (-x).exp() * sum
-    };
-    let quantile_ms = |q: f64| {
-        let (mut lo, mut hi) = (0.0, 1.0);
-        for _ in 0..100 {
-            let mid = (lo + hi) / 2.0;
-            if erlang_cdf(mid) < q {
-                lo = mid
-            } else {
-                hi = mid
-            }
-        }
-        lo * 1e3
-    };
+    let erlang = Erlang::new(STATIONS as u64, rate).expect("valid Erlang");
     let w = &summary.workload["w"].latency_ms;
     let within = |got: f64, want: f64, tol: f64, what: &str| {
         assert!(
@@ -196,9 +178,9 @@ fn buffered_latency_records_agree_with_theory() {
             "{what}: {got:.3} ms, theory {want:.3} ms"
         );
     };
-    within(w.mean, STATIONS as f64 * 1e3 / rate, 0.02, "mean");
-    within(w.p50, quantile_ms(0.5), 0.03, "p50");
-    within(w.p99, quantile_ms(0.99), 0.03, "p99");
+    within(w.mean, erlang.mean().expect("a mean") * 1e3, 0.02, "mean");
+    within(w.p50, erlang.inverse_cdf(0.5) * 1e3, 0.03, "p50");
+    within(w.p99, erlang.inverse_cdf(0.99) * 1e3, 0.03, "p99");
     // Each station is an M/M/1 at ρ = 0.5, a mean sojourn of 2 ms; an
     // endpoint's latency runs to its last step, so it holds the stations after it.
     for i in 0..STATIONS {
