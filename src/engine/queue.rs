@@ -232,7 +232,7 @@ impl<E: Copy> EventQueue<E> {
             Some(first) if first.time() > until => return None,
             // An event scheduled earlier for this same instant goes first.
             Some(first) => match self.wheel.peek() {
-                Some((_, at)) if self.wheel.key(at) < first.key => {
+                Some(at) if self.wheel.key(at) < first.key => {
                     let popped = self.wheel.pop(at);
                     self.after_wheel_pop();
                     popped

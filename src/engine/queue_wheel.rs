@@ -179,14 +179,13 @@ impl<E: Copy> Wheel<E> {
         }
     }
 
-    /// The next event's time and where it is, without taking it.
+    /// Where the next event is, without taking it.
     #[inline(always)]
-    pub(super) fn peek(&self) -> Option<(Time, Next)> {
-        let Some(b) = self.first_bucket() else {
-            let top = self.far.peek()?;
-            return Some((top.time(), Next::Far));
-        };
-        Some((self.nodes[self.head[b] as usize].time, Next::Bucket(b)))
+    pub(super) fn peek(&self) -> Option<Next> {
+        match self.first_bucket() {
+            Some(b) => Some(Next::Bucket(b)),
+            None => self.far.peek().map(|_| Next::Far),
+        }
     }
 
     /// The `(time, seq)` key of the event `peek` found.
