@@ -223,6 +223,7 @@ impl RunArgs {
             max_traces: self.max_traces,
             // Only summary.json and run.json: nothing reads the latencies over time.
             skip_latency_series: self.json && self.metrics.is_none(),
+            keep_attempt_records: false,
         }
     }
 

@@ -5,6 +5,7 @@
 //! a run whose state passes [`STATE_BUDGET_BYTES`] stops there, cleanly,
 //! naming the backlog that grew: what happened up to then is still reported.
 
+use super::calls::{Call, Logical};
 use super::world::World;
 use crate::engine::Time;
 use crate::engine::time::as_secs;
@@ -53,8 +54,8 @@ impl World<'_> {
             self.budget.walked = self.walked_bytes();
         }
         let arenas = self.jobs.bytes()
-            + self.calls.bytes()
-            + self.logical_slots.bytes()
+            + self.call_slots.bytes::<Call>()
+            + self.logical_slots.bytes::<Logical>()
             + self.q.bytes()
             + self.messaging.bytes_of_arenas()
             + self.sizes.bytes();
@@ -80,6 +81,9 @@ impl World<'_> {
         for c in self.calls.iter() {
             let client = usize::from(c.site == super::calls::NO_SITE);
             unanswered[client * s.endpoints.len() + c.target as usize] += 1;
+        }
+        for (client, target) in self.held_unanswered() {
+            unanswered[usize::from(client) * s.endpoints.len() + target as usize] += 1;
         }
         // Most telling first: a backlog of messages or a queue at a service
         // is named rather than the calls waiting on it, unless they are far fewer.

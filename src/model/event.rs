@@ -38,6 +38,8 @@ pub(super) enum Event {
         call: Id,
         outcome: Outcome,
     },
+    /// The first of `World::held_answers` reaches its calling job.
+    HeldAnswer,
     /// The earliest deadline of a timeout lane is due.
     LaneDue {
         lane: u32,
@@ -160,4 +162,15 @@ pub(super) enum Event {
 pub(super) enum Parent {
     Call(Id),
     Delivery(Id),
+    /// A client's direct call held in the job (it has no attempt record).
+    ClientCall {
+        workload: u32,
+    },
+    /// A job's direct call held in the job: the caller, the call site and
+    /// the caller's data center.
+    JobCall {
+        job: Id,
+        site: u32,
+        from_dc: u8,
+    },
 }

@@ -5,7 +5,8 @@
 
 use super::calls::{Caller, Outcome};
 use super::event::{Event, Parent};
-use super::trace::{NO_TRACE, Span, SpanKind, SpanRef};
+use super::messaging::NO_KEY;
+use super::trace::{NO_TRACE, SpanKind, SpanRef};
 use super::world::World;
 use rand::RngExt;
 
@@ -24,8 +25,9 @@ pub(super) struct Job {
     pub parent: Parent,
     /// Part of a request sent by a client after warmup (carried down the call tree).
     pub measured: bool,
-    /// The request's message key (NO_KEY if the workload has none).
-    pub key: u64,
+    /// The request's message key, below `MAX_KEYS` (u32::MAX for NO_KEY):
+    /// read with [`Job::key`]. A u32 keeps a job's slot at 72 bytes.
+    key: u32,
     /// Propagated deadline: work past it is abandoned (NEVER if none).
     pub deadline: Time,
     /// The trace it belongs to (NO_TRACE if none); a traced job's marks
@@ -35,6 +37,28 @@ pub(super) struct Job {
     /// client's request, 0 for a message handler.
     pub depth: u16,
 }
+
+impl Job {
+    /// The request's message key (NO_KEY if the workload has none).
+    #[inline]
+    pub fn key(&self) -> u64 {
+        match self.key {
+            u32::MAX => NO_KEY,
+            k => u64::from(k),
+        }
+    }
+}
+
+/// A key as a job keeps it (keys are below `MAX_KEYS`, checked at load).
+const fn job_key(key: u64) -> u32 {
+    if key < u32::MAX as u64 {
+        key as u32
+    } else {
+        u32::MAX
+    }
+}
+
+const _: () = assert!(crate::scenario::broker::MAX_KEYS < u32::MAX as u64);
 
 impl World<'_> {
     /// A request reaches its replica: refused if the replica is down, failed if
@@ -116,7 +140,7 @@ impl World<'_> {
             arrived: now,
             parent,
             measured,
-            key,
+            key: job_key(key),
             deadline,
             trace,
             depth,
@@ -135,17 +159,18 @@ impl World<'_> {
     }
 
     /// A job is done: its caller gets the answer, or its message is settled.
-    fn respond(&mut self, parent: Parent, ok: bool, lost: bool) {
-        match parent {
+    pub(super) fn respond(&mut self, job: &Job, ok: bool, lost: bool) {
+        let outcome = if ok {
+            Outcome::Ok
+        } else {
+            Outcome::ServerError
+        };
+        match job.parent {
+            Parent::ClientCall { .. } | Parent::JobCall { .. } => {
+                self.answer_held(job, outcome, lost)
+            }
             Parent::Call(call) if lost => self.lose(call),
-            Parent::Call(call) => self.answer(
-                call,
-                if ok {
-                    Outcome::Ok
-                } else {
-                    Outcome::ServerError
-                },
-            ),
+            Parent::Call(call) => self.answer(call, outcome),
             Parent::Delivery(d) if lost => self.handler_killed(d),
             Parent::Delivery(d) => self.on_handled(d, ok),
         }
@@ -250,7 +275,8 @@ impl World<'_> {
     /// worker meanwhile), or goes on at once with `acks: 0`.
     fn publish_step(&mut self, id: Id, topic: usize, size: Option<u32>, r: u32, svc: usize) {
         let job = self.jobs.get(id).expect("live job");
-        let (has_worker, measured, key, trace) = (job.has_worker, job.measured, job.key, job.trace);
+        let (has_worker, measured, key, trace) =
+            (job.has_worker, job.measured, job.key(), job.trace);
         let from_dc = self.replicas[r as usize].dc;
         let now = self.now();
         self.job_mut(id).pending = 1;
@@ -281,7 +307,7 @@ impl World<'_> {
             job.has_worker,
             job.measured,
             job.deadline,
-            job.key,
+            job.key(),
             job.trace,
         );
         let from_dc = self.replicas[r as usize].dc;
@@ -351,7 +377,7 @@ impl World<'_> {
                 st.failed += 1;
             }
         }
-        self.respond(job.parent, ok, false);
+        self.respond(&job, ok, false);
         self.replicas[job.replica as usize].outstanding -= 1;
         if job.has_worker {
             self.hand_off(job.replica);
@@ -404,34 +430,6 @@ impl World<'_> {
         }
     }
 
-    /// Records a traced job's span, from its arrival to now.
-    #[cold]
-    fn trace_job(&mut self, id: Id, job: &Job, ok: bool) {
-        if job.trace == NO_TRACE {
-            return;
-        }
-        self.tracer.forget_mark(id);
-        let svc = self.replicas[job.replica as usize].service as usize;
-        let replica = job.replica - self.services[svc].first_replica;
-        let now = self.now();
-        self.tracer.push(job.trace, |trace| Span {
-            trace,
-            start: job.arrived,
-            end: now,
-            kind: SpanKind::Job {
-                endpoint: job.endpoint,
-                replica,
-            },
-            outcome: None,
-            ok,
-            of: SpanRef::job(id),
-            parent: match job.parent {
-                Parent::Call(c) => SpanRef::attempt(c),
-                Parent::Delivery(d) => SpanRef::delivery(d),
-            },
-        });
-    }
-
     pub(super) fn on_publish_acked(&mut self, job: Id) {
         if let Some(j) = self.jobs.get(job)
             && j.trace != NO_TRACE
@@ -445,70 +443,5 @@ impl World<'_> {
             self.tracer.span(trace, mark, now, kind, SpanRef::job(job));
         }
         self.call_returned(job, true);
-    }
-
-    /// Load shedding: drops a request that waited too long before its first step.
-    pub(super) fn shed_if_stale(&mut self, id: Id) -> bool {
-        let job = self.jobs.get(id).expect("queued job");
-        let svc = self.replicas[job.replica as usize].service as usize;
-        let Some(limit) = self.s.services[svc].max_queue_time else {
-            return false;
-        };
-        if job.step > 0
-            || matches!(job.parent, Parent::Delivery(_))
-            || self.now() - job.arrived <= limit
-        {
-            return false;
-        }
-        let job = self.jobs.remove(id).expect("queued job");
-        if job.trace != NO_TRACE {
-            let now = self.now();
-            let parent = SpanRef::job(id);
-            self.tracer.span(
-                job.trace,
-                self.tracer.mark(id),
-                now,
-                SpanKind::Queue,
-                parent,
-            );
-            self.trace_job(id, &job, false);
-        }
-        if job.measured {
-            self.m.services[svc].shed += 1;
-        }
-        self.replicas[job.replica as usize].outstanding -= 1;
-        if let Parent::Call(call) = job.parent {
-            self.answer(call, Outcome::Rejected);
-        }
-        true
-    }
-
-    /// Kills every job of a replica (it crashed): their callers get a
-    /// connection failure when `notify`, else nothing (the caller times out).
-    pub fn kill_jobs(&mut self, r: u32, notify: bool) {
-        let svc = self.replicas[r as usize].service as usize;
-        let jobs = self.jobs.ids_where(|j| j.replica == r);
-        for id in jobs {
-            let job = self.jobs.remove(id).expect("live job");
-            self.trace_job(id, &job, false);
-            if job.measured {
-                self.m.endpoints[job.endpoint as usize].failed += 1;
-            }
-            match job.parent {
-                Parent::Call(call) if notify => self.answer(call, Outcome::ConnectFailure),
-                parent => self.respond(parent, false, true),
-            }
-        }
-        if self.services[svc].shared_cores {
-            self.clear_cores(r);
-        } else {
-            self.integrate(svc);
-            self.services[svc].busy -= u64::from(self.replicas[r as usize].busy);
-        }
-        let replica = &mut self.replicas[r as usize];
-        replica.busy = 0;
-        replica.incarnation = replica.incarnation.wrapping_add(1);
-        replica.outstanding = 0;
-        replica.queue.clear();
     }
 }

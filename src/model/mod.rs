@@ -27,6 +27,7 @@ mod closed;
 mod cpu;
 mod event;
 mod failures;
+mod job_ends;
 mod jobs;
 mod messaging;
 mod network;

@@ -79,7 +79,7 @@ impl Network {
 
     /// The delay of a request of `bytes` sent at `now` from data center `a`
     /// to `b`, or None if it is lost.
-    #[inline]
+    #[inline(always)]
     pub fn request_hop(&mut self, a: u16, b: u16, now: Time, bytes: u64) -> Option<Time> {
         let delay = self.hop(a, b, now, bytes)?;
         if let Some(link) = &self.links[self.pair(a, b)]

@@ -141,6 +141,7 @@ impl World<'_> {
     /// `consecutive_5xx` failures in a row it leaves every caller's view for
     /// n × `base_ejection_time` (its n-th ejection), unless that would eject
     /// more than `max_ejection_percent` of the service (one is always allowed).
+    #[inline(always)]
     pub(super) fn outlier_record(&mut self, r: u32, ok: bool) {
         let svc = self.replicas[r as usize].service as usize;
         let Some(o) = &self.s.services[svc].outlier else {

@@ -13,6 +13,8 @@
 //! the caller side in [`super::calls`], replica slots and workers in
 //! [`super::replica`], the events in [`super::event`].
 
+use std::collections::VecDeque;
+
 use super::budget::CHECK_EVERY;
 use crate::engine::{Arena, EventQueue, Stream, Time, stream};
 use crate::metrics::{CallStats, Collector, EndpointStats, ServiceStats, WorkloadStats};
@@ -20,8 +22,8 @@ use crate::scenario::spec::{Load, Scenario, Step};
 
 use super::arrivals::Arrivals;
 use super::calls::{
-    Call, Caller, Logical, LogicalSlots, NEVER, NO_POLICY, NO_SITE, PolicyState, TimeoutLane,
-    policy_states, timeout_lanes,
+    ArenaSlots, Call, Caller, HeldAnswer, Logical, NEVER, NO_POLICY, NO_SITE, PolicyState,
+    TimeoutLane, policy_states, timeout_lanes,
 };
 use super::closed::{Source, Users};
 use super::event::Event;
@@ -51,6 +53,9 @@ pub struct RunOptions {
     /// nobody reads (`run --json`). Counts, utilisation and lag over time are
     /// sampled all the same, so summary.json is the same either way.
     pub skip_latency_series: bool,
+    /// Give every attempt its record, held calls too (see `calls/held.rs`):
+    /// the same results, a little slower; for tests and comparisons.
+    pub keep_attempt_records: bool,
 }
 
 pub(super) struct World<'s> {
@@ -60,7 +65,12 @@ pub(super) struct World<'s> {
     pub logicals: Arena<Logical>,
     /// The logical calls' arena as it would be with a record for each direct
     /// call too: what the memory budget counts.
-    pub logical_slots: LogicalSlots,
+    pub logical_slots: ArenaSlots,
+    /// The attempts' arena as it would be with a record for each held call
+    /// too (see [`super::calls`]): what the memory budget counts.
+    pub call_slots: ArenaSlots,
+    /// Held calls' answers to jobs, in the order of their `HeldAnswer` events.
+    pub held_answers: VecDeque<HeldAnswer>,
     pub policies: Vec<PolicyState>,
     pub jobs: Arena<Job>,
     pub replicas: Vec<Replica>,
@@ -86,6 +96,9 @@ pub(super) struct World<'s> {
     pub tracer: Tracer,
     /// Whether latencies are recorded per step ([`RunOptions::skip_latency_series`]).
     pub latency_series: bool,
+    /// Whether a direct call with no timeout may be held in its job
+    /// (not [`RunOptions::keep_attempt_records`]) when sizes are absent.
+    pub hold_calls: bool,
     pub budget: super::budget::Budget,
     /// The breaker's policy of each call site, if it has one (for the series).
     pub site_policy: Vec<Option<usize>>,
@@ -161,7 +174,9 @@ impl<'s> World<'s> {
             q: EventQueue::new(),
             calls: Arena::new(),
             logicals: Arena::new(),
-            logical_slots: LogicalSlots::default(),
+            logical_slots: ArenaSlots::default(),
+            call_slots: ArenaSlots::default(),
+            held_answers: VecDeque::new(),
             policies: policy_states(s, seed),
             jobs: Arena::new(),
             replicas,
@@ -192,6 +207,7 @@ impl<'s> World<'s> {
                 options.max_traces.unwrap_or(super::trace::MAX_TRACES),
             ),
             latency_series: !options.skip_latency_series,
+            hold_calls: !options.keep_attempt_records && s.sizes.is_empty(),
             site_policy: Vec::new(),
             call_marks: vec![[0; 4]; m.calls.len()],
             topic_marks: vec![0; m.topics.len()],
@@ -240,6 +256,7 @@ impl<'s> World<'s> {
             Event::CoresDone { replica, epoch } => self.on_cores_done(replica, epoch),
             Event::Deliver { call } => self.deliver(call),
             Event::Answer { call, outcome } => self.on_answer(call, outcome),
+            Event::HeldAnswer => self.on_held_answer(),
             Event::LaneDue { lane } => self.on_lane_due(lane),
             Event::AttemptTimeout { call } => self.on_attempt_timeout(call),
             Event::Retry { logical, policy } => self.on_retry(logical, policy),
@@ -342,6 +359,7 @@ impl<'s> World<'s> {
             }
         }
         self.count_direct_in_flight();
+        self.count_held_in_flight();
         for call in self.calls.iter() {
             if call.site != NO_SITE && call.measured && !call.abandoned {
                 self.m.calls[call.site as usize].in_flight += 1;

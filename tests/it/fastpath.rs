@@ -190,3 +190,89 @@ fn buffered_latency_records_agree_with_theory() {
         assert_eq!(x.latency_ms.count, x.ok, "s{i}");
     }
 }
+
+/// Held calls (no timeout, no sizes, a hop that takes no time) on every
+/// path: answers within a data center and across a link, a crash (callers
+/// told), a data center down (answers lost, in flight at the end), a
+/// partition, injected errors, a full queue, requests shed past
+/// `max_queue_time`, and an async caller whose calls fan out.
+const HELD: &str = "name: held
+duration: 20s
+warmup: 2s
+datacenters: [a, b]
+network:
+  links:
+    - {between: [a, b], latency: 1ms}
+services:
+  api:
+    replicas: {a: 2, b: 1}
+    concurrency: 1
+    queue: 20
+    max_queue_time: 4ms
+    threading: async
+    endpoints:
+      get: {steps: [{work: {exponential: {mean: 1.2ms}}}, {call: db.q, fanout: 2}, {work: 0.2ms}]}
+  db:
+    replicas: {a: 2, b: 1}
+    concurrency: 2
+    queue: 4
+    endpoints:
+      q: {steps: [{work: {exponential: {mean: 1ms}}}]}
+workload:
+  - {name: w, target: api.get, rate: 1200/s, from: a}
+  - {name: direct, target: db.q, rate: 300/s, from: b}
+failures:
+  - {at: 5s, for: 1s, crash: db, replicas: 1}
+  - {at: 8s, for: 2s, errors: api, rate: 5%}
+  - {at: 12s, for: 1s, datacenter_down: b}
+  - {at: 14s, for: 1s, partition: [a, b]}
+  - {at: 16s, for: 500ms, crash: api}
+  - {at: 19.5s, for: 1s, datacenter_down: a}
+";
+
+/// A call held in its callee's job keeps no attempt record, yet every figure
+/// is the same as with its record, down to where an overloaded run stops
+/// (the memory budget counts the records held calls would have had).
+#[test]
+fn held_calls_change_no_figure() {
+    let scenarios = [
+        ("held", load(HELD)),
+        ("mmc", load_file("mmc.yaml", &["duration=30s"])),
+        ("closed-loop", load_file("closed-loop.yaml", &[])),
+        ("overload-queue", load_data("overload-queue.yaml")),
+    ];
+    let keep = RunOptions {
+        keep_attempt_records: true,
+        ..Default::default()
+    };
+    for (name, s) in &scenarios {
+        let (held, summary, c) = run_summary(s, &RunOptions::default());
+        let (kept, _, k) = run_summary(s, &keep);
+        assert!(held == kept, "{name}: holding calls changed the summary");
+        assert_eq!(c.events_processed, k.events_processed, "{name}");
+        if *name == "held" {
+            // The paths a held call may take are all exercised.
+            let w = &summary.workload["w"];
+            assert!(w.ok > 15_000 && w.failed > 100 && w.in_flight > 0, "{w:?}");
+            assert!(
+                w.hung > 0 && summary.workload["direct"].rejected > 10,
+                "{w:?}"
+            );
+            assert!(summary.services["db"].rejected > 10);
+            let api = &summary.services["api"];
+            assert!(api.shed > 10 && api.injected_errors > 100, "{api:?}");
+            let q = &summary.calls["api->db.q"];
+            assert!(q.ok > 30_000 && q.failed > 0 && q.in_flight > 0, "{q:?}");
+        }
+        if *name == "overload-queue" {
+            let o = summary.overload.as_ref().expect("stopped at the budget");
+            assert!(o.message.contains("requests waiting at api"), "{o:?}");
+        }
+    }
+}
+
+/// Loads a scenario from tests/it/data.
+fn load_data(name: &str) -> Scenario {
+    let path = format!("{}/tests/it/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    load(&std::fs::read_to_string(path).expect("test data"))
+}

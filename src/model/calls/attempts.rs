@@ -78,6 +78,7 @@ impl World<'_> {
         let snapshot = *call;
         if snapshot.lost {
             self.calls.remove(id);
+            self.call_slots.remove();
         }
         self.attempt_done(id, &snapshot, Outcome::TimedOut);
     }
@@ -102,17 +103,7 @@ impl World<'_> {
                 parent: SpanRef::logical(call.logical),
             });
         }
-        if call.site != NO_SITE && call.measured {
-            let st = &mut self.m.calls[call.site as usize];
-            match outcome {
-                Outcome::Ok => st.ok += 1,
-                Outcome::ServerError | Outcome::ConnectFailure | Outcome::ShortCircuited => {
-                    st.failed += 1
-                }
-                Outcome::Rejected => st.rejected += 1,
-                Outcome::TimedOut => st.timeouts += 1,
-            }
-        }
+        self.count_outcome(call.site, call.measured, outcome);
         if let Some(p) = self.policies.get_mut(call.policy as usize) {
             p.active_attempts -= 1;
             if call.retry {
@@ -156,6 +147,21 @@ impl World<'_> {
             );
         } else {
             self.finish_logical(call.logical, outcome);
+        }
+    }
+
+    /// Counts an attempt's outcome at its call site.
+    pub(super) fn count_outcome(&mut self, site: u32, measured: bool, outcome: Outcome) {
+        if site != NO_SITE && measured {
+            let st = &mut self.m.calls[site as usize];
+            match outcome {
+                Outcome::Ok => st.ok += 1,
+                Outcome::ServerError | Outcome::ConnectFailure | Outcome::ShortCircuited => {
+                    st.failed += 1
+                }
+                Outcome::Rejected => st.rejected += 1,
+                Outcome::TimedOut => st.timeouts += 1,
+            }
         }
     }
 

@@ -7,7 +7,7 @@
 //!
 //! Nothing a run reports changes: the same draws in the same order, the same
 //! counts. The memory budget counts the logical record a direct call stands
-//! for ([`LogicalSlots`]), so an overloaded run stops where it always did.
+//! for ([`ArenaSlots`]), so an overloaded run stops where it always did.
 
 use super::{Call, Caller, NEVER, Outcome};
 use crate::engine::{Arena, Id, Time};
@@ -106,17 +106,19 @@ impl World<'_> {
     }
 }
 
-/// The number of logical records live, and the arena they would fill: its
-/// slots and free list grow as `Arena`'s vectors do (doubling from 4), so the
-/// bytes are those of an arena holding a record for every call, direct or not.
+/// The number of records of one kind live, and the arena they would fill:
+/// its slots and free list grow as `Arena`'s vectors do (doubling from 4), so
+/// the bytes are those of an arena holding a record for every call: the
+/// logical calls (a direct call has none) and the attempts (a held call has
+/// none, see `held.rs`).
 #[derive(Default)]
-pub(in crate::model) struct LogicalSlots {
+pub(in crate::model) struct ArenaSlots {
     live: usize,
     slots: usize,
     free_peak: usize,
 }
 
-impl LogicalSlots {
+impl ArenaSlots {
     #[inline]
     pub fn insert(&mut self) {
         self.live += 1;
@@ -129,9 +131,9 @@ impl LogicalSlots {
         self.free_peak = self.free_peak.max(self.slots - self.live);
     }
 
-    /// What `Arena::<Logical>::bytes` would say.
-    pub fn bytes(&self) -> usize {
-        self.bytes_of(Arena::<super::Logical>::slot_bytes())
+    /// What `Arena::<T>::bytes` would say.
+    pub fn bytes<T>(&self) -> usize {
+        self.bytes_of(Arena::<T>::slot_bytes())
     }
 
     /// The same for slots of `slot_bytes` each.
@@ -149,7 +151,7 @@ impl LogicalSlots {
 
 #[cfg(test)]
 mod tests {
-    use super::LogicalSlots;
+    use super::ArenaSlots;
     use crate::engine::Arena;
 
     /// The emulated bytes are the real arena's, whatever the order of
@@ -157,7 +159,7 @@ mod tests {
     #[test]
     fn logical_slots_count_as_the_arena() {
         let mut arena: Arena<u64> = Arena::new();
-        let mut slots = LogicalSlots::default();
+        let mut slots = ArenaSlots::default();
         let mut ids = Vec::new();
         let mut x = 0x9e37_79b9_u64;
         for i in 0..20_000u64 {

@@ -16,9 +16,11 @@
 
 mod attempts;
 mod direct;
+mod held;
 mod wire;
 
-pub(super) use direct::LogicalSlots;
+pub(super) use direct::ArenaSlots;
+pub(super) use held::HeldAnswer;
 
 use std::collections::VecDeque;
 
@@ -420,6 +422,7 @@ impl<'s> World<'s> {
         };
         if call.abandoned {
             self.calls.remove(id);
+            self.call_slots.remove();
         } else {
             call.lost = true;
         }
@@ -431,6 +434,7 @@ impl<'s> World<'s> {
             return;
         };
         self.calls.remove(id);
+        self.call_slots.remove();
         if !call.abandoned {
             self.attempt_done(id, &call, outcome);
         } else if outcome == Outcome::Ok && call.site != NO_SITE && call.measured {

@@ -68,12 +68,19 @@ impl World<'_> {
             st.retries += u64::from(attempt.retry);
             st.hedges += u64::from(attempt.hedge);
         }
-        if let Some(p) = self.policies.get_mut(policy as usize) {
+        // A direct call with no timeout, in a scenario without sizes, may be
+        // held in its callee's job (`held.rs`).
+        let held = attempt.is_direct() && per_try.is_none() && self.hold_calls;
+        if !held && let Some(p) = self.policies.get_mut(policy as usize) {
             p.active_attempts += 1;
         }
         let svc = self.s.endpoints[attempt.target as usize].service;
         let from_dc = u16::from(attempt.from_dc);
         attempt.replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
+        if held {
+            self.send_held(attempt, caller, svc);
+            return;
+        }
         // Each attempt draws its request's size (nothing to do in a scenario
         // without sizes, the common case).
         let request_bytes = if self.s.sizes.is_empty() {
@@ -87,6 +94,7 @@ impl World<'_> {
             .map_or(NEVER, |t| now.saturating_add(t))
             .min(ldeadline);
         let call = self.calls.insert(attempt);
+        self.call_slots.insert();
         match per_try {
             // The policy's own timeout, not cut short by a deadline: its lane.
             Some(t) if now.saturating_add(t) <= ldeadline => self.arm_timeout(t, call),
@@ -101,7 +109,8 @@ impl World<'_> {
     /// An attempt crosses the network to its replica (delivered within this
     /// handler when the hop takes no time). With no replica in the caller's
     /// view it fails at once.
-    fn send(&mut self, call: Id, svc: usize, bytes: u64) {
+    #[inline(always)]
+    pub(super) fn send(&mut self, call: Id, svc: usize, bytes: u64) {
         let now = self.now();
         let c = self.calls.get(call).expect("live attempt");
         let (replica, from_dc, measured, trace) =

@@ -1,0 +1,226 @@
+//! Held calls: a direct call with no timeout, in a scenario without message
+//! sizes, whose request reaches a serving replica at once (a hop that takes
+//! no time) keeps no attempt record. The callee's job holds what the caller
+//! needs ([`Parent::ClientCall`], [`Parent::JobCall`]): its arrival is when the
+//! call was sent, its replica and key are the call's.
+//!
+//! An attempt record appears only where one is read: when the answer takes
+//! time on the network or is lost, and when the callee's replica crashes
+//! (the record is then built from the job, as it would have been). An answer
+//! to a job that takes no time waits in `World::held_answers` for its
+//! `HeldAnswer` event, which comes when the `Answer` event would have come.
+//!
+//! Nothing a run reports changes: the same draws in the same order, the same
+//! counts and in-flight figures, and the memory budget counts the attempts'
+//! arena as if every held call had its record ([`super::ArenaSlots`]). A held
+//! call draws nothing from its policy's retry budget: its policy has no retry
+//! (the call is direct), so that budget is never read.
+
+use super::{Call, Caller, NO_POLICY, NO_REPLICA, NO_SITE, Outcome};
+use crate::engine::{Id, Time};
+use crate::model::event::{Event, Parent};
+use crate::model::jobs::Job;
+use crate::model::trace::NO_TRACE;
+use crate::model::world::World;
+
+/// A held call's answer on its way to the calling job (for no time).
+pub(in crate::model) struct HeldAnswer {
+    job: Id,
+    site: u32,
+    /// The callee's endpoint (for the overload's count of unanswered calls).
+    target: u32,
+    replica: u32,
+    sent: Time,
+    measured: bool,
+    outcome: Outcome,
+}
+
+impl World<'_> {
+    /// Sends a direct call's attempt with no timeout, counted and routed by
+    /// `wire`: held in its job when it can be (see the module's comment),
+    /// else as `wire` sends an attempt.
+    pub(super) fn send_held(&mut self, mut attempt: Call, caller: Caller, svc: usize) {
+        let site = attempt.site;
+        let from_dc = u16::from(attempt.from_dc);
+        attempt.policy = NO_POLICY;
+        self.call_slots.insert();
+        let r = attempt.replica as usize;
+        let admits = attempt.replica != NO_REPLICA && self.replicas[r].serving() && {
+            let (replica, st) = (&self.replicas[r], &self.services[svc]);
+            st.errors.is_empty()
+                && (replica.busy < st.concurrency || replica.queue.len() < st.queue_cap as usize)
+        };
+        if !admits {
+            let call = self.calls.insert(attempt);
+            self.send(call, svc, 0);
+            return;
+        }
+        let now = self.now();
+        match self.net.request_hop(from_dc, self.replicas[r].dc, now, 0) {
+            Some(0) => {}
+            Some(d) => {
+                let call = self.calls.insert(attempt);
+                self.q.schedule_in(d, Event::Deliver { call });
+                return;
+            }
+            None => {
+                let call = self.calls.insert(attempt);
+                self.lose(call);
+                return;
+            }
+        }
+        let parent = match caller {
+            Caller::Client { workload } => Parent::ClientCall { workload },
+            Caller::Job(job) => Parent::JobCall {
+                job,
+                site,
+                from_dc: attempt.from_dc,
+            },
+        };
+        let a = &attempt;
+        let (endpoint, measured, key, deadline, depth) =
+            (a.target, a.measured, a.key, a.deadline, a.depth);
+        self.admit(
+            r as u32, endpoint, parent, measured, deadline, key, NO_TRACE, depth,
+        );
+    }
+
+    /// The attempt record a held call would have had (its policy's retry
+    /// budget aside, which it does not use).
+    fn held_record(&self, job: &Job) -> Call {
+        let (logical, site, from_dc, to_client) = match job.parent {
+            Parent::ClientCall { workload } => {
+                let from = self.s.workloads[workload as usize].from as u8;
+                (Id::from_bits(u64::from(workload)), NO_SITE, from, true)
+            }
+            Parent::JobCall { job, site, from_dc } => (job, site, from_dc, false),
+            Parent::Call(_) | Parent::Delivery(_) => unreachable!("a held call's job"),
+        };
+        Call {
+            n: super::direct::DIRECT,
+            replica: job.replica,
+            policy: NO_POLICY,
+            ..Call::outgoing(
+                logical,
+                (job.endpoint, site, NO_POLICY),
+                u16::from(from_dc),
+                job.measured,
+                to_client,
+                job.key(),
+                job.deadline,
+                job.depth,
+                job.arrived,
+            )
+        }
+    }
+
+    /// A held call's job has ended with `outcome`: its answer goes back (or
+    /// is lost, `lost`, with the job's replica).
+    pub(in crate::model) fn answer_held(&mut self, job: &Job, outcome: Outcome, lost: bool) {
+        let (to, caller_job) = match job.parent {
+            Parent::ClientCall { workload } => {
+                (self.s.workloads[workload as usize].from as u16, None)
+            }
+            Parent::JobCall { job, from_dc, .. } => (u16::from(from_dc), Some(job)),
+            Parent::Call(_) | Parent::Delivery(_) => unreachable!("a held call's job"),
+        };
+        let from = self.replicas[job.replica as usize].dc;
+        let now = self.now();
+        let hop = if lost {
+            None
+        } else {
+            self.net.answer_hop(from, to, now, 0)
+        };
+        match (hop, caller_job) {
+            (Some(0), None) => {
+                let Parent::ClientCall { workload } = job.parent else {
+                    unreachable!("a client's held call")
+                };
+                let caller = Caller::Client { workload };
+                let (r, sent, measured) = (job.replica, job.arrived, job.measured);
+                self.held_done(caller, NO_SITE, r, sent, measured, outcome);
+            }
+            (Some(0), Some(caller)) => {
+                let Parent::JobCall { site, .. } = job.parent else {
+                    unreachable!("a job's held call")
+                };
+                self.held_answers.push_back(HeldAnswer {
+                    job: caller,
+                    site,
+                    target: job.endpoint,
+                    replica: job.replica,
+                    sent: job.arrived,
+                    measured: job.measured,
+                    outcome,
+                });
+                self.q.schedule_in(0, Event::HeldAnswer);
+            }
+            (Some(d), _) => {
+                let call = self.calls.insert(self.held_record(job));
+                self.q.schedule_in(d, Event::Answer { call, outcome });
+            }
+            (None, _) => {
+                let call = self.calls.insert(self.held_record(job));
+                self.lose(call);
+            }
+        }
+    }
+
+    pub(in crate::model) fn on_held_answer(&mut self) {
+        let a = self
+            .held_answers
+            .pop_front()
+            .expect("a held answer for each HeldAnswer event");
+        let caller = Caller::Job(a.job);
+        self.held_done(caller, a.site, a.replica, a.sent, a.measured, a.outcome);
+    }
+
+    /// What `on_answer` does for a direct call's answer, with no record.
+    fn held_done(
+        &mut self,
+        caller: Caller,
+        site: u32,
+        replica: u32,
+        sent: Time,
+        measured: bool,
+        outcome: Outcome,
+    ) {
+        self.call_slots.remove();
+        self.count_outcome(site, measured, outcome);
+        self.outlier_record(replica, outcome == Outcome::Ok);
+        self.logical_slots.remove();
+        let latency = self.now() - sent;
+        self.decided(caller, site, measured, latency, outcome);
+    }
+
+    /// Held calls still unanswered at the end: in flight (and hung past patience).
+    pub(in crate::model) fn count_held_in_flight(&mut self) {
+        let s = self.s;
+        for j in self.jobs.iter().filter(|j| j.measured) {
+            match j.parent {
+                Parent::ClientCall { workload } => {
+                    let w = workload as usize;
+                    let hung = self.end - j.arrived > s.patience(w);
+                    let m = &mut self.m.workloads[w];
+                    m.in_flight += 1;
+                    m.hung += u64::from(hung);
+                }
+                Parent::JobCall { site, .. } => self.m.calls[site as usize].in_flight += 1,
+                Parent::Call(_) | Parent::Delivery(_) => {}
+            }
+        }
+        for a in self.held_answers.iter().filter(|a| a.measured) {
+            self.m.calls[a.site as usize].in_flight += 1;
+        }
+    }
+
+    /// Held calls unanswered now, as (from a client, callee endpoint).
+    pub(in crate::model) fn held_unanswered(&self) -> impl Iterator<Item = (bool, u32)> + '_ {
+        let in_jobs = self.jobs.iter().filter_map(|j| match j.parent {
+            Parent::ClientCall { .. } => Some((true, j.endpoint)),
+            Parent::JobCall { .. } => Some((false, j.endpoint)),
+            Parent::Call(_) | Parent::Delivery(_) => None,
+        });
+        in_jobs.chain(self.held_answers.iter().map(|a| (false, a.target)))
+    }
+}
