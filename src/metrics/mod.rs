@@ -39,6 +39,15 @@ pub struct WorkloadStats {
     pub user_ns: u128,
 }
 
+impl WorkloadStats {
+    /// A request still unanswered at the end, after `waited`: in flight, and
+    /// hung if that is past the client's `patience`.
+    pub fn unanswered(&mut self, waited: Time, patience: Time) {
+        self.in_flight += 1;
+        self.hung += u64::from(waited > patience);
+    }
+}
+
 /// One endpoint's executions that started after warmup.
 #[derive(Clone, Debug, Default)]
 pub struct EndpointStats {

@@ -50,12 +50,9 @@ impl Job {
 }
 
 /// A key as a job keeps it (keys are below `MAX_KEYS`, checked at load).
-const fn job_key(key: u64) -> u32 {
-    if key < u32::MAX as u64 {
-        key as u32
-    } else {
-        u32::MAX
-    }
+fn job_key(key: u64) -> u32 {
+    debug_assert!(key < u64::from(u32::MAX) || key == NO_KEY, "key {key}");
+    u32::try_from(key).unwrap_or(u32::MAX)
 }
 
 const _: () = assert!(crate::scenario::broker::MAX_KEYS < u32::MAX as u64);
@@ -93,9 +90,7 @@ impl World<'_> {
             self.answer(call, Outcome::ServerError);
             return;
         }
-        let st = &self.services[svc];
-        let replica = &self.replicas[r as usize];
-        if replica.busy >= st.concurrency && replica.queue.len() >= st.queue_cap as usize {
+        if !self.has_room(r, svc) {
             if measured {
                 self.m.services[svc].rejected += 1;
             }
@@ -112,6 +107,12 @@ impl World<'_> {
             trace,
             depth,
         );
+    }
+
+    /// Whether replica `r` (of service `svc`) has a worker free or room in its queue.
+    pub(super) fn has_room(&self, r: u32, svc: usize) -> bool {
+        let (replica, st) = (&self.replicas[r as usize], &self.services[svc]);
+        replica.busy < st.concurrency || replica.queue.len() < st.queue_cap as usize
     }
 
     /// A job starts on replica `r`, or waits for a worker. The queue bound was

@@ -352,10 +352,8 @@ impl<'s> World<'s> {
         for l in self.logicals.iter() {
             if let (Caller::Client { workload }, true) = (l.caller(), l.measured()) {
                 let w = workload as usize;
-                let hung = self.end - l.first_sent() > self.s.patience(w);
-                let m = &mut self.m.workloads[w];
-                m.in_flight += 1;
-                m.hung += u64::from(hung);
+                let patience = self.s.patience(w);
+                self.m.workloads[w].unanswered(self.end - l.first_sent(), patience);
             }
         }
         self.count_direct_in_flight();

@@ -41,6 +41,17 @@ impl Call {
     }
 }
 
+impl Caller {
+    /// How a direct call's attempt names its caller: the `logical` id (a
+    /// job's, or a client's workload as its bits) and `to_client`.
+    pub(super) fn as_logical(self) -> (Id, bool) {
+        match self {
+            Caller::Client { workload } => (Id::from_bits(u64::from(workload)), true),
+            Caller::Job(job) => (job, false),
+        }
+    }
+}
+
 impl World<'_> {
     /// Starts a direct call: its one attempt goes out now, with its timeout
     /// `per_try` (handed to the callee as its deadline when `propagate`).
@@ -61,10 +72,7 @@ impl World<'_> {
             Some(t) if propagate => now.saturating_add(t),
             _ => NEVER,
         };
-        let (logical, to_client) = match caller {
-            Caller::Client { workload } => (Id::from_bits(u64::from(workload)), true),
-            Caller::Job(job) => (job, false),
-        };
+        let (logical, to_client) = caller.as_logical();
         let to = (target, site, policy);
         let attempt = Call {
             n: DIRECT,
@@ -77,15 +85,22 @@ impl World<'_> {
 
     /// A direct call's attempt has ended (answered or timed out): so has the call.
     pub(super) fn finish_direct(&mut self, call: &Call, outcome: Outcome) {
+        let caller = call.direct_caller();
+        self.end_direct(caller, call.site, call.measured, call.sent, outcome);
+    }
+
+    /// The end of a direct call sent at `sent` (with a record or held).
+    pub(super) fn end_direct(
+        &mut self,
+        caller: Caller,
+        site: u32,
+        measured: bool,
+        sent: Time,
+        outcome: Outcome,
+    ) {
         self.logical_slots.remove();
-        let latency = self.now() - call.sent;
-        self.decided(
-            call.direct_caller(),
-            call.site,
-            call.measured,
-            latency,
-            outcome,
-        );
+        let latency = self.now() - sent;
+        self.decided(caller, site, measured, latency, outcome);
     }
 
     /// Clients' direct calls still waiting at the end: in flight (and hung past patience).
@@ -94,14 +109,11 @@ impl World<'_> {
             if !(c.is_direct() && c.to_client && c.measured && !c.abandoned) {
                 continue;
             }
-            let Caller::Client { workload } = c.direct_caller() else {
-                continue;
-            };
-            let w = workload as usize;
-            let hung = self.end - c.sent > self.s.patience(w);
-            let m = &mut self.m.workloads[w];
-            m.in_flight += 1;
-            m.hung += u64::from(hung);
+            if let Caller::Client { workload } = c.direct_caller() {
+                let w = workload as usize;
+                let patience = self.s.patience(w);
+                self.m.workloads[w].unanswered(self.end - c.sent, patience);
+            }
         }
     }
 }

@@ -40,23 +40,24 @@ impl World<'_> {
     /// `wire`: held in its job when it can be (see the module's comment),
     /// else as `wire` sends an attempt.
     pub(super) fn send_held(&mut self, mut attempt: Call, caller: Caller, svc: usize) {
-        let site = attempt.site;
-        let from_dc = u16::from(attempt.from_dc);
         attempt.policy = NO_POLICY;
         self.call_slots.insert();
-        let r = attempt.replica as usize;
-        let admits = attempt.replica != NO_REPLICA && self.replicas[r].serving() && {
-            let (replica, st) = (&self.replicas[r], &self.services[svc]);
-            st.errors.is_empty()
-                && (replica.busy < st.concurrency || replica.queue.len() < st.queue_cap as usize)
-        };
+        let r = attempt.replica;
+        let admits = r != NO_REPLICA
+            && self.replicas[r as usize].serving()
+            && self.services[svc].errors.is_empty()
+            && self.has_room(r, svc);
         if !admits {
+            // Refused, failed or rejected: as any attempt is (`deliver`).
             let call = self.calls.insert(attempt);
             self.send(call, svc, 0);
             return;
         }
-        let now = self.now();
-        match self.net.request_hop(from_dc, self.replicas[r].dc, now, 0) {
+        let (from_dc, now) = (u16::from(attempt.from_dc), self.now());
+        match self
+            .net
+            .request_hop(from_dc, self.replicas[r as usize].dc, now, 0)
+        {
             Some(0) => {}
             Some(d) => {
                 let call = self.calls.insert(attempt);
@@ -73,37 +74,45 @@ impl World<'_> {
             Caller::Client { workload } => Parent::ClientCall { workload },
             Caller::Job(job) => Parent::JobCall {
                 job,
-                site,
+                site: attempt.site,
                 from_dc: attempt.from_dc,
             },
         };
-        let a = &attempt;
-        let (endpoint, measured, key, deadline, depth) =
-            (a.target, a.measured, a.key, a.deadline, a.depth);
-        self.admit(
-            r as u32, endpoint, parent, measured, deadline, key, NO_TRACE, depth,
-        );
+        let Call {
+            target,
+            measured,
+            deadline,
+            key,
+            depth,
+            ..
+        } = attempt;
+        self.admit(r, target, parent, measured, deadline, key, NO_TRACE, depth);
+    }
+
+    /// A held call's caller, its call site and the caller's data center.
+    fn held_caller(&self, job: &Job) -> (Caller, u32, u16) {
+        match job.parent {
+            Parent::ClientCall { workload } => {
+                let from = self.s.workloads[workload as usize].from as u16;
+                (Caller::Client { workload }, NO_SITE, from)
+            }
+            Parent::JobCall { job, site, from_dc } => (Caller::Job(job), site, u16::from(from_dc)),
+            Parent::Call(_) | Parent::Delivery(_) => unreachable!("a held call's job"),
+        }
     }
 
     /// The attempt record a held call would have had (its policy's retry
     /// budget aside, which it does not use).
     fn held_record(&self, job: &Job) -> Call {
-        let (logical, site, from_dc, to_client) = match job.parent {
-            Parent::ClientCall { workload } => {
-                let from = self.s.workloads[workload as usize].from as u8;
-                (Id::from_bits(u64::from(workload)), NO_SITE, from, true)
-            }
-            Parent::JobCall { job, site, from_dc } => (job, site, from_dc, false),
-            Parent::Call(_) | Parent::Delivery(_) => unreachable!("a held call's job"),
-        };
+        let (caller, site, from_dc) = self.held_caller(job);
+        let (logical, to_client) = caller.as_logical();
         Call {
             n: super::direct::DIRECT,
             replica: job.replica,
-            policy: NO_POLICY,
             ..Call::outgoing(
                 logical,
                 (job.endpoint, site, NO_POLICY),
-                u16::from(from_dc),
+                from_dc,
                 job.measured,
                 to_client,
                 job.key(),
@@ -117,13 +126,7 @@ impl World<'_> {
     /// A held call's job has ended with `outcome`: its answer goes back (or
     /// is lost, `lost`, with the job's replica).
     pub(in crate::model) fn answer_held(&mut self, job: &Job, outcome: Outcome, lost: bool) {
-        let (to, caller_job) = match job.parent {
-            Parent::ClientCall { workload } => {
-                (self.s.workloads[workload as usize].from as u16, None)
-            }
-            Parent::JobCall { job, from_dc, .. } => (u16::from(from_dc), Some(job)),
-            Parent::Call(_) | Parent::Delivery(_) => unreachable!("a held call's job"),
-        };
+        let (caller, site, to) = self.held_caller(job);
         let from = self.replicas[job.replica as usize].dc;
         let now = self.now();
         let hop = if lost {
@@ -131,19 +134,12 @@ impl World<'_> {
         } else {
             self.net.answer_hop(from, to, now, 0)
         };
-        match (hop, caller_job) {
-            (Some(0), None) => {
-                let Parent::ClientCall { workload } = job.parent else {
-                    unreachable!("a client's held call")
-                };
-                let caller = Caller::Client { workload };
+        match (hop, caller) {
+            (Some(0), Caller::Client { .. }) => {
                 let (r, sent, measured) = (job.replica, job.arrived, job.measured);
-                self.held_done(caller, NO_SITE, r, sent, measured, outcome);
+                self.held_done(caller, site, r, sent, measured, outcome);
             }
-            (Some(0), Some(caller)) => {
-                let Parent::JobCall { site, .. } = job.parent else {
-                    unreachable!("a job's held call")
-                };
+            (Some(0), Caller::Job(caller)) => {
                 self.held_answers.push_back(HeldAnswer {
                     job: caller,
                     site,
@@ -188,9 +184,7 @@ impl World<'_> {
         self.call_slots.remove();
         self.count_outcome(site, measured, outcome);
         self.outlier_record(replica, outcome == Outcome::Ok);
-        self.logical_slots.remove();
-        let latency = self.now() - sent;
-        self.decided(caller, site, measured, latency, outcome);
+        self.end_direct(caller, site, measured, sent, outcome);
     }
 
     /// Held calls still unanswered at the end: in flight (and hung past patience).
@@ -200,10 +194,7 @@ impl World<'_> {
             match j.parent {
                 Parent::ClientCall { workload } => {
                     let w = workload as usize;
-                    let hung = self.end - j.arrived > s.patience(w);
-                    let m = &mut self.m.workloads[w];
-                    m.in_flight += 1;
-                    m.hung += u64::from(hung);
+                    self.m.workloads[w].unanswered(self.end - j.arrived, s.patience(w));
                 }
                 Parent::JobCall { site, .. } => self.m.calls[site as usize].in_flight += 1,
                 Parent::Call(_) | Parent::Delivery(_) => {}

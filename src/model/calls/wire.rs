@@ -1,6 +1,7 @@
 //! An attempt on the wire: built, counted, routed to a replica, its sizes
 //! drawn, its timeout armed, and sent across the network (delivered at once
-//! when the hop takes no time). The same for every attempt, direct or not.
+//! when the hop takes no time). The same for every attempt, direct or not,
+//! but for a direct call with no timeout, which may be held (`held.rs`).
 
 use super::{Call, Caller, NEVER, NO_REPLICA, NO_SITE, Outcome};
 use crate::engine::{Id, Time};
