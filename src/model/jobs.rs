@@ -302,21 +302,22 @@ impl World<'_> {
     /// A `calls` step: every call goes out at once; an async service frees its worker.
     fn calls_step(&mut self, id: Id, specs: &[CallSpec], r: u32, svc: usize) {
         let s = self.s;
-        let job = self.jobs.get(id).expect("live job");
-        let total: u32 = specs.iter().map(|c| c.fanout).sum();
-        let (has_worker, measured, deadline, key, trace) = (
+        let job = self.jobs.get_mut(id).expect("live job");
+        job.pending = specs.iter().map(|c| c.fanout).sum();
+        let (has_worker, measured, deadline, key, trace, depth) = (
             job.has_worker,
             job.measured,
             job.deadline,
             job.key(),
             job.trace,
+            job.depth + 1,
         );
         let from_dc = self.replicas[r as usize].dc;
-        self.job_mut(id).pending = total;
         for spec in specs {
             let balancer = s.call_sites[spec.site].load_balancer;
             let (target, site, policy) = (spec.target as u32, spec.site as u32, spec.policy as u32);
             for _ in 0..spec.fanout {
+                // Answers to a job are events: the job outlives this loop.
                 self.start_call(
                     Caller::Job(id),
                     from_dc,
@@ -329,6 +330,7 @@ impl World<'_> {
                     None,
                     key,
                     trace,
+                    depth,
                 );
             }
         }

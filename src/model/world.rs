@@ -334,6 +334,7 @@ impl<'s> World<'s> {
             timeout,
             key,
             trace,
+            1,
         );
         if let Source::Open(arrivals) = &mut self.sources[workload as usize]
             && let Some(t) = arrivals.next_after(now, self.end)

@@ -16,12 +16,13 @@
 //! call draws nothing from its policy's retry budget: its policy has no retry
 //! (the call is direct), so that budget is never read.
 
-use super::{Call, Caller, NO_POLICY, NO_REPLICA, NO_SITE, Outcome};
+use super::{Call, Caller, NEVER, NO_POLICY, NO_REPLICA, NO_SITE, Outcome};
 use crate::engine::{Id, Time};
 use crate::model::event::{Event, Parent};
 use crate::model::jobs::Job;
 use crate::model::trace::NO_TRACE;
 use crate::model::world::World;
+use crate::scenario::spec::LoadBalancer;
 
 /// A held call's answer on its way to the calling job (for no time).
 pub(in crate::model) struct HeldAnswer {
@@ -35,58 +36,93 @@ pub(in crate::model) struct HeldAnswer {
     outcome: Outcome,
 }
 
+/// A held call as its caller starts it: what its attempt record would hold.
+#[derive(Clone, Copy)]
+pub(super) struct Outgoing {
+    pub caller: Caller,
+    pub target: u32,
+    pub site: u32,
+    pub from_dc: u16,
+    pub measured: bool,
+    pub key: u64,
+    pub depth: u16,
+}
+
+impl Outgoing {
+    /// The attempt record of this call sent at `sent` to `replica` (its
+    /// policy's retry budget aside, which it does not use).
+    fn record(&self, replica: u32, deadline: Time, sent: Time) -> Call {
+        let (logical, to_client) = self.caller.as_logical();
+        Call {
+            n: super::direct::DIRECT,
+            replica,
+            ..Call::outgoing(
+                logical,
+                (self.target, self.site, NO_POLICY),
+                self.from_dc,
+                self.measured,
+                to_client,
+                self.key,
+                deadline,
+                self.depth,
+                sent,
+            )
+        }
+    }
+}
+
 impl World<'_> {
-    /// Sends a direct call's attempt with no timeout, counted and routed by
-    /// `wire`: held in its job when it can be (see the module's comment),
-    /// else as `wire` sends an attempt.
-    pub(super) fn send_held(&mut self, mut attempt: Call, caller: Caller, svc: usize) {
-        attempt.policy = NO_POLICY;
+    /// Starts a direct call with no timeout in a scenario without sizes
+    /// (`start_call` checks): counted and routed as `wire` does, then held
+    /// in its job when it can be (see the module's comment), else sent as
+    /// `wire` sends an attempt. No record is built unless one is needed.
+    pub(super) fn start_held(&mut self, o: Outgoing, balancer: LoadBalancer) {
+        // What `start_direct` and `wire` do first for any direct attempt.
+        self.logical_slots.insert();
+        if o.site != NO_SITE && o.measured {
+            self.m.calls[o.site as usize].attempts += 1;
+        }
+        let svc = self.s.endpoints[o.target as usize].service;
+        let r = self.route(svc, o.from_dc, balancer).unwrap_or(NO_REPLICA);
         self.call_slots.insert();
-        let r = attempt.replica;
+        let now = self.now();
         let admits = r != NO_REPLICA
             && self.replicas[r as usize].serving()
             && self.services[svc].errors.is_empty()
             && self.has_room(r, svc);
         if !admits {
             // Refused, failed or rejected: as any attempt is (`deliver`).
-            let call = self.calls.insert(attempt);
+            let call = self.calls.insert(o.record(r, NEVER, now));
             self.send(call, svc, 0);
             return;
         }
-        let (from_dc, now) = (u16::from(attempt.from_dc), self.now());
         match self
             .net
-            .request_hop(from_dc, self.replicas[r as usize].dc, now, 0)
+            .request_hop(o.from_dc, self.replicas[r as usize].dc, now, 0)
         {
             Some(0) => {}
             Some(d) => {
-                let call = self.calls.insert(attempt);
+                let call = self.calls.insert(o.record(r, NEVER, now));
                 self.q.schedule_in(d, Event::Deliver { call });
                 return;
             }
             None => {
-                let call = self.calls.insert(attempt);
+                let call = self.calls.insert(o.record(r, NEVER, now));
                 self.lose(call);
                 return;
             }
         }
-        let parent = match caller {
+        let parent = match o.caller {
             Caller::Client { workload } => Parent::ClientCall { workload },
             Caller::Job(job) => Parent::JobCall {
                 job,
-                site: attempt.site,
-                from_dc: attempt.from_dc,
+                site: o.site,
+                from_dc: o.from_dc as u8,
             },
         };
-        let Call {
-            target,
-            measured,
-            deadline,
-            key,
-            depth,
-            ..
-        } = attempt;
-        self.admit(r, target, parent, measured, deadline, key, NO_TRACE, depth);
+        self.admit(
+            r, o.target, parent, o.measured, NEVER, o.key, NO_TRACE, o.depth,
+        );
     }
 
     /// A held call's caller, its call site and the caller's data center.
@@ -101,26 +137,19 @@ impl World<'_> {
         }
     }
 
-    /// The attempt record a held call would have had (its policy's retry
-    /// budget aside, which it does not use).
+    /// The attempt record a held call would have had.
     fn held_record(&self, job: &Job) -> Call {
         let (caller, site, from_dc) = self.held_caller(job);
-        let (logical, to_client) = caller.as_logical();
-        Call {
-            n: super::direct::DIRECT,
-            replica: job.replica,
-            ..Call::outgoing(
-                logical,
-                (job.endpoint, site, NO_POLICY),
-                from_dc,
-                job.measured,
-                to_client,
-                job.key(),
-                job.deadline,
-                job.depth,
-                job.arrived,
-            )
-        }
+        let o = Outgoing {
+            caller,
+            target: job.endpoint,
+            site,
+            from_dc,
+            measured: job.measured,
+            key: job.key(),
+            depth: job.depth,
+        };
+        o.record(job.replica, job.deadline, job.arrived)
     }
 
     /// A held call's job has ended with `outcome`: its answer goes back (or

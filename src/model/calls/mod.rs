@@ -226,7 +226,8 @@ impl<'s> World<'s> {
         (p != NO_POLICY).then(|| &s.policies[p as usize])
     }
 
-    /// A caller starts a call. `inherited` is the calling job's deadline, if any.
+    /// A caller starts a call `depth` calls from the client (1 for a
+    /// client's own). `inherited` is the calling job's deadline, if any.
     #[allow(clippy::too_many_arguments)]
     pub fn start_call(
         &mut self,
@@ -241,6 +242,7 @@ impl<'s> World<'s> {
         client_timeout: Option<Time>,
         key: u64,
         trace: u32,
+        depth: u16,
     ) {
         let now = self.now();
         let pol = self.policy(policy);
@@ -248,13 +250,22 @@ impl<'s> World<'s> {
             .and_then(|p| p.deadline)
             .map_or(NEVER, |d| now.saturating_add(d));
         let deadline = own.min(inherited);
-        let depth = match caller {
-            Caller::Job(job) => self.jobs.get(job).map_or(1, |j| j.depth + 1),
-            Caller::Client { .. } => 1,
-        };
         if deadline == NEVER && trace == NO_TRACE && pol.is_none_or(direct::is_plain) {
-            let to = (target, site, policy, balancer);
             let per_try = pol.map_or(client_timeout, |p| p.timeout);
+            if per_try.is_none() && self.hold_calls {
+                let o = held::Outgoing {
+                    caller,
+                    target,
+                    site,
+                    from_dc,
+                    measured,
+                    key,
+                    depth,
+                };
+                self.start_held(o, balancer);
+                return;
+            }
+            let to = (target, site, policy, balancer);
             let propagate = pol.is_some_and(|p| p.propagate_deadline);
             self.start_direct(
                 caller,

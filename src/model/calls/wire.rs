@@ -1,7 +1,7 @@
 //! An attempt on the wire: built, counted, routed to a replica, its sizes
 //! drawn, its timeout armed, and sent across the network (delivered at once
-//! when the hop takes no time). The same for every attempt, direct or not,
-//! but for a direct call with no timeout, which may be held (`held.rs`).
+//! when the hop takes no time). The same for every attempt, direct or not;
+//! a direct call with no timeout is held instead (`held.rs`), and starts there.
 
 use super::{Call, Caller, NEVER, NO_REPLICA, NO_SITE, Outcome};
 use crate::engine::{Id, Time};
@@ -69,19 +69,12 @@ impl World<'_> {
             st.retries += u64::from(attempt.retry);
             st.hedges += u64::from(attempt.hedge);
         }
-        // A direct call with no timeout, in a scenario without sizes, may be
-        // held in its callee's job (`held.rs`).
-        let held = attempt.is_direct() && per_try.is_none() && self.hold_calls;
-        if !held && let Some(p) = self.policies.get_mut(policy as usize) {
+        if let Some(p) = self.policies.get_mut(policy as usize) {
             p.active_attempts += 1;
         }
         let svc = self.s.endpoints[attempt.target as usize].service;
         let from_dc = u16::from(attempt.from_dc);
         attempt.replica = self.route(svc, from_dc, balancer).unwrap_or(NO_REPLICA);
-        if held {
-            self.send_held(attempt, caller, svc);
-            return;
-        }
         // Each attempt draws its request's size (nothing to do in a scenario
         // without sizes, the common case).
         let request_bytes = if self.s.sizes.is_empty() {
