@@ -201,6 +201,7 @@ impl World<'_> {
     }
 
     /// What `on_answer` does for a direct call's answer, with no record.
+    #[inline(always)]
     fn held_done(
         &mut self,
         caller: Caller,
