@@ -13,12 +13,13 @@
 //! front and the array's first, so the order is exactly a single queue's: an
 //! event for now never overtakes one scheduled earlier for the same instant.
 //!
-//! The array is kept sorted, earliest first from `head`: a pop moves `head`
-//! on, a push goes in at the back and moves down past the later entries (a
-//! new event is usually among the latest, so few move). With the few events a
-//! small model has pending (an arrival and a completion per busy worker) this
-//! is cheaper than a binary heap, whose pop moves entries down and up the tree
-//! (measured in CHANGELOG.md, issue 13).
+//! The array is kept sorted latest first, so a pop takes its last entry. A
+//! push goes in at the end and moves up past the entries due before it: the
+//! next arrival of a busy model is usually due before the completions pending,
+//! so it moves past few. With the few events a small model has pending (an
+//! arrival and a completion per busy worker) this is cheaper than a binary
+//! heap, whose pop moves entries down and up the tree (measured in
+//! CHANGELOG.md, issue 13).
 //!
 //! Past [`SWITCH_UP`] events in the array, they move to a timing wheel, and
 //! back below [`SWITCH_DOWN`]: a sorted array of a few dozen entries is a few
@@ -80,16 +81,12 @@ impl<E> Ord for Entry<E> {
 pub(super) const SWITCH_UP: usize = 32;
 /// Pending events under which they move back to the sorted array.
 pub(super) const SWITCH_DOWN: usize = 16;
-/// Popped entries at the front of the sorted array past which a push first
-/// moves the pending ones down to the start.
-const COMPACT_AT: usize = 32;
 
 /// A priority queue of events with a clock that only moves forward.
 pub struct EventQueue<E> {
-    /// The pending events for later than now, sorted by key from `head` on
-    /// (entries before `head` are popped; the array is compacted now and then).
+    /// The pending events for later than now, sorted by key latest first
+    /// (the next to pop is the last).
     sorted: Vec<Entry<E>>,
-    head: usize,
     /// The most entries `sorted` has held at once (for [`Self::bytes`]).
     peak: usize,
     /// Events scheduled for `now`, in scheduling order.
@@ -121,7 +118,6 @@ impl<E: Copy> EventQueue<E> {
         assert!(down < up, "switch sizes {down} and {up}");
         EventQueue {
             sorted: Vec::with_capacity(1024),
-            head: 0,
             peak: 0,
             now_fifo: VecDeque::new(),
             wheel: Wheel::new(),
@@ -159,18 +155,14 @@ impl<E: Copy> EventQueue<E> {
     /// to the wheel once the array is past `switch_up`).
     #[inline(always)]
     fn insert(&mut self, entry: Entry<E>) {
-        if self.head >= COMPACT_AT {
-            self.sorted.drain(..self.head);
-            self.head = 0;
-        }
-        // From the back: a new event is usually among the latest. Its seq
-        // is the largest yet, so it goes after every entry not later in time:
-        // comparing times alone keeps the `(time, seq)` order.
+        // From the end, where the earliest are. Its seq is the largest yet,
+        // so every entry not later in time is due before it: comparing times
+        // alone keeps the `(time, seq)` order.
         let at = entry.time();
         self.sorted.push(entry);
-        let pending = &mut self.sorted[self.head..];
+        let pending = &mut self.sorted[..];
         let mut i = pending.len() - 1;
-        while i > 0 && pending[i - 1].time() > at {
+        while i > 0 && pending[i - 1].time() <= at {
             pending[i] = pending[i - 1];
             i -= 1;
         }
@@ -185,13 +177,7 @@ impl<E: Copy> EventQueue<E> {
     /// Takes the earliest entry of the sorted array (which must have one).
     #[inline(always)]
     fn take_first(&mut self) -> Entry<E> {
-        let entry = self.sorted[self.head];
-        self.head += 1;
-        if self.head == self.sorted.len() {
-            self.sorted.clear();
-            self.head = 0;
-        }
-        entry
+        self.sorted.pop().expect("a pending entry")
     }
 
     /// Schedules `event` after `delay` from now.
@@ -206,7 +192,7 @@ impl<E: Copy> EventQueue<E> {
         if self.wheel_on {
             return self.pop_wheel(until);
         }
-        let entry = match (self.now_fifo.front(), self.sorted.get(self.head)) {
+        let entry = match (self.now_fifo.front(), self.sorted.last()) {
             (None, top) if top?.time() > until => return None,
             (None, _) => self.take_first(),
             (Some(first), _) if first.time() > until => return None,
@@ -260,10 +246,8 @@ impl<E: Copy> EventQueue<E> {
     #[cold]
     #[inline(never)]
     fn move_to_wheel(&mut self) {
-        let entries = self.sorted.drain(self.head..);
+        let entries = self.sorted.drain(..);
         self.wheel.fill(self.now, entries);
-        self.sorted.clear();
-        self.head = 0;
         self.wheel_on = true;
     }
 
@@ -271,9 +255,9 @@ impl<E: Copy> EventQueue<E> {
     #[cold]
     #[inline(never)]
     fn move_to_array(&mut self) {
-        debug_assert!(self.head == 0 && self.sorted.is_empty());
+        debug_assert!(self.sorted.is_empty());
         self.wheel.drain_into(&mut self.sorted);
-        self.sorted.sort_unstable_by_key(|e| e.key);
+        self.sorted.sort_unstable_by_key(|e| std::cmp::Reverse(e.key));
         self.peak = self.peak.max(self.sorted.len());
         self.wheel_on = false;
     }
@@ -292,7 +276,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of events still pending.
     pub fn len(&self) -> usize {
-        self.sorted.len() - self.head + self.now_fifo.len() + self.wheel.len()
+        self.sorted.len() + self.now_fifo.len() + self.wheel.len()
     }
 
     pub fn is_empty(&self) -> bool {
