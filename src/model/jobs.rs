@@ -315,16 +315,13 @@ impl World<'_> {
         let from_dc = self.replicas[r as usize].dc;
         for spec in specs {
             let balancer = s.call_sites[spec.site].load_balancer;
-            let (target, site, policy) = (spec.target as u32, spec.site as u32, spec.policy as u32);
+            let to = (spec.target as u32, spec.site as u32, spec.policy as u32, balancer);
             for _ in 0..spec.fanout {
                 // Answers to a job are events: the job outlives this loop.
                 self.start_call(
                     Caller::Job(id),
                     from_dc,
-                    target,
-                    site,
-                    policy,
-                    balancer,
+                    to,
                     measured,
                     deadline,
                     None,

@@ -325,10 +325,7 @@ impl<'s> World<'s> {
         self.start_call(
             Caller::Client { workload },
             from,
-            entry,
-            NO_SITE,
-            NO_POLICY,
-            policy,
+            (entry, NO_SITE, NO_POLICY, policy),
             measured,
             NEVER,
             timeout,

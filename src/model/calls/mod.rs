@@ -228,15 +228,57 @@ impl<'s> World<'s> {
 
     /// A caller starts a call `depth` calls from the client (1 for a
     /// client's own). `inherited` is the calling job's deadline, if any.
+    ///
+    /// Inlined where it is called, so that a held call (a direct call with
+    /// no timeout, see `held.rs`) goes to `start_held` without the others'
+    /// arguments.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub fn start_call(
         &mut self,
         caller: Caller,
         from_dc: u16,
-        target: u32,
-        site: u32,
-        policy: u32,
-        balancer: LoadBalancer,
+        (target, site, policy, balancer): (u32, u32, u32, LoadBalancer),
+        measured: bool,
+        inherited: Time,
+        client_timeout: Option<Time>,
+        key: u64,
+        trace: u32,
+        depth: u16,
+    ) {
+        let pol = self.policy(policy);
+        // Direct (`direct.rs`: a plain policy has no deadline of its own)
+        // and no timeout.
+        let held = self.hold_calls
+            && inherited == NEVER
+            && trace == NO_TRACE
+            && pol.is_none_or(direct::is_plain)
+            && pol.map_or(client_timeout, |p| p.timeout).is_none();
+        if held {
+            let o = held::Outgoing {
+                caller,
+                target,
+                site,
+                from_dc,
+                measured,
+                key,
+                depth,
+            };
+            self.start_held(o, balancer);
+        } else {
+            let to = (target, site, policy, balancer);
+            self.start_unheld(caller, from_dc, to, measured, inherited, client_timeout, key, trace, depth);
+        }
+    }
+
+    /// `start_call` for a call that is not held: direct, or with a logical record.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn start_unheld(
+        &mut self,
+        caller: Caller,
+        from_dc: u16,
+        (target, site, policy, balancer): (u32, u32, u32, LoadBalancer),
         measured: bool,
         inherited: Time,
         client_timeout: Option<Time>,
@@ -252,19 +294,6 @@ impl<'s> World<'s> {
         let deadline = own.min(inherited);
         if deadline == NEVER && trace == NO_TRACE && pol.is_none_or(direct::is_plain) {
             let per_try = pol.map_or(client_timeout, |p| p.timeout);
-            if per_try.is_none() && self.hold_calls {
-                let o = held::Outgoing {
-                    caller,
-                    target,
-                    site,
-                    from_dc,
-                    measured,
-                    key,
-                    depth,
-                };
-                self.start_held(o, balancer);
-                return;
-            }
             let to = (target, site, policy, balancer);
             let propagate = pol.is_some_and(|p| p.propagate_deadline);
             self.start_direct(
