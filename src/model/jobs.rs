@@ -118,6 +118,7 @@ impl World<'_> {
     /// A job starts on replica `r`, or waits for a worker. The queue bound was
     /// checked by the caller (a message handler has none: the broker holds it back).
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(super) fn admit(
         &mut self,
         r: u32,
