@@ -60,7 +60,7 @@ impl<T> Arena<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn insert(&mut self, value: T) -> Id {
         self.live += 1;
         if let Some(index) = self.free.pop() {
