@@ -165,6 +165,7 @@ pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>
 }
 
 impl World<'_> {
+    #[inline(always)]
     pub(super) fn take_worker(&mut self, r: u32) {
         let svc = self.replicas[r as usize].service as usize;
         self.replicas[r as usize].busy += 1;
@@ -191,13 +192,21 @@ impl World<'_> {
     /// A job started here may end at once (its deadline passed) and free the
     /// worker again: such nested releases are counted and served by the outer
     /// loop, so the stack stays flat however long the queue.
+    #[inline(always)]
     pub(super) fn release_worker(&mut self, r: u32) {
-        let replica = &mut self.replicas[r as usize];
+        let replica = &self.replicas[r as usize];
         if !replica.draining && replica.queue.is_empty() {
-            // Nobody waits: what the loop below comes to, without its bookkeeping.
+            // Nobody waits: what `hand_over` comes to, without its bookkeeping.
             self.idle_worker(r);
-            return;
+        } else {
+            self.hand_over(r);
         }
+    }
+
+    /// `release_worker` when a job waits or a release is being served.
+    #[inline(never)]
+    fn hand_over(&mut self, r: u32) {
+        let replica = &mut self.replicas[r as usize];
         replica.releases += 1;
         if replica.draining {
             return;
