@@ -338,6 +338,7 @@ impl World<'_> {
         }
     }
 
+    #[inline(always)]
     pub(super) fn on_work_done(&mut self, id: Id) {
         // The job is gone if its replica crashed meanwhile.
         let Some(job) = self.jobs.get_mut(id) else {
