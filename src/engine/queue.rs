@@ -257,7 +257,8 @@ impl<E: Copy> EventQueue<E> {
     fn move_to_array(&mut self) {
         debug_assert!(self.sorted.is_empty());
         self.wheel.drain_into(&mut self.sorted);
-        self.sorted.sort_unstable_by_key(|e| std::cmp::Reverse(e.key));
+        self.sorted
+            .sort_unstable_by_key(|e| std::cmp::Reverse(e.key));
         self.peak = self.peak.max(self.sorted.len());
         self.wheel_on = false;
     }

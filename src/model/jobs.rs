@@ -316,7 +316,12 @@ impl World<'_> {
         let from_dc = self.replicas[r as usize].dc;
         for spec in specs {
             let balancer = s.call_sites[spec.site].load_balancer;
-            let to = (spec.target as u32, spec.site as u32, spec.policy as u32, balancer);
+            let to = (
+                spec.target as u32,
+                spec.site as u32,
+                spec.policy as u32,
+                balancer,
+            );
             for _ in 0..spec.fanout {
                 // Answers to a job are events: the job outlives this loop.
                 self.start_call(

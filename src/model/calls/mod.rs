@@ -267,7 +267,17 @@ impl<'s> World<'s> {
             self.start_held(o, balancer);
         } else {
             let to = (target, site, policy, balancer);
-            self.start_unheld(caller, from_dc, to, measured, inherited, client_timeout, key, trace, depth);
+            self.start_unheld(
+                caller,
+                from_dc,
+                to,
+                measured,
+                inherited,
+                client_timeout,
+                key,
+                trace,
+                depth,
+            );
         }
     }
 
