@@ -3,7 +3,7 @@
 //! answered, shed, abandoned past its deadline, or killed with its replica.
 //! The rules every handler here keeps are in [`super::world`].
 
-use super::calls::{Caller, Outcome};
+use super::calls::{Caller, NewCall, Outcome};
 use super::event::{Event, Parent};
 use super::messaging::NO_KEY;
 use super::trace::{NO_TRACE, SpanKind, SpanRef};
@@ -315,26 +315,23 @@ impl World<'_> {
         );
         let from_dc = self.replicas[r as usize].dc;
         for spec in specs {
-            let balancer = s.call_sites[spec.site].load_balancer;
-            let to = (
-                spec.target as u32,
-                spec.site as u32,
-                spec.policy as u32,
-                balancer,
-            );
+            let call = NewCall {
+                caller: Caller::Job(id),
+                from_dc,
+                target: spec.target as u32,
+                site: spec.site as u32,
+                policy: spec.policy as u32,
+                balancer: s.call_sites[spec.site].load_balancer,
+                measured,
+                inherited: deadline,
+                client_timeout: None,
+                key,
+                trace,
+                depth,
+            };
+            // Answers to a job are events: the job outlives this loop.
             for _ in 0..spec.fanout {
-                // Answers to a job are events: the job outlives this loop.
-                self.start_call(
-                    Caller::Job(id),
-                    from_dc,
-                    to,
-                    measured,
-                    deadline,
-                    None,
-                    key,
-                    trace,
-                    depth,
-                );
+                self.start_call(call);
             }
         }
         if has_worker && self.services[svc].is_async {

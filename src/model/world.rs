@@ -22,7 +22,7 @@ use crate::scenario::spec::{Load, Scenario, Step};
 
 use super::arrivals::Arrivals;
 use super::calls::{
-    ArenaSlots, Call, Caller, HeldAnswer, Logical, NEVER, NO_POLICY, NO_SITE, PolicyState,
+    ArenaSlots, Call, Caller, HeldAnswer, Logical, NEVER, NO_POLICY, NO_SITE, NewCall, PolicyState,
     TimeoutLane, policy_states, timeout_lanes,
 };
 use super::closed::{Source, Users};
@@ -322,17 +322,20 @@ impl<'s> World<'s> {
             None => NO_KEY,
         };
         let trace = self.tracer.sample(measured, now);
-        self.start_call(
-            Caller::Client { workload },
-            from,
-            (entry, NO_SITE, NO_POLICY, policy),
+        self.start_call(NewCall {
+            caller: Caller::Client { workload },
+            from_dc: from,
+            target: entry,
+            site: NO_SITE,
+            policy: NO_POLICY,
+            balancer: policy,
             measured,
-            NEVER,
-            timeout,
+            inherited: NEVER,
+            client_timeout: timeout,
             key,
             trace,
-            1,
-        );
+            depth: 1,
+        });
         if let Source::Open(arrivals) = &mut self.sources[workload as usize]
             && let Some(t) = arrivals.next_after(now, self.end)
         {

@@ -55,6 +55,29 @@ pub(super) enum Caller {
     Job(Id),
 }
 
+/// A call as its caller starts it.
+#[derive(Clone, Copy)]
+pub(super) struct NewCall {
+    pub caller: Caller,
+    /// The caller's data center.
+    pub from_dc: u16,
+    /// The callee's endpoint, the call site (NO_SITE for a client's
+    /// request), the site's policy (NO_POLICY for none), the balancer.
+    pub target: u32,
+    pub site: u32,
+    pub policy: u32,
+    pub balancer: LoadBalancer,
+    pub measured: bool,
+    /// The calling job's deadline, if any (NEVER).
+    pub inherited: Time,
+    /// A client's timeout per attempt (clients have no policy).
+    pub client_timeout: Option<Time>,
+    pub key: u64,
+    pub trace: u32,
+    /// Calls from the client down to this one (1 for a client's own).
+    pub depth: u16,
+}
+
 pub(super) const NO_SITE: u32 = u32::MAX;
 pub(super) const NO_REPLICA: u32 = u32::MAX;
 pub(super) const NO_POLICY: u32 = u32::MAX;
@@ -226,76 +249,53 @@ impl<'s> World<'s> {
         (p != NO_POLICY).then(|| &s.policies[p as usize])
     }
 
-    /// A caller starts a call `depth` calls from the client (1 for a
-    /// client's own). `inherited` is the calling job's deadline, if any.
+    /// A caller starts a call (see [`NewCall`]).
     ///
     /// Inlined where it is called, so that a held call (a direct call with
-    /// no timeout, see `held.rs`) goes to `start_held` without the others'
-    /// arguments.
-    #[allow(clippy::too_many_arguments)]
+    /// no timeout, see `held.rs`) goes to `start_held` with its few fields.
     #[inline(always)]
-    pub fn start_call(
-        &mut self,
-        caller: Caller,
-        from_dc: u16,
-        (target, site, policy, balancer): (u32, u32, u32, LoadBalancer),
-        measured: bool,
-        inherited: Time,
-        client_timeout: Option<Time>,
-        key: u64,
-        trace: u32,
-        depth: u16,
-    ) {
-        let pol = self.policy(policy);
+    pub fn start_call(&mut self, c: NewCall) {
+        let pol = self.policy(c.policy);
         // Direct (`direct.rs`: a plain policy has no deadline of its own)
         // and no timeout.
         let held = self.hold_calls
-            && inherited == NEVER
-            && trace == NO_TRACE
+            && c.inherited == NEVER
+            && c.trace == NO_TRACE
             && pol.is_none_or(direct::is_plain)
-            && pol.map_or(client_timeout, |p| p.timeout).is_none();
+            && pol.map_or(c.client_timeout, |p| p.timeout).is_none();
         if held {
             let o = held::Outgoing {
-                caller,
-                target,
-                site,
-                from_dc,
-                measured,
-                key,
-                depth,
+                caller: c.caller,
+                target: c.target,
+                site: c.site,
+                from_dc: c.from_dc,
+                measured: c.measured,
+                key: c.key,
+                depth: c.depth,
             };
-            self.start_held(o, balancer);
+            self.start_held(o, c.balancer);
         } else {
-            let to = (target, site, policy, balancer);
-            self.start_unheld(
-                caller,
-                from_dc,
-                to,
-                measured,
-                inherited,
-                client_timeout,
-                key,
-                trace,
-                depth,
-            );
+            self.start_unheld(c);
         }
     }
 
     /// `start_call` for a call that is not held: direct, or with a logical record.
-    #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    fn start_unheld(
-        &mut self,
-        caller: Caller,
-        from_dc: u16,
-        (target, site, policy, balancer): (u32, u32, u32, LoadBalancer),
-        measured: bool,
-        inherited: Time,
-        client_timeout: Option<Time>,
-        key: u64,
-        trace: u32,
-        depth: u16,
-    ) {
+    fn start_unheld(&mut self, c: NewCall) {
+        let NewCall {
+            caller,
+            from_dc,
+            target,
+            site,
+            policy,
+            balancer,
+            measured,
+            inherited,
+            client_timeout,
+            key,
+            trace,
+            depth,
+        } = c;
         let now = self.now();
         let pol = self.policy(policy);
         let own = pol
