@@ -7,16 +7,13 @@ use super::event::Parent;
 use super::jobs::Job;
 use super::trace::{NO_TRACE, Span, SpanKind, SpanRef};
 use super::world::World;
-use crate::engine::Id;
+use crate::engine::{Id, Time};
 
 impl World<'_> {
-    /// Load shedding: drops a request that waited too long before its first step.
-    pub(super) fn shed_if_stale(&mut self, id: Id) -> bool {
+    /// Load shedding: drops a request that waited longer than `limit` (its
+    /// service's `max_queue_time`) before its first step.
+    pub(super) fn shed_if_stale(&mut self, id: Id, limit: Time) -> bool {
         let job = self.jobs.get(id).expect("queued job");
-        let svc = self.replicas[job.replica as usize].service as usize;
-        let Some(limit) = self.s.services[svc].max_queue_time else {
-            return false;
-        };
         if job.step > 0
             || matches!(job.parent, Parent::Delivery(_))
             || self.now() - job.arrived <= limit
@@ -37,6 +34,7 @@ impl World<'_> {
             self.trace_job(id, &job, false);
         }
         if job.measured {
+            let svc = self.replicas[job.replica as usize].service as usize;
             self.m.services[svc].shed += 1;
         }
         self.replicas[job.replica as usize].outstanding -= 1;

@@ -212,11 +212,15 @@ impl World<'_> {
             return;
         }
         self.replicas[r as usize].draining = true;
+        let svc = self.replicas[r as usize].service as usize;
+        let max_queue_time = self.s.services[svc].max_queue_time;
         while self.replicas[r as usize].releases > 0 {
             self.replicas[r as usize].releases -= 1;
             let next = loop {
                 match self.replicas[r as usize].queue.pop_front() {
-                    Some(n) if self.shed_if_stale(n) => continue,
+                    Some(n) if max_queue_time.is_some_and(|t| self.shed_if_stale(n, t)) => {
+                        continue;
+                    }
                     other => break other,
                 }
             };
