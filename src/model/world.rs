@@ -13,8 +13,6 @@
 //! the caller side in [`super::calls`], replica slots and workers in
 //! [`super::replica`], the events in [`super::event`].
 
-use std::collections::VecDeque;
-
 use super::budget::CHECK_EVERY;
 use crate::engine::{Arena, EventQueue, Stream, Time, stream};
 use crate::metrics::{CallStats, Collector, EndpointStats, ServiceStats, WorkloadStats};
@@ -22,8 +20,8 @@ use crate::scenario::spec::{Load, Scenario, Step};
 
 use super::arrivals::Arrivals;
 use super::calls::{
-    ArenaSlots, Call, Caller, HeldAnswer, Logical, NEVER, NO_POLICY, NO_SITE, NewCall, PolicyState,
-    TimeoutLane, policy_states, timeout_lanes,
+    ArenaSlots, Call, Caller, HeldAnswers, Logical, NEVER, NO_POLICY, NO_SITE, NewCall,
+    PolicyState, TimeoutLane, policy_states, timeout_lanes,
 };
 use super::closed::{Source, Users};
 use super::event::Event;
@@ -70,7 +68,7 @@ pub(super) struct World<'s> {
     /// too (see [`super::calls`]): what the memory budget counts.
     pub call_slots: ArenaSlots,
     /// Held calls' answers to jobs, in the order of their `HeldAnswer` events.
-    pub held_answers: VecDeque<HeldAnswer>,
+    pub held_answers: HeldAnswers,
     pub policies: Vec<PolicyState>,
     pub jobs: Arena<Job>,
     pub replicas: Vec<Replica>,
@@ -176,7 +174,7 @@ impl<'s> World<'s> {
             logicals: Arena::new(),
             logical_slots: ArenaSlots::default(),
             call_slots: ArenaSlots::default(),
-            held_answers: VecDeque::new(),
+            held_answers: HeldAnswers::default(),
             policies: policy_states(s, seed),
             jobs: Arena::new(),
             replicas,

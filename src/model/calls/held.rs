@@ -25,6 +25,7 @@ use crate::model::world::World;
 use crate::scenario::spec::LoadBalancer;
 
 /// A held call's answer on its way to the calling job (for no time).
+#[derive(Clone, Copy)]
 pub(in crate::model) struct HeldAnswer {
     job: Id,
     site: u32,
@@ -34,6 +35,38 @@ pub(in crate::model) struct HeldAnswer {
     sent: Time,
     measured: bool,
     outcome: Outcome,
+}
+
+/// Held answers to jobs, in the order of their `HeldAnswer` events. Each is
+/// due at the instant it is sent, so the FIFO is empty whenever the clock
+/// moves on: a vector read from a start index, cleared once read through,
+/// serves without a ring's wrapping. (Each answer counts as a call slot in
+/// the memory budget, so its bytes are not counted here.)
+#[derive(Default)]
+pub(in crate::model) struct HeldAnswers {
+    queue: Vec<HeldAnswer>,
+    next: usize,
+}
+
+impl HeldAnswers {
+    fn push(&mut self, a: HeldAnswer) {
+        self.queue.push(a);
+    }
+
+    fn pop(&mut self) -> Option<HeldAnswer> {
+        let a = *self.queue.get(self.next)?;
+        self.next += 1;
+        if self.next == self.queue.len() {
+            self.queue.clear();
+            self.next = 0;
+        }
+        Some(a)
+    }
+
+    /// The answers not yet read.
+    fn iter(&self) -> impl Iterator<Item = &HeldAnswer> {
+        self.queue[self.next..].iter()
+    }
 }
 
 /// A held call as its caller starts it: what its attempt record would hold.
@@ -169,7 +202,7 @@ impl World<'_> {
                 self.held_done(caller, site, r, sent, measured, outcome);
             }
             (Some(0), Caller::Job(caller)) => {
-                self.held_answers.push_back(HeldAnswer {
+                self.held_answers.push(HeldAnswer {
                     job: caller,
                     site,
                     target: job.endpoint,
@@ -194,7 +227,7 @@ impl World<'_> {
     pub(in crate::model) fn on_held_answer(&mut self) {
         let a = self
             .held_answers
-            .pop_front()
+            .pop()
             .expect("a held answer for each HeldAnswer event");
         let caller = Caller::Job(a.job);
         self.held_done(caller, a.site, a.replica, a.sent, a.measured, a.outcome);

@@ -20,7 +20,7 @@ mod held;
 mod wire;
 
 pub(super) use direct::ArenaSlots;
-pub(super) use held::HeldAnswer;
+pub(super) use held::HeldAnswers;
 
 use std::collections::VecDeque;
 
