@@ -11,16 +11,19 @@
 //! arrive in order, one pending event per lane); timeouts cut short by a
 //! propagated deadline, and call deadlines, are ordinary events.
 //!
-//! Here: the calls' state, starting a call and sending its attempts, answers;
-//! in [`attempts`]: timeouts, retries, hedges, deadlines and the call's end.
+//! Here: the calls' state, sending a logical call's attempts, answers; in
+//! [`start`]: starting a call; in [`attempts`]: timeouts, retries, hedges,
+//! deadlines and the call's end.
 
 mod attempts;
 mod direct;
 mod held;
+mod start;
 mod wire;
 
 pub(super) use direct::ArenaSlots;
 pub(super) use held::HeldAnswers;
+pub(super) use start::NewCall;
 
 use std::collections::VecDeque;
 
@@ -53,29 +56,6 @@ pub enum Outcome {
 pub(super) enum Caller {
     Client { workload: u32 },
     Job(Id),
-}
-
-/// A call as its caller starts it.
-#[derive(Clone, Copy)]
-pub(super) struct NewCall {
-    pub caller: Caller,
-    /// The caller's data center.
-    pub from_dc: u16,
-    /// The callee's endpoint, the call site (NO_SITE for a client's
-    /// request), the site's policy (NO_POLICY for none), the balancer.
-    pub target: u32,
-    pub site: u32,
-    pub policy: u32,
-    pub balancer: LoadBalancer,
-    pub measured: bool,
-    /// The calling job's deadline, if any (NEVER).
-    pub inherited: Time,
-    /// A client's timeout per attempt (clients have no policy).
-    pub client_timeout: Option<Time>,
-    pub key: u64,
-    pub trace: u32,
-    /// Calls from the client down to this one (1 for a client's own).
-    pub depth: u16,
 }
 
 pub(super) const NO_SITE: u32 = u32::MAX;
@@ -247,104 +227,6 @@ impl<'s> World<'s> {
     fn policy(&self, p: u32) -> Option<&'s CallPolicy> {
         let s = self.s;
         (p != NO_POLICY).then(|| &s.policies[p as usize])
-    }
-
-    /// A caller starts a call (see [`NewCall`]).
-    ///
-    /// Inlined where it is called, so that a held call (a direct call with
-    /// no timeout, see `held.rs`) goes to `start_held` with its few fields.
-    #[inline(always)]
-    pub fn start_call(&mut self, c: NewCall) {
-        let pol = self.policy(c.policy);
-        // Direct (`direct.rs`: a plain policy has no deadline of its own)
-        // and no timeout.
-        let held = self.hold_calls
-            && c.inherited == NEVER
-            && c.trace == NO_TRACE
-            && pol.is_none_or(direct::is_plain)
-            && pol.map_or(c.client_timeout, |p| p.timeout).is_none();
-        if held {
-            let o = held::Outgoing {
-                caller: c.caller,
-                target: c.target,
-                site: c.site,
-                from_dc: c.from_dc,
-                measured: c.measured,
-                key: c.key,
-                depth: c.depth,
-            };
-            self.start_held(o, c.balancer);
-        } else {
-            self.start_unheld(c);
-        }
-    }
-
-    /// `start_call` for a call that is not held: direct, or with a logical record.
-    #[inline(never)]
-    fn start_unheld(&mut self, c: NewCall) {
-        let NewCall {
-            caller,
-            from_dc,
-            target,
-            site,
-            policy,
-            balancer,
-            measured,
-            inherited,
-            client_timeout,
-            key,
-            trace,
-            depth,
-        } = c;
-        let now = self.now();
-        let pol = self.policy(policy);
-        let own = pol
-            .and_then(|p| p.deadline)
-            .map_or(NEVER, |d| now.saturating_add(d));
-        let deadline = own.min(inherited);
-        if deadline == NEVER && trace == NO_TRACE && pol.is_none_or(direct::is_plain) {
-            let per_try = pol.map_or(client_timeout, |p| p.timeout);
-            let to = (target, site, policy, balancer);
-            let propagate = pol.is_some_and(|p| p.propagate_deadline);
-            self.start_direct(
-                caller,
-                from_dc,
-                to,
-                measured,
-                (per_try, propagate),
-                key,
-                depth,
-            );
-            return;
-        }
-        self.logical_slots.insert();
-        let logical = self.logicals.insert(Logical {
-            caller,
-            target,
-            site,
-            policy,
-            balancer,
-            from_dc,
-            first_sent: now,
-            measured,
-            tries: 0,
-            hedges: 0,
-            in_flight: 0,
-            prev_wait: 0,
-            deadline,
-            client_timeout,
-            key,
-            trace,
-            depth,
-        });
-        if deadline != NEVER {
-            self.q
-                .schedule_at(deadline, Event::CallDeadline { logical });
-        }
-        if let Some(h) = pol.and_then(|p| p.hedge.as_ref()) {
-            self.q.schedule_in(h.after, Event::Hedge { logical });
-        }
-        self.launch(logical, false, false);
     }
 
     /// Sends one attempt of a logical call, unless its breaker refuses.
