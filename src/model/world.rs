@@ -313,7 +313,7 @@ impl<'s> World<'s> {
             self.m.workloads[workload as usize].sent += 1;
         }
         let entry = wl.entry as u32;
-        let policy = self.s.services[self.s.endpoints[wl.entry].service].load_balancer;
+        let balancer = self.s.services[self.s.endpoints[wl.entry].service].load_balancer;
         let (from, timeout) = (wl.from as u16, wl.timeout);
         let key = match &wl.keys {
             Some(k) => draw_key(k, &mut self.key_rng[workload as usize]),
@@ -326,7 +326,7 @@ impl<'s> World<'s> {
             target: entry,
             site: NO_SITE,
             policy: NO_POLICY,
-            balancer: policy,
+            balancer,
             measured,
             inherited: NEVER,
             client_timeout: timeout,

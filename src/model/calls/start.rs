@@ -7,7 +7,15 @@ use crate::engine::Time;
 use crate::model::event::Event;
 use crate::model::trace::NO_TRACE;
 use crate::model::world::World;
-use crate::scenario::spec::LoadBalancer;
+use crate::scenario::spec::{CallPolicy, LoadBalancer};
+
+/// Whether a call under `pol` goes direct (`direct.rs`): its one attempt
+/// and no logical record. A plain policy has no deadline of its own, so the
+/// call's deadline is the calling job's, `inherited`.
+#[inline(always)]
+fn goes_direct(pol: Option<&CallPolicy>, inherited: Time, trace: u32) -> bool {
+    inherited == NEVER && trace == NO_TRACE && pol.is_none_or(direct::is_plain)
+}
 
 /// A call as its caller starts it.
 #[derive(Clone, Copy)]
@@ -40,12 +48,8 @@ impl World<'_> {
     #[inline(always)]
     pub fn start_call(&mut self, c: NewCall) {
         let pol = self.policy(c.policy);
-        // Direct (`direct.rs`: a plain policy has no deadline of its own)
-        // and no timeout.
         let held = self.hold_calls
-            && c.inherited == NEVER
-            && c.trace == NO_TRACE
-            && pol.is_none_or(direct::is_plain)
+            && goes_direct(pol, c.inherited, c.trace)
             && pol.map_or(c.client_timeout, |p| p.timeout).is_none();
         if held {
             let o = held::Outgoing {
@@ -80,13 +84,8 @@ impl World<'_> {
             trace,
             depth,
         } = c;
-        let now = self.now();
         let pol = self.policy(policy);
-        let own = pol
-            .and_then(|p| p.deadline)
-            .map_or(NEVER, |d| now.saturating_add(d));
-        let deadline = own.min(inherited);
-        if deadline == NEVER && trace == NO_TRACE && pol.is_none_or(direct::is_plain) {
+        if goes_direct(pol, inherited, trace) {
             let per_try = pol.map_or(client_timeout, |p| p.timeout);
             let to = (target, site, policy, balancer);
             let propagate = pol.is_some_and(|p| p.propagate_deadline);
@@ -101,6 +100,11 @@ impl World<'_> {
             );
             return;
         }
+        let now = self.now();
+        let own = pol
+            .and_then(|p| p.deadline)
+            .map_or(NEVER, |d| now.saturating_add(d));
+        let deadline = own.min(inherited);
         self.logical_slots.insert();
         let logical = self.logicals.insert(Logical {
             caller,
