@@ -11,11 +11,13 @@ pub mod queue;
 #[cfg(test)]
 mod queue_tests;
 mod queue_wheel;
+pub mod ring;
 pub mod rng;
 pub mod time;
 
 pub use arena::{Arena, Id};
 pub use dist::Dist;
 pub use queue::EventQueue;
+pub use ring::Ring;
 pub use rng::{Stream, stream};
 pub use time::Time;

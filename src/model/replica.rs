@@ -1,13 +1,11 @@
 //! Replica slots and services: their state, their workers and the queue
 //! that waits for a worker, and the integrals of busy and available workers.
 
-use std::collections::VecDeque;
-
 use super::autoscale::Hpa;
 use super::routing::View;
 use super::trace::{NO_TRACE, SpanKind, SpanRef};
 use super::world::World;
-use crate::engine::{Id, Stream, Time, stream};
+use crate::engine::{Id, Ring, Stream, Time, stream};
 use crate::scenario::spec::{Scenario, Threading};
 
 /// What a replica slot is doing. Slots beyond the starting count exist for the autoscaler.
@@ -26,7 +24,7 @@ pub(super) struct Replica {
     pub busy: u32,
     /// Admitted jobs not finished (for least_request).
     pub outstanding: u32,
-    pub queue: VecDeque<Id>,
+    pub queue: Ring<Id>,
     pub state: SlotState,
     /// Active crash-like failures on this replica (crash, random, data center down).
     pub down: u16,
@@ -118,7 +116,7 @@ pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>
                 dc,
                 busy: 0,
                 outstanding: 0,
-                queue: VecDeque::new(),
+                queue: Ring::new(),
                 state,
                 down: 0,
                 epoch: 0,

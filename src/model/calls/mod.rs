@@ -25,8 +25,6 @@ pub(super) use direct::ArenaSlots;
 pub(super) use held::HeldAnswers;
 pub(super) use start::NewCall;
 
-use std::collections::VecDeque;
-
 use rand::RngExt;
 
 use super::bandwidth::NO_SIZE;
@@ -34,7 +32,7 @@ use super::breaker::BreakerState;
 use super::event::Event;
 use super::trace::{NO_TRACE, SpanKind, SpanRef};
 use super::world::World;
-use crate::engine::{Id, Stream, Time, stream};
+use crate::engine::{Id, Ring, Stream, Time, stream};
 use crate::scenario::spec::{CallPolicy, Jitter, LoadBalancer, Retry, Scenario, Step};
 
 /// How an attempt ended, as the caller sees it.
@@ -150,7 +148,7 @@ pub(super) struct PolicyState {
 
 pub(super) struct TimeoutLane {
     pub timeout: Time,
-    pub deadlines: VecDeque<(Time, Id)>,
+    pub deadlines: Ring<(Time, Id)>,
     pub armed: bool,
 }
 
@@ -181,7 +179,7 @@ pub(super) fn timeout_lanes(s: &Scenario) -> Vec<TimeoutLane> {
         .into_iter()
         .map(|timeout| TimeoutLane {
             timeout,
-            deadlines: VecDeque::new(),
+            deadlines: Ring::new(),
             armed: false,
         })
         .collect()
