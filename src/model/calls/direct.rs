@@ -131,16 +131,22 @@ pub(in crate::model) struct ArenaSlots {
 }
 
 impl ArenaSlots {
+    // The peaks are stored only when they move (seldom), not at every call.
     #[inline]
     pub fn insert(&mut self) {
         self.live += 1;
-        self.slots = self.slots.max(self.live);
+        if self.live > self.slots {
+            self.slots = self.live;
+        }
     }
 
     #[inline]
     pub fn remove(&mut self) {
         self.live -= 1;
-        self.free_peak = self.free_peak.max(self.slots - self.live);
+        let free = self.slots - self.live;
+        if free > self.free_peak {
+            self.free_peak = free;
+        }
     }
 
     /// What `Arena::<T>::bytes` would say.
