@@ -226,7 +226,9 @@ impl<E: Copy> EventQueue<E> {
         }
         pending[i] = entry;
         let len = pending.len();
-        self.peak = self.peak.max(len);
+        if len > self.peak {
+            self.peak = len;
+        }
         if len > self.switch_up {
             self.move_to_wheel();
         }

@@ -100,7 +100,9 @@ impl<E: Copy> Wheel<E> {
     #[inline(always)]
     pub(super) fn push(&mut self, entry: Entry<E>) {
         self.len += 1;
-        self.peak = self.peak.max(self.len);
+        if self.len > self.peak {
+            self.peak = self.len;
+        }
         self.place(entry);
     }
 
