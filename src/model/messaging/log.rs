@@ -269,8 +269,12 @@ impl World<'_> {
             if self.now() >= self.warmup {
                 let gi = self.group_index(g);
                 let st = &mut self.m.topics[topic].groups[gi];
-                st.max_lag = st.max_lag.max(lag);
-                st.max_partition_lag = st.max_partition_lag.max(plag);
+                if lag > st.max_lag {
+                    st.max_lag = lag;
+                }
+                if plag > st.max_partition_lag {
+                    st.max_partition_lag = plag;
+                }
             }
             self.dispatch(g, lane);
         }
