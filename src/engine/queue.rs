@@ -13,12 +13,6 @@
 //! front and the array's first, so the order is exactly a single queue's: an
 //! event for now never overtakes one scheduled earlier for the same instant.
 //!
-//! A marker for now ([`EventQueue::schedule_marker`]: the same value each
-//! time, its payload kept in order by the caller) is not even put in the
-//! FIFO while nothing else is due now: the queue counts it and the next pop
-//! gives it back. Anything else scheduled for now first puts the counted
-//! markers in the FIFO, so the order is still one queue's.
-//!
 //! The array is kept sorted latest first, so a pop takes its last entry. A
 //! push goes in at the end and moves up past the entries due before it: the
 //! next arrival of a busy model is usually due before the completions pending,
@@ -97,11 +91,6 @@ pub struct EventQueue<E> {
     peak: usize,
     /// Events scheduled for `now`, in scheduling order.
     now_fifo: VecDeque<Entry<E>>,
-    /// Markers scheduled for now and not stored ([`Self::schedule_marker`]):
-    /// they come next, before anything else.
-    markers: u32,
-    /// The value every marker has (set by the first).
-    marker: Option<E>,
     /// Holds the events instead of the sorted array while `wheel_on`.
     wheel: Wheel<E>,
     wheel_on: bool,
@@ -131,8 +120,6 @@ impl<E: Copy> EventQueue<E> {
             sorted: Vec::with_capacity(1024),
             peak: 0,
             now_fifo: VecDeque::new(),
-            markers: 0,
-            marker: None,
             wheel: Wheel::new(),
             wheel_on: false,
             switch_up: up,
@@ -156,57 +143,12 @@ impl<E: Copy> EventQueue<E> {
         let seq = self.seq;
         self.seq += 1;
         if at <= self.now {
-            if self.markers > 0 {
-                self.store_markers();
-            }
             self.now_fifo.push_back(Entry::new(self.now, seq, event));
         } else if self.wheel_on {
             self.wheel.push(Entry::new(at, seq, event));
         } else {
             self.insert(Entry::new(at, seq, event));
         }
-    }
-
-    /// Schedules `marker` for now, as `schedule_in(0, marker)` would. When
-    /// nothing else is due now, which is the common case, the marker is only
-    /// counted, not stored, and the next pops give it back: it saves a FIFO
-    /// entry for an event whose payload its caller keeps in order (a held
-    /// answer). Every marker scheduled on a queue must be the same value.
-    #[inline(always)]
-    pub fn schedule_marker(&mut self, marker: E) {
-        self.seq += 1;
-        let nothing_due_now = self.now_fifo.is_empty()
-            && !self.wheel_on
-            && self.sorted.last().is_none_or(|e| e.time() > self.now);
-        if !nothing_due_now {
-            if self.markers > 0 {
-                self.store_markers();
-            }
-            self.now_fifo
-                .push_back(Entry::new(self.now, self.seq - 1, marker));
-            return;
-        }
-        if self.markers as usize >= self.now_fifo.capacity() {
-            // The FIFO's capacity grows as if the markers were in it, so
-            // `bytes` is the same as without counting them.
-            self.now_fifo.reserve(self.markers as usize + 1);
-        }
-        self.marker = Some(marker);
-        self.markers += 1;
-    }
-
-    /// Puts the counted markers in the FIFO, before an event for now that
-    /// comes after them (the FIFO is empty, and no entry of the array or
-    /// the wheel is due now, while markers are counted).
-    #[cold]
-    #[inline(never)]
-    fn store_markers(&mut self) {
-        let marker = self.marker.expect("a marker counted");
-        for _ in 0..self.markers {
-            self.now_fifo
-                .push_back(Entry::new(self.now, self.seq, marker));
-        }
-        self.markers = 0;
     }
 
     /// Puts an entry in its place in the sorted array (or moves everything
@@ -251,11 +193,6 @@ impl<E: Copy> EventQueue<E> {
     pub fn pop_until(&mut self, until: Time) -> Option<E> {
         if self.wheel_on {
             return self.pop_wheel(until);
-        }
-        if self.markers > 0 && self.now <= until {
-            self.markers -= 1;
-            self.popped += 1;
-            return self.marker;
         }
         let entry = match (self.now_fifo.front(), self.sorted.last()) {
             (None, top) if top?.time() > until => return None,
@@ -311,10 +248,6 @@ impl<E: Copy> EventQueue<E> {
     #[cold]
     #[inline(never)]
     fn move_to_wheel(&mut self) {
-        // Counted markers are not the wheel's to give back.
-        if self.markers > 0 {
-            self.store_markers();
-        }
         let entries = self.sorted.drain(..);
         self.wheel.fill(self.now, entries);
         self.wheel_on = true;
@@ -346,7 +279,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of events still pending.
     pub fn len(&self) -> usize {
-        self.sorted.len() + self.now_fifo.len() + self.wheel.len() + self.markers as usize
+        self.sorted.len() + self.now_fifo.len() + self.wheel.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -362,12 +295,6 @@ impl<E: Copy> EventQueue<E> {
         let heap = self.peak.max(1024).next_power_of_two();
         let heap = heap.max(self.wheel.heap_slots());
         (heap + self.now_fifo.capacity()) * std::mem::size_of::<Entry<E>>()
-    }
-
-    /// Whether markers are counted and not stored.
-    #[cfg(test)]
-    pub(super) fn counts_markers(&self) -> bool {
-        self.markers > 0
     }
 
     /// Whether the wheel holds the events.

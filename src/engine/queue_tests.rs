@@ -66,9 +66,6 @@ fn the_hybrid_runs_and_counts_as_the_plain_heap() {
     }
 }
 
-/// The value of every marker (`EventQueue::schedule_marker`) in these tests.
-const MARKER: u64 = u64::MAX;
-
 /// Runs the hybrid beside the plain heap; returns how often it switched.
 fn side_by_side(up: usize, down: usize) -> usize {
     let mut old = Plain {
@@ -80,7 +77,6 @@ fn side_by_side(up: usize, down: usize) -> usize {
     let mut new = EventQueue::with_switch(up, down);
     let mut next = xorshift(0x2545_F491_4F6C_DD1D);
     let (mut id, mut switches, mut wheel) = (0, 0, false);
-    let mut markers_counted = false;
     for round in 0..40_000u64 {
         // Bursts: some rounds schedule many, so the heap passes 1,024 and
         // 2,048; otherwise a thousand rounds filling (1.5 events in, at
@@ -98,16 +94,9 @@ fn side_by_side(up: usize, down: usize) -> usize {
             } else {
                 (r >> 8) % (1 << (r % 30))
             };
-            if delay == 0 && (r >> 2).is_multiple_of(2) {
-                // Half the events for now are markers, which the queue
-                // counts instead of storing while nothing else is due now.
-                old.schedule_at(old.now, MARKER);
-                new.schedule_marker(MARKER);
-            } else {
-                old.schedule_at(old.now + delay, id);
-                new.schedule_at(new.now() + delay, id);
-                id += 1;
-            }
+            old.schedule_at(old.now + delay, id);
+            new.schedule_at(new.now() + delay, id);
+            id += 1;
             assert_eq!(new.bytes(), old.bytes(), "round {round}");
         }
         for _ in 0..if filling { 1 } else { 4 } {
@@ -118,7 +107,6 @@ fn side_by_side(up: usize, down: usize) -> usize {
             assert_eq!(new.len(), old.heap.len() + old.fifo.len());
             assert_eq!(new.bytes(), old.bytes(), "round {round}");
         }
-        markers_counted |= new.counts_markers();
         switches += usize::from(new.is_wheel() != wheel);
         wheel = new.is_wheel();
     }
@@ -131,8 +119,6 @@ fn side_by_side(up: usize, down: usize) -> usize {
         new.bytes()
     );
     assert!(old.fifo.capacity() >= 8, "{}", old.fifo.capacity());
-    // Unless the wheel holds the events for good, markers were counted.
-    assert_eq!(markers_counted, down > 0);
     switches
 }
 

@@ -202,7 +202,7 @@ impl World<'_> {
                 self.held_done(caller, site, r, sent, measured, outcome);
             }
             (Some(0), Caller::Job(caller)) => {
-                self.hold_answer(HeldAnswer {
+                self.held_answers.push(HeldAnswer {
                     job: caller,
                     site,
                     target: job.endpoint,
@@ -211,6 +211,7 @@ impl World<'_> {
                     measured: job.measured,
                     outcome,
                 });
+                self.q.schedule_in(0, Event::HeldAnswer);
             }
             (Some(d), _) => {
                 let call = self.calls.insert(self.held_record(job));
@@ -221,14 +222,6 @@ impl World<'_> {
                 self.lose(call);
             }
         }
-    }
-
-    /// An answer to a job waits for its `HeldAnswer` event (out of line: the
-    /// answer to a client, more common, is shorter without it).
-    #[inline(never)]
-    fn hold_answer(&mut self, a: HeldAnswer) {
-        self.held_answers.push(a);
-        self.q.schedule_marker(Event::HeldAnswer);
     }
 
     pub(in crate::model) fn on_held_answer(&mut self) {
