@@ -110,11 +110,7 @@ mod tests {
                     ring.clear();
                     deque.clear();
                 }
-                0..=4 if pushing => {
-                    ring.push_back(step);
-                    deque.push_back(step);
-                }
-                0..=1 => {
+                n if n < if pushing { 5 } else { 2 } => {
                     ring.push_back(step);
                     deque.push_back(step);
                 }

@@ -40,8 +40,12 @@ pub(in crate::model) struct HeldAnswer {
 /// Held answers to jobs, in the order of their `HeldAnswer` events. Each is
 /// due at the instant it is sent, so the FIFO is empty whenever the clock
 /// moves on: a vector read from a start index, cleared once read through,
-/// serves without a ring's wrapping. (Each answer counts as a call slot in
-/// the memory budget, so its bytes are not counted here.)
+/// serves without a ring's wrapping (an `engine::Ring` here cost the tandem
+/// 0.9% more instructions). Should answers keep coming within one instant
+/// without it ever being read through, the read ones are dropped once they
+/// are half of it, so it holds at most twice the answers unread. (Each
+/// unread answer counts as a call slot in the memory budget, so its bytes
+/// are not counted here.)
 #[derive(Default)]
 pub(in crate::model) struct HeldAnswers {
     queue: Vec<HeldAnswer>,
@@ -58,6 +62,9 @@ impl HeldAnswers {
         self.next += 1;
         if self.next == self.queue.len() {
             self.queue.clear();
+            self.next = 0;
+        } else if self.next >= 64 && 2 * self.next >= self.queue.len() {
+            self.queue.drain(..self.next);
             self.next = 0;
         }
         Some(a)
@@ -276,5 +283,47 @@ impl World<'_> {
             Parent::Call(_) | Parent::Delivery(_) => None,
         });
         in_jobs.chain(self.held_answers.iter().map(|a| (false, a.target)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HeldAnswer, HeldAnswers, Outcome};
+    use crate::engine::Arena;
+
+    /// Answers pushed and read in turn, one always left unread (a chain
+    /// of answers within one instant): they come out in order, and the
+    /// vector holds at most twice those unread, plus the 64 read before
+    /// it first drops the read ones.
+    #[test]
+    fn held_answers_come_in_order_and_stay_bounded() {
+        let job = Arena::new().insert(());
+        let answer = |n: u32| HeldAnswer {
+            job,
+            site: n,
+            target: 0,
+            replica: 0,
+            sent: 0,
+            measured: true,
+            outcome: Outcome::Ok,
+        };
+        let mut held = HeldAnswers::default();
+        let (mut pushed, mut read) = (0, 0);
+        for round in 0..10_000 {
+            for _ in 0..1 + u32::from(round % 1_000 == 0) {
+                held.push(answer(pushed));
+                pushed += 1;
+            }
+            assert_eq!(held.pop().map(|a| a.site), Some(read));
+            read += 1;
+            let unread = (pushed - read) as usize;
+            assert_eq!(held.iter().count(), unread);
+            assert!(held.queue.len() <= 2 * unread + 64, "{}", held.queue.len());
+        }
+        while let Some(a) = held.pop() {
+            assert_eq!(a.site, read);
+            read += 1;
+        }
+        assert_eq!((read, held.queue.len()), (pushed, 0));
     }
 }
