@@ -33,6 +33,16 @@ impl<T: Copy> Ring<T> {
         self.len += 1;
     }
 
+    /// Puts `value` before the front (a retried message back at its lane's head).
+    pub fn push_front(&mut self, value: T) {
+        if self.len == self.buf.len() {
+            self.grow(value);
+        }
+        self.head = (self.head + self.buf.len() - 1) & (self.buf.len() - 1);
+        self.buf[self.head] = value;
+        self.len += 1;
+    }
+
     #[inline(always)]
     pub fn pop_front(&mut self) -> Option<T> {
         if self.len == 0 {
@@ -71,6 +81,16 @@ impl<T: Copy> Ring<T> {
         self.len = 0;
     }
 
+    /// Takes every value out, front first (as `VecDeque::drain(..)`: the
+    /// capacity stays).
+    pub fn take_all(&mut self) -> Vec<T> {
+        let all = (0..self.len)
+            .map(|i| self.buf[(self.head + i) & (self.buf.len() - 1)])
+            .collect();
+        self.clear();
+        all
+    }
+
     /// Doubles the capacity (4 at first), the values moved to the front;
     /// the new slots hold copies of `fill` until written.
     #[cold]
@@ -93,7 +113,8 @@ mod tests {
     use std::collections::VecDeque;
 
     /// The same values in the same order as a `VecDeque`, and the same
-    /// capacity, through growth, wrapping, emptying and clearing.
+    /// capacity, through growth, wrapping (pushes at both ends), emptying,
+    /// draining and clearing.
     #[test]
     fn a_ring_is_a_vecdeque_with_its_capacity() {
         let mut ring = Ring::new();
@@ -110,9 +131,17 @@ mod tests {
                     ring.clear();
                     deque.clear();
                 }
-                n if n < if pushing { 5 } else { 2 } => {
+                _ if step % 7_000 == 6_999 => {
+                    let all: Vec<u64> = deque.drain(..).collect();
+                    assert_eq!(ring.take_all(), all, "step {step}");
+                }
+                n if n < if pushing { 4 } else { 1 } => {
                     ring.push_back(step);
                     deque.push_back(step);
+                }
+                n if n < if pushing { 5 } else { 2 } => {
+                    ring.push_front(step);
+                    deque.push_front(step);
                 }
                 _ => {
                     assert_eq!(ring.front(), deque.front(), "step {step}");

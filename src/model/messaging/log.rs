@@ -315,7 +315,7 @@ impl World<'_> {
             }
             n.epoch += 1;
             n.busy = false;
-            let lost: Vec<(Id, bool)> = n.queue.drain(..).collect();
+            let lost = n.queue.take_all();
             for (msg, follower) in lost {
                 if follower {
                     self.messaging.nodes[node].held.push(msg);

@@ -25,12 +25,10 @@ mod groups;
 mod log;
 mod rebalance;
 
-use std::collections::VecDeque;
-
 use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
 
-use crate::engine::{Id, Stream, Time, stream};
+use crate::engine::{Id, Ring, Stream, Time, stream};
 use crate::scenario::spec::{Broker, BrokerKind, Scenario};
 
 /// No key: partitions are chosen round robin.
@@ -77,7 +75,7 @@ pub(super) struct Delivery {
 struct Node {
     dc: u16,
     busy: bool,
-    queue: VecDeque<(Id, bool)>,
+    queue: Ring<(Id, bool)>,
     /// Failures holding it down; copies it must catch up on when back; a
     /// counter that makes the append in progress at a crash stale.
     down: u16,
@@ -100,7 +98,7 @@ struct Partition {
 struct Lane {
     /// Replica handling this partition (Kafka).
     owner: u32,
-    waiting: VecDeque<Id>,
+    waiting: Ring<Id>,
     busy: bool,
     /// log end − committed.
     lag: u64,
@@ -248,7 +246,7 @@ fn nodes(b: &Broker) -> Vec<Node> {
             (0..n).map(move |_| Node {
                 dc: dc as u16,
                 busy: false,
-                queue: VecDeque::new(),
+                queue: Ring::new(),
                 down: 0,
                 held: Vec::new(),
                 epoch: 0,
@@ -303,7 +301,7 @@ fn groups(s: &Scenario, b: &Broker, seed: u64) -> (Vec<Group>, Vec<Vec<u32>>) {
                 lanes: (0..lanes)
                     .map(|_| Lane {
                         owner: 0,
-                        waiting: VecDeque::new(),
+                        waiting: Ring::new(),
                         busy: false,
                         lag: 0,
                         appended: 0,
