@@ -1,5 +1,6 @@
-//! A FIFO of small `Copy` values: a ring of power-of-two capacity read from
-//! a head index. Its push and pop are a few instructions, inlined where they
+//! A queue of small `Copy` values (first in, first out, and a value can be
+//! put back at the head): a ring of power-of-two capacity read from a head
+//! index. Its push and pop are a few instructions, inlined where they
 //! are used (`VecDeque::push_back` is a call), and its capacity grows as
 //! `VecDeque`'s does (none, then 4, then doubling when full), so the memory
 //! budget counts the bytes it always counted.
