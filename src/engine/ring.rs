@@ -1,9 +1,9 @@
 //! A queue of small `Copy` values (first in, first out, and a value can be
 //! put back at the head): a ring of power-of-two capacity read from a head
-//! index. Its push and pop are a few instructions, inlined where they
-//! are used (`VecDeque::push_back` is a call), and its capacity grows as
-//! `VecDeque`'s does (none, then 4, then doubling when full), so the memory
-//! budget counts the bytes it always counted.
+//! index. Its `push_back` and `pop_front` are a few instructions, inlined
+//! where they are used (`VecDeque::push_back` is a call), and its capacity
+//! grows as `VecDeque`'s does (none, then 4, then doubling when full), so the
+//! memory budget counts the bytes it always counted.
 
 /// A ring buffer queue (see the module's documentation).
 #[derive(Clone, Debug, Default)]
@@ -154,5 +154,42 @@ mod tests {
             assert_eq!(ring.capacity(), deque.capacity(), "step {step}");
         }
         assert!(ring.capacity() >= 1024, "{}", ring.capacity());
+    }
+
+    /// A push at the front of a full ring whose front is not its first slot
+    /// grows it with the values in order, and `take_all` reads a wrapped ring
+    /// front first.
+    #[test]
+    fn a_full_wrapped_ring_grows_and_drains_in_order() {
+        let mut ring = Ring::new();
+        let mut deque = VecDeque::new();
+        for v in 0..8 {
+            ring.push_back(v);
+            deque.push_back(v);
+        }
+        for _ in 0..3 {
+            assert_eq!(ring.pop_front(), deque.pop_front());
+        }
+        for v in 8..11 {
+            ring.push_back(v);
+            deque.push_back(v);
+        }
+        assert_eq!((ring.len(), ring.capacity()), (8, 8));
+        assert_eq!(ring.head, 3, "full, its front in the fourth slot");
+        ring.push_front(99);
+        deque.push_front(99);
+        assert_eq!(ring.capacity(), deque.capacity());
+        assert_eq!(ring.capacity(), 16);
+        for v in 11..20 {
+            ring.push_back(v);
+            deque.push_back(v);
+            ring.push_front(100 + v);
+            deque.push_front(100 + v);
+        }
+        assert_eq!(ring.capacity(), deque.capacity());
+        assert_ne!(ring.head, 0, "wrapped");
+        let all: Vec<u64> = deque.drain(..).collect();
+        assert_eq!(ring.take_all(), all);
+        assert_eq!((ring.len(), ring.capacity()), (0, deque.capacity()));
     }
 }
