@@ -32,7 +32,7 @@ cleanup() {
     git worktree prune
 }
 trap cleanup EXIT
-git worktree add --detach "$tree" "$base" >/dev/null
+git worktree add --quiet --detach "$tree" "$base"
 (cd "$tree" && CARGO_TARGET_DIR="$root/target/hour-base" cargo build --release --quiet)
 pin=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin=(taskset -c 1); fi
