@@ -61,7 +61,7 @@ impl World<'_> {
                 };
                 replica
             };
-            if self.expired(delivery) {
+            if self.expired(g, delivery) {
                 self.drop_expired(g, lane, replica, delivery, kafka);
                 continue;
             }
@@ -122,18 +122,22 @@ impl World<'_> {
         self.settle(delivery, how);
     }
 
-    /// RabbitMQ's `message_ttl`: a message that waited too long is not handed out.
-    fn expired(&self, delivery: Id) -> bool {
-        let Some(d) = self.messaging.deliveries.get(delivery) else {
-            return false;
-        };
-        let topic = self.messaging.groups[d.group as usize].topic as usize;
-        let ttl = self
+    /// RabbitMQ's `message_ttl`: a message of group `g` that waited too long
+    /// is not handed out (the delivery is read only when its topic has one).
+    fn expired(&self, g: u32, delivery: Id) -> bool {
+        let topic = self.messaging.groups[g as usize].topic as usize;
+        let Some(ttl) = self
             .s
             .broker
             .as_ref()
-            .and_then(|b| b.topics[topic].message_ttl);
-        ttl.is_some_and(|t| self.now().saturating_sub(d.published) > t)
+            .and_then(|b| b.topics[topic].message_ttl)
+        else {
+            return false;
+        };
+        self.messaging
+            .deliveries
+            .get(delivery)
+            .is_some_and(|d| self.now().saturating_sub(d.published) > ttl)
     }
 
     /// A handler job on the consumer's replica (it waits for a worker past the queue bound).
