@@ -16,11 +16,7 @@ use crate::scenario::spec::{BrokerKind, RetryMode};
 impl World<'_> {
     /// The position of group `g` among its topic's groups (for metrics).
     pub(super) fn group_index(&self, g: u32) -> usize {
-        let topic = self.messaging.groups[g as usize].topic as usize;
-        self.messaging.topic_groups[topic]
-            .iter()
-            .position(|&x| x == g)
-            .expect("a group of the topic")
+        self.messaging.groups[g as usize].index as usize
     }
 
     /// Starts handlings while the lane (Kafka partition) or queue (RabbitMQ) allows.
@@ -363,13 +359,9 @@ impl World<'_> {
     /// Takes a sample of each group's lag and of the messages it handled since the last.
     pub(in crate::model) fn sample_groups(&mut self) {
         let kafka = self.s.broker.as_ref().map(|b| b.kind) == Some(BrokerKind::Kafka);
-        for (g, group) in self.messaging.groups.iter().enumerate() {
+        for group in &self.messaging.groups {
             let topic = group.topic as usize;
-            let gi = self.messaging.topic_groups[topic]
-                .iter()
-                .position(|&x| x == g as u32)
-                .expect("a group of its topic");
-            let st = &mut self.m.topics[topic].groups[gi];
+            let st = &mut self.m.topics[topic].groups[group.index as usize];
             st.series
                 .push((group.lag, st.handled_total - st.series_mark));
             if kafka && group.lanes.len() <= crate::metrics::PARTITION_SERIES_MAX {

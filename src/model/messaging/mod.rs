@@ -112,6 +112,8 @@ struct Lane {
 struct Group {
     consumer: u32,
     topic: u32,
+    /// Its place among its topic's groups (`topic_groups`, the metrics' order).
+    index: u32,
     lanes: Vec<Lane>,
     /// RabbitMQ: unacknowledged deliveries per consumer replica slot (indexed from the service's first).
     unacked: Vec<u32>,
@@ -288,6 +290,7 @@ fn groups(s: &Scenario, b: &Broker, seed: u64) -> (Vec<Group>, Vec<Vec<u32>>) {
         .iter()
         .enumerate()
         .map(|(i, c)| {
+            let index = topic_groups[c.topic].len() as u32;
             topic_groups[c.topic].push(i as u32);
             let lanes = if b.kind == BrokerKind::Kafka {
                 b.topics[c.topic].partitions
@@ -298,6 +301,7 @@ fn groups(s: &Scenario, b: &Broker, seed: u64) -> (Vec<Group>, Vec<Vec<u32>>) {
             Group {
                 consumer: i as u32,
                 topic: c.topic as u32,
+                index,
                 lanes: (0..lanes)
                     .map(|_| Lane {
                         owner: 0,

@@ -197,12 +197,8 @@ impl World<'_> {
             .iter()
             .filter(|d| d.measured && d.message.is_some())
         {
-            let topic = ms.groups[d.group as usize].topic as usize;
-            let gi = ms.topic_groups[topic]
-                .iter()
-                .position(|&x| x == d.group)
-                .expect("a group of the topic");
-            self.m.topics[topic].groups[gi].in_flight += 1;
+            let group = &ms.groups[d.group as usize];
+            self.m.topics[group.topic as usize].groups[group.index as usize].in_flight += 1;
         }
     }
 }
