@@ -21,3 +21,13 @@ pub use queue::EventQueue;
 pub use ring::Ring;
 pub use rng::{Stream, stream};
 pub use time::Time;
+
+/// Raises `peak` to `x` when `x` is above it. A peak moves seldom: this
+/// stores only then, where `*peak = (*peak).max(x)` stores at every update
+/// on the hot path.
+#[inline(always)]
+pub fn raise<T: PartialOrd>(peak: &mut T, x: T) {
+    if x > *peak {
+        *peak = x;
+    }
+}

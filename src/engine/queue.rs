@@ -168,9 +168,7 @@ impl<E: Copy> EventQueue<E> {
         }
         pending[i] = entry;
         let len = pending.len();
-        if len > self.peak {
-            self.peak = len;
-        }
+        super::raise(&mut self.peak, len);
         if len > self.switch_up {
             self.move_to_wheel();
         }

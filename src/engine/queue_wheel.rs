@@ -100,9 +100,7 @@ impl<E: Copy> Wheel<E> {
     #[inline(always)]
     pub(super) fn push(&mut self, entry: Entry<E>) {
         self.len += 1;
-        if self.len > self.peak {
-            self.peak = self.len;
-        }
+        super::raise(&mut self.peak, self.len);
         self.place(entry);
     }
 

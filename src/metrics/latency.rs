@@ -104,9 +104,7 @@ impl Latency {
             count_at(&mut self.pending, &mut self.hist, i);
         }
         self.sum_ns += u128::from(ns);
-        if ns > self.max_ns {
-            self.max_ns = ns;
-        }
+        crate::engine::raise(&mut self.max_ns, ns);
     }
 
     /// Buffers the records from now on (see the module's comment).

@@ -10,7 +10,7 @@
 //! for ([`ArenaSlots`]), so an overloaded run stops where it always did.
 
 use super::{Call, Caller, NEVER, Outcome};
-use crate::engine::{Arena, Id, Time};
+use crate::engine::{Arena, Id, Time, raise};
 use crate::model::world::World;
 use crate::scenario::spec::{CallPolicy, LoadBalancer};
 
@@ -131,22 +131,16 @@ pub(in crate::model) struct ArenaSlots {
 }
 
 impl ArenaSlots {
-    // The peaks are stored only when they move (seldom), not at every call.
     #[inline]
     pub fn insert(&mut self) {
         self.live += 1;
-        if self.live > self.slots {
-            self.slots = self.live;
-        }
+        raise(&mut self.slots, self.live);
     }
 
     #[inline]
     pub fn remove(&mut self) {
         self.live -= 1;
-        let free = self.slots - self.live;
-        if free > self.free_peak {
-            self.free_peak = free;
-        }
+        raise(&mut self.free_peak, self.slots - self.live);
     }
 
     /// What `Arena::<T>::bytes` would say.

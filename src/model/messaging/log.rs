@@ -4,7 +4,7 @@
 //! loses its appends in progress; its partitions wait for a leader election.
 
 use super::{Delivery, Message, NO_KEY};
-use crate::engine::{Id, Time};
+use crate::engine::{Id, Time, raise};
 use crate::model::event::Event;
 use crate::model::world::World;
 use crate::scenario::spec::Acks;
@@ -269,12 +269,8 @@ impl World<'_> {
             if self.now() >= self.warmup {
                 let gi = self.group_index(g);
                 let st = &mut self.m.topics[topic].groups[gi];
-                if lag > st.max_lag {
-                    st.max_lag = lag;
-                }
-                if plag > st.max_partition_lag {
-                    st.max_partition_lag = plag;
-                }
+                raise(&mut st.max_lag, lag);
+                raise(&mut st.max_partition_lag, plag);
             }
             self.dispatch(g, lane);
         }
