@@ -18,6 +18,14 @@
 //!   per endpoint (`meshsim fit`).
 //! - [`validate`]: built-in models checked against queueing theory.
 //! - [`cli`]: flags, files, progress bars; the only module that touches the disk.
+//!
+//! These docs are for the crate's developers: build them with
+//! `cargo doc --no-deps --document-private-items`, which CI runs with warnings
+//! as errors (`.ci/run`).
+
+// Module docs link to the private items they describe (read with
+// --document-private-items, above).
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub mod cli;
 pub mod engine;

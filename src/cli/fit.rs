@@ -11,6 +11,9 @@ use super::{EXIT_OK, EXIT_OVERLOADED, EXIT_SLO_MISSED, load, output, progress};
 use crate::fit::{self, bounds};
 use crate::import::{Format, observe};
 
+// Doc comments here are clap's --help text, printed as written: `<name>`
+// and `[:N]` are for the reader of --help, not rustdoc's HTML or links.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(clap::Args, Debug)]
 pub struct FitArgs {
     pub scenario: PathBuf,

@@ -60,6 +60,9 @@ struct Cli {
     command: Command,
 }
 
+// Doc comments here are clap's --help text, printed as written: `<name>`
+// and `[:N]` are for the reader of --help, not rustdoc's HTML or links.
+#[allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a scenario: summary.json, report.html, PNG charts, timeseries.csv, traces.json.
@@ -152,6 +155,9 @@ enum Command {
     },
 }
 
+// Doc comments here are clap's --help text, printed as written: `<name>`
+// and `[:N]` are for the reader of --help, not rustdoc's HTML or links.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(clap::Args, Debug)]
 struct RunArgs {
     scenario: PathBuf,

@@ -1,5 +1,5 @@
 //! Trace files opened for `import`: each checked against the budget's size
-//! limit, then streamed through an [`import::Reader`] (which reads any
+//! limit, then streamed through an [`crate::import::Reader`] (which reads any
 //! `io::Read` and touches no disk itself).
 
 use std::fs::File;

@@ -13,7 +13,7 @@
 //! - `names.rs`: [`scenario_name`], how a trace's names become a scenario's (import and fit).
 //! - `observe.rs`: what `fit` compares: entry endpoints, endpoints and consumers
 //!   with their span durations, in scenario names.
-//! - `summary.rs`: [`summary`], a few lines describing what was read.
+//! - `summary.rs`: [`summary()`], a few lines describing what was read.
 //! - `infer.rs`: the [`Graph`]: handlers, their jobs' calls and publishes, exclusive
 //!   work, hops, topics, entry points, concurrency.
 //! - `hops.rs`: the network hop per call: the answer's leg, or both legs' average

@@ -1,5 +1,5 @@
 //! The simulated world: clients, an optional gateway and services placed in
-//! data centers, built from a resolved [`Scenario`] and run on the engine.
+//! data centers, built from a resolved [`Scenario`](crate::scenario::spec::Scenario) and run on the engine.
 //!
 //! - [`world`]: the state and the event loop; [`event`]: what happens.
 //! - [`jobs`]: the callee side of a request; [`calls`]: the caller side.

@@ -1,6 +1,6 @@
 //! Random faults: a service that fails (or slows past its callers' timeout)
 //! at random is available for the long-run share of time it is healthy,
-//! E[mtbf] / (E[mtbf] + E[mttr]), whatever the distributions (an alternating
+//! E\[mtbf\] / (E\[mtbf\] + E\[mttr\]), whatever the distributions (an alternating
 //! renewal process; Poisson arrivals see time averages).
 
 use super::{Model, run_secs};

@@ -13,7 +13,7 @@
 //!
 //! - [`log`]: publishing, broker nodes appending, follower copies and acks,
 //!   commit, and broker node failures with leader elections.
-//! - [`groups`]: handing committed messages to Kafka partitions and RabbitMQ
+//! - [`groups`](mod@groups): handing committed messages to Kafka partitions and RabbitMQ
 //!   queues, handler jobs, retries, settling (handled, dead-lettered, lost).
 //! - [`ack`]: RabbitMQ's acks, and the room under prefetch they give back a
 //!   round trip later.
