@@ -240,6 +240,7 @@ fn held_calls_change_no_figure() {
         ("mmc", load_file("mmc.yaml", &["duration=30s"])),
         ("closed-loop", load_file("closed-loop.yaml", &[])),
         ("overload-queue", load_data("overload-queue.yaml")),
+        ("overload-chain", load_data("overload-chain.yaml")),
     ];
     let keep = RunOptions {
         keep_attempt_records: true,
@@ -268,7 +269,42 @@ fn held_calls_change_no_figure() {
             let o = summary.overload.as_ref().expect("stopped at the budget");
             assert!(o.message.contains("requests waiting at api"), "{o:?}");
         }
+        if *name == "overload-chain" {
+            held_backlog_stops_at_the_budget(&summary);
+        }
     }
+}
+
+/// `overload-chain`: every request waits at db in a job, its api job waiting
+/// on the held call: two jobs and two call slots (counted as attempt records)
+/// per request, twice what `overload-queue` holds (one job, one call slot),
+/// which stops just past 2^22 waiting; this one stops just past 2^21, when
+/// the arenas' doubling passes the 1 GiB budget. db answers one request per
+/// 10 ms meanwhile.
+fn held_backlog_stops_at_the_budget(summary: &meshsim::metrics::Summary) {
+    let o = summary.overload.as_ref().expect("stopped at the budget");
+    assert!(o.message.contains("requests waiting at db"), "{o:?}");
+    let w = &summary.workload["w"];
+    let stop = o.stopped_at_s;
+    // Conservation: every request sent is answered or still in flight.
+    assert_eq!(w.sent, w.ok + w.in_flight, "{w:?}");
+    assert_eq!(summary.calls["api->db.q"].in_flight, w.in_flight);
+    // db's deterministic 10 ms: one answer per 10 ms since the first arrival.
+    assert!(
+        (w.ok as f64 - stop / 0.010).abs() <= 1.0,
+        "{} in {stop} s",
+        w.ok
+    );
+    // Poisson arrivals at 100,000/s: within four standard deviations.
+    let expected = 100_000.0 * stop;
+    assert!(
+        (w.sent as f64 - expected).abs() < 4.0 * expected.sqrt(),
+        "{w:?}"
+    );
+    // Just past 2^21 waiting requests (2^22 jobs), within 1%.
+    let waiting = w.in_flight as f64;
+    let first = f64::from(1u32 << 21);
+    assert!(waiting > first && waiting < 1.01 * first, "{waiting}");
 }
 
 /// Loads a scenario from tests/it/data.
