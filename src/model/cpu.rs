@@ -59,12 +59,11 @@ impl World<'_> {
     pub(super) fn start_on_cores(&mut self, r: u32, job: Id, work: Time) {
         let now = self.now();
         let svc = self.replicas[r as usize].service as usize;
-        self.integrate(svc);
         let cores = self.cores_of(r);
         let before = cores.ps.busy();
         cores.ps.push(now, work, job);
         let added = cores.ps.busy() - before;
-        self.services[svc].busy += added;
+        self.busy_up(svc, added);
         self.arm(r);
     }
 
@@ -100,8 +99,7 @@ impl World<'_> {
         let removed = before - cores.ps.busy();
         if removed > 0 {
             let svc = self.replicas[r as usize].service as usize;
-            self.integrate(svc);
-            self.services[svc].busy -= removed;
+            self.busy_down(svc, removed);
         }
         self.arm(r);
         if let Some(job) = done {
@@ -118,12 +116,11 @@ impl World<'_> {
     pub(super) fn clear_cores(&mut self, r: u32) {
         let now = self.now();
         let svc = self.replicas[r as usize].service as usize;
-        self.integrate(svc);
         let cores = self.cores_of(r);
         let busy = cores.ps.busy();
         cores.ps.clear(now);
         cores.epoch = cores.epoch.wrapping_add(1);
         cores.armed = NOT_ARMED;
-        self.services[svc].busy -= busy;
+        self.busy_down(svc, busy);
     }
 }

@@ -70,8 +70,7 @@ impl World<'_> {
         if self.services[svc].shared_cores {
             self.clear_cores(r);
         } else {
-            self.integrate(svc);
-            self.services[svc].busy -= u64::from(self.replicas[r as usize].busy);
+            self.busy_down(svc, u64::from(self.replicas[r as usize].busy));
         }
         let replica = &mut self.replicas[r as usize];
         replica.busy = 0;

@@ -62,14 +62,18 @@ pub(super) struct ServiceState {
     pub cursor: u32,
     pub balancer_rng: Stream,
     pub view: View,
-    /// Busy workers, workers of serving replicas, serving replicas; integrated since `since`.
+    /// Busy workers, workers of serving replicas, serving replicas.
     /// With shared cores, busy and available count thousandths of a core instead.
-    pub busy: u64,
+    /// `available` and `up` are integrated since `since` (they change rarely);
+    /// `busy` changes with every job, so it keeps its integral's closed form
+    /// instead (see [`BusyMarks`]).
+    busy: u64,
     pub available: u64,
     pub up: u32,
     pub since: Time,
-    /// Integrals over the whole run (for the autoscaler and the series), and
-    /// their values at the last sample.
+    busy_marks: BusyMarks,
+    /// Integrals over the whole run (for the autoscaler and the series), up to
+    /// the last `integrate`, and their values at the last sample.
     pub busy_total: u128,
     pub available_total: u128,
     pub sampled: (u128, u128),
@@ -147,6 +151,7 @@ pub(super) fn slots(s: &Scenario, seed: u64) -> (Vec<Replica>, Vec<ServiceState>
             available: u64::from(up) * capacity,
             up,
             since: 0,
+            busy_marks: BusyMarks::default(),
             busy_total: 0,
             available_total: 0,
             sampled: (0, 0),
@@ -168,9 +173,26 @@ impl World<'_> {
         let svc = self.replicas[r as usize].service as usize;
         self.replicas[r as usize].busy += 1;
         if !self.services[svc].shared_cores {
-            self.integrate(svc);
-            self.services[svc].busy += 1;
+            self.busy_up(svc, 1);
         }
+    }
+
+    /// `n` more of service `svc`'s workers (or thousandths of a core) are busy from now.
+    #[inline(always)]
+    pub(super) fn busy_up(&mut self, svc: usize, n: u64) {
+        let (now, warmup) = (self.now(), self.warmup);
+        let st = &mut self.services[svc];
+        st.busy_marks.add(n, now, warmup);
+        st.busy += n;
+    }
+
+    /// `n` fewer are busy from now (`busy_up` undone).
+    #[inline(always)]
+    pub(super) fn busy_down(&mut self, svc: usize, n: u64) {
+        let (now, warmup) = (self.now(), self.warmup);
+        let st = &mut self.services[svc];
+        st.busy_marks.remove(n, now, warmup);
+        st.busy -= n;
     }
 
     /// A worker of replica `r` has nothing to do: counted idle (`take_worker` undone).
@@ -179,8 +201,7 @@ impl World<'_> {
         let svc = self.replicas[r as usize].service as usize;
         self.replicas[r as usize].busy -= 1;
         if !self.services[svc].shared_cores {
-            self.integrate(svc);
-            self.services[svc].busy -= 1;
+            self.busy_down(svc, 1);
         }
     }
 
@@ -244,25 +265,113 @@ impl World<'_> {
         self.replicas[r as usize].draining = false;
     }
 
-    /// Accumulates busy and available worker time, and time with a serving
-    /// replica, up to now: over the measured window for the metrics, over the
-    /// whole run for the autoscaler. Called before any of the counts changes.
+    /// Brings the integrals of busy and available worker time, and of time
+    /// with a serving replica, up to now: over the measured window for the
+    /// metrics, over the whole run for the autoscaler and the series. Called
+    /// before `available` or `up` changes, and before any integral is read.
     pub fn integrate(&mut self, svc: usize) {
-        let now = self.now();
+        let (now, warmup) = (self.now(), self.warmup);
         let st = &mut self.services[svc];
         let dt = u128::from(now - st.since);
-        st.busy_total += u128::from(st.busy) * dt;
         st.available_total += u128::from(st.available) * dt;
-        let from = st.since.max(self.warmup);
+        st.busy_total = st.busy_marks.whole(st.busy, now);
+        let m = &mut self.m.services[svc];
+        m.busy_worker_ns = st.busy_marks.measured(st.busy, now, warmup);
+        let from = st.since.max(warmup);
         if now > from {
             let dt = u128::from(now - from);
-            let m = &mut self.m.services[svc];
-            m.busy_worker_ns += u128::from(st.busy) * dt;
             m.available_worker_ns += u128::from(st.available) * dt;
             if st.up > 0 {
                 m.up_ns += dt;
             }
         }
         st.since = now;
+    }
+}
+
+/// The integral of a level that changes by steps, kept in closed form: with
+/// the level `b(t)` changed by `d_i` at times `t_i`, its integral from 0 to
+/// `t` is `b(t)·t − Σ d_i·t_i`, and from the warm-up `w` on (for `t ≥ w`),
+/// `b(t)·t − Σ d_i·max(t_i, w)`. A step adds to two sums; no step multiplies
+/// or reads the time of the last. Integers throughout, so the integrals are
+/// the ones summed interval by interval, exactly.
+#[derive(Clone, Copy, Default)]
+struct BusyMarks {
+    /// `Σ d_i·t_i` and `Σ d_i·max(t_i, w)`.
+    whole: i128,
+    measured: i128,
+}
+
+impl BusyMarks {
+    #[inline(always)]
+    fn add(&mut self, n: u64, now: Time, warmup: Time) {
+        self.whole += i128::from(n) * i128::from(now);
+        self.measured += i128::from(n) * i128::from(now.max(warmup));
+    }
+
+    #[inline(always)]
+    fn remove(&mut self, n: u64, now: Time, warmup: Time) {
+        self.whole -= i128::from(n) * i128::from(now);
+        self.measured -= i128::from(n) * i128::from(now.max(warmup));
+    }
+
+    /// The integral from 0 to `now` of a level that is `level` now.
+    fn whole(&self, level: u64, now: Time) -> u128 {
+        let integral = i128::from(level) * i128::from(now) - self.whole;
+        u128::try_from(integral).expect("an integral of a count is not negative")
+    }
+
+    /// The integral from the warm-up to `now` (0 before the warm-up's end).
+    fn measured(&self, level: u64, now: Time, warmup: Time) -> u128 {
+        if now <= warmup {
+            return 0;
+        }
+        let integral = i128::from(level) * i128::from(now) - self.measured;
+        u128::try_from(integral).expect("an integral of a count is not negative")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BusyMarks;
+    use crate::engine::Time;
+
+    /// The closed form against the sum interval by interval, as `integrate`
+    /// kept it before: random steps up and down (several at one instant,
+    /// some before the warm-up's end), read at every step and past the last.
+    #[test]
+    fn busy_marks_are_the_integral_summed_by_intervals() {
+        let warmup: Time = 5_000;
+        let (mut marks, mut level, mut now) = (BusyMarks::default(), 0u64, 0 as Time);
+        let (mut whole, mut measured, mut since) = (0u128, 0u128, 0 as Time);
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            now += x % 3 * (x >> 8) % 1_000; // a third of the steps at the same instant
+            whole += u128::from(level) * u128::from(now - since);
+            let from = since.max(warmup);
+            if now > from {
+                measured += u128::from(level) * u128::from(now - from);
+            }
+            since = now;
+            assert_eq!(marks.whole(level, now), whole);
+            assert_eq!(marks.measured(level, now, warmup), measured);
+            let n = (x >> 20) % 4;
+            if x >> 40 & 1 == 0 || level < n {
+                marks.add(n, now, warmup);
+                level += n;
+            } else {
+                marks.remove(n, now, warmup);
+                level -= n;
+            }
+        }
+        let end = now + 12_345;
+        whole += u128::from(level) * u128::from(end - since);
+        measured += u128::from(level) * u128::from(end - since.max(warmup));
+        assert_eq!(marks.whole(level, end), whole);
+        assert_eq!(marks.measured(level, end, warmup), measured);
+        assert!(measured > 0 && measured < whole, "{measured} {whole}");
     }
 }
