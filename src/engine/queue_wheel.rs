@@ -45,10 +45,10 @@ pub(super) struct Wheel<E> {
     /// Nodes of every list; freed nodes form the list from `free`.
     nodes: Vec<Node<E>>,
     free: u32,
-    /// First node of each bucket's list (NIL when empty), and its last
-    /// (stale when empty). Arrays of the wheel's size: no bounds checks.
-    head: Box<[u32; BLOCKS]>,
-    tail: Box<[u32; BLOCKS]>,
+    /// First node of each bucket's list (NIL when empty) and its last
+    /// (stale when empty), side by side: a push reads both in one cache
+    /// line. An array of the wheel's size: no bounds checks.
+    ends: Box<[[u32; 2]; BLOCKS]>,
     /// Bit `i % 64` of `words[i / 64]`: bucket `i` is occupied; bit `w` of
     /// `summary`: `words[w]` is not zero.
     words: [u64; WORDS],
@@ -74,8 +74,7 @@ impl<E: Copy> Wheel<E> {
         Wheel {
             nodes: Vec::new(),
             free: NIL,
-            head: Box::new([NIL; BLOCKS]),
-            tail: Box::new([NIL; BLOCKS]),
+            ends: Box::new([[NIL; 2]; BLOCKS]),
             words: [0; WORDS],
             summary: 0,
             cur: 0,
@@ -121,17 +120,17 @@ impl<E: Copy> Wheel<E> {
         };
         let i = self.alloc(node);
         let b = block as usize & (BLOCKS - 1);
-        if self.head[b] == NIL {
-            self.head[b] = i;
-            self.tail[b] = i;
+        if self.ends[b][0] == NIL {
+            self.ends[b][0] = i;
+            self.ends[b][1] = i;
             self.words[b >> 6] |= 1 << (b & 63);
             self.summary |= 1 << (b >> 6);
             return;
         }
-        let last = self.tail[b];
+        let last = self.ends[b][1];
         if Self::before(&self.nodes[last as usize], &node) {
             self.nodes[last as usize].next = i;
-            self.tail[b] = i;
+            self.ends[b][1] = i;
         } else {
             self.insert_sorted(b, i);
         }
@@ -146,10 +145,10 @@ impl<E: Copy> Wheel<E> {
     #[cold]
     fn insert_sorted(&mut self, b: usize, i: u32) {
         let node = self.nodes[i as usize];
-        let first = self.head[b];
+        let first = self.ends[b][0];
         if Self::before(&node, &self.nodes[first as usize]) {
             self.nodes[i as usize].next = first;
-            self.head[b] = i;
+            self.ends[b][0] = i;
             return;
         }
         let mut prev = first;
@@ -193,7 +192,7 @@ impl<E: Copy> Wheel<E> {
     pub(super) fn key(&self, at: Next) -> u128 {
         match at {
             Next::Bucket(b) => {
-                let n = &self.nodes[self.head[b] as usize];
+                let n = &self.nodes[self.ends[b][0] as usize];
                 (u128::from(n.time) << 64) | u128::from(n.seq)
             }
             Next::Far => self.far.peek().expect("peeked").key,
@@ -254,7 +253,7 @@ impl<E: Copy> Wheel<E> {
     /// is due at or before `until`.
     #[inline(always)]
     fn take_head(&mut self, b: usize, until: Time) -> Option<(Time, E)> {
-        let i = self.head[b];
+        let i = self.ends[b][0];
         let n = &mut self.nodes[i as usize];
         if n.time > until {
             return None;
@@ -262,7 +261,7 @@ impl<E: Copy> Wheel<E> {
         let (time, event, next) = (n.time, n.event, n.next);
         n.next = self.free;
         self.free = i;
-        self.head[b] = next;
+        self.ends[b][0] = next;
         // Without branches: whether the list is now empty is a coin toss.
         let w = b >> 6;
         self.words[w] &= !(u64::from(next == NIL) << (b & 63));
@@ -298,14 +297,14 @@ impl<E: Copy> Wheel<E> {
     pub(super) fn drain_into(&mut self, out: &mut Vec<Entry<E>>) {
         while self.summary != 0 {
             let b = self.first_bucket().expect("occupied");
-            let mut i = self.head[b];
+            let mut i = self.ends[b][0];
             while i != NIL {
                 let n = self.nodes[i as usize];
                 out.push(Entry::new(n.time, n.seq, n.event));
                 i = n.next;
             }
-            self.head[b] = NIL;
-            self.tail[b] = NIL;
+            self.ends[b][0] = NIL;
+            self.ends[b][1] = NIL;
             self.words[b >> 6] &= !(1 << (b & 63));
             if self.words[b >> 6] == 0 {
                 self.summary &= !(1 << (b >> 6));
