@@ -6,8 +6,9 @@
 //! runs the hand loop and meshsim in turn, alternating which goes first; the
 //! figures are medians. Two ratios are printed: of the two medians, and the
 //! median of each repetition's own ratio (the pair ran back to back, so a
-//! stretch of a slower machine moves both of its times). The mean response times show that both loops simulate
-//! the same queue: each should be within about 1% of theory.
+//! stretch of a slower machine moves both of its times). The mean response
+//! times show that both loops simulate the same queue: each should be within
+//! about 1% of theory.
 //!
 //! The hand loop is what a person would write for these models and nothing
 //! more: a `BinaryHeap` keyed by `(time, seq)`, integer nanoseconds, one

@@ -182,7 +182,7 @@ impl World<'_> {
     pub(super) fn busy_up(&mut self, svc: usize, n: u64) {
         let (now, warmup) = (self.now(), self.warmup);
         let st = &mut self.services[svc];
-        st.busy_marks.add(n, now, warmup);
+        st.busy_marks.step(i128::from(n), now, warmup);
         st.busy += n;
     }
 
@@ -191,7 +191,7 @@ impl World<'_> {
     pub(super) fn busy_down(&mut self, svc: usize, n: u64) {
         let (now, warmup) = (self.now(), self.warmup);
         let st = &mut self.services[svc];
-        st.busy_marks.remove(n, now, warmup);
+        st.busy_marks.step(-i128::from(n), now, warmup);
         st.busy -= n;
     }
 
@@ -303,16 +303,11 @@ struct BusyMarks {
 }
 
 impl BusyMarks {
+    /// The level changes by `d` at `now`.
     #[inline(always)]
-    fn add(&mut self, n: u64, now: Time, warmup: Time) {
-        self.whole += i128::from(n) * i128::from(now);
-        self.measured += i128::from(n) * i128::from(now.max(warmup));
-    }
-
-    #[inline(always)]
-    fn remove(&mut self, n: u64, now: Time, warmup: Time) {
-        self.whole -= i128::from(n) * i128::from(now);
-        self.measured -= i128::from(n) * i128::from(now.max(warmup));
+    fn step(&mut self, d: i128, now: Time, warmup: Time) {
+        self.whole += d * i128::from(now);
+        self.measured += d * i128::from(now.max(warmup));
     }
 
     /// The integral from 0 to `now` of a level that is `level` now.
@@ -360,10 +355,10 @@ mod tests {
             assert_eq!(marks.measured(level, now, warmup), measured);
             let n = (x >> 20) % 4;
             if x >> 40 & 1 == 0 || level < n {
-                marks.add(n, now, warmup);
+                marks.step(i128::from(n), now, warmup);
                 level += n;
             } else {
-                marks.remove(n, now, warmup);
+                marks.step(-i128::from(n), now, warmup);
                 level -= n;
             }
         }
