@@ -3,6 +3,7 @@
 # release build against another commit's, alternating, whole process.
 #
 #   benches/hour.sh [BASE [ROUNDS]]     (default: 4609e0d, 3 rounds)
+#   PGO=1 benches/hour.sh ...            this tree built by benches/pgo.sh
 #
 # BASE is checked out in a temporary worktree and built once into
 # target/hour-base/. Each round runs both scenarios (this tree's
@@ -21,8 +22,13 @@ base=${1:-4609e0d}
 rounds=${2:-3}
 root=$(git rev-parse --show-toplevel)
 cd "$root"
-CARGO_TARGET_DIR="$root/target" cargo build --release --quiet
-here=target/release/meshsim
+if [ "${PGO:-0}" = 1 ]; then
+    bash benches/pgo.sh
+    here=target/pgo/meshsim
+else
+    CARGO_TARGET_DIR="$root/target" cargo build --release --quiet
+    here=target/release/meshsim
+fi
 other=target/hour-base/release/meshsim
 tree=$(mktemp -d)
 out=$(mktemp -d)
