@@ -4,6 +4,7 @@
 #
 #   benches/hour.sh [BASE [ROUNDS]]     (default: 4609e0d, 3 rounds)
 #   PGO=1 benches/hour.sh ...            this tree built by benches/pgo.sh
+#                                        (which trains on both references)
 #
 # BASE is checked out in a temporary worktree and built once into
 # target/hour-base/. Each round runs both scenarios (this tree's
@@ -22,13 +23,22 @@ base=${1:-4609e0d}
 rounds=${2:-3}
 root=$(git rev-parse --show-toplevel)
 cd "$root"
-if [ "${PGO:-0}" = 1 ]; then
+case "${PGO:-0}" in
+1)
     bash benches/pgo.sh
     here=target/pgo/meshsim
-else
+    label="this tree (PGO)"
+    ;;
+0)
     CARGO_TARGET_DIR="$root/target" cargo build --release --quiet
     here=target/release/meshsim
-fi
+    label="this tree"
+    ;;
+*)
+    echo "hour.sh: PGO is 0 or 1, not '$PGO'" >&2
+    exit 2
+    ;;
+esac
 other=target/hour-base/release/meshsim
 tree=$(mktemp -d)
 out=$(mktemp -d)
@@ -65,7 +75,7 @@ for i in $(seq "$rounds"); do
         rb=$(run "$other" "$sc") || exit 1
         read -r a ea <<<"$ra"
         read -r b eb <<<"$rb"
-        echo "round $i  reference-$sc  this tree $a s ($ea events)  $base $b s ($eb events)"
+        echo "round $i  reference-$sc  $label $a s ($ea events)  $base $b s ($eb events)"
         echo "$sc $a $b $(echo "$a / $b" | bc -l)" >>"$out/times"
     done
 done
@@ -78,6 +88,6 @@ median() {
 for sc in sync async; do
     a=$(median "$sc" 2)
     b=$(median "$sc" 3)
-    printf 'reference-%-5s  medians: this tree %s s, %s %s s; ratio of the medians %.3f, median of the ratios %.3f\n' \
-        "$sc" "$a" "$base" "$b" "$(echo "$a / $b" | bc -l)" "$(median "$sc" 4)"
+    printf 'reference-%-5s  medians: %s %s s, %s %s s; ratio of the medians %.3f, median of the ratios %.3f\n' \
+        "$sc" "$label" "$a" "$base" "$b" "$(echo "$a / $b" | bc -l)" "$(median "$sc" 4)"
 done
