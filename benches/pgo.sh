@@ -33,7 +33,6 @@ if [ ! -x "$profdata" ]; then
         "('rustup component add llvm-tools') or set LLVM_PROFDATA" >&2
     exit 1
 fi
-unset RUSTFLAGS
 raw="$root/target/pgo/raw"
 mkdir -p target/pgo
 rm -rf "$raw"

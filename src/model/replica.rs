@@ -180,19 +180,24 @@ impl World<'_> {
     /// `n` more of service `svc`'s workers (or thousandths of a core) are busy from now.
     #[inline(always)]
     pub(super) fn busy_up(&mut self, svc: usize, n: u64) {
-        let (now, warmup) = (self.now(), self.warmup);
-        let st = &mut self.services[svc];
-        st.busy_marks.step(i128::from(n), now, warmup);
-        st.busy += n;
+        self.busy_step(svc, i128::from(n));
     }
 
     /// `n` fewer are busy from now (`busy_up` undone).
     #[inline(always)]
     pub(super) fn busy_down(&mut self, svc: usize, n: u64) {
+        self.busy_step(svc, -i128::from(n));
+    }
+
+    /// Service `svc`'s busy count changes by `d` now, and its integrals' marks with it.
+    #[inline(always)]
+    fn busy_step(&mut self, svc: usize, d: i128) {
         let (now, warmup) = (self.now(), self.warmup);
         let st = &mut self.services[svc];
-        st.busy_marks.step(-i128::from(n), now, warmup);
-        st.busy -= n;
+        st.busy_marks.step(d, now, warmup);
+        let busy = i128::from(st.busy) + d;
+        debug_assert!(busy >= 0, "busy count {busy}");
+        st.busy = busy as u64;
     }
 
     /// A worker of replica `r` has nothing to do: counted idle (`take_worker` undone).
